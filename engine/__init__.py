@@ -1,0 +1,8 @@
+"""perfrules: inventory-performance rules engine.
+
+Data flows one way: exports -> ``perfrules import`` -> fact store (``storage``) -> KPI library
+(``engine.kpi``) -> facts for the rule runtime; ``rules/*.yaml`` -> ``engine.rulebook`` -> ``engine.runtime``
+-> findings -> consequences -> notices / payroll export.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,48 @@
+"""The ``perfrules`` command line. Thin: it parses, calls the engine, and formats.
+
+Each command group lives in its own module of this package and is registered in ``COMMANDS``.
+Domain errors become CLI errors only here: exit 0 ok, 1 failure, 2 usage; no traceback for an
+expected error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from engine import __version__
+from engine.cli.context import AppContext, pass_app
+
+# module name -> attribute holding the click command; the order is the order of ``--help``.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("engine.cli.db", "db"),
+    ("engine.cli.config", "config"),
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="perfrules")
+@click.option("--database-url", metavar="URL", help="Fact store URL (overrides PERFRULES_DATABASE_URL).")
+@click.option("--timezone", metavar="ZONE", help="Company time zone (overrides PERFRULES_TIMEZONE).")
+@click.option("--rules-dir", metavar="DIR", help="Rule folder (overrides PERFRULES_RULES_DIR).")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None, timezone: str | None, rules_dir: str | None) -> None:
+    """perfrules: inventory-performance KPIs, deadlines and bonus rules, enforced."""
+    ctx.obj = AppContext(cli_overrides={"database_url": database_url, "timezone": timezone,
+                                        "rules_dir": rules_dir})
+
+
+for _module, _attr in COMMANDS:
+    cli.add_command(getattr(importlib.import_module(_module), _attr))
+
+
+def main() -> None:
+    cli.main(prog_name="perfrules")
+
+
+__all__ = ["cli", "main", "pass_app"]
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

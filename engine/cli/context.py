@@ -1,0 +1,58 @@
+"""Shared state of one CLI invocation: resolved settings, the database, and the error boundary."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+from engine.errors import PerfRulesError
+from engine.settings import Settings, load_settings
+from storage import Database, connect
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppContext:
+    """Lazily resolved settings and database for the commands of one invocation."""
+
+    cli_overrides: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+    _db: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.cli_overrides)
+        return self._settings
+
+    def database(self, *, upgrade: bool = True) -> Database:
+        """The fact store; by default its schema is created or upgraded first (idempotent)."""
+        if self._db is None:
+            self._db = connect(self.settings.database_url, upgrade=upgrade)
+        return self._db
+
+    def now(self) -> datetime:
+        """The one place the CLI reads the clock: an aware datetime in the company zone."""
+        return datetime.now(self.settings.zone)
+
+
+def pass_app(func: F) -> F:
+    """Decorator: pass the :class:`AppContext` first and turn domain errors into CLI errors (exit 1)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app = click.get_current_context().find_object(AppContext)
+        if app is None:  # invoked outside the perfrules group (tests calling a sub-command directly)
+            app = AppContext()
+        try:
+            return func(app, *args, **kwargs)
+        except PerfRulesError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,49 @@
+"""The exception hierarchy. Every error a user can act on derives from :class:`PerfRulesError`.
+
+Exceptions carry structured fields and build their own message; the CLI turns them into
+``click.ClickException`` at its boundary, so no traceback is shown for an expected error.
+"""
+
+from __future__ import annotations
+
+
+class PerfRulesError(Exception):
+    """Base class of every expected, user-actionable error raised by perfrules."""
+
+
+class ConfigError(PerfRulesError, ValueError):
+    """Raised by :mod:`engine.settings` when a setting has an invalid value."""
+
+    def __init__(self, name: str, value: object, reason: str):
+        super().__init__(f"setting {name}={value!r}: {reason}")
+        self.name = name
+        self.value = value
+        self.reason = reason
+
+
+class UnknownEmployee(PerfRulesError, LookupError):
+    """Raised by importers and the engine when a fact names an employee that is not on file."""
+
+    def __init__(self, employee_id: str):
+        super().__init__(f"no employee with id {employee_id!r}")
+        self.employee_id = employee_id
+
+
+class InvalidPeriod(PerfRulesError, ValueError):
+    """Raised by :func:`engine.periods.parse_period` for text that names no period."""
+
+    def __init__(self, text: str, expected: str = "YYYY-MM, YYYY-Qn, YYYY, YYYY-Www or ttm:YYYY-MM"):
+        super().__init__(f"{text!r} is not a period (expected {expected})")
+        self.text = text
+        self.expected = expected
+
+
+class DatabaseNotReady(PerfRulesError, RuntimeError):
+    """Raised by :mod:`storage` when the database schema is missing or older than this release."""
+
+    def __init__(self, url: str, current: str | None, head: str):
+        state = "has no perfrules schema" if current is None else f"is at schema revision {current}"
+        super().__init__(f"database {url} {state}; this release needs {head}: run 'perfrules db upgrade'")
+        self.url = url
+        self.current = current
+        self.head = head

@@ -1,0 +1,1 @@
+"""The KPI library: every inventory and departmental KPI of the seeds, computed from raw facts."""

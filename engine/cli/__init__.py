@@ -19,6 +19,17 @@ from engine.cli.context import AppContext, pass_app
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("engine.cli.db", "db"),
     ("engine.cli.config", "config"),
+    ("engine.cli.rules", "check"),
+    ("engine.cli.rules", "test"),
+    ("engine.cli.rules", "rules"),
+    ("engine.cli.serve", "serve"),
+    ("engine.cli.serve", "schedule"),
+    ("engine.cli.notices", "outbox"),
+    ("engine.cli.notices", "preview"),
+    ("engine.cli.web", "web"),
+    ("engine.cli.web", "users"),
+    ("engine.cli.web", "tokens"),
+    ("engine.cli.web", "render"),
 )
 
 

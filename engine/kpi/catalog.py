@@ -157,3 +157,17 @@ BY_ID: dict[str, KpiDef] = {k.id: k for k in CATALOG}
 def get(kpi_id: str) -> KpiDef:
     """The definition of ``kpi_id``; raises ``KeyError`` for an unknown id (callers add suggestions)."""
     return BY_ID[kpi_id]
+
+
+# Turnover targets per class (seed 004: A 10–15, B 6–10, C 3–6; X 8–12, Y 5–8, Z 2–4 turns a year): the lower
+# end of each range, used when a turnover value is for an ABC or XYZ class scope.
+CLASS_TARGETS: dict[tuple[str, str, str], Decimal] = {
+    ("turnover", ScopeKind.ABC_CLASS.value, "A"): _d("10"), ("turnover", ScopeKind.ABC_CLASS.value, "B"): _d("6"),
+    ("turnover", ScopeKind.ABC_CLASS.value, "C"): _d("3"), ("turnover", ScopeKind.XYZ_CLASS.value, "X"): _d("8"),
+    ("turnover", ScopeKind.XYZ_CLASS.value, "Y"): _d("5"), ("turnover", ScopeKind.XYZ_CLASS.value, "Z"): _d("2"),
+}
+
+
+def target_for(kpi_id: str, scope_kind: str = ScopeKind.COMPANY.value, key: str | None = None) -> Decimal:
+    """The default target of ``kpi_id`` for a scope: the class target where the seed gives one."""
+    return CLASS_TARGETS.get((kpi_id, scope_kind, key or ""), get(kpi_id).target)

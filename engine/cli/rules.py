@@ -1,0 +1,97 @@
+"""``perfrules check``, ``perfrules test`` and ``perfrules rules diff|schema``: the rulebook commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine.cli.context import AppContext, pass_app
+from engine.rulebook.checker import check_path, load_rulebook, rule_files
+from engine.rulebook.diff import diff_rulebooks
+from engine.rulebook.schema import schema_text
+from engine.rulebook.testing import run_file, test_files
+
+
+def _path(app: AppContext, path: str | None) -> Path:
+    return Path(path) if path else app.settings.rules_path
+
+
+@click.command("check")
+@click.argument("path", required=False, type=click.Path())
+@pass_app
+def check(app: AppContext, path: str | None) -> None:
+    """Check rule files (default: the rules_dir setting) and list every problem."""
+    target = _path(app, path)
+    if not target.exists():
+        raise click.UsageError(f"no such file or folder: {target}")
+    result = check_path(target)
+    for report in result.reports:
+        click.echo(f"Checking {report.file}")
+        if report.problems:
+            click.echo("  FAILED:")
+            for problem in sorted(report.problems):
+                click.echo(f"{problem}")
+        else:
+            click.echo(f"  SUCCESS: {len(report.rules)} rules found")
+    sys.exit(0 if result.ok else 1)
+
+
+@click.command("test")
+@click.argument("path", required=False, type=click.Path())
+@pass_app
+def test(app: AppContext, path: str | None) -> None:
+    """Run the HR rule tests (rules/tests/*.yaml) against the rules they sit next to."""
+    target = _path(app, path)
+    if not target.exists():
+        raise click.UsageError(f"no such file or folder: {target}")
+    rules_dir = target if target.is_dir() else target.parent.parent
+    rulebook = load_rulebook(rules_dir)
+    files = test_files(target)
+    if not files:
+        raise click.UsageError(f"no rule tests under {target}")
+    failed = total = 0
+    for file in files:
+        click.echo(f"Unit Testing: {file}")
+        for outcome in run_file(rulebook, file, str(file)):
+            total += 1
+            if outcome.passed:
+                continue
+            failed += 1
+            click.echo(f"  FAILED: {outcome.name} ({outcome.file})")
+            click.echo(outcome.failure)
+        click.echo("  SUCCESS" if not failed else "")
+    click.echo(f"{total - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+@click.group("rules")
+def rules() -> None:
+    """Compare rulebooks and publish the rule-file JSON Schema."""
+
+
+@rules.command("diff")
+@click.argument("old", type=click.Path(exists=True))
+@click.argument("new", type=click.Path(exists=True))
+@pass_app
+def diff(app: AppContext, old: str, new: str) -> None:
+    """Say what changing the rules from OLD to NEW does, rule by rule."""
+    lines = diff_rulebooks(load_rulebook(Path(old)), load_rulebook(Path(new)))
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo("no rule changes")
+
+
+@rules.command("schema")
+@click.option("--output", "-o", type=click.Path(), help="Write to this file instead of standard output.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of rule files (for editors: VS Code yaml.schemas)."""
+    if output:
+        Path(output).write_text(schema_text(), encoding="utf-8")
+    else:
+        click.echo(schema_text(), nl=False)
+
+
+__all__ = ["check", "rule_files", "rules", "test"]

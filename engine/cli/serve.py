@@ -1,0 +1,64 @@
+"""``perfrules serve`` (the scheduler service) and ``perfrules schedule list`` (what runs when)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import timedelta
+
+import click
+
+from engine.cli.context import AppContext, pass_app
+from engine.scheduler import build_service
+from engine.scheduler.calendar import occurrences, slots_between
+from engine.scheduler.leadership import leadership_for
+from engine.scheduler.loop import serve as serve_loop
+from engine.scheduler.rules import FolderRules
+from storage.schedule import get_slot, list_slots
+
+
+@click.command("serve")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info", show_default=True)
+@pass_app
+def serve(app: AppContext, log_level: str) -> None:
+    """Run the scheduler service: reminders, deadline checks, reports, evaluation and e-mail delivery."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING if log_level != "debug" else logging.DEBUG)
+    db = app.database()
+    FolderRules(app.settings.rules_path)  # refuse to start on a broken rule folder, before taking the lock
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    serve_loop(lambda: build_service(app.settings, db), leadership_for(db), stop)
+
+
+@click.group("schedule")
+def schedule() -> None:
+    """Show the service's schedule."""
+
+
+@schedule.command("list")
+@click.option("--days", default=14, show_default=True, help="How far ahead to look.")
+@click.option("--history", is_flag=True, help="Show the runs of the past --days instead, with their outcome.")
+@click.option("--all", "show_all", is_flag=True, help="Include the daily KPI refresh.")
+@pass_app
+def list_(app: AppContext, days: int, history: bool, show_all: bool) -> None:
+    """List the upcoming runs (or past runs with --history), in the company's time zone."""
+    db = app.database()
+    now, zone = app.now(), app.settings.zone
+    if history:
+        for rec in list_slots(db, since=now - timedelta(days=days)):
+            if show_all or rec.key.kind != "kpi_refresh":
+                at = rec.scheduled_at.astimezone(zone).isoformat(timespec="minutes")
+                late = " (caught up)" if rec.caught_up else ""
+                click.echo(f"{at}  {rec.status:8} {rec.key}{late}: {rec.detail or ''}")
+        return
+    rules = FolderRules(app.settings.rules_path)
+    click.echo("every minute      outbox delivery")
+    for slot in slots_between(rules.rules(), occurrences, now, now + timedelta(days=days), zone):
+        if slot.kind == "kpi_refresh" and not show_all:
+            continue
+        done = get_slot(db, slot.key)
+        state = f"  [{done.status}]" if done else ""
+        click.echo(f"{slot.at.astimezone(zone):%Y-%m-%d %a %H:%M}  {slot.key}{state}")

@@ -1,0 +1,211 @@
+"""One month through the rule engine: facts → durable_rules (rulebook compiled by ``engine.rulebook``,
+run by ``engine.runtime``) → :class:`Observation` per finding.
+
+Facts sent to the engine (the compiler's contract): KPI values of the month (``t=kpi``), the state of
+each deliverable instance covering the month per employee who owed it (``t=dlv``; owed by whoever held the
+rule's role in its department on the due date) and gates of quantitative deadlines already due
+(``t=gate``). The actions only record matches; everything else (values seen, thresholds, consequences) is
+read back from the rule and the fact that matched, so the explanation shows exactly what was compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.evaluation.consequences import pct, proportional_share
+from engine.evaluation.observations import Carry, EscalationSpec, Observation
+from engine.evaluation.people import Person, holders
+from engine.facts import KpiValue, Submission, deliverable_states
+from engine.kpi.catalog import BY_ID
+from engine.periods import Period, quarter_of
+from engine.rulebook.calendar import covered_periods, due_at
+from engine.rulebook.compiler import compile_for, scale, target_of
+from engine.rulebook.model import Condition, Rule
+from engine.rulebook.rulebook import Rulebook, SourcedRule
+from engine.runtime import engine_for
+
+REASONS = {"breach": "kpi_breach", "met": "kpi_bonus", "late": "deadline_late", "missing": "deadline_missing",
+           "incomplete": "list_incomplete"}
+
+
+def _kpi_facts(values: Sequence[KpiValue], month: Period) -> tuple[list[dict[str, Any]], dict[str, KpiValue]]:
+    facts, by_id = [], {}
+    quarter = quarter_of(month.start)
+    for i, v in enumerate(values):
+        if v.value is None:
+            continue
+        if v.period == month.label:
+            kind = "month"
+        elif v.period == quarter.label and month.end == quarter.end:  # judged in the quarter's last month
+            kind = "quarter"
+        else:
+            continue
+        fid = f"k{i}"
+        by_id[fid] = v
+        facts.append({"id": fid, "t": "kpi", "kpi": v.kpi, "scope": v.scope, "scope_id": v.scope_id or "",
+                      "pk": kind, "period": month.label, "value": scale(v.value)})
+    return facts, by_id
+
+
+def _deliverables(rules: Sequence[SourcedRule], month: Period, people: Sequence[Person],
+                  submissions: tuple[Submission, ...], now: datetime) -> tuple[list[dict[str, Any]], dict]:
+    facts, by_id = [], {}
+    for sourced in rules:
+        rule = sourced.rule
+        if rule.deadline is None:
+            continue
+        for covered in covered_periods(rule.deadline, month):
+            due = due_at(rule.deadline, covered)
+            owers = [p.id for p in holders(people, rule.department, due.date(), frozenset({rule.role}))]
+            for state in deliverable_states(rule.id, rule.deadline, covered, owers, submissions, now):
+                fid = f"d{len(facts)}"
+                by_id[fid] = state
+                fact = {"id": fid, "t": "dlv", "rule": rule.id, "deliverable": state.deliverable,
+                        "employee": state.employee_id, "period": month.label, "state": state.state}
+                if state.completeness is not None:
+                    fact["completeness"] = scale(state.completeness)
+                facts.append(fact)
+    return facts, by_id
+
+
+def _gates(rules: Sequence[SourcedRule], month: Period, now: datetime) -> list[dict[str, Any]]:
+    gates = []
+    for sourced in rules:
+        t = sourced.rule.threshold
+        if t is not None and t.by is not None:
+            due = due_at(t.by, month)
+            if due is not None and due <= now:
+                gates.append({"id": f"g{len(gates)}", "t": "gate", "rule": sourced.rule.id, "period": month.label})
+    return gates
+
+
+def decide_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], submissions: tuple[Submission, ...],
+                 people: Sequence[Person], now: datetime) -> list[Observation]:
+    """Every finding of ``month`` under the rule versions in force on its last day."""
+    ruleset = compile_for(rulebook, month.last_day)
+    if not ruleset.rules:
+        return []
+    rules = tuple({p.rule.ref.id: p.rule for p in ruleset.parts.values()}.values())
+    kpi_facts, kpi_by_id = _kpi_facts(kpis, month)
+    dlv_facts, dlv_by_id = _deliverables(rules, month, people, submissions, now)
+    matches = engine_for(ruleset.name, ruleset.rules).evaluate(kpi_facts + dlv_facts + _gates(rules, month, now))
+    found: dict[tuple, Observation] = {}
+    carries: list[tuple[tuple, Carry]] = []
+    for match in matches:
+        part = ruleset.parts[match.rule]
+        rule, ref = part.rule.rule, part.rule.ref
+        fact_id = match.facts.get("m")
+        if part.part in ("breach", "met"):
+            obs = _kpi_observation(part.rule, part.part, kpi_by_id[fact_id], month)
+        elif part.part in ("deadline", "incomplete"):
+            obs = _deadline_observation(part.rule, part.part, dlv_by_id[fact_id], month)
+        elif part.part == "attribution":
+            attribution = rule.attribution[part.index]
+            value = kpi_by_id[fact_id]
+            because = _because(attribution.when, match.facts.get("c"), kpi_by_id, dlv_by_id)
+            carries.append(((ref.id, value.scope_id or "company", month.label, "breach"),
+                            Carry(attribution.carried_by.department, attribution.carried_by.role,
+                                  attribution.share, because)))
+            continue
+        else:  # warning, pending: notices' business, not the evaluation's
+            continue
+        found[obs.key] = obs
+    for key, carry in carries:
+        if key in found and found[key].carry is None:
+            found[key] = _replace(found[key], carry=carry)
+    return sorted(found.values(), key=lambda o: o.key)
+
+
+def _replace(obs: Observation, **changes: Any) -> Observation:
+    from dataclasses import replace
+    return replace(obs, **changes)
+
+
+def _specs(rule: Rule) -> tuple[EscalationSpec, ...]:
+    return tuple(EscalationSpec(e.after, e.action, e.plan.due_in.days if e.plan else
+                                (14 if e.action == "improvement_plan" else None)) for e in rule.escalations)
+
+
+def _common(sourced: SourcedRule) -> dict[str, Any]:
+    rule, ref = sourced.rule, sourced.ref
+    c = rule.consequence
+    return {"rule_id": rule.id, "rule_version": str(ref.version), "rule_file": ref.file, "rule_line": ref.line,
+            "department": rule.department, "role": rule.role, "escalations": _specs(rule),
+            "stacks": bool(c and c.stacks), "share_cap": c.cap if c else None}
+
+
+def _kpi_observation(sourced: SourcedRule, part: str, value: KpiValue, month: Period) -> Observation:
+    rule = sourced.rule
+    assert rule.threshold is not None and value.value is not None
+    target, direction = target_of(rule.threshold)
+    comparison = "<" if direction == "higher" else ">"
+    share, how = _share(rule, value.value, target, direction, part)
+    kind = "breach" if part == "breach" else "met"
+    subject_kind = value.scope if value.scope in ("employee", "department") else "company"
+    facts = {"kpi": value.kpi, "scope": value.scope, "scope_id": value.scope_id, "period": value.period,
+             "value": str(value.value), "target": str(target), "direction": direction, "share_rule": how}
+    kpi = BY_ID[value.kpi]
+    message = (f"{kpi.name_en} ({kpi.name_zh}) {_show(value.value, kpi.unit)} "
+               f"{'is worse than' if kind == 'breach' else 'meets'} target {_show(target, kpi.unit)}")
+    return Observation(**_common(sourced), subject=value.scope_id or "company", subject_kind=subject_kind,
+                       period=month.label, kind=kind, reference_day=month.last_day, kpi=value.kpi,
+                       value=value.value, threshold=target, comparison=comparison, facts=facts, message=message,
+                       share=share, proportional=bool(rule.consequence and rule.consequence.proportional),
+                       reason_code="kpi_proportional" if rule.consequence and rule.consequence.proportional
+                       else REASONS[kind])
+
+
+def _deadline_observation(sourced: SourcedRule, part: str, state, month: Period) -> Observation:
+    rule = sourced.rule
+    kind = state.state if part == "deadline" else "incomplete"
+    share = None
+    if part == "deadline" and rule.threshold is None and rule.consequence and rule.consequence.deduction:
+        share = -rule.consequence.deduction
+    facts = {"deliverable": state.deliverable, "covers": state.period, "due_at": state.due_at.isoformat(),
+             "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
+             "state": state.state, "days_late": state.days_late,
+             "completeness": str(state.completeness) if state.completeness is not None else None}
+    late = f"{state.days_late} day(s) late" if state.state == "late" else "missing"
+    message = (f"{state.deliverable} for {state.period} due {state.due_at:%Y-%m-%d %H:%M}: "
+               + (late if kind != "incomplete" else f"incomplete ({state.completeness})"))
+    return Observation(**_common(sourced), subject=state.employee_id, subject_kind="employee", period=month.label,
+                       kind=kind, reference_day=state.due_at.date(), facts=facts, message=message, share=share,
+                       reason_code=REASONS[kind])
+
+
+def _share(rule: Rule, value: Decimal, target: Decimal, direction: str, part: str) -> tuple[Decimal | None, str]:
+    c = rule.consequence
+    if c is None:
+        return None, "no consequence"
+    if c.deduction is not None:
+        if part != "breach":
+            return None, "met"
+        return -c.deduction, f"fixed deduction {pct(-c.deduction)} of the quarterly bonus"
+    p = c.proportional
+    assert p is not None
+    point = p.point if p.point is not None else (Decimal("0.01") if BY_ID[rule.threshold.kpi].unit in ("ratio", "change")
+                                                 else Decimal(1))
+    share, how = proportional_share(value / point / 100, target / point / 100, direction == "higher",
+                                    p.kpi_share, p.weight, p.per_point_above, p.per_point_below)
+    return share, how
+
+
+def _because(cond: Condition, fact_id: str | None, kpis: dict, states: dict) -> str:
+    if cond.deliverable is not None:
+        state = states.get(fact_id)
+        who = f" ({state.employee_id}, {state.state})" if state else ""
+        return f"{cond.deliverable} was {cond.state.replace('_', ' ')}{who}"
+    value = kpis.get(fact_id)
+    seen = f"{value.value}" if value else "?"
+    level = f"below {cond.below}" if cond.below is not None else (f"above {cond.above}" if cond.above is not None
+                                                                 else "worse than target")
+    return f"{cond.kpi} of {cond.scope_id or cond.scope} was {seen} ({level})"
+
+
+def _show(value: Decimal, unit: str) -> str:
+    if unit in ("ratio", "change"):
+        return f"{(value * 100).quantize(Decimal('0.01')).normalize():f}%"
+    return f"{value.quantize(Decimal('0.01')).normalize():f}"

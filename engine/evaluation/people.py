@@ -1,0 +1,107 @@
+"""People over time: who held which department and role on a day, who was on leave, and pro-rated bases.
+
+Rules (documented in docs/evaluation.md):
+
+* an employee is employed from ``active_from`` to ``active_to`` inclusive (no ``active_to``: still employed);
+* a deadline or a monthly KPI counts against whoever held the department/role on its *reference day* (the
+  due date of a deliverable, the last day of the month of a KPI) and was employed and not on leave then;
+* a bonus line applies to the employee's base pro-rated by the days of the quarter they were employed in the
+  department the line is charged through: ``bonus_base × days ÷ days of the quarter``. Leave does not reduce
+  the base (it only exempts deadlines due during it); days before hire or after leaving do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from engine.periods import Period
+
+
+@dataclass(frozen=True)
+class Stint:
+    """One assignment: department and role from ``start`` up to ``end`` (exclusive; None = open)."""
+
+    department: str
+    role: str
+    start: date
+    end: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+@dataclass(frozen=True)
+class Person:
+    """An employee with their employment window, assignment history and leave."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    department: str
+    role: str
+    bonus_base: Decimal
+    active_from: date
+    active_to: date | None = None  # last day employed, inclusive
+    stints: tuple[Stint, ...] = ()
+    leaves: tuple[tuple[date, date], ...] = ()  # inclusive ranges
+
+    def employed_on(self, day: date) -> bool:
+        return self.active_from <= day and (self.active_to is None or day <= self.active_to)
+
+    def on_leave(self, day: date) -> bool:
+        return any(start <= day <= end for start, end in self.leaves)
+
+    def history(self) -> tuple[Stint, ...]:
+        """The assignment history; without recorded transfers, one stint from the employees table."""
+        if self.stints:
+            return self.stints
+        return (Stint(self.department, self.role, self.active_from),)
+
+    def stint_on(self, day: date) -> Stint | None:
+        if not self.employed_on(day):
+            return None
+        return next((s for s in self.history() if s.covers(day)), None)
+
+    def chargeable_on(self, day: date) -> bool:
+        return self.employed_on(day) and not self.on_leave(day)
+
+    def days_in(self, period: Period, department: str | None = None) -> int:
+        """Days of ``period`` the person was employed (in ``department`` when given)."""
+        count, day = 0, period.start
+        while day < period.end:
+            stint = self.stint_on(day)
+            if stint is not None and (department is None or stint.department == department):
+                count += 1
+            day += timedelta(days=1)
+        return count
+
+    def base_for(self, quarter: Period, department: str | None = None) -> tuple[Decimal, int]:
+        """(pro-rated base, days counted) for ``quarter``; unrounded — money is rounded on the amount."""
+        days = self.days_in(quarter, department)
+        return self.bonus_base * days / quarter.days, days
+
+    def departments_in(self, period: Period) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        day = period.start
+        while day < period.end:
+            stint = self.stint_on(day)
+            if stint is not None:
+                seen.setdefault(stint.department)
+            day += timedelta(days=1)
+        return tuple(seen)
+
+
+def holders(people: list[Person] | tuple[Person, ...], department: str, day: date,
+            roles: frozenset[str] | None = None) -> list[Person]:
+    """Everyone who held a role in ``department`` on ``day`` and can be charged (employed, not on leave)."""
+    found = []
+    for person in people:
+        stint = person.stint_on(day)
+        if stint is None or stint.department != department or person.on_leave(day):
+            continue
+        if roles and stint.role not in roles:
+            continue
+        found.append(person)
+    return sorted(found, key=lambda p: p.id)

@@ -1,0 +1,104 @@
+"""One computation run: the connection, the period's window, the parameters, and cached stock windows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.kpi import catalog
+from engine.kpi.catalog import ScopeKind
+from engine.kpi.parameters import KpiParameters
+from engine.kpi.scope import InvalidScope, Scope
+from engine.kpi.values import KpiValue, quantize
+from engine.periods import Period
+from storage.kpi.common import Classing, Selection
+from storage.kpi.stock import StockWindow, stock_window
+from storage.sqlutil import add_months
+
+_SELECTION = {ScopeKind.COMPANY: "all", ScopeKind.CATEGORY: "category", ScopeKind.ABC_CLASS: "abc",
+              ScopeKind.XYZ_CLASS: "xyz", ScopeKind.SEGMENT: "segment", ScopeKind.SKU: "sku",
+              ScopeKind.EMPLOYEE: "employee", ScopeKind.DEPARTMENT: "department"}
+
+
+def classing(params: KpiParameters) -> Classing:
+    return Classing(abc_a=params.abc_cutoffs[0], abc_b=params.abc_cutoffs[1], xyz_x=params.xyz_cutoffs[0],
+                    xyz_y=params.xyz_cutoffs[1], months=params.class_months, active_months=params.active_months,
+                    dead_months=params.dead_months)
+
+
+class Run:
+    """Computes KPIs for one period as of one day on one connection; caches what several KPIs share."""
+
+    def __init__(self, conn: Any, period: Period, as_of: date, params: KpiParameters, zone: ZoneInfo):
+        self.conn = conn
+        self.period = period
+        self.as_of = as_of
+        self.params = params
+        self.zone = zone
+        self.start = period.start
+        self.end = min(period.last_day, as_of)
+        self.classing = classing(params)
+        self._stock: dict[tuple[Any, ...], StockWindow] = {}
+
+    @property
+    def started(self) -> bool:
+        return self.as_of >= self.start
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @cached_property
+    def annualise(self) -> Decimal:
+        return Decimal(self.params.days_per_year) / Decimal(self.days)
+
+    @property
+    def year_ago(self) -> tuple[date, date]:
+        return self.period.year_ago().start, add_months(self.end, -12)
+
+    def months(self) -> list[str]:
+        """Labels (YYYY-MM) of the calendar months the window overlaps."""
+        return [m.label for m in self.period.months() if m.start <= self.end]
+
+    def obsolete_before(self, end: date) -> date:
+        return add_months(end, -self.params.obsolete_months)
+
+    def selection(self, kpi_id: str, scope: Scope) -> Selection:
+        kpi = catalog.get(kpi_id)
+        if scope.kind not in kpi.scopes:
+            allowed = ", ".join(sorted(k.value for k in kpi.scopes))
+            raise InvalidScope(scope.label, f"{kpi_id} is computed for {allowed}")
+        return Selection(_SELECTION[scope.kind], scope.key)
+
+    def stock(self, kpi_id: str, scope: Scope, *, purchased: bool = False, year_ago: bool = False) -> StockWindow:
+        selection = self.selection(kpi_id, scope)
+        start, end = self.year_ago if year_ago else (self.start, self.end)
+        key = (selection, purchased, start, end)
+        if key not in self._stock:
+            self._stock[key] = stock_window(self.conn, start, end, obsolete_before=self.obsolete_before(end),
+                                            classing=self.classing, selection=selection, purchased_only=purchased)
+        return self._stock[key]
+
+    def value(self, kpi_id: str, scope: Scope, value: Decimal | None, *, reason: str | None = None,
+              numerator: Decimal | int | None = None, denominator: Decimal | int | None = None, rows: int = 0,
+              start: date | None = None, **inputs: Any) -> KpiValue:
+        return KpiValue(kpi_id, scope, self.period.label, start or self.start, self.end,
+                        None if value is None else quantize(value), reason if value is None else None,
+                        None if numerator is None else Decimal(numerator),
+                        None if denominator is None else Decimal(denominator), rows, inputs, self.params)
+
+    def ratio(self, kpi_id: str, scope: Scope, numerator: Decimal | int, denominator: Decimal | int,
+              reason: str, *, rows: int = 0, **inputs: Any) -> KpiValue:
+        """numerator ÷ denominator, or not applicable (``reason``) when the denominator is zero."""
+        if not denominator:
+            return self.value(kpi_id, scope, None, reason=reason, numerator=numerator, denominator=denominator,
+                              rows=rows, **inputs)
+        return self.value(kpi_id, scope, Decimal(numerator) / Decimal(denominator), numerator=numerator,
+                          denominator=denominator, rows=rows, **inputs)
+
+
+def day_before(day: date) -> date:
+    return day - timedelta(days=1)

@@ -1,0 +1,198 @@
+"""The payroll export: one row per employee and one line per bonus adjustment, as CSV or xlsx.
+
+The schema is stable and documented in ``docs/evaluation.md`` (column by column). Exporting the same closed
+quarter twice gives identical bytes: rows and lines are sorted, the export id is a hash of the content,
+and the xlsx has fixed timestamps inside (document properties and zip entries). Totals reconcile with the
+line items to the cent: ``adjustment_amount`` is the sum of the employee's line amounts and
+``final_bonus = base + adjustment_amount``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from engine.evaluation.people import Person
+from engine.money import round_cny
+from engine.periods import Period
+
+ZERO = Decimal(0)
+FORMATS = ("csv", "xlsx")
+# Zip entries need a timestamp; a fixed one keeps the bytes reproducible.
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class PayrollRow:
+    """One employee's bonus for the quarter (sheet ``employees`` / the main CSV)."""
+
+    export_id: str
+    quarter: str
+    employee_id: str
+    name: str  # Chinese name
+    name_en: str
+    department: str  # department on the last day employed in the quarter
+    bonus_base: Decimal  # contractual quarterly base
+    days_employed: int
+    base: Decimal  # pro-rated base: bonus_base × days_employed ÷ days of the quarter
+    adjustment_pct: Decimal  # adjustment_amount ÷ base × 100, 2 decimals
+    adjustment_amount: Decimal  # Σ line amounts
+    final_bonus: Decimal  # base + adjustment_amount
+    line_items: int
+
+
+@dataclass(frozen=True)
+class PayrollLine:
+    """One bonus line (sheet ``lines`` / ``<stem>.lines.csv``)."""
+
+    export_id: str
+    quarter: str
+    employee_id: str
+    line_no: int
+    adjustment_id: int
+    rule_id: str
+    reason_code: str
+    kind: str
+    period: str
+    status: str
+    share: Decimal
+    amount: Decimal
+    corrects_quarter: str
+
+
+ROW_COLUMNS = tuple(f.name for f in fields(PayrollRow))
+LINE_COLUMNS = tuple(f.name for f in fields(PayrollLine))
+
+
+@dataclass(frozen=True)
+class Payroll:
+    """A whole export: its id, quarter, whether the quarter was closed, the rows and the lines."""
+
+    export_id: str
+    quarter: str
+    closed: bool
+    rows: tuple[PayrollRow, ...]
+    lines: tuple[PayrollLine, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.adjustment_amount for r in self.rows), ZERO)
+
+
+def _pct(amount: Decimal, base: Decimal) -> Decimal:
+    if not base:
+        return ZERO.quantize(Decimal("0.01"))
+    return (amount / base * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def build(quarter: Period, people: list[Person], adjustments: list[dict], closed: bool) -> Payroll:
+    """Assemble the export from people and stored adjustment rows (``storage.evaluation_store.adjustments``).
+
+    A closed quarter pays each line's ``frozen_amount`` (what it paid at close); an open one pays the
+    effective amount (override, or 0 when void/withdrawn). Lines paying 0 are left out."""
+    from storage.evaluation_store import effective
+
+    by_employee: dict[str, list[tuple[dict, Decimal]]] = {}
+    for adj in adjustments:
+        amount = (adj["frozen_amount"] or ZERO) if closed else effective(adj)
+        if amount:
+            by_employee.setdefault(adj["employee_id"], []).append((adj, round_cny(amount)))
+    draft_rows, draft_lines = [], []
+    for person in sorted(people, key=lambda p: p.id):
+        base, days = person.base_for(quarter)
+        items = sorted(by_employee.get(person.id, []),
+                       key=lambda t: (t[0]["period"], t[0]["rule_id"], t[0]["kind"], t[0]["id"]))
+        if not days and not items:
+            continue
+        base = round_cny(base)
+        total = sum((amount for _, amount in items), ZERO)
+        last_day = min(quarter.last_day, person.active_to or quarter.last_day)
+        stint = person.stint_on(last_day)
+        dept = stint.department if stint else person.department
+        draft_rows.append([quarter.label, person.id, person.name_zh, person.name_en, dept,
+                           round_cny(person.bonus_base), days, base, _pct(total, base), total, base + total,
+                           len(items)])
+        for n, (adj, amount) in enumerate(items, 1):
+            draft_lines.append([quarter.label, person.id, n, adj["id"], adj["rule_id"], adj["reason_code"],
+                                adj["kind"], adj["period"], adj["status"], adj["share"].normalize(), amount,
+                                adj["corrects_quarter"] or ""])
+    digest = hashlib.sha256(repr((draft_rows, draft_lines)).encode()).hexdigest()[:12]
+    export_id = f"PAY-{quarter.label}-{digest}"
+    rows = tuple(PayrollRow(export_id, *r) for r in draft_rows)
+    lines = tuple(PayrollLine(export_id, *line) for line in draft_lines)
+    return Payroll(export_id, quarter.label, closed, rows, lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return str(value)
+
+
+def _csv_bytes(columns: tuple[str, ...], records: tuple) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_cell(v) for v in astuple(record)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def lines_path(output: Path) -> Path:
+    """Where the CSV line items go: next to ``output``, ``<stem>.lines.csv``."""
+    return output.with_name(f"{output.stem}.lines.csv")
+
+
+def write_csv(payroll: Payroll, output: Path) -> list[Path]:
+    """Two UTF-8 files with BOM (Excel opens Chinese text): ``output`` and ``<stem>.lines.csv``."""
+    output.write_bytes(_csv_bytes(ROW_COLUMNS, payroll.rows))
+    second = lines_path(output)
+    second.write_bytes(_csv_bytes(LINE_COLUMNS, payroll.lines))
+    return [output, second]
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip whose entries all carry one fixed timestamp (openpyxl stamps the current time otherwise)."""
+
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):  # type: ignore[override]
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=_ZIP_TIME)
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+
+def xlsx_bytes(payroll: Payroll) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb = Workbook()
+    sheets = ((wb.active, "employees", ROW_COLUMNS, payroll.rows), (None, "lines", LINE_COLUMNS, payroll.lines))
+    for sheet, title, columns, records in sheets:
+        ws = sheet if sheet is not None else wb.create_sheet()
+        ws.title = title
+        ws.append(list(columns))
+        for record in records:
+            ws.append(list(astuple(record)))
+    fixed = datetime(2000, 1, 1)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    wb.properties.creator = "perfrules"
+    buffer = io.BytesIO()
+    with _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+    return buffer.getvalue()
+
+
+def write_xlsx(payroll: Payroll, output: Path) -> list[Path]:
+    output.write_bytes(xlsx_bytes(payroll))
+    return [output]
+
+
+def write(payroll: Payroll, output: Path, fmt: str) -> list[Path]:
+    return write_csv(payroll, output) if fmt == "csv" else write_xlsx(payroll, output)

@@ -1,0 +1,266 @@
+"""``perfrules check``: every problem of every rule file, then the rulebook when there are none.
+
+Checks, in order: YAML syntax and encoding (:mod:`loader`), the format (:mod:`model`, unknown keys are
+errors), meaning (KPI units and ranges, roles of departments, days 29–31, templates), the folder as a
+whole (duplicate or overlapping versions, attribution to a deliverable nobody owes) and the hard limits
+of durable_rules (rules per ruleset, rules one fact can match).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.errors import PerfRulesError
+from engine.kpi.catalog import BY_ID, Unit
+from engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
+from engine.rulebook.loader import Document, Loc, Problem, read_document
+from engine.rulebook.model import Rule, RuleFile
+from engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
+from engine.settings import PROJECT_ROOT
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+ROLE_DEPARTMENT = {"purchaser": "purchasing", "purchasing_manager": "purchasing", "finance_analyst": "finance",
+                   "finance_manager": "finance", "operations_specialist": "operations",
+                   "operations_manager": "operations", "planner": "planning", "planning_manager": "planning",
+                   "warehouse_keeper": "warehouse", "warehouse_manager": "warehouse", "hr_specialist": "hr",
+                   "hr_manager": "hr", "general_manager": "management"}
+
+
+class RulebookInvalid(PerfRulesError, ValueError):
+    """Raised by :func:`load_rulebook` when any rule file has a problem; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem]):
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"the rulebook has {len(problems)} problem(s):\n{lines}")
+        self.problems = problems
+
+
+@dataclass
+class FileReport:
+    """The outcome of checking one file."""
+
+    file: str
+    rules: list[SourcedRule] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class CheckResult:
+    reports: list[FileReport]
+    rulebook: Rulebook | None
+
+    @property
+    def ok(self) -> bool:
+        return all(not r.problems for r in self.reports)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for r in self.reports for p in r.problems]
+
+
+def rule_files(path: Path) -> list[Path]:
+    """The rule files of ``path``: the file itself, or the folder's ``*.yaml``/``*.yml`` (not ``tests/``)."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    return [path]
+
+
+def _raw(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def known_templates() -> set[str]:
+    """Template names (``emails/reminder``) bundled under ``templates/``."""
+    if not TEMPLATES_DIR.is_dir():
+        return set()
+    return {f"{p.parent.name}/{p.name.split('.')[0]}" for p in TEMPLATES_DIR.glob("*/*.j2")}
+
+
+def _check_value(doc: Document, loc: Loc, kpi_id: str, value: Any) -> Iterator[Problem]:
+    kpi = BY_ID[kpi_id]
+    written = _raw(doc.data, loc)
+    if kpi.unit in (Unit.DAYS, Unit.PER_YEAR) and isinstance(written, str) and written.strip().endswith("%"):
+        unit = "days" if kpi.unit is Unit.DAYS else "turns per year"
+        yield doc.problem(loc, f"{kpi_id} is measured in {unit}, not a percentage: write a number such as "
+                               f"{kpi.target}")
+    elif not kpi.in_range(value):
+        low = "−∞" if kpi.minimum is None else kpi.minimum
+        high = "∞" if kpi.maximum is None else kpi.maximum
+        yield doc.problem(loc, f"{written!r} is outside the range of {kpi_id} ({low} to {high})")
+
+
+def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Iterator[Problem]:
+    if ROLE_DEPARTMENT[rule.role] != rule.department:
+        yield doc.problem((*loc, "role"), f"role {rule.role!r} belongs to department "
+                                          f"{ROLE_DEPARTMENT[rule.role]!r}, not {rule.department!r}")
+    if rule.threshold is not None:
+        t, tloc = rule.threshold, (*loc, "threshold")
+        kpi = BY_ID[t.kpi]
+        if t.scope not in kpi.scopes:
+            yield doc.problem((*tloc, "scope"), f"{t.kpi} is not computed per {t.scope} (it is per "
+                                                f"{', '.join(sorted(kpi.scopes))})")
+        for key in ("target", "warning"):
+            if getattr(t, key) is not None:
+                yield from _check_value(doc, (*tloc, key), t.kpi, getattr(t, key))
+        target, direction = target_of(t)
+        if t.warning is not None and (t.warning <= target if direction == "higher" else t.warning >= target):
+            side = "above" if direction == "higher" else "below"
+            yield doc.problem((*tloc, "warning"), f"the warning band must lie {side} the target {target} "
+                                                  f"({direction} is better for {t.kpi})")
+        if t.by is not None:
+            yield from _check_schedule(doc, (*tloc, "by"), t.by)
+    if rule.deadline is not None:
+        yield from _check_schedule(doc, (*loc, "deadline"), rule.deadline)
+    if rule.consequence is not None and rule.consequence.proportional is not None and rule.threshold is None:
+        yield doc.problem((*loc, "consequence", "proportional"), "a proportional consequence needs a 'threshold'")
+    if rule.attribution and rule.threshold is None:
+        yield doc.problem((*loc, "attribution"), "attribution needs a 'threshold' whose breach is attributed")
+    for i, esc in enumerate(rule.escalations):
+        if esc.plan is not None and esc.action != "improvement_plan":
+            yield doc.problem((*loc, "escalations", i, "plan"), "'plan' only goes with action: improvement_plan")
+    for kind, name in rule.notify.templates.items():
+        if templates and name not in templates:
+            yield doc.problem((*loc, "notify", "templates", kind),
+                              f"unknown template {name!r}{_suggest(name, templates)}")
+
+
+def _suggest(word: str, options: set[str]) -> str:
+    from engine.rulebook.messages import suggest
+
+    return suggest(word, sorted(options))
+
+
+def _check_schedule(doc: Document, loc: Loc, schedule: Any) -> Iterator[Problem]:
+    due = schedule.due
+    monthly = due.day is not None
+    if monthly != schedule.covers.endswith("month"):
+        yield doc.problem((*loc, "covers"), f"{schedule.covers} does not fit a "
+                                            f"{'monthly day' if monthly else 'weekday'} due date")
+    if isinstance(due.day, int) and due.day > 28 and due.if_missing is None:
+        yield doc.problem((*loc, "due", "day"), f"day {due.day} does not exist in every month: add "
+                                                "'if_missing: last_day' or 'if_missing: skip' (or write 'last')")
+    for key in ("grace", "repeat"):
+        value = getattr(schedule, key, None)
+        if key == "repeat" and value is not None and not value:
+            yield doc.problem((*loc, key), "a repeat interval must be longer than 0")
+
+
+def check_document(doc: Document, templates: set[str]) -> FileReport:
+    report = FileReport(doc.file, problems=list(doc.problems))
+    if doc.problems:
+        return report
+    if not isinstance(doc.data, dict):
+        got = "a list" if isinstance(doc.data, list) else repr(doc.data)
+        report.problems.append(doc.problem((), f"expected a map with 'rules:' at the top, got {got}"))
+        return report
+    try:
+        parsed = RuleFile.model_validate(doc.data)
+    except ValidationError as exc:
+        from engine.rulebook.messages import problems_from
+
+        report.problems.extend(problems_from(exc, doc))
+        return report
+    for i, rule in enumerate(parsed.rules):
+        loc = ("rules", i)
+        report.problems.extend(_check_rule(doc, loc, rule, templates))
+        line, _ = doc.mark(loc)
+        report.rules.append(SourcedRule(rule, RuleRef(rule.id, rule.version, doc.file, line, doc.sha256)))
+    return report
+
+
+def _overlap(a: Rule, b: Rule) -> bool:
+    a_end, b_end = a.effective_to or date.max, b.effective_to or date.max
+    return a.effective_from <= b_end and b.effective_from <= a_end
+
+
+def _problem_at(sourced: SourcedRule, message: str, path: str = "") -> Problem:
+    return Problem(sourced.ref.file, sourced.ref.line, 5, path, message)
+
+
+def check_rulebook(reports: list[FileReport]) -> list[Problem]:
+    """Problems of the folder as a whole: versions, cross-references and engine limits."""
+    problems: list[Problem] = []
+    seen: dict[str, list[SourcedRule]] = {}
+    for report in reports:
+        for index, sourced in enumerate(report.rules):
+            path = f"rules[{index}]"
+            for other in seen.get(sourced.rule.id, []):
+                if other.rule.version == sourced.rule.version:
+                    problems.append(_problem_at(sourced, f"rule {sourced.rule.id!r} version {sourced.rule.version} "
+                                                         f"is defined twice (also at {other.ref.source})", path))
+                elif _overlap(other.rule, sourced.rule):
+                    problems.append(_problem_at(sourced, f"versions {other.rule.version} ({other.ref.source}) and "
+                                                         f"{sourced.rule.version} of {sourced.rule.id!r} are both in "
+                                                         "force on some days: set effective_to on the older one",
+                                                path))
+            seen.setdefault(sourced.rule.id, []).append(sourced)
+    owed = {s.rule.deadline.deliverable for ss in seen.values() for s in ss if s.rule.deadline}
+    for sourced in (s for ss in seen.values() for s in ss):
+        for i, attribution in enumerate(sourced.rule.attribution):
+            wanted = attribution.when.deliverable
+            if wanted is not None and wanted not in owed:
+                problems.append(_problem_at(sourced, f"no rule has a deadline for {wanted!r}, so it can never be "
+                                                     "late", f"attribution[{i}].when.deliverable"))
+    if not problems:
+        problems.extend(_limits(Rulebook(tuple(s for r in reports for s in r.rules), ())))
+    return problems
+
+
+def _limits(rulebook: Rulebook) -> Iterator[Problem]:
+    days = sorted({r.rule.effective_from for r in rulebook.rules})
+    for day in days:
+        ruleset = compile_for(rulebook, day)
+        first = rulebook.in_force(day)[0] if rulebook.in_force(day) else None
+        if first is None:
+            continue
+        if len(ruleset.rules) > MAX_RULES:
+            yield _problem_at(first, f"{len(ruleset.rules)} engine rules are in force from {day} (each threshold, "
+                                     f"warning, deadline… counts); the engine allows at most {MAX_RULES}")
+        for key, count in fact_keys(ruleset).items():
+            if count > MAX_MATCHES_PER_FACT:
+                yield _problem_at(first, f"{count} engine rules test {key} from {day}; one fact may match at most "
+                                         f"{MAX_MATCHES_PER_FACT}: split the rules")
+
+
+def check_path(path: Path) -> CheckResult:
+    """Check a rule file or folder; never raises for bad content."""
+    files = rule_files(path)
+    templates = known_templates()
+    reports = [check_document(read_document(f, _display(f)), templates) for f in files]
+    if not files:
+        reports = [FileReport(str(path), problems=[Problem(str(path), 1, 1, "", "no rule files (*.yaml) here")])]
+    if all(not r.problems for r in reports):
+        folder = check_rulebook(reports)
+        for problem in folder:
+            next(r for r in reports if r.file == problem.file).problems.append(problem)
+    if any(r.problems for r in reports):
+        return CheckResult(reports, None)
+    rules = tuple(s for r in reports for s in r.rules)
+    files_hash = tuple((r.file, r.rules[0].ref.sha256 if r.rules else "") for r in reports)
+    return CheckResult(reports, Rulebook(rules, files_hash))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_rulebook(path: Path) -> Rulebook:
+    """The checked rulebook of ``path``; raises :class:`RulebookInvalid` listing every problem."""
+    result = check_path(path)
+    if result.rulebook is None:
+        raise RulebookInvalid(result.problems)
+    return result.rulebook

@@ -1,0 +1,154 @@
+"""HR rule tests: YAML files in ``rules/tests/`` that give facts and a time, and expect results.
+
+A test file::
+
+    tests:
+      - name: list late three months in a row
+        now: 2026-10-09T09:00:00+08:00
+        period: 2026-09
+        facts:
+          people: [{id: E1, department: purchasing, role: purchaser, manager: M1, bonus_base: 20000}]
+          kpis: [{kpi: slow_mover_list_timeliness, scope: department, scope_id: purchasing, value: 85%}]
+          submissions: [{deliverable: slow_mover_list, employee: E1, submitted_at: 2026-10-08T10:00:00+08:00}]
+          breaches: [{rule: purchasing.slow_mover_list, subject: department:purchasing, period: 2026-08}]
+        expect:
+          findings: [{rule: purchasing.slow_mover_list, kind: kpi_breach}]
+          consequences: [{rule: purchasing.slow_mover_list, employee: E1, share: -10%, amount: -2000}]
+
+Each ``expect`` list is compared as a set: every expected item must match one result on the keys it
+gives, and there must be no other result of that list (``[]`` means: none). Lists not named are not
+checked; ``only_rules: [...]`` limits every comparison to results of those rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.decide import decide
+from engine.facts import Facts, KpiValue, PastBreach, PastConsequence, Person, Submission
+from engine.rulebook.loader import read_document
+from engine.rulebook.model import parse_number
+from engine.rulebook.rulebook import Rulebook
+
+LISTS = ("findings", "consequences", "escalations", "notices", "not_applicable")
+
+
+@dataclass
+class TestOutcome:
+    """One HR test: its name, where it is, and the failure text ('' when it passed)."""
+
+    file: str
+    name: str
+    failure: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.failure
+
+
+def test_files(path: Path) -> list[Path]:
+    """HR test files under ``path``: ``path/tests/*.yaml`` for a rule folder, or the file itself."""
+    if path.is_dir():
+        folder = path / "tests" if (path / "tests").is_dir() else path
+        return sorted(folder.glob("*.yaml"))
+    return [path]
+
+
+def _time(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset (write e.g. 2026-10-09T09:00:00+08:00)")
+    return moment
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else parse_number(value)
+
+
+def build_facts(spec: dict[str, Any], period: str) -> Facts:
+    """Facts from the ``facts:`` map of an HR test (also handy for the CLI and demos)."""
+    kpis = tuple(KpiValue(k["kpi"], str(k.get("period", period)), _decimal(k.get("value")), k.get("scope", "company"),
+                          str(k.get("scope_id", ""))) for k in spec.get("kpis", []))
+    subs = tuple(Submission(s["deliverable"], str(s.get("period", period)), str(s["employee"]),
+                            _time(s["submitted_at"]), _decimal(s.get("completeness")))
+                 for s in spec.get("submissions", []))
+    people = tuple(Person(str(p["id"]), p["department"], p["role"], p.get("manager"), _decimal(p.get("bonus_base")),
+                          p.get("locale", "zh-CN")) for p in spec.get("people", []))
+    breaches = tuple(PastBreach(b["rule"], b["subject"], str(b["period"])) for b in spec.get("breaches", []))
+    past = tuple(PastConsequence(c["rule"], c["subject"], str(c["quarter"]), _decimal(c["share"]))
+                 for c in spec.get("consequences", []))
+    return Facts(str(period), kpis, subs, people, breaches, past)
+
+
+def _same(expected: Any, got: Any) -> bool:
+    if isinstance(got, Decimal) or isinstance(expected, str) and expected.strip().endswith("%"):
+        try:
+            return parse_number(expected) == Decimal(str(got))
+        except (ValueError, ArithmeticError):
+            return False
+    if isinstance(expected, datetime):
+        return expected.isoformat() == got
+    if isinstance(expected, dict) and isinstance(got, dict):
+        return all(k in got and _same(v, got[k]) for k, v in expected.items())
+    return str(expected) == str(got) if not isinstance(expected, bool) else expected == got
+
+
+def _compare(name: str, expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> list[str]:
+    left = list(got)
+    missing = []
+    for item in expected:
+        hit = next((g for g in left if all(k in g and _same(v, g[k]) for k, v in item.items())), None)
+        if hit is None:
+            missing.append(item)
+        else:
+            left.remove(hit)
+    if not missing and not left:
+        return []
+    lines = [f"  {name}:"]
+    lines += [f"    - expected, not got: {_show(m)}" for m in missing]
+    keys = sorted({k for e in expected for k in e}) or ["rule", "kind"]
+    lines += [f"    + got, not expected: {_show({k: v for k, v in g.items() if k in keys} or g)}" for g in left]
+    return lines
+
+
+def _show(item: dict[str, Any]) -> str:
+    return yaml.safe_dump({k: str(v) if isinstance(v, Decimal | datetime) else v for k, v in item.items()},
+                          default_flow_style=True, allow_unicode=True, sort_keys=False).strip()
+
+
+def run_test(rulebook: Rulebook, spec: dict[str, Any]) -> str:
+    """Run one HR test; the failure text, or '' when it passes."""
+    decision = decide(rulebook, build_facts(spec.get("facts") or {}, str(spec["period"])), _time(spec["now"]))
+    only = set(spec.get("only_rules") or [])
+    lines: list[str] = []
+    for name in LISTS:
+        if name not in (spec.get("expect") or {}):
+            continue
+        got = [x.as_dict() for x in getattr(decision, name) if not only or x.ref.id in only]
+        lines += _compare(name, spec["expect"][name] or [], got)
+    return "\n".join(lines)
+
+
+def run_file(rulebook: Rulebook, path: Path, display: str) -> list[TestOutcome]:
+    doc = read_document(path, display)
+    if doc.problems:
+        return [TestOutcome(display, "(file)", "\n".join(f"  {p}" for p in doc.problems))]
+    tests = doc.data.get("tests") if isinstance(doc.data, dict) else None
+    if not isinstance(tests, list) or not tests:
+        return [TestOutcome(display, "(file)", f"  {display}:1:1: expected 'tests:' with a list of tests")]
+    out = []
+    for i, spec in enumerate(tests):
+        line, _ = doc.mark(("tests", i))
+        name = str(spec.get("name", f"tests[{i}]")) if isinstance(spec, dict) else f"tests[{i}]"
+        try:
+            failure = run_test(rulebook, spec)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            failure = f"  {display}:{line}: the test itself is invalid: {type(exc).__name__}: {exc}"
+        out.append(TestOutcome(f"{display}:{line}", name, failure))
+    return out

@@ -1,0 +1,61 @@
+"""The service loop: the rulebook's calendar as APScheduler jobs, run once each, by one leader.
+
+The ONLY package importing ``apscheduler``. Modules: :mod:`~engine.scheduler.calendar` (rulebook →
+slots), :mod:`~engine.scheduler.runner` (claim and run due slots, catch-up), :mod:`~engine.scheduler.actions`
+(what a slot does), :mod:`~engine.scheduler.service` (the APScheduler jobs), :mod:`~engine.scheduler.jobs`
+(the job functions), :mod:`~engine.scheduler.leadership` and :mod:`~engine.scheduler.loop` (one leader).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.base import BaseScheduler
+
+from engine.notices.contexts import RuleRef
+from engine.notices.delivery import DeliveryPolicy, deliver, transport_from_settings
+from engine.notices.templating import environment_from_settings
+from engine.periods import local_date
+from engine.rulebook.model import Rule
+from engine.scheduler.actions import ServiceActions
+from engine.scheduler.rules import FolderRules
+from engine.scheduler.service import ManualScheduler, Service
+from storage import Database
+
+# The scheduler retries an unreachable SMTP server for about four days (1, 2, 4 … minutes, then every 6 h)
+DELIVERY_POLICY = DeliveryPolicy(max_attempts=24)
+
+
+def rule_lookup(rules: FolderRules, zone: Any) -> Callable[[str, datetime], tuple[Rule, RuleRef] | None]:
+    """Find the version of a rule in force at a moment, with its provenance for the notices."""
+
+    def lookup(rule_id: str, at: datetime) -> tuple[Rule, RuleRef] | None:
+        day = local_date(at, zone)
+        for sourced in rules.rulebook.by_id(rule_id):
+            if sourced.rule.in_force(day):
+                ref = sourced.ref
+                return sourced.rule, RuleRef(id=ref.id, file=ref.file, version=f"v{ref.version} {ref.sha256[:12]}")
+        return None
+
+    return lookup
+
+
+def build_service(settings: Any, db: Database, *, scheduler: BaseScheduler | None = None,
+                  transport_factory: Callable[[], Any] | None = None) -> Service:
+    """The service ``perfrules serve`` runs, from the resolved settings."""
+    rules = FolderRules(settings.rules_path)
+    env = environment_from_settings(settings)
+    zone = settings.zone
+    make_transport = transport_factory or (lambda: transport_from_settings(settings))
+    actions = ServiceActions(db, env, rule_lookup(rules, zone), settings.mail_from, zone)
+
+    def deliver_now(now: datetime) -> Any:
+        return deliver(db, env, make_transport(), now=now, mail_from=settings.mail_from, policy=DELIVERY_POLICY)
+
+    kwargs = {"scheduler": scheduler} if scheduler is not None else {}
+    return Service(db, rules, actions, deliver_now, zone, **kwargs)
+
+
+__all__ = ["DELIVERY_POLICY", "FolderRules", "ManualScheduler", "Service", "build_service", "rule_lookup"]

@@ -1,0 +1,188 @@
+"""The HTTP API under ``/api/v1`` (OpenAPI at ``/api/openapi.json``): push facts, read KPIs, findings,
+adjustments and deadlines, trigger an evaluation, download the payroll export. Bearer tokens or a session."""
+
+from __future__ import annotations
+
+import importlib
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+
+from engine.errors import PerfRulesError
+from engine.kpi import catalog
+from engine.periods import parse_period
+from engine.web import board, data
+from engine.web.auth import Principal, principal, require, require_employee
+from storage import access
+
+router = APIRouter(prefix="/api/v1", tags=["perfrules"])
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Me(_Out):
+    name: str
+    kind: str
+    role: str
+    employee_id: str | None
+
+
+class KpiOut(_Out):
+    kpi: str
+    name_en: str
+    name_zh: str
+    unit: str
+    direction: str
+    scope_kind: str
+    scope: str
+    period: str
+    value: Decimal | None
+    target: Decimal
+    achievement: Decimal | None
+    status: str
+
+
+class RowsOut(_Out):
+    kpi: str
+    period: str
+    columns: list[str]
+    rows: list[list[Any]]
+    available: bool
+
+
+class ImportOut(_Out):
+    kind: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+class EvaluationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    period: str
+
+
+def _period(text: str):
+    try:
+        return parse_period(text)
+    except PerfRulesError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+@router.get("/me", response_model=Me)
+def me(who: Principal = Depends(principal)) -> Me:
+    return Me(name=who.name, kind=who.kind, role=who.role, employee_id=who.employee_id)
+
+
+@router.get("/kpis", response_model=list[KpiOut])
+def kpis(request: Request, period: str, scope_kind: str = "company", scope: str = "company",
+         who: Principal = Depends(require("people"))) -> list[KpiOut]:
+    """Every KPI of a scope (company, department, category, abc_class, xyz_class, employee …) for a period."""
+    _check_scope(who, scope_kind, scope)
+    cells = board.kpi_table(request.app.state.db, request.app.state.settings, scope_kind=scope_kind, scope=scope,
+                            period=_period(period))
+    return [KpiOut(kpi=c.kpi.id, name_en=c.kpi.name_en, name_zh=c.kpi.name_zh, unit=c.kpi.unit.value,
+                   direction=c.kpi.direction.value, scope_kind=c.scope_kind, scope=c.scope, period=c.period,
+                   value=c.value, target=c.target, achievement=c.achievement, status=c.status) for c in cells]
+
+
+@router.get("/kpis/{kpi_id}/rows", response_model=RowsOut)
+def kpi_rows(request: Request, kpi_id: str, period: str, scope_kind: str = "company", scope: str = "company",
+             who: Principal = Depends(require("people"))) -> RowsOut:
+    """The rows behind one KPI figure (drill-down)."""
+    _check_scope(who, scope_kind, scope)
+    try:
+        kpi = catalog.get(kpi_id)
+    except (KeyError, PerfRulesError):
+        raise HTTPException(404, f"no KPI {kpi_id!r}") from None
+    table = board.drill(request.app.state.db, request.app.state.settings, kpi, scope_kind=scope_kind, scope=scope,
+                        period=_period(period))
+    return RowsOut(kpi=kpi_id, period=period, columns=list(table.columns), rows=[list(r) for r in table.rows],
+                   available=table.available)
+
+
+def _check_scope(who: Principal, scope_kind: str, scope: str) -> None:
+    if scope_kind == "employee":
+        require_employee(who, scope)
+    elif not who.can("overview"):
+        raise HTTPException(403, "you may not see aggregate figures")
+
+
+@router.get("/findings")
+def findings(request: Request, period: str | None = None, quarter: str | None = None,
+             who: Principal = Depends(require("people"))) -> list[dict[str, Any]]:
+    """Active findings (breaches, late or missing deliverables) the caller may see."""
+    rows = access.findings_for(request.app.state.db, visible=who.visible, period=period, quarter=quarter)
+    return [r.__dict__ | {"charged_to": list(r.charged_to)} for r in rows]
+
+
+@router.get("/adjustments")
+def adjustments(request: Request, quarter: str, who: Principal = Depends(require("people"))) -> list[dict[str, Any]]:
+    """Active bonus adjustments of a quarter for the employees the caller may see."""
+    rows = access.adjustments_for(request.app.state.db, visible=who.visible, quarter=quarter)
+    return [r.__dict__ | {"finding_ids": list(r.finding_ids)} for r in rows]
+
+
+@router.get("/deadlines")
+def deadlines(request: Request, who: Principal = Depends(require("people"))) -> dict[str, Any]:
+    """Upcoming deadlines and their state."""
+    table = board.deadlines(request.app.state.db, request.app.state.settings, now=request.app.state.clock(),
+                            visible=who.visible)
+    return {"available": table.available, "columns": list(table.columns), "rows": [list(r) for r in table.rows]}
+
+
+@router.post("/facts/{kind}", response_model=ImportOut, status_code=200)
+def push_facts(request: Request, kind: str, body: bytes = Body(..., media_type="text/csv"),
+               who: Principal = Depends(require("push"))) -> ImportOut:
+    """Import one fact file (CSV, or JSON Lines with Content-Type application/x-ndjson) all or nothing,
+    with the same validation as ``perfrules import``. A bad file changes nothing and answers 422 with
+    every error."""
+    importer = _engine("engine.importing")
+    fmt = "jsonl" if "ndjson" in request.headers.get("content-type", "") or "jsonl" in request.headers.get(
+        "content-type", "") else "csv"
+    db, now = request.app.state.db, request.app.state.clock()
+    try:
+        result = importer.import_bytes(db, kind, body, fmt=fmt, source=f"api:{who.name}", now=now, by=who.actor,
+                                       zone=request.app.state.settings.zone)
+    except PerfRulesError as exc:
+        errors = [str(e) for e in getattr(exc, "errors", ())] or [str(exc)]
+        raise HTTPException(422, {"message": str(exc).splitlines()[0], "errors": errors}) from None
+    access.record(db, now=now, actor=who.actor, action="facts.import", target=kind,
+                  detail={"rows": result.rows, "inserted": result.inserted, "updated": result.updated})
+    return ImportOut(kind=kind, rows=result.rows, inserted=result.inserted, updated=result.updated,
+                     unchanged=result.unchanged)
+
+
+@router.post("/evaluations")
+def evaluate(request: Request, body: EvaluationIn, who: Principal = Depends(require("evaluate"))) -> dict[str, Any]:
+    """Run the evaluation of a period now (idempotent: a re-run changes nothing twice)."""
+    evaluation = _engine("engine.evaluation.run")
+    db, settings, now = request.app.state.db, request.app.state.settings, request.app.state.clock()
+    try:
+        summary = evaluation.evaluate(db, settings, period=_period(body.period), now=now, by=who.actor)
+    except PerfRulesError as exc:
+        raise HTTPException(422, str(exc)) from None
+    detail = summary if isinstance(summary, dict) else getattr(summary, "__dict__", {"result": str(summary)})
+    access.record(db, now=now, actor=who.actor, action="evaluation.run", target=body.period,
+                  detail={k: str(v) for k, v in detail.items()})
+    return {"period": body.period, **{k: str(v) for k, v in detail.items()}}
+
+
+@router.get("/payroll-export", response_class=Response)
+def payroll_export(request: Request, quarter: str, format: str = "csv",
+                   who: Principal = Depends(require("export"))) -> Response:
+    """The payroll export file of a quarter (recorded in the audit log)."""
+    return data.payroll_response(request, quarter=quarter, fmt=format, who=who)
+
+
+def _engine(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise HTTPException(503, f"{module} is not available in this installation yet") from None

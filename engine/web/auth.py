@@ -1,0 +1,132 @@
+"""Who is asking and what they may see: session cookies for people, bearer tokens for systems, roles.
+
+Roles (storage.access.ROLES): ``hr`` sees and does everything; ``manager`` sees the company's aggregate
+KPIs and their team (every employee whose manager chain includes them); ``staff`` sees only themselves;
+``payroll`` only downloads exports; ``system`` only pushes facts and triggers evaluations.
+Every capability a route needs is named in ``CAPABILITIES`` so the role matrix is one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from fastapi import Depends, HTTPException, Request, status
+
+from engine.web import credentials
+from storage import access
+
+SESSION_COOKIE = "perfrules_session"
+SESSION_LIFETIME = timedelta(hours=12)
+
+# capability -> roles that have it
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "overview": frozenset({"hr", "manager"}),  # company and department aggregates, stock analyses
+    "people": frozenset({"hr", "manager", "staff"}),  # employee pages, findings, adjustments (filtered)
+    "export": frozenset({"hr", "payroll"}),  # payroll export download
+    "push": frozenset({"hr", "system"}),  # fact push
+    "evaluate": frozenset({"hr", "system"}),  # trigger an evaluation
+    "admin": frozenset({"hr"}),  # audit log
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in person or the calling system, with the employees they may see (None = all)."""
+
+    kind: Literal["user", "token"]
+    name: str
+    display_name: str
+    role: str
+    employee_id: str | None
+    visible: frozenset[str] | None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def can(self, capability: str) -> bool:
+        return self.role in CAPABILITIES[capability]
+
+    def may_see(self, employee_id: str) -> bool:
+        return self.visible is None or employee_id in self.visible
+
+
+class NotSignedIn(Exception):
+    """Raised by the principal dependency when a request carries no valid session or token."""
+
+    def __init__(self, *, api: bool):
+        super().__init__("not signed in")
+        self.api = api
+
+
+def _visible(db: access.Database, role: str, employee_id: str | None) -> frozenset[str] | None:
+    if role == "hr":
+        return None
+    if role == "manager" and employee_id:
+        return access.team_of(db, employee_id)
+    if role == "staff" and employee_id:
+        return frozenset({employee_id})
+    return frozenset()
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def resolve(request: Request) -> Principal | None:
+    """The principal of ``request`` from its bearer token or session cookie, or None."""
+    db = request.app.state.db
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        token = access.token_by_digest(db, credentials.digest(header[7:].strip()))
+        if token is None:
+            return None
+        return Principal("token", token.name, token.name, token.role, token.employee_id,
+                         _visible(db, token.role, token.employee_id))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    user = access.session_user(db, credentials.digest(cookie), now=request.app.state.clock())
+    if user is None:
+        return None
+    return Principal("user", user.username, user.display_name, user.role, user.employee_id,
+                     _visible(db, user.role, user.employee_id))
+
+
+def principal(request: Request) -> Principal:
+    """Dependency: the principal, or :class:`NotSignedIn` (401 for the API, redirect to sign-in for pages)."""
+    found = getattr(request.state, "principal", None) or resolve(request)
+    if found is None:
+        raise NotSignedIn(api=_is_api(request))
+    request.state.principal = found
+    return found
+
+
+def require(capability: str) -> Callable[[Principal], Principal]:
+    """Dependency factory: the principal, or 403 unless their role has ``capability``."""
+
+    def check(who: Principal = Depends(principal)) -> Principal:
+        if not who.can(capability):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {who.role!r} may not use this ({capability})")
+        return who
+
+    return check
+
+
+def require_employee(who: Principal, employee_id: str) -> None:
+    """403 unless ``who`` may see ``employee_id`` (same answer for unknown ids: nothing leaks)."""
+    if not who.can("people") or not who.may_see(employee_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "you may not see this employee")
+
+
+def sign_in(db: access.Database, username: str, password: str, *, now: datetime) -> str | None:
+    """Check the password; on success start a session and return the cookie value (the secret)."""
+    if not credentials.verify_password(access.password_hash_of(db, username), password):
+        return None
+    secret = credentials.new_session_id()
+    access.start_session(db, digest=credentials.digest(secret), username=username, now=now,
+                         expires_at=now + SESSION_LIFETIME)
+    return secret

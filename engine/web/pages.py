@@ -1,0 +1,266 @@
+"""Dashboard pages (HTML): sign-in, company overview, KPI drill-down, department and employee pages,
+payroll exports and the audit log. Every page checks the viewer's role and team before reading data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from engine.errors import PerfRulesError
+from engine.kpi import catalog
+from engine.notices.templating import make_environment
+from engine.periods import Period, month_of, parse_period
+from engine.settings import Settings
+from engine.web import auth, board, data, i18n
+from engine.web.auth import Principal, principal, require, require_employee
+from storage import access
+
+router = APIRouter(include_in_schema=False)
+LANG_COOKIE = "perfrules_lang"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The template's ``recipient``: the language and zone the shared filters render in."""
+
+    locale: str
+    zone: str
+
+
+def make_views(settings: Settings) -> Any:
+    env = make_environment(settings.template_overrides_dir or None)
+    env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False, default=str).replace("</", "<\\/")
+    env.filters["kpival"] = kpi_value
+    return env
+
+
+def kpi_value(value: Decimal | None, unit: str) -> str:
+    """A KPI value in its unit: ratios and changes as percentages, days and turns with one decimal."""
+    if value is None:
+        return "–"
+    if unit == "ratio":
+        return f"{(value * 100).quantize(Decimal('0.1'))}%"
+    if unit == "change":
+        return f"{(value * 100).quantize(Decimal('0.1')):+}%"
+    suffix = {"days": " d", "per_year": " /yr"}.get(unit, "")
+    return f"{value.quantize(Decimal('0.1')):,}{suffix}"
+
+
+def _locale(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return lang if lang in ("en", "zh-CN") else request.app.state.settings.default_locale
+
+
+def render(request: Request, template: str, who: Principal | None, status_code: int = 200, **context: Any
+           ) -> HTMLResponse:
+    settings = request.app.state.settings
+    locale = _locale(request)
+    html = request.app.state.views.get_template(f"web/{template}.html.j2").render(
+        recipient=Viewer(locale, settings.timezone), t=i18n.translator(locale), who=who, locale=locale,
+        path=request.url.path, **context)
+    response = HTMLResponse(html, status_code=status_code)
+    if request.query_params.get("lang") == locale:
+        response.set_cookie(LANG_COOKIE, locale, samesite="strict", httponly=True)
+    return response
+
+
+def _period(request: Request, text: str | None) -> Period:
+    if not text:
+        now = request.app.state.clock()
+        return _last_month(now)
+    try:
+        return parse_period(text)
+    except PerfRulesError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def _last_month(now) -> Period:
+    first = now.date().replace(day=1)
+    return month_of(first.fromordinal(first.toordinal() - 1))
+
+
+# --- sign-in ---------------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login", None, next=_safe_next(next), failed=False)
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")
+          ) -> Response:
+    app = request.app
+    secret = auth.sign_in(app.state.db, username, password, now=app.state.clock())
+    if secret is None:
+        return render(request, "login", None, status_code=401, next=_safe_next(next), failed=True)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(auth.SESSION_COOKIE, secret, httponly=True, samesite="strict",
+                        max_age=int(auth.SESSION_LIFETIME.total_seconds()), secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    cookie = request.cookies.get(auth.SESSION_COOKIE)
+    if cookie:
+        access.end_session(request.app.state.db, auth.credentials.digest(cookie))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE)
+    return response
+
+
+def _safe_next(target: str) -> str:
+    # Only local paths: an open redirect after sign-in would be a phishing aid.
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/")
+def home(who: Principal = Depends(principal)) -> Response:
+    if who.can("overview"):
+        return RedirectResponse("/dashboard", status_code=303)
+    if who.role == "staff" and who.employee_id:
+        return RedirectResponse(f"/employees/{who.employee_id}", status_code=303)
+    if who.can("export"):
+        return RedirectResponse("/exports", status_code=303)
+    raise HTTPException(403, "this role has no pages; use the API")
+
+
+# --- overview and drill-down -------------------------------------------------------------------------------
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, period: str | None = None, who: Principal = Depends(require("overview"))
+              ) -> HTMLResponse:
+    db, settings = request.app.state.db, request.app.state.settings
+    p = _period(request, period)
+    cells = board.kpi_table(db, settings, scope_kind="company", scope="company", period=p)
+    trends = [board.trend(db, settings, c.kpi, scope_kind="company", scope="company", end=p) for c in cells]
+    by_cat, by_age, by_value, _ = board.slow_movers(db, settings, p)
+    quarter = data.quarter_of(p)
+    return render(
+        request, "dashboard", who, period=p, cells=cells, trends=trends,
+        classes=board.class_comparison(db, settings, p), slow=(by_cat, by_age, by_value),
+        forecast=board.forecast_vs_actual(db, settings, p),
+        deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=who.visible),
+        warnings=data.warnings(db, period=p, visible=who.visible),
+        adjustments=data.adjustments(db, quarter=quarter, visible=who.visible), quarter=quarter,
+        departments=data.departments(db))
+
+
+@router.get("/kpis/{kpi_id}")
+def kpi_detail(request: Request, kpi_id: str, scope_kind: str = "company", scope: str = "company",
+               period: str | None = None, who: Principal = Depends(require("people"))) -> HTMLResponse:
+    _check_scope(who, scope_kind, scope)
+    kpi = _kpi(kpi_id)
+    db, settings = request.app.state.db, request.app.state.settings
+    p = _period(request, period)
+    cell = next((c for c in board.kpi_table(db, settings, scope_kind=scope_kind, scope=scope, period=p)
+                 if c.kpi.id == kpi_id), None)
+    return render(request, "kpi", who, kpi=kpi, cell=cell, period=p, scope_kind=scope_kind, scope=scope,
+                  trend=board.trend(db, settings, kpi, scope_kind=scope_kind, scope=scope, end=p),
+                  table=board.drill(db, settings, kpi, scope_kind=scope_kind, scope=scope, period=p))
+
+
+@router.get("/slow-movers")
+def slow_mover_list(request: Request, period: str | None = None, who: Principal = Depends(require("overview"))
+                    ) -> HTMLResponse:
+    p = _period(request, period)
+    *_, table = board.slow_movers(request.app.state.db, request.app.state.settings, p)
+    return render(request, "table", who, title=i18n.translator(_locale(request))("slow_movers"), period=p,
+                  table=table)
+
+
+def _kpi(kpi_id: str) -> catalog.KpiDef:
+    try:
+        return catalog.get(kpi_id)
+    except (KeyError, PerfRulesError):
+        raise HTTPException(404, f"no KPI {kpi_id!r}") from None
+
+
+def _check_scope(who: Principal, scope_kind: str, scope: str) -> None:
+    """Employee scopes need the employee to be visible; every other scope is an aggregate (overview)."""
+    if scope_kind == "employee":
+        require_employee(who, scope)
+    elif not who.can("overview"):
+        raise HTTPException(403, "you may not see aggregate figures")
+
+
+# --- departments and people --------------------------------------------------------------------------------
+
+
+@router.get("/departments/{code}")
+def department(request: Request, code: str, period: str | None = None,
+               who: Principal = Depends(require("overview"))) -> HTMLResponse:
+    db, settings = request.app.state.db, request.app.state.settings
+    dept = data.department(db, code)
+    if dept is None:
+        raise HTTPException(404, f"no department {code!r}")
+    p = _period(request, period)
+    cells = board.kpi_table(db, settings, scope_kind="department", scope=code, period=p)
+    cells += [c for c in board.kpi_table(db, settings, scope_kind="company", scope="company", period=p,
+                                         department=code) if c.kpi.id not in {x.kpi.id for x in cells}]
+    members = [e for e in access.employees_of(db) if e.department == code and who.may_see(e.id)]
+    quarter = data.quarter_of(p)
+    return render(request, "department", who, dept=dept, period=p, cells=cells, members=members,
+                  trends=[board.trend(db, settings, c.kpi, scope_kind=c.scope_kind, scope=c.scope, end=p)
+                          for c in cells],
+                  adjustments=data.adjustments(db, quarter=quarter, visible=_in(who, members)), quarter=quarter)
+
+
+def _in(who: Principal, members: list[access.EmployeeRef]) -> frozenset[str]:
+    return frozenset(e.id for e in members if who.may_see(e.id))
+
+
+@router.get("/people")
+def people(request: Request, who: Principal = Depends(require("people"))) -> HTMLResponse:
+    members = [e for e in access.employees_of(request.app.state.db) if who.may_see(e.id)]
+    return render(request, "people", who, members=members)
+
+
+@router.get("/employees/{employee_id}")
+def employee(request: Request, employee_id: str, period: str | None = None,
+             who: Principal = Depends(require("people"))) -> HTMLResponse:
+    require_employee(who, employee_id)
+    db, settings = request.app.state.db, request.app.state.settings
+    found = access.employees_of(db, [employee_id])
+    if not found:
+        raise HTTPException(404, "no such employee")
+    p = _period(request, period)
+    cells = board.kpi_table(db, settings, scope_kind="employee", scope=employee_id, period=p)
+    quarter = data.quarter_of(p)
+    mine = frozenset({employee_id})
+    return render(request, "employee", who, person=found[0], period=p, cells=cells, quarter=quarter,
+                  trends=[board.trend(db, settings, c.kpi, scope_kind="employee", scope=employee_id, end=p)
+                          for c in cells],
+                  findings=data.findings(db, period=None, quarter=quarter, visible=mine),
+                  adjustments=data.adjustments(db, quarter=quarter, visible=mine),
+                  deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=mine))
+
+
+# --- exports and audit -------------------------------------------------------------------------------------
+
+
+@router.get("/exports")
+def exports(request: Request, who: Principal = Depends(require("export"))) -> HTMLResponse:
+    now = request.app.state.clock()
+    quarters = data.recent_quarters(now.date(), 4)
+    return render(request, "exports", who, quarters=quarters, history=data.export_history(request.app.state.db))
+
+
+@router.get("/exports/payroll")
+def export_download(request: Request, quarter: str, format: str = "csv",
+                    who: Principal = Depends(require("export"))) -> Response:
+    return data.payroll_response(request, quarter=quarter, fmt=format, who=who)
+
+
+@router.get("/audit")
+def audit(request: Request, who: Principal = Depends(require("admin"))) -> HTMLResponse:
+    return render(request, "audit", who, entries=access.audit_entries(request.app.state.db, limit=300),
+                  zone=ZoneInfo(request.app.state.settings.timezone))

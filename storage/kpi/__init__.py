@@ -1,0 +1,19 @@
+"""Set-wise SQL behind the KPI library: stock windows, slow movers, classes, and the other fact tables.
+
+Everything here returns plain frozen values; ``engine.kpi`` turns them into KPI values.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection
+
+from storage.db import Database
+
+
+@contextmanager
+def reading(db: Database) -> Iterator[Connection]:
+    """A connection for a batch of KPI queries (one snapshot on PostgreSQL's repeatable read is not needed:
+    the rollup is refreshed in the importer's transaction)."""
+    with db.engine.connect() as conn:
+        yield conn

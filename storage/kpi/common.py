@@ -1,0 +1,180 @@
+"""Building blocks shared by the KPI queries: the per-SKU stock state on a day, ABC/XYZ classes, SKU scopes.
+
+The stock state on a day ``D`` is read from the rollup (:mod:`storage.rollup`): the row of the last complete
+month on or before ``D``, plus the movements of the days after it up to ``D`` when ``D`` is not a month end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+from storage.sqlutil import add_months, bind_day, day_param, month_end, month_start, to_date
+
+_STATE_COLUMNS = ("qty", "value", "cum_out_qty", "cum_out_cost", "cum_sale_qty", "cum_receipt_qty",
+                  "cum_receipt_cost")
+_DAY_COLUMNS = (("first_day", "MIN"), ("last_sale_day", "MAX"), ("last_out_day", "MAX"),
+                ("last_receipt_day", "MAX"))
+
+
+@dataclass(frozen=True)
+class Classing:
+    """How SKUs are put into ABC, XYZ and active/slow/dead segments (the engine's parameters, as numbers)."""
+
+    abc_a: Decimal = Decimal("0.80")
+    abc_b: Decimal = Decimal("0.95")
+    xyz_x: Decimal = Decimal("0.5")
+    xyz_y: Decimal = Decimal("1.0")
+    months: int = 12  # classification look-back
+    active_months: int = 3
+    dead_months: int = 12
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which SKUs (or which person's facts) a query covers.
+
+    ``kind``: ``all``, ``category``, ``abc``, ``xyz``, ``segment``, ``sku``, ``employee``, ``department``.
+    """
+
+    kind: str = "all"
+    key: str | None = None
+
+
+ALL = Selection()
+
+
+def dec(value: object) -> Decimal:
+    """A driver number as an exact Decimal (SQLite sums come back as float)."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)  # type: ignore[arg-type]
+
+
+class Sql:
+    """A query under construction: CTEs, and bind parameters with unique names."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        self.ctes: list[str] = []
+        self.params: dict[str, object] = {}
+        self._rolled: date | bool | None = False
+
+    def day(self, name: str, value: date) -> str:
+        self.params[name] = bind_day(self.dialect, value)
+        return day_param(self.dialect, name)
+
+    def bind(self, name: str, value: object) -> str:
+        self.params[name] = value
+        return f":{name}"
+
+    def cte(self, name: str, body: str) -> str:
+        self.ctes.append(f"{name} AS ({body})")
+        return name
+
+    def run(self, select: str):
+        with_sql = ("WITH " + ",\n".join(self.ctes) + "\n") if self.ctes else ""
+        return self.conn.execute(text(with_sql + select), self.params)
+
+    @property
+    def rolled(self) -> date | None:
+        if self._rolled is False:
+            self._rolled = to_date(self.conn.execute(text("SELECT MAX(month) FROM sku_months")).scalar())
+        return self._rolled  # type: ignore[return-value]
+
+    def state(self, name: str, day: date) -> str:
+        """Add CTE ``name``: per SKU, quantity, value, cumulative flows and key days at the end of ``day``."""
+        complete = month_start(day) if day == month_end(day) else add_months(month_start(day), -1)
+        base_month = min(complete, self.rolled) if self.rolled else None
+        parts = []
+        if base_month is not None:
+            m = self.day(f"{name}_m", base_month)
+            parts.append(
+                "SELECT sku, closing_qty AS qty, closing_value AS value, cum_out_qty, cum_out_cost, cum_sale_qty, "
+                "cum_receipt_qty, cum_receipt_cost, first_day, last_sale_day, last_out_day, last_receipt_day "
+                f"FROM sku_months WHERE month = {m}")
+        partial_from = add_months(base_month, 1) if base_month else None
+        if partial_from is None or partial_from <= day:
+            low = f"day >= {self.day(f'{name}_from', partial_from)} AND " if partial_from else ""
+            parts.append(
+                "SELECT sku, SUM(quantity) AS qty, SUM(quantity * unit_cost) AS value, "
+                "SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity ELSE 0 END) AS cum_out_qty, "
+                "SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity * unit_cost ELSE 0 END) AS cum_out_cost, "
+                "SUM(CASE WHEN kind = 'sale' THEN -quantity ELSE 0 END) AS cum_sale_qty, "
+                "SUM(CASE WHEN kind = 'receipt' THEN quantity ELSE 0 END) AS cum_receipt_qty, "
+                "SUM(CASE WHEN kind = 'receipt' THEN quantity * unit_cost ELSE 0 END) AS cum_receipt_cost, "
+                "MIN(day) AS first_day, MAX(CASE WHEN kind = 'sale' THEN day END) AS last_sale_day, "
+                "MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS last_out_day, "
+                "MAX(CASE WHEN kind = 'receipt' THEN day END) AS last_receipt_day "
+                f"FROM movements WHERE {low}day <= {self.day(f'{name}_to', day)} GROUP BY sku")
+        if len(parts) == 1:
+            return self.cte(name, parts[0])
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in _STATE_COLUMNS)
+        days = ", ".join(f"{agg}({c}) AS {c}" for c, agg in _DAY_COLUMNS)
+        return self.cte(name, f"SELECT sku, {sums}, {days} FROM ({parts[0]} UNION ALL {parts[1]}) u GROUP BY sku")
+
+    def classes(self, day: date, classing: Classing) -> str:
+        """Add CTE ``cls``: per SKU its ABC class (consumption value share) and XYZ class (demand CV)."""
+        if any(c.startswith("cls AS") for c in self.ctes):
+            return "cls"
+        last = month_start(day)
+        first = add_months(last, -(classing.months - 1))
+        lo, hi = self.day("cls_from", first), self.day("cls_to", last)
+        self.cte("cls_base", "SELECT sku, SUM(out_cost) AS v, SUM(out_qty) AS q, SUM(out_qty * out_qty) AS q2 "
+                             f"FROM sku_months WHERE month >= {lo} AND month <= {hi} GROUP BY sku")
+        self.cte("cls_rank", "SELECT s.sku, COALESCE(b.v, 0) AS v, COALESCE(b.q, 0) AS q, COALESCE(b.q2, 0) AS q2, "
+                             "COALESCE(SUM(b.v) OVER (ORDER BY b.v DESC, s.sku ROWS BETWEEN UNBOUNDED PRECEDING "
+                             "AND 1 PRECEDING), 0) AS before, SUM(b.v) OVER () AS total "
+                             "FROM skus s LEFT JOIN cls_base b ON b.sku = s.sku")
+        a, b = self.bind("abc_a", float(classing.abc_a)), self.bind("abc_b", float(classing.abc_b))
+        x2, y2 = self.bind("xyz_x2", float(classing.xyz_x ** 2)), self.bind("xyz_y2", float(classing.xyz_y ** 2))
+        n = self.bind("cls_n", classing.months)
+        cv2 = f"({n} * q2 - q * q)"
+        return self.cte("cls", (
+            "SELECT sku, v AS class_value, q AS class_qty, "
+            f"CASE WHEN v > 0 AND before < {a} * total THEN 'A' WHEN v > 0 AND before < {b} * total THEN 'B' "
+            "ELSE 'C' END AS abc, "
+            f"CASE WHEN q <= 0 THEN 'Z' WHEN {cv2} <= {x2} * q * q THEN 'X' WHEN {cv2} <= {y2} * q * q THEN 'Y' "
+            "ELSE 'Z' END AS xyz FROM cls_rank"))
+
+    def segment_expr(self, state: str, day: date, classing: Classing) -> str:
+        """SQL naming a SKU's segment on ``day``: active (outbound within N months), dead, or slow."""
+        active = self.day("seg_active", add_months(day, -classing.active_months))
+        dead = self.day("seg_dead", add_months(day, -classing.dead_months))
+        return (f"CASE WHEN {state}.last_out_day > {active} THEN 'active' "
+                f"WHEN COALESCE({state}.last_out_day, {state}.first_day) <= {dead} THEN 'dead' ELSE 'slow' END")
+
+    def sku_condition(self, column: str, selection: Selection, day: date, classing: Classing) -> str:
+        """A condition restricting ``column`` (a SKU column) to the selection; '' for all SKUs."""
+        key = self.bind("sel_key", selection.key)
+        match selection.kind:
+            case "all" | "employee" | "department":
+                return ""
+            case "sku":
+                return f"{column} = {key}"
+            case "category":
+                return f"{column} IN (SELECT sku FROM skus WHERE category = {key})"
+            case "abc" | "xyz":
+                self.classes(day, classing)
+                return f"{column} IN (SELECT sku FROM cls WHERE {selection.kind} = {key})"
+            case "segment":
+                if not any(c.startswith("seg_state AS") for c in self.ctes):
+                    self.state("seg_state", day)
+                seg = self.segment_expr("seg_state", day, classing)
+                return f"{column} IN (SELECT sku FROM seg_state WHERE {seg} = {key})"
+        raise ValueError(f"unknown selection kind {selection.kind!r}")
+
+
+def where(*conditions: str) -> str:
+    kept = [c for c in conditions if c]
+    return ("WHERE " + " AND ".join(kept)) if kept else ""
+
+
+def minus_days(day: date, days: int) -> date:
+    return day - timedelta(days=days)

@@ -1,0 +1,191 @@
+"""Stock KPIs' inputs: inventory values, outbound cost and obsolete stock over a window, grouped or not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from storage.kpi.common import Classing, Selection, Sql, dec, where
+from storage.sqlutil import add_months, to_date
+
+GROUPS = ("category", "abc", "xyz", "segment", "sku", "buyer")
+
+
+@dataclass(frozen=True)
+class StockWindow:
+    """Per group: inventory value at the start and end of a window and what flowed out in between."""
+
+    opening_value: Decimal  # value of stock on hand the day before the window starts (SKUs with qty > 0)
+    closing_value: Decimal  # value of stock on hand at the end of the window's last day
+    out_cost: Decimal  # cost of sales and issues in the window
+    out_qty: int
+    receipt_cost: Decimal
+    obsolete_value: Decimal  # closing value of SKUs with no outbound since ``obsolete_before``
+    skus: int  # SKUs with any stock history
+    skus_in_stock: int
+
+    @property
+    def average_value(self) -> Decimal:
+        return (self.opening_value + self.closing_value) / 2
+
+
+EMPTY = StockWindow(Decimal(0), Decimal(0), Decimal(0), 0, Decimal(0), Decimal(0), 0, 0)
+
+
+def _buyers(sql: Sql, day: date) -> str:
+    """CTE ``pb``: each purchased SKU with the buyer of its latest purchase order up to ``day``."""
+    if not any(c.startswith("pb AS") for c in sql.ctes):
+        d = sql.day("pb_day", day)
+        sql.cte("pb", "SELECT sku, buyer_id FROM (SELECT sku, buyer_id, ROW_NUMBER() OVER (PARTITION BY sku "
+                      f"ORDER BY ordered_day DESC, id DESC) AS rn FROM purchase_orders WHERE ordered_day <= {d}) x "
+                      "WHERE rn = 1")
+    return "pb"
+
+
+def _window_sql(sql: Sql, start: date, end: date, obsolete_before: date, classing: Classing,
+                group: str | None, selection: Selection, purchased_only: bool,
+                obsolete_only: bool = False) -> tuple[str, str, str]:
+    """(FROM … WHERE clause, group key expression or '', select list of the sums)."""
+    sql.state("cl", end)
+    sql.state("op", start - timedelta(days=1))
+    joins = ["FROM cl c LEFT JOIN op o ON o.sku = c.sku"]
+    key = ""
+    if group == "category":
+        joins.append("JOIN skus s ON s.sku = c.sku")
+        key = "s.category"
+    elif group in ("abc", "xyz"):
+        sql.classes(end, classing)
+        joins.append("LEFT JOIN cls ON cls.sku = c.sku")
+        key = f"COALESCE(cls.{group}, '{'C' if group == 'abc' else 'Z'}')"
+    elif group == "segment":
+        key = sql.segment_expr("c", end, classing)
+    elif group == "sku":
+        key = "c.sku"
+    if group == "buyer" or purchased_only or selection.kind == "employee":
+        joins.append(f"JOIN {_buyers(sql, end)} ON pb.sku = c.sku")
+        key = "pb.buyer_id" if group == "buyer" else key
+    conditions = [sql.sku_condition("c.sku", selection, end, classing)]
+    if selection.kind == "employee":
+        conditions.append(f"pb.buyer_id = {sql.bind('buyer', selection.key)}")
+    obs = sql.day("obsolete_before", obsolete_before)
+    if obsolete_only:
+        conditions.append(f"c.qty > 0 AND COALESCE(c.last_out_day, c.first_day) <= {obs}")
+    sums = (
+        "SUM(CASE WHEN o.qty > 0 THEN o.value ELSE 0 END), SUM(CASE WHEN c.qty > 0 THEN c.value ELSE 0 END), "
+        "SUM(c.cum_out_cost - COALESCE(o.cum_out_cost, 0)), SUM(c.cum_out_qty - COALESCE(o.cum_out_qty, 0)), "
+        "SUM(c.cum_receipt_cost - COALESCE(o.cum_receipt_cost, 0)), "
+        f"SUM(CASE WHEN c.qty > 0 AND COALESCE(c.last_out_day, c.first_day) <= {obs} THEN c.value ELSE 0 END), "
+        "COUNT(*), SUM(CASE WHEN c.qty > 0 THEN 1 ELSE 0 END)")
+    return " ".join(joins) + " " + where(*conditions), key, sums
+
+
+def stock_windows(conn: Connection, start: date, end: date, *, obsolete_before: date,
+                  classing: Classing = Classing(), group: str | None = None, selection: Selection = Selection(),
+                  purchased_only: bool = False) -> dict[str | None, StockWindow]:
+    """Stock windows ``[start, end]`` per group key (``group=None``: one window under key None)."""
+    sql = Sql(conn)
+    body, key, sums = _window_sql(sql, start, end, obsolete_before, classing, group, selection, purchased_only)
+    if group is None:
+        rows = sql.run(f"SELECT NULL, {sums} {body}").all()
+    else:
+        rows = sql.run(f"SELECT {key} AS k, {sums} {body} GROUP BY {key}").all()
+    result = {}
+    for k, ov, cv, oc, oq, rc, obs, n, n_stock in rows:
+        result[k] = StockWindow(dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0),
+                                int(n_stock or 0))
+    return result
+
+
+def stock_window(conn: Connection, start: date, end: date, **kw: Any) -> StockWindow:
+    return stock_windows(conn, start, end, **kw).get(None, EMPTY)
+
+
+def stock_rows(conn: Connection, start: date, end: date, *, obsolete_before: date, classing: Classing = Classing(),
+               selection: Selection = Selection(), purchased_only: bool = False, limit: int = 100,
+               obsolete_only: bool = False) -> list[dict[str, Any]]:
+    """The per-SKU rows behind a stock window, largest closing value first (the drill-down)."""
+    sql = Sql(conn)
+    body, _, _ = _window_sql(sql, start, end, obsolete_before, classing, None, selection, purchased_only,
+                             obsolete_only)
+    seg = sql.segment_expr("c", end, classing)
+    lim = sql.bind("limit", limit)
+    rows = sql.run(
+        "SELECT c.sku, COALESCE(o.qty, 0), COALESCE(o.value, 0), c.qty, c.value, "
+        "c.cum_out_qty - COALESCE(o.cum_out_qty, 0), c.cum_out_cost - COALESCE(o.cum_out_cost, 0), "
+        f"c.last_sale_day, c.last_out_day, c.first_day, {seg} {body} "
+        f"ORDER BY c.value DESC, c.sku LIMIT {lim}").all()
+    return [{"sku": r[0], "opening_qty": int(r[1]), "opening_value": dec(r[2]), "closing_qty": int(r[3]),
+             "closing_value": dec(r[4]), "out_qty": int(r[5]), "out_cost": dec(r[6]),
+             "last_sale_day": to_date(r[7]), "last_out_day": to_date(r[8]), "first_day": to_date(r[9]),
+             "segment": r[10]} for r in rows]
+
+
+@dataclass(frozen=True)
+class SkuClass:
+    """One SKU's classes on a day, with the figures they came from."""
+
+    sku: str
+    abc: str
+    xyz: str
+    consumption_value: Decimal  # outbound cost over the look-back
+    consumption_qty: int
+
+
+def sku_classes(conn: Connection, day: date, classing: Classing = Classing(),
+                skus: list[str] | None = None) -> dict[str, SkuClass]:
+    """ABC and XYZ class of every SKU (or of ``skus``) on ``day``."""
+    sql = Sql(conn)
+    sql.classes(day, classing)
+    rows = sql.run("SELECT sku, abc, xyz, class_value, class_qty FROM cls").all()
+    wanted = set(skus) if skus is not None else None
+    return {r[0]: SkuClass(r[0], r[1], r[2], dec(r[3]), int(r[4] or 0)) for r in rows
+            if wanted is None or r[0] in wanted}
+
+
+@dataclass(frozen=True)
+class SlowMoverRow:
+    """A SKU with stock on hand and no sale for more than the threshold, as of a day."""
+
+    sku: str
+    name: str
+    category: str
+    season: str | None
+    qty: int
+    value: Decimal
+    last_sale_day: date | None
+    first_day: date | None
+    peak_share: Decimal | None  # share of look-back sales in the 3 busiest calendar months (None: no sales)
+    sold_qty: int  # units sold over the seasonal look-back
+
+
+def slow_movers(conn: Connection, day: date, *, min_days: int, seasonal_months: int,
+                selection: Selection = Selection(), classing: Classing = Classing()) -> list[SlowMoverRow]:
+    """SKUs on hand on ``day`` whose last sale (or, never sold, first movement) is more than ``min_days`` ago."""
+    sql = Sql(conn)
+    sql.state("st", day)
+    cut = sql.day("cut", day - timedelta(days=min_days))
+    cond = sql.sku_condition("st.sku", selection, day, classing)
+    sql.cte("slow", f"SELECT st.* FROM st WHERE st.qty > 0 AND COALESCE(st.last_sale_day, st.first_day) < {cut}"
+                    + (f" AND {cond}" if cond else ""))
+    lo = sql.day("hist_from", add_months(day.replace(day=1), -seasonal_months))
+    hi = sql.day("hist_to", day)
+    moy = "EXTRACT(MONTH FROM m.month)" if sql.dialect == "postgresql" else "CAST(substr(m.month, 6, 2) AS INTEGER)"
+    sql.cte("moy", f"SELECT m.sku, {moy} AS moy, SUM(m.sale_qty) AS q FROM sku_months m JOIN slow ON slow.sku = m.sku "
+                   f"WHERE m.month >= {lo} AND m.month <= {hi} GROUP BY m.sku, {moy}")
+    sql.cte("ranked", "SELECT sku, q, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY q DESC, moy) AS rn FROM moy")
+    sql.cte("peaks", "SELECT sku, SUM(q) AS sold, SUM(CASE WHEN rn <= 3 THEN q ELSE 0 END) AS top FROM ranked "
+                     "GROUP BY sku")
+    rows = sql.run("SELECT slow.sku, s.name, s.category, s.season, slow.qty, slow.value, slow.last_sale_day, "
+                   "slow.first_day, p.sold, p.top FROM slow JOIN skus s ON s.sku = slow.sku "
+                   "LEFT JOIN peaks p ON p.sku = slow.sku ORDER BY slow.value DESC, slow.sku").all()
+    out = []
+    for sku, name, cat, season, qty, value, last_sale, first, sold, top in rows:
+        sold_qty = int(sold or 0)
+        share = (dec(top) / sold_qty) if sold_qty > 0 else None
+        out.append(SlowMoverRow(sku, name, cat, season, int(qty), dec(value), to_date(last_sale), to_date(first),
+                                share, sold_qty))
+    return out

@@ -1,0 +1,179 @@
+"""Per-SKU monthly rollup of stock movements, kept up to date at import time.
+
+One row per SKU and calendar month, from the SKU's first movement to the last month that has any movement
+(dense: a month without movements still has a row carrying the closing state forward). Each row holds the
+month's flows (receipts, sales, outbound = sales + issues) and the running state at the month's end
+(closing quantity and value, cumulative flows, first movement, last sale / outbound / receipt day), so a
+KPI reads one row per SKU instead of rescanning history.
+
+Values are a perpetual ledger at movement cost: ``value = Σ quantity × unit_cost`` (receipts in at their
+cost, sales and issues out at the cost the source system booked).
+
+The importer calls :func:`refresh` after loading movements, on its own connection and transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection, Index, bindparam, text
+from sqlmodel import Field, SQLModel
+
+from storage.sqlutil import add_months, bind_day, month_expr, month_start, to_date
+from storage.types import MONEY
+
+CHUNK = 5000  # SKUs per statement when a subset is refreshed
+
+
+class SkuMonth(SQLModel, table=True):
+    """The rollup row of one SKU for one month: the month's flows and the running state at its end."""
+
+    __tablename__ = "sku_months"
+    __table_args__ = (Index("ix_sku_months_month", "month"),)
+    sku: str = Field(foreign_key="skus.sku", primary_key=True, max_length=64)
+    month: date = Field(primary_key=True)  # first day of the month
+    receipt_qty: int = 0
+    receipt_cost: Decimal = Field(default=Decimal(0), sa_type=MONEY)
+    sale_qty: int = 0  # units sold (positive)
+    out_qty: int = 0  # units out to consumption: sales + issues (positive)
+    out_cost: Decimal = Field(default=Decimal(0), sa_type=MONEY)
+    closing_qty: int = 0
+    closing_value: Decimal = Field(default=Decimal(0), sa_type=MONEY)
+    cum_out_qty: int = 0  # outbound since the first movement, up to this month's end
+    cum_out_cost: Decimal = Field(default=Decimal(0), sa_type=MONEY)
+    cum_sale_qty: int = 0
+    cum_receipt_qty: int = 0
+    cum_receipt_cost: Decimal = Field(default=Decimal(0), sa_type=MONEY)
+    first_day: date | None = None
+    last_sale_day: date | None = None
+    last_out_day: date | None = None
+    last_receipt_day: date | None = None
+
+
+# The month's flows of one SKU, from movements.
+_AGG = """
+SELECT sku, {month} AS month,
+  SUM(CASE WHEN kind = 'receipt' THEN quantity ELSE 0 END) AS receipt_qty,
+  SUM(CASE WHEN kind = 'receipt' THEN quantity * unit_cost ELSE 0 END) AS receipt_cost,
+  SUM(CASE WHEN kind = 'sale' THEN -quantity ELSE 0 END) AS sale_qty,
+  SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity ELSE 0 END) AS out_qty,
+  SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity * unit_cost ELSE 0 END) AS out_cost,
+  SUM(quantity) AS net_qty, SUM(quantity * unit_cost) AS net_value,
+  MIN(day) AS first_day,
+  MAX(CASE WHEN kind = 'sale' THEN day END) AS last_sale_day,
+  MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS last_out_day,
+  MAX(CASE WHEN kind = 'receipt' THEN day END) AS last_receipt_day
+FROM movements WHERE day >= :since {sku_filter}
+GROUP BY sku, {month}
+"""
+
+_INSERT = """
+INSERT INTO sku_months (sku, month, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, closing_qty,
+  closing_value, cum_out_qty, cum_out_cost, cum_sale_qty, cum_receipt_qty, cum_receipt_cost, first_day,
+  last_sale_day, last_out_day, last_receipt_day)
+WITH agg AS ({agg}),
+prev AS (SELECT * FROM sku_months WHERE month = :prev_month {sku_filter}),
+months AS ({months}),
+keys AS (SELECT sku FROM agg UNION SELECT sku FROM prev),
+firsts AS (SELECT sku, MIN(month) AS first_month FROM agg GROUP BY sku),
+grid AS (
+  SELECT k.sku, m.month FROM keys k CROSS JOIN months m
+  LEFT JOIN firsts f ON f.sku = k.sku
+  LEFT JOIN prev p ON p.sku = k.sku
+  WHERE p.sku IS NOT NULL OR m.month >= f.first_month
+),
+filled AS (
+  SELECT g.sku, g.month,
+    COALESCE(a.receipt_qty, 0) AS receipt_qty, COALESCE(a.receipt_cost, 0) AS receipt_cost,
+    COALESCE(a.sale_qty, 0) AS sale_qty, COALESCE(a.out_qty, 0) AS out_qty, COALESCE(a.out_cost, 0) AS out_cost,
+    COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w AS closing_qty,
+    COALESCE(p.closing_value, 0) + SUM(COALESCE(a.net_value, 0)) OVER w AS closing_value,
+    COALESCE(p.cum_out_qty, 0) + SUM(COALESCE(a.out_qty, 0)) OVER w AS cum_out_qty,
+    COALESCE(p.cum_out_cost, 0) + SUM(COALESCE(a.out_cost, 0)) OVER w AS cum_out_cost,
+    COALESCE(p.cum_sale_qty, 0) + SUM(COALESCE(a.sale_qty, 0)) OVER w AS cum_sale_qty,
+    COALESCE(p.cum_receipt_qty, 0) + SUM(COALESCE(a.receipt_qty, 0)) OVER w AS cum_receipt_qty,
+    COALESCE(p.cum_receipt_cost, 0) + SUM(COALESCE(a.receipt_cost, 0)) OVER w AS cum_receipt_cost,
+    COALESCE(p.first_day, MIN(a.first_day) OVER w) AS first_day,
+    COALESCE(MAX(a.last_sale_day) OVER w, p.last_sale_day) AS last_sale_day,
+    COALESCE(MAX(a.last_out_day) OVER w, p.last_out_day) AS last_out_day,
+    COALESCE(MAX(a.last_receipt_day) OVER w, p.last_receipt_day) AS last_receipt_day
+  FROM grid g
+  LEFT JOIN agg a ON a.sku = g.sku AND a.month = g.month
+  LEFT JOIN prev p ON p.sku = g.sku
+  WINDOW w AS (PARTITION BY g.sku ORDER BY g.month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
+SELECT sku, month, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, closing_qty, closing_value,
+  cum_out_qty, cum_out_cost, cum_sale_qty, cum_receipt_qty, cum_receipt_cost, first_day, last_sale_day,
+  last_out_day, last_receipt_day
+FROM filled
+"""
+
+
+def _months_sql(dialect: str, months: list[date]) -> tuple[str, dict[str, object]]:
+    params = {f"m{i}": bind_day(dialect, m) for i, m in enumerate(months)}
+    cast = "CAST(:{} AS DATE)" if dialect == "postgresql" else ":{}"
+    return " UNION ALL ".join(f"SELECT {cast.format(name)} AS month" for name in params), params
+
+
+def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None) -> None:
+    dialect = conn.dialect.name
+    sku_filter = "AND sku IN :skus" if skus is not None else ""
+    months = []
+    m = since
+    while m <= last:
+        months.append(m)
+        m = add_months(m, 1)
+    months_sql, params = _months_sql(dialect, months or [since])
+    params |= {"since": bind_day(dialect, since), "prev_month": bind_day(dialect, add_months(since, -1))}
+    delete = f"DELETE FROM sku_months WHERE month >= :since {sku_filter}"
+    agg = _AGG.format(month=month_expr(dialect, "day"), sku_filter=sku_filter)
+    insert = _INSERT.format(agg=agg, months=months_sql, sku_filter=sku_filter)
+    statements = [text(delete), text(insert)]
+    if skus is not None:
+        statements = [s.bindparams(bindparam("skus", expanding=True)) for s in statements]
+        params["skus"] = skus
+    conn.execute(statements[0], params)
+    if months:
+        conn.execute(statements[1], params)
+
+
+def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
+    batch: list[str] = []
+    for item in sorted(items):
+        batch.append(item)
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def last_month(conn: Connection) -> date | None:
+    """The newest month in the rollup (None when it is empty)."""
+    return to_date(conn.execute(text("SELECT MAX(month) FROM sku_months")).scalar())
+
+
+def refresh(conn: Connection, *, skus: set[str] | None = None, since: date | None = None) -> None:
+    """Rebuild the rollup rows of ``skus`` (None: every SKU) from the month of ``since`` (None: the beginning).
+
+    Set-wise SQL on the caller's connection and transaction. When the movements reach a month the rollup
+    has not got yet, every other SKU's state is carried forward to it as well, so the rollup stays dense.
+    """
+    first_movement = to_date(conn.execute(text("SELECT MIN(day) FROM movements")).scalar())
+    last_movement = to_date(conn.execute(text("SELECT MAX(day) FROM movements")).scalar())
+    if first_movement is None or last_movement is None:
+        conn.execute(text("DELETE FROM sku_months"))
+        return
+    start = month_start(max(since, first_movement) if since else first_movement)
+    end = month_start(last_movement)
+    rolled = last_month(conn)
+    if skus is None:
+        _rebuild(conn, start, end, None)
+        return
+    if skus:
+        for batch in _chunks(skus):
+            _rebuild(conn, start, end, batch)
+    if rolled is None or rolled < end:  # a new month: carry every SKU forward
+        _rebuild(conn, add_months(rolled, 1) if rolled else month_start(first_movement), end, None)

@@ -1,0 +1,138 @@
+"""Templates: golden files for every kind and language, StrictUndefined, sandbox, overrides, filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine.notices import (
+    KINDS,
+    LOCALES,
+    TemplateRenderError,
+    check_templates,
+    make_environment,
+    render_notice,
+    template_variables,
+)
+from engine.notices.contexts import ConsequenceContext, Recipient
+from engine.notices.samples import SAMPLE_RECIPIENTS, sample_context
+
+GOLDEN = Path(__file__).parent / "golden"
+HOW_TO_UPDATE = "if the change is intended, regenerate with: .venv/bin/pytest tests/notices --update-golden"
+
+
+def rendered_text(kind: str, locale: str) -> str:
+    r = render_notice(make_environment(), sample_context(kind, SAMPLE_RECIPIENTS[locale]))
+    return f"Subject: {r.subject}\n\n===== text/plain =====\n{r.text}\n===== text/html =====\n{r.html}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_template_matches_its_golden_file(kind: str, locale: str, update_golden: bool) -> None:
+    path = GOLDEN / f"{kind}.{locale}.txt"
+    actual = rendered_text(kind, locale)
+    if update_golden:
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"no golden file {path}; {HOW_TO_UPDATE}"
+    assert actual == path.read_text(encoding="utf-8"), f"{path} differs from the rendered e-mail; {HOW_TO_UPDATE}"
+
+
+def test_chinese_notices_use_the_seed_terms() -> None:
+    assert "季度奖金" in rendered_text("consequence", "zh-CN")
+    assert "滞销品清单" in rendered_text("deadline_missed", "zh-CN")
+    assert "书面改进计划" in rendered_text("escalation_hr", "zh-CN")
+
+
+def test_bundled_templates_are_complete_and_use_only_known_variables() -> None:
+    assert check_templates(make_environment(), require_complete=True) == []
+
+
+def override(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / "overrides" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return tmp_path / "overrides"
+
+
+def test_override_folder_wins_over_the_bundled_template(tmp_path: Path) -> None:
+    folder = override(tmp_path, "emails/reminder.en.subject.j2", "HR says: {{ deliverable|name }} due soon\n")
+    r = render_notice(make_environment(folder), sample_context("reminder", SAMPLE_RECIPIENTS["en"]))
+    assert r.subject == "HR says: slow-mover list due soon"
+    assert "Dear Li Ming," in r.text  # the parts not overridden still come from the bundled set
+
+
+def test_strict_undefined_refuses_a_missing_variable(tmp_path: Path) -> None:
+    folder = override(tmp_path, "emails/reminder.en.subject.j2", "Due {{ deadline }}\n")
+    with pytest.raises(TemplateRenderError, match=r"reminder\.en\.subject\.j2:1: 'deadline' is undefined"):
+        render_notice(make_environment(folder), sample_context("reminder", SAMPLE_RECIPIENTS["en"]))
+
+
+def test_strict_undefined_refuses_a_missing_attribute(tmp_path: Path) -> None:
+    folder = override(tmp_path, "emails/reminder.en.txt.j2", "line one\n{{ recipient.nickname }}\n")
+    with pytest.raises(TemplateRenderError, match="nickname"):
+        render_notice(make_environment(folder), sample_context("reminder", SAMPLE_RECIPIENTS["en"]))
+
+
+@pytest.mark.parametrize("unsafe", [
+    "{{ recipient.__class__.__mro__ }}",
+    "{{ recipient.model_config.__class__.__subclasses__() }}",
+    "{{ ''.__class__.__base__.__subclasses__() }}",
+    "{{ recipient.model_copy(update={'email': 'x'}) }}",
+])
+def test_sandbox_blocks_unsafe_access_in_an_override(tmp_path: Path, unsafe: str) -> None:
+    folder = override(tmp_path, "emails/reminder.en.subject.j2", unsafe + "\n")
+    with pytest.raises(TemplateRenderError, match=r"reminder\.en\.subject\.j2"):
+        render_notice(make_environment(folder), sample_context("reminder", SAMPLE_RECIPIENTS["en"]))
+
+
+def test_html_is_autoescaped_and_text_is_not() -> None:
+    recipient = Recipient(id="E9", name_zh="<b>王</b>", name_en="<b>Wang</b> & Co", email="w@example.com",
+                          locale="en")
+    r = render_notice(make_environment(), sample_context("reminder", recipient))
+    assert "Dear &lt;b&gt;Wang&lt;/b&gt; &amp; Co," in r.html
+    assert "Dear <b>Wang</b> & Co," in r.text
+
+
+def test_check_templates_reports_unknown_variables_with_file_and_line(tmp_path: Path) -> None:
+    folder = override(tmp_path, "emails/consequence.en.txt.j2",
+                      '{% extends "emails/_layout.en.txt.j2" %}\n{% block body %}\n'
+                      "{{ amount|money }}\n{{ amout }}\n"
+                      "{% for fact in facts %}{{ fact.valeu }}{% endfor %}\n{% endblock %}\n")
+    override(tmp_path, "emails/remindr.en.subject.j2", "x\n")
+    problems = [str(p) for p in check_templates(folder)]
+    file = folder / "emails" / "consequence.en.txt.j2"
+    assert f"{file}:4: unknown variable 'amout' (did you mean 'amount'?)" in problems[0]
+    assert f"{file}:5: FactSeen has no field 'valeu' (did you mean 'value'?)" in problems[1]
+    assert "remindr.en.subject.j2:1: unknown notice kind 'remindr' (did you mean 'reminder'?)" in problems[2]
+    assert len(problems) == 3
+
+
+def test_check_templates_reports_syntax_errors_and_unknown_filters(tmp_path: Path) -> None:
+    folder = override(tmp_path, "emails/reminder.en.subject.j2", "{{ period|shout }}\n")
+    override(tmp_path, "emails/reminder.en.txt.j2", "a\n{% if period %}\n")
+    problems = sorted(str(p) for p in check_templates(folder))
+    assert problems[0].endswith("reminder.en.subject.j2:1: No filter named 'shout'.")
+    assert "reminder.en.txt.j2:2: Unexpected end of template" in problems[1]
+
+
+def test_template_variables_are_published_per_kind() -> None:
+    variables = template_variables("consequence")
+    assert {"rule.id", "rule.version", "facts[].name.name_zh", "facts[].value", "threshold.value",
+            "amount", "bonus_base", "rate", "recipient.locale"} <= set(variables)
+    assert "items[].subject" in template_variables("digest")
+
+
+def test_filters_round_money_half_up_and_show_times_in_the_recipient_zone(tmp_path: Path) -> None:
+    folder = override(tmp_path, "emails/consequence.en.subject.j2",
+                      "{{ amount|money }} / {{ rate|percent }} / {{ threshold.value|measure(threshold.unit) }}\n")
+    context = sample_context("consequence", SAMPLE_RECIPIENTS["en"])
+    context = ConsequenceContext(**{**dict(context), "amount": Decimal("1234.565"), "rate": Decimal("0.125")})
+    assert render_notice(make_environment(folder), context).subject == "CNY 1,234.57 / 12.5% / 90.0%"
+
+    folder = override(tmp_path, "emails/reminder.zh-CN.subject.j2", "{{ due_at|datetime }}\n")
+    context = sample_context("reminder", SAMPLE_RECIPIENTS["zh-CN"])
+    context = type(context)(**{**dict(context), "due_at": datetime(2024, 2, 29, 16, 30, tzinfo=UTC)})
+    assert render_notice(make_environment(folder), context).subject == "2024年3月1日 00:30（UTC+08:00）"

@@ -1,0 +1,130 @@
+"""Helpers of the scheduler tests: a small company, a recording SMTP server and a frozen-clock walk."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiosmtpd.controller import Controller
+
+from engine.notices.delivery import SmtpTransport
+from engine.scheduler import build_service
+from engine.scheduler.service import ManualScheduler, Service
+from engine.settings import load_settings
+from storage import Database
+from storage.models import Department, Employee, Submission
+
+ZONE = ZoneInfo("Asia/Shanghai")
+RULES = Path(__file__).parent / "rules"
+MAIL_FROM = "perfrules@shop.example"
+
+
+@dataclass
+class Received:
+    to: str
+    message: EmailMessage
+    at: datetime | None = None  # the frozen clock when the walk saw it
+
+
+@dataclass
+class _Handler:
+    received: list[Received] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        for rcpt in envelope.rcpt_tos:
+            self.received.append(Received(rcpt, message))
+        return "250 OK"
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1 that records every message; can go down and come back."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.handler = _Handler()
+        self._controller: Controller | None = None
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def start(self) -> None:
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def transport(self) -> SmtpTransport:
+        return SmtpTransport("127.0.0.1", self.port, security="none", timeout=5)
+
+
+def seed_company(db: Database) -> None:
+    """Purchasing: 王芳 (P1, zh-CN) reporting to Li Ming (M1, en). Finance: Anna (F1, en), no manager."""
+    with db.session() as s:
+        for code, en, zh in (("purchasing", "Purchasing", "采购"), ("finance", "Finance", "财务")):
+            s.add(Department(code=code, name_en=en, name_zh=zh))
+        s.flush()
+        common = {"bonus_base": Decimal("10000"), "active_from": date(2025, 1, 1)}
+        s.add(Employee(id="M1", name_en="Li Ming", name_zh="李明", department="purchasing",
+                       role="purchasing_manager", email="li@shop.example", locale="en", **common))
+        s.flush()
+        s.add(Employee(id="P1", name_en="Wang Fang", name_zh="王芳", department="purchasing", role="purchaser",
+                       manager_id="M1", email="wang@shop.example", locale="zh-CN", **common))
+        s.add(Employee(id="F1", name_en="Anna Zhou", name_zh="周安娜", department="finance",
+                       role="finance_analyst", email="anna@shop.example", locale="en", **common))
+
+
+def submit(db: Database, sid: str, deliverable: str, period: str, employee: str, at: datetime) -> None:
+    with db.session() as s:
+        s.add(Submission(id=sid, deliverable=deliverable, period=period, employee_id=employee, submitted_at=at))
+
+
+def make_service(db: Database, smtp: SmtpServer, tmp_path: Path) -> Service:
+    settings = load_settings({"database_url": db.url, "rules_dir": str(RULES), "timezone": "Asia/Shanghai"},
+                             environ={"PERFRULES_MAIL_FROM": MAIL_FROM, "PERFRULES_SMTP_HOST": "127.0.0.1",
+                                      "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")})
+    return build_service(settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport)
+
+
+def next_stop(service: Service, until: datetime) -> datetime | None:
+    """The next time a job other than the minute-by-minute outbox or the hourly replan is due."""
+    times = [j.next_run_time for j in service.scheduler.get_jobs()
+             if j.id not in ("outbox", "replan") and j.next_run_time is not None]
+    upcoming = [t for t in times if t <= until]
+    return min(upcoming) if upcoming else None
+
+
+def walk(service: Service, clock, smtp: SmtpServer, until: datetime, events: dict | None = None) -> None:
+    """Move the frozen clock job by job up to ``until``: at each job time run what is due, then one minute
+    later again (the outbox job delivers what the first pass queued). ``events`` maps a time to a
+    callable run when the walk reaches it (a submission, the SMTP server going down)."""
+    pending = sorted((events or {}).items())
+    while True:
+        stop = next_stop(service, until)
+        if pending and (stop is None or pending[0][0] <= stop):
+            at, action = pending.pop(0)
+            clock.move_to(at)
+            action()
+            continue
+        if stop is None:
+            break
+        for moment in (stop, stop + timedelta(minutes=1)):
+            clock.move_to(moment)
+            seen = len(smtp.received)
+            service.scheduler.run_pending()
+            for rec in smtp.received[seen:]:
+                rec.at = datetime.now(UTC).astimezone(ZONE)
+    clock.move_to(until)
+    service.scheduler.run_pending()

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine.web.app import create_app
+from tests.web.support import NOW, PASSWORD, build_company, settings_for
+
+
+@pytest.fixture
+def company(db):
+    build_company(db)
+    return db
+
+
+@pytest.fixture
+def app(company, database_url):
+    return create_app(settings_for(database_url), db=company, clock=lambda: NOW)
+
+
+@pytest.fixture
+def sign_in(app):
+    """A TestClient signed in as ``username`` (through the real sign-in form)."""
+
+    def make(username: str) -> TestClient:
+        client = TestClient(app)
+        r = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/"},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
+        return client
+
+    return make

@@ -1,0 +1,91 @@
+"""The HTTP API: bearer tokens, the OpenAPI document, the audit log of changes and exports."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from engine.web import credentials
+from storage import access
+from tests.web.support import NOW
+
+
+def _token(db, name: str, role: str, employee: str | None = None) -> str:
+    secret = credentials.new_token()
+    access.create_token(db, name=name, digest=credentials.digest(secret), prefix=secret[:8], role=role,
+                        employee_id=employee, now=NOW, actor="test")
+    return secret
+
+
+def test_bearer_token_identifies_the_system_and_is_stored_hashed(app, company):
+    secret = _token(company, "erp", "system")
+    client = TestClient(app)
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
+    assert me == {"name": "erp", "kind": "token", "role": "system", "employee_id": None}
+    assert all(secret not in repr(t) for t in access.list_tokens(company))
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer pr_wrong"}).status_code == 401
+
+
+def test_revoked_token_is_refused(app, company):
+    secret = _token(company, "erp", "system")
+    access.revoke_token(company, name="erp", now=NOW, actor="test")
+    assert TestClient(app).get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert [e.action for e in access.audit_entries(company, limit=2)] == ["token.revoke", "token.create"]
+
+
+def test_staff_token_sees_only_its_employee(app, company):
+    secret = _token(company, "kiosk", "staff", "E2")
+    rows = TestClient(app).get("/api/v1/adjustments", params={"quarter": "2026Q1"},
+                               headers={"Authorization": f"Bearer {secret}"}).json()
+    assert [r["employee_id"] for r in rows] == ["E2"]
+
+
+def test_openapi_document_lists_the_api(app):
+    doc = TestClient(app).get("/api/openapi.json").json()
+    for path in ("/api/v1/facts/{kind}", "/api/v1/kpis", "/api/v1/kpis/{kpi_id}/rows", "/api/v1/findings",
+                 "/api/v1/adjustments", "/api/v1/deadlines", "/api/v1/evaluations", "/api/v1/payroll-export"):
+        assert path in doc["paths"], path
+    assert not any(p.startswith(("/dashboard", "/employees")) for p in doc["paths"])
+
+
+def test_kpis_are_read_with_status_for_each_catalog_kpi(app, company):
+    secret = _token(company, "bi", "hr")
+    rows = TestClient(app).get("/api/v1/kpis", params={"period": "2026-02"},
+                               headers={"Authorization": f"Bearer {secret}"}).json()
+    assert {r["kpi"] for r in rows} >= {"fill_rate", "turnover", "capital_occupation"}
+    assert all(r["status"] in ("met", "warning", "not_met", "no_data") for r in rows)
+
+
+def test_fact_push_needs_the_push_role(app, company):
+    staff = _token(company, "kiosk", "staff", "E2")
+    r = TestClient(app).post("/api/v1/facts/departments", content=b"code,name_en,name_zh\nx,X,X\n",
+                             headers={"Authorization": f"Bearer {staff}", "Content-Type": "text/csv"})
+    assert r.status_code == 403
+
+
+def test_bad_period_is_a_400_not_a_traceback(sign_in):
+    r = sign_in("hr").get("/api/v1/kpis", params={"period": "last month"})
+    assert r.status_code == 400 and "not a period" in r.json()["detail"]
+
+
+def test_sign_in_is_recorded_and_wrong_password_refused(app, company):
+    client = TestClient(app)
+    r = client.post("/login", data={"username": "hr", "password": "nope", "next": "/"}, follow_redirects=False)
+    assert r.status_code == 401 and "Wrong user name or password" in r.text
+    r = client.post("/login", data={"username": "ghost", "password": "nope", "next": "/"}, follow_redirects=False)
+    assert r.status_code == 401
+    assert not [e for e in access.audit_entries(company) if e.action == "sign_in"]
+
+
+def test_sign_in_redirects_only_to_local_paths(app):
+    from tests.web.support import PASSWORD
+
+    r = TestClient(app).post("/login", data={"username": "hr", "password": PASSWORD, "next": "//evil.example/"},
+                             follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_sign_out_ends_the_session(sign_in):
+    hr = sign_in("hr")
+    assert hr.get("/people").status_code == 200
+    hr.post("/logout")
+    assert hr.get("/people", follow_redirects=False).status_code == 303

@@ -55,7 +55,6 @@ class PayrollLine:
     quarter: str
     employee_id: str
     line_no: int
-    adjustment_id: int
     rule_id: str
     reason_code: str
     kind: str
@@ -107,11 +106,11 @@ def build(quarter: Period, people: list[Person], adjustments: list[dict], closed
     for person in sorted(people, key=lambda p: p.id):
         base, days = person.base_for(quarter)
         items = sorted(by_employee.get(person.id, []),
-                       key=lambda t: (t[0]["period"], t[0]["rule_id"], t[0]["kind"], t[0]["id"]))
+                       key=lambda t: (t[0]["period"], t[0]["rule_id"], t[0]["kind"], t[0]["quarter"]))
         if not days and not items:
             continue
         base = round_cny(base)
-        total = sum((amount for _, amount in items), ZERO)
+        total = round_cny(sum((amount for _, amount in items), ZERO))
         last_day = min(quarter.last_day, person.active_to or quarter.last_day)
         stint = person.stint_on(last_day)
         dept = stint.department if stint else person.department
@@ -119,8 +118,9 @@ def build(quarter: Period, people: list[Person], adjustments: list[dict], closed
                            round_cny(person.bonus_base), days, base, _pct(total, base), total, base + total,
                            len(items)])
         for n, (adj, amount) in enumerate(items, 1):
-            draft_lines.append([quarter.label, person.id, n, adj["id"], adj["rule_id"], adj["reason_code"],
-                                adj["kind"], adj["period"], adj["status"], adj["share"].normalize(), amount,
+            status, share = ((adj["frozen_status"], adj["frozen_share"]) if closed else (adj["status"], adj["share"]))
+            draft_lines.append([quarter.label, person.id, n, adj["rule_id"], adj["reason_code"],
+                                adj["kind"], adj["period"], status, share.normalize(), amount,
                                 adj["corrects_quarter"] or ""])
     digest = hashlib.sha256(repr((draft_rows, draft_lines)).encode()).hexdigest()[:12]
     export_id = f"PAY-{quarter.label}-{digest}"

@@ -24,6 +24,10 @@ from engine.errors import PerfRulesError
 MAX_PROPERTIES = 255
 MAX_INT = 2**53
 _BATCH = 1000
+# Every session starts with this fact and the rule that matches it: durable_rules aborts the process when
+# deleting a session in which no fact was ever stored (every fact unmatched), so one always is.
+_SESSION_RULE = "~session"
+_SESSION_FACT = {"id": "~session", "t": "~session"}
 
 
 class EngineError(PerfRulesError, RuntimeError):
@@ -87,7 +91,9 @@ class Engine:
         self._errors: list[BaseException] = []
         self._host = _Host(self._record)
         try:
-            self._host.set_rulesets({name: json.loads(json.dumps(rules))})  # durable mutates what it gets
+            data = json.loads(json.dumps(rules))  # durable mutates what it gets
+            data[_SESSION_RULE] = {"all": [{"m": {"t": "~session"}}], "run": _SESSION_RULE}
+            self._host.set_rulesets({name: data})
         except Exception as exc:
             raise EngineError(name, f"ruleset rejected: {exc}") from None
         self._ruleset = self._host.get_ruleset(name)
@@ -96,7 +102,8 @@ class Engine:
         def action(c: Any) -> None:
             try:
                 bound = {alias: value["id"] for alias, value in c._m.items()} if isinstance(c._m, dict) else {}
-                self._matches.append(Match(rule_name, bound))
+                if rule_name != _SESSION_RULE:
+                    self._matches.append(Match(rule_name, bound))
             except BaseException as exc:  # surfaced after the call: durable would swallow it
                 self._errors.append(exc)
 
@@ -108,13 +115,15 @@ class Engine:
             sid = f"s{next(self._sids)}"
             self._matches, self._errors = [], []
             prepared = [dict(normalise(f, self.name), sid=sid) for f in facts]
+            if not prepared:
+                return []
+            prepared.insert(0, dict(_SESSION_FACT, sid=sid))
             try:
                 for start in range(0, len(prepared), _BATCH):
                     self._assert(prepared[start:start + _BATCH])
-                state = self._ruleset.get_state(sid) if prepared else {}
+                state = self._ruleset.get_state(sid)
             finally:
-                if prepared:
-                    self._ruleset.delete_state(sid)
+                self._ruleset.delete_state(sid)
             if self._errors:
                 raise EngineError(self.name, f"action failed: {self._errors[0]!r}")
             if isinstance(state, dict) and state.get("exception"):

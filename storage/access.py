@@ -14,13 +14,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, delete, select, true, update
+from sqlalchemy import JSON, Column, Index, delete, func, select, true, update
 from sqlmodel import Field, Session, SQLModel
 
 from engine.errors import PerfRulesError
 from storage.db import Database
 from storage.evaluation import Adjustment, Finding
-from storage.models import Department, Employee
+from storage.models import Department, Employee, ImportBatch
 from storage.types import UTCDateTime
 
 ROLES = ("hr", "manager", "staff", "payroll", "system")
@@ -468,3 +468,9 @@ def adjustments_for(db: Database, *, visible: frozenset[str] | None, quarter: st
                                       a.base, amount, a.reason_code, a.rule_file, a.rule_version, a.computation,
                                       tuple(a.finding_ids or ())))
         return out
+
+
+def facts_generation(db: Database) -> int:
+    """The id of the newest import batch: changes whenever facts change (cache key for KPI values)."""
+    with db.session() as session:
+        return session.execute(select(func.max(ImportBatch.id))).scalar_one() or 0

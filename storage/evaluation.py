@@ -96,7 +96,10 @@ class Adjustment(SQLModel, table=True):
     base: Decimal = Field(sa_type=MONEY)  # the (pro-rated) bonus base the share applies to
     amount: Decimal = Field(sa_type=MONEY)  # signed CNY, rounded with round_cny
     override_amount: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
-    frozen_amount: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)  # set by close
+    # what the line paid when its quarter was closed (the closed quarter's export reads these)
+    frozen_amount: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
+    frozen_share: Decimal | None = Field(default=None, sa_type=RATIO, nullable=True)
+    frozen_status: str | None = Field(default=None, max_length=16)
     reason_code: str = Field(max_length=64)
     rule_file: str = Field(default="", max_length=500)
     rule_line: int = 0

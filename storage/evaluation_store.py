@@ -66,8 +66,8 @@ def claim_run(db: Database, values: dict[str, Any]) -> tuple[int, bool]:
     """Claim the run keyed (period, rulebook_version, facts_hash): (id, True if new, False if a repeat)."""
     with db.session() as s:
         stmt = _insert(s, EvaluationRun).on_conflict_do_nothing(
-            index_elements=["period", "rulebook_version", "facts_hash"])
-        created = s.execute(stmt, [values]).rowcount == 1
+            index_elements=["period", "rulebook_version", "facts_hash"]).returning(EvaluationRun.__table__.c.id)
+        created = s.execute(stmt, values).first() is not None
         run_id = s.execute(select(EvaluationRun.id).where(
             EvaluationRun.period == values["period"], EvaluationRun.rulebook_version == values["rulebook_version"],
             EvaluationRun.facts_hash == values["facts_hash"])).scalar_one()
@@ -300,9 +300,10 @@ def actions(db: Database, adjustment_ids: Iterable[int]) -> dict[int, list[dict[
 def store_escalations(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert new escalations; an existing (rule, subject, kind, streak_start) is left alone. Returns new."""
     new = 0
-    stmt = _insert(session, Escalation).on_conflict_do_nothing(index_elements=list(ESCALATION_KEY))
+    stmt = _insert(session, Escalation).on_conflict_do_nothing(index_elements=list(ESCALATION_KEY)).returning(
+        Escalation.__table__.c.id)
     for row in rows:
-        new += session.execute(stmt, [row]).rowcount
+        new += session.execute(stmt, row).first() is not None
     return new
 
 
@@ -336,7 +337,7 @@ def close_quarter(db: Database, quarter: str, by: str, at: datetime, reason: str
     with db.session() as s:
         rows = s.execute(select(Adjustment).where(Adjustment.quarter == quarter)).scalars().all()
         for a in rows:
-            a.frozen_amount = effective(_row(a))
+            a.frozen_amount, a.frozen_share, a.frozen_status = effective(_row(a)), a.share, a.status
             s.add(a)
         s.add(QuarterCloseEvent(quarter=quarter, action="close", at=at, by=by, reason=reason))
     return len(rows)
@@ -345,7 +346,8 @@ def close_quarter(db: Database, quarter: str, by: str, at: datetime, reason: str
 def reopen_quarter(db: Database, quarter: str, by: str, at: datetime, reason: str) -> None:
     """Reopen ``quarter``: its lines are edited directly again; open corrections of it are withdrawn."""
     with db.session() as s:
-        s.execute(update(Adjustment).where(Adjustment.quarter == quarter).values(frozen_amount=None))
+        s.execute(update(Adjustment).where(Adjustment.quarter == quarter)
+                  .values(frozen_amount=None, frozen_share=None, frozen_status=None))
         s.execute(update(Adjustment).where(Adjustment.corrects_quarter == quarter,
                                            Adjustment.quarter.not_in(list(closed_quarters(session=s))))
                   .values(status="withdrawn"))

@@ -6,8 +6,9 @@ month's flows (receipts, sales, outbound = sales + issues) and the running state
 (closing quantity and value, cumulative flows, first movement, last sale / outbound / receipt day), so a
 KPI reads one row per SKU instead of rescanning history.
 
-Values are a perpetual ledger at movement cost: ``value = Σ quantity × unit_cost`` (receipts in at their
-cost, sales and issues out at the cost the source system booked).
+Stock is valued at the SKU's standard cost (``skus.unit_cost``): ``value = quantity on hand × unit cost``, so
+a SKU import that changes a cost refreshes its rows. Flows keep the cost each movement was booked at
+(outbound cost = Σ quantity × movement unit cost of sales and issues).
 
 The importer calls :func:`refresh` after loading movements, on its own connection and transaction.
 """
@@ -60,7 +61,7 @@ SELECT sku, {month} AS month,
   SUM(CASE WHEN kind = 'sale' THEN -quantity ELSE 0 END) AS sale_qty,
   SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity ELSE 0 END) AS out_qty,
   SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity * unit_cost ELSE 0 END) AS out_cost,
-  SUM(quantity) AS net_qty, SUM(quantity * unit_cost) AS net_value,
+  SUM(quantity) AS net_qty,
   MIN(day) AS first_day,
   MAX(CASE WHEN kind = 'sale' THEN day END) AS last_sale_day,
   MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS last_out_day,
@@ -89,7 +90,7 @@ filled AS (
     COALESCE(a.receipt_qty, 0) AS receipt_qty, COALESCE(a.receipt_cost, 0) AS receipt_cost,
     COALESCE(a.sale_qty, 0) AS sale_qty, COALESCE(a.out_qty, 0) AS out_qty, COALESCE(a.out_cost, 0) AS out_cost,
     COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w AS closing_qty,
-    COALESCE(p.closing_value, 0) + SUM(COALESCE(a.net_value, 0)) OVER w AS closing_value,
+    (COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w) * s.unit_cost AS closing_value,
     COALESCE(p.cum_out_qty, 0) + SUM(COALESCE(a.out_qty, 0)) OVER w AS cum_out_qty,
     COALESCE(p.cum_out_cost, 0) + SUM(COALESCE(a.out_cost, 0)) OVER w AS cum_out_cost,
     COALESCE(p.cum_sale_qty, 0) + SUM(COALESCE(a.sale_qty, 0)) OVER w AS cum_sale_qty,
@@ -100,6 +101,7 @@ filled AS (
     COALESCE(MAX(a.last_out_day) OVER w, p.last_out_day) AS last_out_day,
     COALESCE(MAX(a.last_receipt_day) OVER w, p.last_receipt_day) AS last_receipt_day
   FROM grid g
+  JOIN skus s ON s.sku = g.sku
   LEFT JOIN agg a ON a.sku = g.sku AND a.month = g.month
   LEFT JOIN prev p ON p.sku = g.sku
   WINDOW w AS (PARTITION BY g.sku ORDER BY g.month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
@@ -169,6 +171,8 @@ def refresh(conn: Connection, *, skus: set[str] | None = None, since: date | Non
     start = month_start(max(since, first_movement) if since else first_movement)
     end = month_start(last_movement)
     rolled = last_month(conn)
+    if skus is not None and len(skus) * 2 > (conn.execute(text("SELECT COUNT(*) FROM skus")).scalar() or 0):
+        skus = None  # most SKUs: one pass over the movements beats many index probes
     if skus is None:
         _rebuild(conn, start, end, None)
         return

@@ -19,6 +19,9 @@ from engine.cli.context import AppContext, pass_app
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("engine.cli.db", "db"),
     ("engine.cli.config", "config"),
+    ("engine.cli.kpi", "kpi"),
+    ("engine.cli.kpi", "slow_movers"),
+    ("engine.cli.imports", "import_"),
     ("engine.cli.rules", "check"),
     ("engine.cli.rules", "test"),
     ("engine.cli.rules", "rules"),
@@ -28,8 +31,18 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("engine.cli.notices", "preview"),
     ("engine.cli.web", "web"),
     ("engine.cli.web", "users"),
+    ("engine.cli.demo", "demo_data"),
+    ("engine.cli.demo", "demo"),
     ("engine.cli.web", "tokens"),
     ("engine.cli.web", "render"),
+    ("engine.cli.evaluation", "evaluate"),
+    ("engine.cli.evaluation", "explain"),
+    ("engine.cli.evaluation", "adjustments"),
+    ("engine.cli.evaluation", "close"),
+    ("engine.cli.evaluation", "reopen"),
+    ("engine.cli.evaluation", "export"),
+    ("engine.cli.evaluation", "simulate"),
+    ("engine.cli.evaluation", "people"),
 )
 
 

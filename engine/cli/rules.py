@@ -54,14 +54,15 @@ def test(app: AppContext, path: str | None) -> None:
     failed = total = 0
     for file in files:
         click.echo(f"Unit Testing: {file}")
-        for outcome in run_file(rulebook, file, str(file)):
-            total += 1
-            if outcome.passed:
-                continue
-            failed += 1
+        outcomes = run_file(rulebook, file, str(file))
+        total += len(outcomes)
+        bad = [o for o in outcomes if not o.passed]
+        failed += len(bad)
+        for outcome in bad:
             click.echo(f"  FAILED: {outcome.name} ({outcome.file})")
             click.echo(outcome.failure)
-        click.echo("  SUCCESS" if not failed else "")
+        if not bad:
+            click.echo(f"  SUCCESS: {len(outcomes)} tests passed")
     click.echo(f"{total - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

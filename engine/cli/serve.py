@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import click
 
@@ -14,6 +15,7 @@ from engine.scheduler import build_service
 from engine.scheduler.calendar import occurrences, slots_between
 from engine.scheduler.leadership import leadership_for
 from engine.scheduler.loop import serve as serve_loop
+from engine.scheduler.replay import replay
 from engine.scheduler.rules import FolderRules
 from storage.schedule import get_slot, list_slots
 
@@ -62,3 +64,18 @@ def list_(app: AppContext, days: int, history: bool, show_all: bool) -> None:
         done = get_slot(db, slot.key)
         state = f"  [{done.status}]" if done else ""
         click.echo(f"{slot.at.astimezone(zone):%Y-%m-%d %a %H:%M}  {slot.key}{state}")
+
+
+@schedule.command("replay")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day replayed.")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Day after the last one.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-emails"),
+              show_default=True, help="Folder for the .eml files of every e-mail sent.")
+@pass_app
+def replay_(app: AppContext, start, end, output: Path) -> None:
+    """Replay a past period through the schedule in accelerated time; e-mails go to .eml files."""
+    zone = app.settings.zone
+    report = replay(app.settings, app.database(), start.replace(tzinfo=zone), end.replace(tzinfo=zone), output,
+                    click.echo)
+    runs = ", ".join(f"{n} {kind} {status}" for (kind, status), n in sorted(report.runs.items()))
+    click.echo(f"{runs}\n{len(report.emails)} e-mail(s) in {output}")

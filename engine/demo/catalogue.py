@@ -129,7 +129,8 @@ def build_catalogue(rng: np.random.Generator, n: int, days: int) -> Catalogue:
     supplier_category = np.arange(n_suppliers) % len(ALL_CATEGORIES)
     names: list[str] = []
     for s, c in enumerate(supplier_category.tolist()):
-        name = f"{CITIES[s % len(CITIES)]}{BRANDS[(s * 7 + s // len(BRANDS)) % len(BRANDS)]}{ALL_CATEGORIES[c].supplier_term}有限公司"
+        brand = BRANDS[(s * 7 + s // len(BRANDS)) % len(BRANDS)]
+        name = f"{CITIES[s % len(CITIES)]}{brand}{ALL_CATEGORIES[c].supplier_term}有限公司"
         names.append(name if name not in names else f"{name}第{s}分公司")
     supplier = np.empty(n, dtype=np.int64)
     for c in range(len(ALL_CATEGORIES)):
@@ -162,7 +163,7 @@ def build_catalogue(rng: np.random.Generator, n: int, days: int) -> Catalogue:
         category=category, product=product, season=season, style=rng.integers(0, len(STYLES), n),
         unit_cost=unit_cost, price=price, supplier=supplier,
         rate=np.where(legacy, 0.0, rng.lognormal(0.0, 1.1, n)), order_size=order_size,
-        launch=launch, death=death, legacy=legacy, stubborn=legacy & (rng.random(n) < 0.3), is_kit=is_kit,
+        launch=launch, death=death, legacy=legacy, stubborn=legacy & (rng.random(n) < 0.2), is_kit=is_kit,
         components=components, component_qty=component_qty, suppliers=tuple(names),
         supplier_lead=rng.integers(5, 21, n_suppliers), supplier_on_time=rng.uniform(0.82, 0.99, n_suppliers),
         supplier_defects=rng.uniform(0.002, 0.03, n_suppliers),

@@ -15,7 +15,8 @@ from engine.demo.simulate import ACTIONS, Context
 
 TRACKING_ITEMS = 300  # a weekly tracking update names at most this many SKUs of the list
 LATE_REASONS = ("ERP导出延迟 / ERP export was late", "月底盘点冲突 / clashed with the month-end stock count",
-                "人手不足，休假 / short-staffed, on leave", "数据口径待确认 / waiting for the definition to be confirmed")
+                "人手不足，休假 / short-staffed, on leave",
+                "数据口径待确认 / waiting for the definition to be confirmed")
 TRACKING_NOTES = {"promotion": "参加店铺满减促销", "clearance": "清仓专区处理", "return": "已与供应商确认退货",
                   "pending": "待运营排期"}
 

@@ -106,7 +106,8 @@ def _scale(cat: Catalogue, curves: np.ndarray, target_orders: float) -> float:
     """Orders per day per unit of catalogue rate so that the expected number of orders hits the target."""
     cumulative = np.concatenate([np.zeros((len(SEASONS), 1)), np.cumsum(curves, axis=1)], axis=1)
     days = curves.shape[1]
-    lifetime = cumulative[cat.season, np.minimum(cat.death, days)] - cumulative[cat.season, np.minimum(cat.launch, days)]
+    alive_until = cumulative[cat.season, np.minimum(cat.death, days)]
+    lifetime = alive_until - cumulative[cat.season, np.minimum(cat.launch, days)]
     expected = float((cat.rate * lifetime).sum())
     return target_orders / expected if expected else 0.0
 

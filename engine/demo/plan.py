@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.demo.calendar import Window
-from engine.demo.organisation import CAPITAL_REPORTER, HABITS, KEEPERS, MISCOUNT, PURCHASERS, ROSTER, active_to
+from engine.demo.organisation import HABITS, KEEPERS, MISCOUNT, PURCHASERS, ROSTER, active_to
 
 WORKDAY_START = 9 * 3600
 
@@ -47,12 +47,20 @@ def draw_plan(rng: np.random.Generator, window: Window) -> Plan:
         list_day[p] = np.where(missing, -1, day)
         omit[p] = np.where(rng.random(nb) < h.incomplete, rng.uniform(0.1, 0.35, nb), 0.0)
         misclassify[p] = np.where(rng.random(nb) < h.misclassified, rng.uniform(0.15, 0.5, nb), 0.0)
+    if nb >= 3:  # every demo shows at least one late and one missing list
+        if not (list_day[0] > boundaries + 4).any():
+            list_day[0, 1] = boundaries[1] + 6
+        if not (list_day < 0).any():
+            list_day[0, nb - 2] = -1
     later_half = boundaries >= window.days // 2  # the second year is better disciplined
     digest = np.where(later_half, rng.uniform(0.8, 1.0, nb), rng.uniform(0.55, 1.0, nb))
 
     capital_late = rng.random(nb) < 0.2
     capital_day = boundaries + np.where(capital_late, rng.integers(10, 16, nb), rng.integers(4, 9, nb))
     capital_day[(rng.random(nb) < 0.05) | (capital_day >= window.days)] = -1
+
+    if nb >= 3 and not (capital_day > boundaries + 9).any():
+        capital_day[nb // 2] = boundaries[nb // 2] + 11
 
     first_monday = -int(window.start.weekday())
     week_starts = np.arange(first_monday, window.days, 7, dtype=np.int64)
@@ -86,5 +94,3 @@ def _keeper_rota(window: Window) -> np.ndarray:
     rota[max(cut, 0):] = after[:3]
     return rota
 
-
-CAPITAL_REPORTER_ID = CAPITAL_REPORTER

@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.demo.catalogue import ALL_CATEGORIES
 from engine.demo.files import TIME_OF_DAY, Sinks, money_list
-from engine.demo.organisation import KEEPERS, OPERATIONS, PURCHASERS
+from engine.demo.organisation import FORECAST_ERROR, KEEPERS, OPERATIONS
 from engine.demo.simulate import ACTIONS, DISPOSAL_SEC, RECEIPT_SEC, Context, Events
 
 KINDS = ("receipt", "sale", "issue", "customer_return", "supplier_return", "adjustment")
@@ -213,8 +213,6 @@ def _disposals(ctx: Context, ev: Events, sinks: Sinks, ids: Numbering, codes: li
 
 def _forecasts(ctx: Context, ev: Events, sinks: Sinks, codes: list[str], rng: np.random.Generator) -> None:
     """Monthly forecasts of whole months; the two planners are not equally good (organisation.FORECAST_ERROR)."""
-    from engine.demo.organisation import FORECAST_ERROR
-
     win, cat = ctx.window, ctx.catalogue
     full = win.full_months
     expected, actual = ev.monthly_expected[:, full], ev.monthly_qty[:, full]
@@ -231,5 +229,3 @@ def _forecasts(ctx: Context, ev: Events, sinks: Sinks, codes: list[str], rng: np
                actual[keep_sku, keep_m].tolist(), strict=True)
     sinks.write_lines("forecasts", [f"{codes[s]},{labels[m]},{f},{a},{planner[s]}\n" for s, m, f, a in rows])
 
-
-__all__ = ["PURCHASERS", "BlockSummary", "Numbering", "write_block"]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.demo.catalogue import CATEGORIES, KIT, Catalogue
 from engine.demo.calendar import Window
+from engine.demo.catalogue import CATEGORIES, KIT, Catalogue
 from engine.demo.organisation import OPERATIONS, PURCHASERS
 from engine.demo.plan import Plan
 
@@ -79,7 +79,7 @@ class Events:
     stats: dict[str, int] = field(default_factory=dict)
 
 
-def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events:  # noqa: PLR0915
+def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events:
     cat, win, plan = ctx.catalogue, ctx.window, ctx.plan
     n, days = hi - lo, win.days
     day_ix = np.arange(days)
@@ -110,7 +110,7 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
     mean_rate = rate * qm
     overbuy_day = np.where(cat.death[lo:hi] < days, cat.death[lo:hi] - rng.integers(20, 50, n), -1)
 
-    opening = np.where(cat.legacy[lo:hi], rng.integers(20, 300, n) + stubborn * rng.integers(80, 300, n),
+    opening = np.where(cat.legacy[lo:hi], rng.integers(20, 250, n),
                        np.round(need_rate[:, :30].mean(axis=1) * (lead + 20) * rng.uniform(0.6, 1.4, n)))
     opening = np.where(cat.launch[lo:hi] > 0, 0, opening).astype(np.int64)
     stock = opening.copy()
@@ -183,10 +183,10 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
         disp_day[disp_day == d] = -1
 
         if len(kits):
-            want = (stock[kits] <= planned[kits, d] * 5) & (wo_ok[kits] <= d) & (planned[kits, d] > 0.01)
+            want = (stock[kits] <= planned[kits, d] * 3) & (wo_ok[kits] <= d) & (planned[kits, d] > 0.01)
             if want.any():
                 k_sel, comp, per = kits[want], kit_comp[want], kit_qty[want]
-                qty = np.maximum(1, np.round(planned[k_sel, d] * 10)).astype(np.int64)
+                qty = np.maximum(1, np.round(planned[k_sel, d] * 6)).astype(np.int64)
                 need = per * qty[:, None]
                 have = np.where(comp >= 0, stock[np.maximum(comp, 0)], need)
                 ok = (have >= need).all(axis=1)

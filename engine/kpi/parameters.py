@@ -36,6 +36,7 @@ class KpiParameters:
     tracking_grace_days: int = 0  # a week's disposal-tracking update is on time until Sunday + N days
     digestion_weight: Literal["value", "units", "skus"] = "value"
     digestion_due_day: int | None = 20  # disposals count up to this day of the month (None: the whole period)
+    annualise_impairment: bool = False  # impairment loss rate per period (False) or scaled to a year
     warning_band: Decimal = _BAND  # warning when the achievement rate is within this of 100%
 
     def with_(self, **changes: Any) -> KpiParameters:

@@ -33,8 +33,9 @@ def _dio_from(run: Run, kpi_id: str, scope: Scope, t: KpiValue) -> KpiValue:
     if t.value is None or t.value == 0:
         reason = t.reason if t.value is None else "no outbound in the period"
         return run.value(kpi_id, scope, None, reason=reason, rows=t.rows, **inputs)
-    return run.value(kpi_id, scope, Decimal(run.params.days_per_year) / t.value, numerator=run.params.days_per_year,
-                     denominator=t.value, rows=t.rows, **inputs)
+    exact = Decimal(run.params.days_per_year) * t.denominator / (t.numerator * t.inputs["annualise"])
+    return run.value(kpi_id, scope, exact, numerator=run.params.days_per_year, denominator=t.value, rows=t.rows,
+                     **inputs)
 
 
 def dio(run: Run, scope: Scope) -> KpiValue:
@@ -138,8 +139,18 @@ def capital_turnover_yoy(run: Run, scope: Scope) -> KpiValue:
 
 
 def impairment_loss_rate(run: Run, scope: Scope) -> KpiValue:
-    """Impairment losses booked in the window's months, annualised ÷ average stock value."""
-    return _annual_over_stock(run, "impairment_loss_rate", scope, lambda r: r.impairment_loss, "impairment_loss")
+    """Impairment losses booked in the window's months ÷ average stock value (annualised when
+    ``annualise_impairment``)."""
+    run.selection("impairment_loss_rate", scope)
+    rows = _finance(run)
+    w = _average_value(run, "impairment_loss_rate")
+    if not rows:
+        return run.value("impairment_loss_rate", scope, None, reason="no finance figures")
+    loss = sum((r.impairment_loss for r in rows), Decimal(0))
+    if run.params.annualise_impairment:
+        loss = loss * 12 / len(rows)
+    return run.ratio("impairment_loss_rate", scope, loss, w.average_value, "no stock", rows=len(rows),
+                     months=len(rows), annualised=run.params.annualise_impairment)
 
 
 def capital_occupation(run: Run, scope: Scope) -> KpiValue:

@@ -10,6 +10,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook
 
@@ -22,7 +24,7 @@ _SKIP = {"id", "version", "effective_from", "effective_to", "title", "wording"}
 
 
 def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
-    if hasattr(value, "model_fields"):
+    if isinstance(value, BaseModel):
         out: dict[str, Any] = {}
         for name in type(value).model_fields:
             if not prefix and name in _SKIP:

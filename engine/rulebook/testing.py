@@ -87,7 +87,7 @@ def build_facts(spec: dict[str, Any], period: str) -> Facts:
 
 
 def _same(expected: Any, got: Any) -> bool:
-    if isinstance(got, Decimal) or isinstance(expected, str) and expected.strip().endswith("%"):
+    if isinstance(got, Decimal) or (isinstance(expected, str) and expected.strip().endswith("%")):
         try:
             return parse_number(expected) == Decimal(str(got))
         except (ValueError, ArithmeticError):

@@ -17,9 +17,10 @@ from apscheduler.schedulers.base import BaseScheduler
 from engine.notices.contexts import RuleRef
 from engine.notices.delivery import DeliveryPolicy, deliver, transport_from_settings
 from engine.notices.templating import environment_from_settings
-from engine.periods import local_date
+from engine.periods import Period, local_date, parse_period
 from engine.rulebook.model import Rule
-from engine.scheduler.actions import ServiceActions
+from engine.scheduler.actions import Handler, ServiceActions
+from engine.scheduler.calendar import KPI_REFRESH, QUARTER_EVALUATION, THRESHOLD_CHECK, Slot
 from engine.scheduler.rules import FolderRules
 from engine.scheduler.service import ManualScheduler, Service
 from storage import Database
@@ -42,14 +43,41 @@ def rule_lookup(rules: FolderRules, zone: Any) -> Callable[[str, datetime], tupl
     return lookup
 
 
+def evaluation_handlers(db: Database, rules: FolderRules, zone: Any) -> dict[str, Handler]:
+    """KPI refresh, dated threshold checks and the quarter-end evaluation, by the evaluation engine.
+
+    Evaluation runs are idempotent (keyed by month, rulebook and facts), so a daily refresh of last month
+    stores something only when late facts or a rule change altered the outcome.
+    """
+    from engine.evaluation.kpis import library_kpis
+    from engine.evaluation.run import evaluate
+
+    def months(slot: Slot) -> list[Period]:
+        if slot.kind == QUARTER_EVALUATION:
+            return list(parse_period(slot.period).months())
+        if slot.kind == KPI_REFRESH:
+            return [parse_period(slot.period).previous()]
+        return [parse_period(slot.period)]
+
+    def run(slot: Slot, now: datetime) -> str:
+        done = []
+        for month in months(slot):
+            report = evaluate(db, rules.rulebook, month, now=now, kpis=library_kpis(zone, as_of=local_date(now, zone)))
+            done.append(f"{month.label}: {len(report.observations)} finding(s)")
+        return "; ".join(done)
+
+    return {KPI_REFRESH: run, THRESHOLD_CHECK: run, QUARTER_EVALUATION: run}
+
+
 def build_service(settings: Any, db: Database, *, scheduler: BaseScheduler | None = None,
-                  transport_factory: Callable[[], Any] | None = None) -> Service:
-    """The service ``perfrules serve`` runs, from the resolved settings."""
+                  transport_factory: Callable[[], Any] | None = None, evaluation: bool = True) -> Service:
+    """The service ``perfrules serve`` runs, from the resolved settings (``evaluation=False``: notices only)."""
     rules = FolderRules(settings.rules_path)
     env = environment_from_settings(settings)
     zone = settings.zone
     make_transport = transport_factory or (lambda: transport_from_settings(settings))
-    actions = ServiceActions(db, env, rule_lookup(rules, zone), settings.mail_from, zone)
+    actions = ServiceActions(db, env, rule_lookup(rules, zone), settings.mail_from, zone,
+                             handlers=evaluation_handlers(db, rules, zone) if evaluation else {})
 
     def deliver_now(now: datetime) -> Any:
         return deliver(db, env, make_transport(), now=now, mail_from=settings.mail_from, policy=DELIVERY_POLICY)

@@ -5,36 +5,42 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from engine.rulebook.checker import RulebookInvalid, load_rulebook
 from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook
+from engine.rulebook.watch import RulebookHolder
 
 
 class FolderRules:
-    """The checked rulebook of a rule folder. A broken edit is refused and the previous version kept."""
+    """The checked rulebook of a rule folder (a :class:`RulebookHolder`): a broken edit is refused and the
+    previous version kept. A broken folder at start is a start-up error."""
 
     def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self._rulebook: Rulebook = load_rulebook(self.path)  # a broken folder at start is a start-up error
+        self.holder = RulebookHolder(Path(path))
         self._lock = threading.Lock()
 
     @property
+    def path(self) -> Path:
+        return self.holder.path
+
+    @path.setter
+    def path(self, value: Path) -> None:
+        self.holder.path = Path(value)
+
+    @property
     def rulebook(self) -> Rulebook:
-        return self._rulebook
+        return self.holder.current()
 
     def rules(self) -> tuple[Rule, ...]:
-        return tuple(r.rule for r in self._rulebook.rules)
+        return tuple(r.rule for r in self.rulebook.rules)
 
     def version(self) -> str:
-        return self._rulebook.digest
+        return self.rulebook.digest
 
     def reload(self) -> tuple[bool, list[str]]:
         """Re-read the folder: (changed, problems); with problems nothing changes."""
         with self._lock:
-            try:
-                fresh = load_rulebook(self.path)
-            except RulebookInvalid as exc:
-                return False, [str(p) for p in exc.problems]
-            changed = fresh.digest != self._rulebook.digest
-            self._rulebook = fresh
-            return changed, []
+            before = self.version()
+            result = self.holder.reload()
+            if not result.applied:
+                return False, [str(p) for p in result.problems]
+            return result.digest != before, []

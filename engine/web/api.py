@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 from decimal import Decimal
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
@@ -86,7 +88,7 @@ def kpis(request: Request, period: str, scope_kind: str = "company", scope: str 
     """Every KPI of a scope (company, department, category, abc_class, xyz_class, employee …) for a period."""
     _check_scope(who, scope_kind, scope)
     cells = board.kpi_table(request.app.state.db, request.app.state.settings, scope_kind=scope_kind, scope=scope,
-                            period=_period(period))
+                            period=_period(period), today=_today(request))
     return [KpiOut(kpi=c.kpi.id, name_en=c.kpi.name_en, name_zh=c.kpi.name_zh, unit=c.kpi.unit.value,
                    direction=c.kpi.direction.value, scope_kind=c.scope_kind, scope=c.scope, period=c.period,
                    value=c.value, target=c.target, achievement=c.achievement, status=c.status) for c in cells]
@@ -143,16 +145,20 @@ def push_facts(request: Request, kind: str, body: bytes = Body(..., media_type="
     """Import one fact file (CSV, or JSON Lines with Content-Type application/x-ndjson) all or nothing,
     with the same validation as ``perfrules import``. A bad file changes nothing and answers 422 with
     every error."""
-    importer = _engine("engine.importing")
-    fmt = "jsonl" if "ndjson" in request.headers.get("content-type", "") or "jsonl" in request.headers.get(
-        "content-type", "") else "csv"
+    importer = _engine("engine.importing.run")
+    content_type = request.headers.get("content-type", "")
+    fmt = "jsonl" if "ndjson" in content_type or "jsonl" in content_type else "csv"
     db, now = request.app.state.db, request.app.state.clock()
-    try:
-        result = importer.import_bytes(db, kind, body, fmt=fmt, source=f"api:{who.name}", now=now, by=who.actor,
-                                       zone=request.app.state.settings.zone)
-    except PerfRulesError as exc:
-        errors = [str(e) for e in getattr(exc, "errors", ())] or [str(exc)]
-        raise HTTPException(422, {"message": str(exc).splitlines()[0], "errors": errors}) from None
+    with TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"api-{kind}.{fmt}"  # the name the import batch and error lines show
+        path.write_bytes(body)
+        try:
+            (result,) = importer.import_files(db, kind, [path], zone=request.app.state.settings.zone, now=now,
+                                              user=who.actor, fmt=fmt)
+        except PerfRulesError as exc:
+            lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
+            status_code = 404 if type(exc).__name__ == "UnknownKind" else 422
+            raise HTTPException(status_code, {"message": lines[-1], "errors": lines}) from None
     access.record(db, now=now, actor=who.actor, action="facts.import", target=kind,
                   detail={"rows": result.rows, "inserted": result.inserted, "updated": result.updated})
     return ImportOut(kind=kind, rows=result.rows, inserted=result.inserted, updated=result.updated,
@@ -186,3 +192,7 @@ def _engine(module: str) -> Any:
         return importlib.import_module(module)
     except ImportError:
         raise HTTPException(503, f"{module} is not available in this installation yet") from None
+
+
+def _today(request: Request):
+    return request.app.state.clock().date()

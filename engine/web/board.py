@@ -8,18 +8,17 @@ yet show as empty (``available=False``) instead of failing the page.
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from engine.kpi import catalog
-from engine.kpi.catalog import Direction, KpiDef
+from engine.kpi.catalog import KpiDef, ScopeKind
 from engine.periods import Period, month_of
 from engine.settings import Settings
-from storage import Database
-
-STATUSES = ("met", "warning", "not_met", "no_data")
+from storage import Database, access
 
 
 @dataclass(frozen=True)
@@ -68,24 +67,6 @@ def _optional(module: str) -> Any | None:
         return None
 
 
-def achievement(kpi: KpiDef, value: Decimal | None, target: Decimal) -> Decimal | None:
-    """Actual ÷ target, inverted for lower-is-better KPIs (domain.md section 6); None when undefined."""
-    if value is None:
-        return None
-    if kpi.direction is Direction.HIGHER:
-        return None if target == 0 else value / target
-    return None if value == 0 else target / value
-
-
-def status_of(rate: Decimal | None, warning_margin: Decimal = Decimal("0.95")) -> str:
-    """met at ≥ 100% achievement, warning from 95%, not met below; no data without a rate."""
-    if rate is None:
-        return "no_data"
-    if rate >= 1:
-        return "met"
-    return "warning" if rate >= warning_margin else "not_met"
-
-
 def months_back(end: Period, count: int) -> list[Period]:
     """The ``count`` calendar months ending with the month that holds ``end``'s last day, oldest first."""
     last = month_of(end.last_day)
@@ -102,88 +83,122 @@ def kpi_defs(department: str | None = None) -> list[KpiDef]:
     return [k for k in catalog.CATALOG if department is None or k.department == department]
 
 
-def _library() -> Any | None:
-    return _optional("engine.kpi.library")
+_CACHE: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
+CACHE_SECONDS = 600.0  # also keyed by the newest import batch, so new facts show at once
+
+
+def _values(db: Database, settings: Settings, scope_kind: str, scope: str, period: Period,
+            today: date | None) -> dict[tuple[str, str, str | None], Any]:
+    """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly."""
+    from engine.kpi import library
+    from engine.kpi.scope import COMPANY, Scope
+
+    as_of = period.last_day if today is None else min(period.last_day, today)
+    key = (db.url, access.facts_generation(db), scope_kind, scope, period.label, as_of)
+    hit = _CACHE.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
+    if period.start > as_of:
+        values: list[Any] = []
+    else:
+        values = library.compute_all(db, period, scope=target, as_of=as_of, zone=settings.zone)
+    out = {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
+    if len(_CACHE) > 4096:
+        _CACHE.clear()
+    _CACHE[key] = (time.monotonic(), out)
+    return out
+
+
+def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) -> KpiCell:
+    from engine.kpi.status import evaluate
+
+    if value is None:
+        target = catalog.target_for(kpi.id, scope_kind, None if scope_kind == "company" else scope)
+        return KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "no_data")
+    judged = evaluate(value)
+    state = "no_data" if judged.status.value == "not_applicable" else judged.status.value
+    band = None if judged.band is None else judged.band.label_en
+    return KpiCell(kpi, scope_kind, scope, period.label, value.value, judged.target, judged.achievement, state, band)
 
 
 def kpi_table(db: Database, settings: Settings, *, scope_kind: str, scope: str, period: Period,
-              department: str | None = None) -> list[KpiCell]:
+              department: str | None = None, today: date | None = None) -> list[KpiCell]:
     """Every KPI that applies to the scope, with value, target, achievement and status."""
-    lib = _library()
-    cells = []
-    for kpi in kpi_defs(department):
-        if scope_kind not in {s.value for s in kpi.scopes}:
-            continue
-        value = None
-        if lib is not None:
-            value = lib.value(db, kpi.id, scope_kind=scope_kind, scope=scope, period=period, zone=settings.zone)
-        rate = achievement(kpi, value, kpi.target)
-        cells.append(KpiCell(kpi, scope_kind, scope, period.label, value, kpi.target, rate, status_of(rate)))
-    return cells
+    values = _values(db, settings, scope_kind, scope, period, today)
+    key = None if scope_kind == "company" else scope
+    return [_cell(kpi, values.get((kpi.id, scope_kind, key)), scope_kind, scope, period)
+            for kpi in kpi_defs(department) if ScopeKind(scope_kind) in kpi.scopes]
 
 
 def trend(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, end: Period,
-          months: int = 12) -> Series:
-    """The KPI month by month for the twelve months up to ``end``."""
-    lib = _library()
+          months: int = 12, today: date | None = None) -> Series:
+    """The KPI month by month for the twelve months up to ``end``, with its target."""
     periods = months_back(end, months)
+    key = None if scope_kind == "company" else scope
     values: list[float | None] = []
     for p in periods:
-        v = None if lib is None else lib.value(db, kpi.id, scope_kind=scope_kind, scope=scope, period=p,
-                                                zone=settings.zone)
-        values.append(None if v is None else float(v))
-    return Series(kpi.name_en, tuple(p.label for p in periods), (("value", tuple(values)),
-                  ("target", tuple(float(kpi.target) for _ in periods))), available=lib is not None,
-                  link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}")
+        v = _values(db, settings, scope_kind, scope, p, today).get((kpi.id, scope_kind, key))
+        values.append(None if v is None or v.value is None else float(v.value))
+    target = float(catalog.target_for(kpi.id, scope_kind, key))
+    return Series(kpi.name_en, tuple(p.label for p in periods),
+                  (("value", tuple(values)), ("target", tuple(target for _ in periods))),
+                  link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
+                  extra={"kpi": kpi.id})
 
 
-def drill(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, period: Period) -> Table:
-    """The rows behind one KPI figure."""
-    lib = _library()
-    if lib is None:
-        return Table(kpi.name_en, (), (), available=False)
-    columns, rows = lib.rows(db, kpi.id, scope_kind=scope_kind, scope=scope, period=period, zone=settings.zone)
-    return Table(kpi.name_en, tuple(columns), tuple(tuple(r) for r in rows))
+def drill(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, period: Period,
+          limit: int = 200) -> Table:
+    """The rows behind one KPI figure (largest or earliest first)."""
+    from engine.kpi import library
+    from engine.kpi.scope import COMPANY, Scope
+
+    target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
+    rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit)
+    columns = tuple(rows[0]) if rows else ()
+    return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
 
 
-def class_comparison(db: Database, settings: Settings, period: Period) -> Series:
+def class_comparison(db: Database, settings: Settings, period: Period, today: date | None = None) -> Series:
     """Turnover per ABC and XYZ class against the class targets."""
-    lib = _library()
+    values = _values(db, settings, "company", "company", period, today)
     labels = ("A", "B", "C", "X", "Y", "Z")
-    if lib is None:
-        return Series("turnover by class", labels, (), kind="bar", available=False)
-    values = []
-    for cls in labels:
-        kind = "abc_class" if cls in "ABC" else "xyz_class"
-        v = lib.value(db, "turnover", scope_kind=kind, scope=cls, period=period, zone=settings.zone)
-        values.append(None if v is None else float(v))
-    return Series("turnover by class", labels, (("turnover", tuple(values)),), kind="bar",
+    kinds = [("abc_class" if c in "ABC" else "xyz_class", c) for c in labels]
+    found = [values.get(("turnover", kind, c)) for kind, c in kinds]
+    turns = tuple(None if v is None or v.value is None else float(v.value) for v in found)
+    targets = tuple(float(catalog.target_for("turnover", kind, c)) for kind, c in kinds)
+    return Series("turnover by class", labels, (("turnover", turns), ("target", targets)), kind="bar",
                   link=f"/kpis/turnover?scope_kind=abc_class&scope=A&period={period.label}")
 
 
 def slow_movers(db: Database, settings: Settings, period: Period) -> tuple[Series, Series, Series, Table]:
     """Slow-mover stock value by category, by age band and by value band, and the list behind them."""
-    lib = _library()
-    if lib is None or not hasattr(lib, "slow_movers"):
-        empty = Series("slow movers", (), (), kind="bar", available=False)
-        return empty, empty, empty, Table("slow movers", (), (), available=False)
-    items = lib.slow_movers(db, period=period, zone=settings.zone)
+    from engine.kpi.slow_movers import slow_mover_list
+    from storage.kpi import reading
+
+    with reading(db) as conn:
+        items = slow_mover_list(conn, period.last_day).items
     by_cat: dict[str, float] = {}
     by_age: dict[str, float] = {}
-    by_value: dict[str, int] = {}
+    by_value: dict[str, float] = {}
     for it in items:
         by_cat[it.category] = by_cat.get(it.category, 0.0) + float(it.value)
-        age = _age_band(it.days_unsold)
+        age = _age_band(it.days_since_sale)
         by_age[age] = by_age.get(age, 0.0) + float(it.value)
         band = _value_band(it.value)
-        by_value[band] = by_value.get(band, 0) + 1
-    rows = tuple((it.sku, it.category, it.days_unsold, it.quantity, it.value) for it in items)
+        by_value[band] = by_value.get(band, 0.0) + 1
+    rows = tuple((it.sku, it.name, it.category, it.days_since_sale, it.qty, it.value, it.cls) for it in items)
     link = f"/slow-movers?period={period.label}"
+    ages = [a for a in _AGES if a in by_age]
+    values = [v for v in _VALUES if v in by_value]
     return (Series("by category", tuple(by_cat), (("value", tuple(by_cat.values())),), "bar", link),
-            Series("by age", tuple(by_age), (("value", tuple(by_age.values())),), "bar", link),
-            Series("by value", tuple(by_value), (("count", tuple(float(v) for v in by_value.values())),), "bar",
-                   link),
-            Table("slow movers", ("sku", "category", "days_unsold", "quantity", "value"), rows))
+            Series("by age", tuple(ages), (("value", tuple(by_age[a] for a in ages)),), "bar", link),
+            Series("by value", tuple(values), (("count", tuple(by_value[v] for v in values)),), "bar", link),
+            Table("slow movers", ("sku", "name", "category", "days_since_sale", "qty", "value", "class"), rows))
+
+
+_AGES = ("90–120 d", "120–180 d", "180–365 d", "> 365 d")
+_VALUES = ("< 1k", "1k–10k", "10k–100k", "≥ 100k")
 
 
 def _age_band(days: int) -> str:
@@ -200,17 +215,16 @@ def _value_band(value: Decimal) -> str:
     return "≥ 100k"
 
 
-def forecast_vs_actual(db: Database, settings: Settings, end: Period) -> Series:
-    """Forecast and actual quantity per month, twelve months up to ``end``."""
-    lib = _library()
+def forecast_vs_actual(db: Database, settings: Settings, end: Period, today: date | None = None) -> Series:
+    """Forecast and actual quantity per month, twelve months up to ``end`` (the forecast-accuracy inputs)."""
     periods = months_back(end, 12)
-    if lib is None or not hasattr(lib, "forecast_totals"):
-        return Series("forecast vs actual", tuple(p.label for p in periods), (), available=False)
-    forecast, actual = [], []
+    forecast: list[float | None] = []
+    actual: list[float | None] = []
     for p in periods:
-        f, a = lib.forecast_totals(db, period=p)
-        forecast.append(None if f is None else float(f))
-        actual.append(None if a is None else float(a))
+        v = _values(db, settings, "company", "company", p, today).get(("forecast_accuracy", "company", None))
+        inputs = {} if v is None else v.inputs
+        forecast.append(float(inputs["forecast"]) if inputs.get("forecast") is not None else None)
+        actual.append(float(inputs["actual"]) if inputs.get("actual") is not None else None)
     return Series("forecast vs actual", tuple(p.label for p in periods),
                   (("forecast", tuple(forecast)), ("actual", tuple(actual))),
                   link=f"/kpis/forecast_accuracy?scope_kind=company&scope=company&period={end.label}")

@@ -140,14 +140,15 @@ def dashboard(request: Request, period: str | None = None, who: Principal = Depe
               ) -> HTMLResponse:
     db, settings = request.app.state.db, request.app.state.settings
     p = _period(request, period)
-    cells = board.kpi_table(db, settings, scope_kind="company", scope="company", period=p)
-    trends = [board.trend(db, settings, c.kpi, scope_kind="company", scope="company", end=p) for c in cells]
+    cells = board.kpi_table(db, settings, scope_kind="company", scope="company", period=p, today=_today(request))
+    trends = [board.trend(db, settings, c.kpi, scope_kind="company", scope="company", end=p,
+                              today=_today(request)) for c in cells]
     by_cat, by_age, by_value, _ = board.slow_movers(db, settings, p)
     quarter = data.quarter_of(p)
     return render(
         request, "dashboard", who, period=p, cells=cells, trends=trends,
-        classes=board.class_comparison(db, settings, p), slow=(by_cat, by_age, by_value),
-        forecast=board.forecast_vs_actual(db, settings, p),
+        classes=board.class_comparison(db, settings, p, _today(request)), slow=(by_cat, by_age, by_value),
+        forecast=board.forecast_vs_actual(db, settings, p, _today(request)),
         deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=who.visible),
         warnings=data.warnings(db, period=p, visible=who.visible),
         adjustments=data.adjustments(db, quarter=quarter, visible=who.visible), quarter=quarter,
@@ -161,10 +162,11 @@ def kpi_detail(request: Request, kpi_id: str, scope_kind: str = "company", scope
     kpi = _kpi(kpi_id)
     db, settings = request.app.state.db, request.app.state.settings
     p = _period(request, period)
-    cell = next((c for c in board.kpi_table(db, settings, scope_kind=scope_kind, scope=scope, period=p)
-                 if c.kpi.id == kpi_id), None)
+    cells = board.kpi_table(db, settings, scope_kind=scope_kind, scope=scope, period=p, today=_today(request))
+    cell = next((c for c in cells if c.kpi.id == kpi_id), None)
     return render(request, "kpi", who, kpi=kpi, cell=cell, period=p, scope_kind=scope_kind, scope=scope,
-                  trend=board.trend(db, settings, kpi, scope_kind=scope_kind, scope=scope, end=p),
+                  trend=board.trend(db, settings, kpi, scope_kind=scope_kind, scope=scope, end=p,
+                              today=_today(request)),
                   table=board.drill(db, settings, kpi, scope_kind=scope_kind, scope=scope, period=p))
 
 
@@ -203,13 +205,15 @@ def department(request: Request, code: str, period: str | None = None,
     if dept is None:
         raise HTTPException(404, f"no department {code!r}")
     p = _period(request, period)
-    cells = board.kpi_table(db, settings, scope_kind="department", scope=code, period=p)
-    cells += [c for c in board.kpi_table(db, settings, scope_kind="company", scope="company", period=p,
-                                         department=code) if c.kpi.id not in {x.kpi.id for x in cells}]
+    cells = board.kpi_table(db, settings, scope_kind="department", scope=code, period=p, today=_today(request))
+    owned = board.kpi_table(db, settings, scope_kind="company", scope="company", period=p, department=code,
+                            today=_today(request))
+    cells += [c for c in owned if c.kpi.id not in {x.kpi.id for x in cells}]
     members = [e for e in access.employees_of(db) if e.department == code and who.may_see(e.id)]
     quarter = data.quarter_of(p)
     return render(request, "department", who, dept=dept, period=p, cells=cells, members=members,
-                  trends=[board.trend(db, settings, c.kpi, scope_kind=c.scope_kind, scope=c.scope, end=p)
+                  trends=[board.trend(db, settings, c.kpi, scope_kind=c.scope_kind, scope=c.scope, end=p,
+                              today=_today(request))
                           for c in cells],
                   adjustments=data.adjustments(db, quarter=quarter, visible=_in(who, members)), quarter=quarter)
 
@@ -233,11 +237,12 @@ def employee(request: Request, employee_id: str, period: str | None = None,
     if not found:
         raise HTTPException(404, "no such employee")
     p = _period(request, period)
-    cells = board.kpi_table(db, settings, scope_kind="employee", scope=employee_id, period=p)
+    cells = board.kpi_table(db, settings, scope_kind="employee", scope=employee_id, period=p, today=_today(request))
     quarter = data.quarter_of(p)
     mine = frozenset({employee_id})
     return render(request, "employee", who, person=found[0], period=p, cells=cells, quarter=quarter,
-                  trends=[board.trend(db, settings, c.kpi, scope_kind="employee", scope=employee_id, end=p)
+                  trends=[board.trend(db, settings, c.kpi, scope_kind="employee", scope=employee_id, end=p,
+                              today=_today(request))
                           for c in cells],
                   findings=data.findings(db, period=None, quarter=quarter, visible=mine),
                   adjustments=data.adjustments(db, quarter=quarter, visible=mine),
@@ -264,3 +269,7 @@ def export_download(request: Request, quarter: str, format: str = "csv",
 def audit(request: Request, who: Principal = Depends(require("admin"))) -> HTMLResponse:
     return render(request, "audit", who, entries=access.audit_entries(request.app.state.db, limit=300),
                   zone=ZoneInfo(request.app.state.settings.timezone))
+
+
+def _today(request: Request):
+    return request.app.state.clock().date()

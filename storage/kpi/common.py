@@ -51,8 +51,8 @@ def dec(value: object) -> Decimal:
     """A driver number as an exact Decimal (SQLite sums come back as float)."""
     if value is None:
         return Decimal(0)
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    if isinstance(value, float):  # SQLite REAL sums: back to the 4 decimals money is stored with
+        return Decimal(repr(value)).quantize(Decimal("0.0001"))
     return Decimal(value)  # type: ignore[arg-type]
 
 
@@ -103,7 +103,8 @@ class Sql:
         if partial_from is None or partial_from <= day:
             low = f"day >= {self.day(f'{name}_from', partial_from)} AND " if partial_from else ""
             parts.append(
-                "SELECT sku, SUM(quantity) AS qty, SUM(quantity * unit_cost) AS value, "
+                "SELECT sku, SUM(quantity) AS qty, SUM(quantity) * MAX((SELECT unit_cost FROM skus "
+                "WHERE skus.sku = movements.sku)) AS value, "
                 "SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity ELSE 0 END) AS cum_out_qty, "
                 "SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity * unit_cost ELSE 0 END) AS cum_out_cost, "
                 "SUM(CASE WHEN kind = 'sale' THEN -quantity ELSE 0 END) AS cum_sale_qty, "

@@ -180,6 +180,8 @@ def _forecast_sql(sql: Sql, months: list[str], selection: Selection, day: date, 
 
 def forecasts(conn: Connection, months: list[str], day: date, *, selection: Selection = Selection(),
               classing: Classing = Classing()) -> Forecasts:
+    if not months:
+        return Forecasts(0, 0, 0, 0)
     sql = Sql(conn)
     body = _forecast_sql(sql, months, selection, day, classing)
     actual = "COALESCE(f.actual_qty, r.sale_qty, 0)"
@@ -216,6 +218,8 @@ class FinanceMonthRow:
 
 def finance(conn: Connection, months: list[str]) -> list[FinanceMonthRow]:
     """The finance rows of ``months`` that exist, oldest first."""
+    if not months:
+        return []
     sql = Sql(conn)
     names = ", ".join(sql.bind(f"fm{i}", m) for i, m in enumerate(months))
     rows = sql.run("SELECT month, current_assets, revenue, receivable_days, payable_days, impairment_loss, "
@@ -242,6 +246,8 @@ def submissions(conn: Connection, deliverable: str, periods: list[str], *,
     from storage.models import Submission
     from storage.types import UTCDateTime
 
+    if not periods:
+        return []
     sql = Sql(conn)
     names = ", ".join(sql.bind(f"sp{i}", p) for i, p in enumerate(periods))
     cond = _scope(sql, "NULL", "employee_id", selection, date.today(), Classing()) \

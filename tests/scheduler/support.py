@@ -91,11 +91,13 @@ def submit(db: Database, sid: str, deliverable: str, period: str, employee: str,
         s.add(Submission(id=sid, deliverable=deliverable, period=period, employee_id=employee, submitted_at=at))
 
 
-def make_service(db: Database, smtp: SmtpServer, tmp_path: Path) -> Service:
+def make_service(db: Database, smtp: SmtpServer, tmp_path: Path, *, evaluation: bool = False) -> Service:
+    """The real service on a ManualScheduler; the evaluation engine only where a test is about it (speed)."""
     settings = load_settings({"database_url": db.url, "rules_dir": str(RULES), "timezone": "Asia/Shanghai"},
                              environ={"PERFRULES_MAIL_FROM": MAIL_FROM, "PERFRULES_SMTP_HOST": "127.0.0.1",
                                       "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")})
-    return build_service(settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport)
+    return build_service(settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport,
+                         evaluation=evaluation)
 
 
 def next_stop(service: Service, until: datetime) -> datetime | None:
@@ -110,7 +112,7 @@ def walk(service: Service, clock, smtp: SmtpServer, until: datetime, events: dic
     """Move the frozen clock job by job up to ``until``: at each job time run what is due, then one minute
     later again (the outbox job delivers what the first pass queued). ``events`` maps a time to a
     callable run when the walk reaches it (a submission, the SMTP server going down)."""
-    pending = sorted((events or {}).items())
+    pending = sorted((at, action) for at, action in (events or {}).items() if at <= until)
     while True:
         stop = next_stop(service, until)
         if pending and (stop is None or pending[0][0] <= stop):
@@ -120,11 +122,15 @@ def walk(service: Service, clock, smtp: SmtpServer, until: datetime, events: dic
             continue
         if stop is None:
             break
-        for moment in (stop, stop + timedelta(minutes=1)):
-            clock.move_to(moment)
-            seen = len(smtp.received)
-            service.scheduler.run_pending()
-            for rec in smtp.received[seen:]:
-                rec.at = datetime.now(UTC).astimezone(ZONE)
-    clock.move_to(until)
+        step(service, clock, smtp, stop)
+        step(service, clock, smtp, stop + timedelta(minutes=1))
+    step(service, clock, smtp, until)
+
+
+def step(service: Service, clock, smtp: SmtpServer, moment: datetime) -> None:
+    """Move the clock to ``moment``, run the due jobs, and note when new e-mails arrived."""
+    clock.move_to(moment)
+    seen = len(smtp.received)
     service.scheduler.run_pending()
+    for rec in smtp.received[seen:]:
+        rec.at = datetime.now(UTC).astimezone(ZONE)

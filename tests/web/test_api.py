@@ -89,3 +89,21 @@ def test_sign_out_ends_the_session(sign_in):
     assert hr.get("/people").status_code == 200
     hr.post("/logout")
     assert hr.get("/people", follow_redirects=False).status_code == 303
+
+
+def test_fact_push_imports_all_or_nothing_and_is_audited(app, company):
+    erp = _token(company, "erp", "system")
+    client = TestClient(app)
+    headers = {"Authorization": f"Bearer {erp}", "Content-Type": "text/csv"}
+    good = "code,name_en,name_zh\nwarehouse,Warehouse,仓储\nplanning,Planning,计划\n".encode()
+    r = client.post("/api/v1/facts/departments", content=good, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["inserted"] == 2
+    bad = "code,name_en,name_zh\nops,Operations,运营\nhr,,人事\n".encode()
+    r = client.post("/api/v1/facts/departments", content=bad, headers=headers)
+    assert r.status_code == 422
+    assert any("name_en" in line for line in r.json()["detail"]["errors"])
+    codes = {d.code for d in access.departments(company)}
+    assert "warehouse" in codes and "ops" not in codes  # the bad file changed nothing
+    assert [e.actor for e in access.audit_entries(company, action="facts.import")] == ["token:erp"]
+    assert client.post("/api/v1/facts/nonsense", content=good, headers=headers).status_code == 404

@@ -68,7 +68,7 @@ def _sign_in(browser, base: str, username: str):
 def test_hr_finds_every_kpi_with_status_and_trend(server, browser, tmp_path):
     page = _sign_in(browser, server, "hr")
     page.goto(f"{server}/dashboard?period=2026-02")
-    assert "hr (hr)" in page.inner_text("#whoami")
+    assert "Hr (hr)" in page.inner_text("#whoami")
     rows = page.locator("table.kpis tbody tr")
     assert rows.count() >= 12
     statuses = page.locator("table.kpis td.status").all_inner_texts()

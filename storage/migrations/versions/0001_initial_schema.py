@@ -385,6 +385,8 @@ def upgrade() -> None:
     sa.Column('amount', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('override_amount', sa.Numeric(precision=18, scale=4), nullable=True),
     sa.Column('frozen_amount', sa.Numeric(precision=18, scale=4), nullable=True),
+    sa.Column('frozen_share', sa.Numeric(precision=12, scale=6), nullable=True),
+    sa.Column('frozen_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('reason_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('rule_file', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('rule_line', sa.Integer(), nullable=False),

@@ -1,0 +1,250 @@
+"""``perfrules evaluate | explain | adjustments | close | reopen | export payroll | simulate | people``:
+evaluation runs, their explanation, HR corrections, the quarter close and the payroll export."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from engine.cli.context import AppContext, pass_app
+from engine.errors import InvalidPeriod
+from engine.periods import PeriodKind, parse_period
+
+
+def _period(text: str, kind: PeriodKind):
+    period = parse_period(text)
+    if period.kind is not kind:
+        raise InvalidPeriod(text, "YYYY-MM" if kind is PeriodKind.MONTH else "YYYYQn")
+    return period
+
+
+def _as_of(app: AppContext, text: str | None) -> datetime:
+    if not text:
+        return app.now()
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=app.settings.zone)
+    return moment
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text.strip().rstrip("%")) / (100 if text.strip().endswith("%") else 1)
+    except InvalidOperation:
+        raise click.BadParameter(f"{text!r} is not a number") from None
+
+
+def _rulebook(path: Path):
+    from engine.rulebook.checker import load_rulebook
+
+    return load_rulebook(path)
+
+
+def _who(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers): still record something
+        return "unknown"
+
+
+@click.command()
+@click.option("--period", "period_text", required=True, metavar="YYYY-MM", help="Month to evaluate.")
+@click.option("--as-of", "as_of", metavar="ISO", help="Judge deadlines as of this time (default: now).")
+@click.option("--dry-run", is_flag=True, help="Decide and show the findings; write nothing.")
+@pass_app
+def evaluate(app: AppContext, period_text: str, as_of: str | None, dry_run: bool) -> None:
+    """Evaluate one month: compute KPIs, run the rulebook, store findings, escalations and bonus lines."""
+    from engine.evaluation.kpis import library_kpis
+    from engine.evaluation.run import evaluate as run
+
+    month = _period(period_text, PeriodKind.MONTH)
+    now = _as_of(app, as_of)
+    rulebook = _rulebook(app.settings.rules_path)
+    report = run(app.database(), rulebook, month, now=now, kpis=library_kpis(app.settings.zone, now.date()),
+                 dry_run=dry_run)
+    head = "dry run" if dry_run else (f"run #{report.run_id}" + (" (repeat: nothing changed)" if report.repeat
+                                                                 else ""))
+    click.echo(f"Evaluating {month.label} with rulebook {report.rulebook_version}: {head}")
+    for obs in report.observations:
+        who = ", ".join(t["employee"] for t in report.charged.get(obs.key, [])) or "nobody"
+        click.echo(f"  {obs.kind.upper():<10} {obs.rule_id} [{obs.subject}] {obs.message} → {who}")
+    click.echo(f"  {len(report.observations)} finding(s)"
+               + ("" if dry_run else f", {report.escalations} new escalation(s), {report.lines} bonus line(s)"
+                  + (" (quarter closed: differences go to correction lines)" if report.quarter_closed else "")))
+
+
+@click.command()
+@click.argument("employee")
+@click.option("--quarter", "quarter_text", required=True, metavar="YYYYQn")
+@pass_app
+def explain(app: AppContext, employee: str, quarter_text: str) -> None:
+    """Explain an employee's findings, bonus lines and escalations for a quarter."""
+    from engine.evaluation.explain import explain as build
+
+    click.echo(build(app.database(), employee, _period(quarter_text, PeriodKind.QUARTER)))
+
+
+@click.group()
+def adjustments() -> None:
+    """List, void or override bonus adjustments (HR corrections)."""
+
+
+@adjustments.command("list")
+@click.option("--quarter", "quarter_text", required=True, metavar="YYYYQn")
+@click.option("--employee", default=None)
+@pass_app
+def list_(app: AppContext, quarter_text: str, employee: str | None) -> None:
+    """List the bonus lines of a quarter."""
+    from storage import evaluation_store as store
+
+    quarter = _period(quarter_text, PeriodKind.QUARTER)
+    for a in store.adjustments(app.database(), quarter=quarter.label, employee_id=employee):
+        click.echo(f"#{a['id']:<5} {a['employee_id']:<8} {a['rule_id']:<36} {a['kind']:<22} {a['period']:<8} "
+                   f"{store.effective(a):>10} [{a['status']}]")
+
+
+@adjustments.command()
+@click.argument("adjustment_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--by", default=None, help="Who decided (default: the login name).")
+@pass_app
+def void(app: AppContext, adjustment_id: int, reason: str, by: str | None) -> None:
+    """Void a bonus line (recorded with reason, who and when)."""
+    from engine.evaluation.corrections import void as do
+
+    row = do(app.database(), adjustment_id, reason=reason, by=_who(by), now=app.now())
+    click.echo(f"voided line #{row['id']} ({row['employee_id']}, {row['rule_id']}, {row['quarter']})")
+
+
+@adjustments.command()
+@click.argument("adjustment_id", type=int)
+@click.option("--amount", default=None, help="New signed amount in CNY, e.g. -500.")
+@click.option("--share", default=None, help="New signed share of the line's base, e.g. -5% or -0.05.")
+@click.option("--reason", required=True)
+@click.option("--by", default=None, help="Who decided (default: the login name).")
+@pass_app
+def override(app: AppContext, adjustment_id: int, amount: str | None, share: str | None, reason: str,
+             by: str | None) -> None:
+    """Override a bonus line's amount or share (recorded with reason, who and when)."""
+    from engine.evaluation.corrections import override as do
+
+    row = do(app.database(), adjustment_id, reason=reason, by=_who(by), now=app.now(), amount=_decimal(amount),
+             share=_decimal(share))
+    click.echo(f"line #{row['id']} now pays {row['override_amount']} CNY")
+
+
+@click.command()
+@click.argument("quarter_text", metavar="QUARTER")
+@click.option("--by", default=None)
+@pass_app
+def close(app: AppContext, quarter_text: str, by: str | None) -> None:
+    """Close a quarter: its payroll figures are frozen; later changes become correction lines."""
+    from engine.evaluation.corrections import close as do
+
+    quarter = _period(quarter_text, PeriodKind.QUARTER)
+    count = do(app.database(), quarter.label, by=_who(by), now=app.now())
+    click.echo(f"closed {quarter.label}: {count} line(s) frozen")
+
+
+@click.command()
+@click.argument("quarter_text", metavar="QUARTER")
+@click.option("--reason", required=True)
+@click.option("--by", default=None)
+@pass_app
+def reopen(app: AppContext, quarter_text: str, reason: str, by: str | None) -> None:
+    """Reopen a closed quarter (explicit, with a reason)."""
+    from engine.evaluation.corrections import reopen as do
+
+    quarter = _period(quarter_text, PeriodKind.QUARTER)
+    do(app.database(), quarter.label, reason=reason, by=_who(by), now=app.now())
+    click.echo(f"reopened {quarter.label}")
+
+
+@click.group()
+def export() -> None:
+    """Export data for other systems."""
+
+
+@export.command()
+@click.option("--quarter", "quarter_text", required=True, metavar="YYYYQn")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", default=None)
+@pass_app
+def payroll(app: AppContext, quarter_text: str, fmt: str, output: Path, by: str | None) -> None:
+    """Write the payroll export of a quarter: one row per employee plus the line items."""
+    from engine.evaluation.export import export_payroll
+
+    quarter = _period(quarter_text, PeriodKind.QUARTER)
+    result, paths = export_payroll(app.database(), quarter, fmt, output, by=_who(by), now=app.now())
+    state = "closed" if result.closed else "OPEN (figures may still change)"
+    click.echo(f"{result.export_id}: {len(result.rows)} employee(s), {len(result.lines)} line(s), "
+               f"total adjustment {result.total} CNY; quarter {state}")
+    for path in paths:
+        click.echo(f"  wrote {path}")
+
+
+@click.command()
+@click.option("--rules", "rules_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the proposed rule files.")
+@click.option("--from", "first", required=True, metavar="YYYY-MM")
+@click.option("--to", "last", required=True, metavar="YYYY-MM")
+@click.option("--as-of", "as_of", metavar="ISO", help="Judge deadlines as of this time (default: now).")
+@pass_app
+def simulate(app: AppContext, rules_dir: Path, first: str, last: str, as_of: str | None) -> None:
+    """Evaluate a proposed rulebook against past facts beside the current one; writes nothing."""
+    from engine.evaluation.kpis import library_kpis
+    from engine.evaluation.simulate import report, simulate as run
+
+    now = _as_of(app, as_of)
+    current, proposed = _rulebook(app.settings.rules_path), _rulebook(rules_dir)
+    source = library_kpis(app.settings.zone, now.date())
+    comparison = run(app.database(), current, proposed, _period(first, PeriodKind.MONTH),
+                     _period(last, PeriodKind.MONTH), kpis_for={id(current): source, id(proposed): source}, now=now)
+    click.echo(f"Simulating {first}..{last}: current {app.settings.rules_path} vs proposed {rules_dir}")
+    for line in report(comparison):
+        click.echo(line)
+
+
+@click.group()
+def people() -> None:
+    """Record transfers and leave (who is charged for what, and pro-rating)."""
+
+
+@people.command()
+@click.argument("employee")
+@click.option("--department", required=True)
+@click.option("--role", required=True)
+@click.option("--on", "on", required=True, metavar="YYYY-MM-DD", help="First day in the new assignment.")
+@pass_app
+def transfer(app: AppContext, employee: str, department: str, role: str, on: str) -> None:
+    """Record a transfer to another department/role from a day on."""
+    from datetime import date
+
+    from storage.evaluation_store import record_transfer
+
+    record_transfer(app.database(), employee, department, role, date.fromisoformat(on))
+    click.echo(f"{employee}: {department}/{role} from {on}")
+
+
+@people.command()
+@click.argument("employee")
+@click.option("--from", "start", required=True, metavar="YYYY-MM-DD")
+@click.option("--to", "end", required=True, metavar="YYYY-MM-DD", help="Last day of leave (inclusive).")
+@pass_app
+def leave(app: AppContext, employee: str, start: str, end: str) -> None:
+    """Record a leave period: deadlines due during it are not charged to the employee."""
+    from datetime import date
+
+    from storage.evaluation_store import record_leave
+
+    record_leave(app.database(), employee, date.fromisoformat(start), date.fromisoformat(end))
+    click.echo(f"{employee}: on leave {start} – {end}")

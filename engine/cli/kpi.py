@@ -1,0 +1,152 @@
+"""``perfrules kpi`` and ``perfrules slow-movers``: the KPI table with status, and the slow-mover list."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import click
+
+from engine.cli.context import AppContext, pass_app
+from engine.kpi.catalog import Unit
+from engine.kpi.library import compute_all
+from engine.kpi.scope import parse_scope
+from engine.kpi.slow_movers import check_list, slow_mover_list
+from engine.kpi.status import KpiStatus, evaluate
+from engine.periods import month_of, parse_period
+from storage.kpi import reading
+from storage.kpi.facts import submissions
+from storage.rollup import refresh
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _half_up(value: Decimal, places: str) -> Decimal:
+    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def show(value: Decimal | None, unit: Unit) -> str:
+    """A KPI figure for people: ratios as percentages, turns per year, days."""
+    if value is None:
+        return "n/a"
+    match unit:
+        case Unit.RATIO:
+            return f"{_half_up(value * 100, '0.1')}%"
+        case Unit.CHANGE:
+            return f"{_half_up(value * 100, '0.1'):+}%"
+        case Unit.PER_YEAR:
+            return f"{_half_up(value, '0.01')}/yr"
+    return f"{_half_up(value, '0.1')} d"
+
+
+def _record(s: KpiStatus) -> dict[str, Any]:
+    kpi = s.value.definition
+    return s.value.as_dict() | {"name_en": kpi.name_en, "name_zh": kpi.name_zh, "unit": kpi.unit.value,
+                                "direction": kpi.direction.value, "target": str(s.target),
+                                "achievement": None if s.achievement is None else str(s.achievement),
+                                "status": s.status.value, "band": s.band.label_en if s.band else None}
+
+
+def _table(statuses: list[KpiStatus]) -> str:
+    head = ("KPI", "scope", "value", "target", "achieved", "status", "band / note")
+    rows = []
+    for s in statuses:
+        kpi = s.value.definition
+        note = s.value.reason or (s.band.label_en if s.band else "")
+        achieved = "" if s.achievement is None else show(s.achievement, Unit.RATIO)
+        rows.append((kpi.id, s.value.scope.label, show(s.value.value, kpi.unit), show(s.target, kpi.unit), achieved,
+                     f"{s.status.symbol} {s.status.value}", note))
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _csv(records: list[dict[str, Any]], columns: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(records)
+    return out.getvalue()
+
+
+@click.command("kpi")
+@click.option("--period", metavar="PERIOD", help="2026-09, 2026Q3, 2026, ttm:2026-09.")
+@click.option("--as-of", "as_of", type=_DAY, help="Compute as of this day (default: the period's last day).")
+@click.option("--scope", "scope_text", default="company", show_default=True,
+              help="company, department:X, category:X, abc:A, xyz:X, segment:dead, sku:X or employee:X.")
+@click.option("--kpi", "kpi_ids", multiple=True, metavar="ID", help="Only these KPIs (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--rebuild", is_flag=True, help="Rebuild the per-SKU rollup from every movement first.")
+@pass_app
+def kpi(app: AppContext, period: str | None, as_of: datetime | None, scope_text: str, kpi_ids: tuple[str, ...],
+        fmt: str, rebuild: bool) -> None:
+    """Compute the KPIs of a period from the fact store and show them with their status against target."""
+    db = app.database()
+    if rebuild:
+        with db.engine.begin() as conn:
+            refresh(conn)
+        click.echo("rollup rebuilt", err=True)
+    if period is None:
+        if rebuild:
+            return
+        raise click.UsageError("--period is required (e.g. --period 2026-09)")
+    values = compute_all(db, parse_period(period), scope=parse_scope(scope_text),
+                         as_of=as_of.date() if as_of else None, zone=app.settings.zone,
+                         kpis=list(kpi_ids) or None)
+    statuses = [evaluate(v) for v in values]
+    if fmt == "json":
+        click.echo(json.dumps([_record(s) for s in statuses], ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(_csv([_record(s) for s in statuses], ["kpi", "name_en", "name_zh", "scope", "period", "end",
+                                                         "value", "target", "achievement", "status", "band",
+                                                         "reason", "numerator", "denominator", "rows"]), nl=False)
+    else:
+        click.echo(f"KPIs {period} as of {values[0].end if values else as_of}, {scope_text}")
+        click.echo(_table(statuses))
+
+
+@click.command("slow-movers")
+@click.option("--as-of", "as_of", type=_DAY, required=True, help="The day the list is drawn up for.")
+@click.option("--category", help="Only this category.")
+@click.option("--check", "check_period", metavar="YYYY-MM",
+              help="Compare the slow_mover_list submitted for this month with the system's list at its end.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@pass_app
+def slow_movers(app: AppContext, as_of: datetime, category: str | None, check_period: str | None, fmt: str) -> None:
+    """List SKUs on hand with no sale for more than 90 days, classified seasonal or structural."""
+    db = app.database()
+    day: date = as_of.date()
+    with reading(db) as conn:
+        listed = slow_mover_list(conn, day, category=category)
+        subs = submissions(conn, "slow_mover_list", [check_period]) if check_period else []
+    records = [{"sku": i.sku, "name": i.name, "category": i.category, "qty": i.qty, "value": str(i.value),
+                "last_sale_day": i.last_sale_day.isoformat() if i.last_sale_day else None,
+                "days_since_sale": i.days_since_sale, "class": i.cls, "reason": i.reason} for i in listed.items]
+    if fmt == "json":
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(_csv(records, list(records[0]) if records else ["sku"]), nl=False)
+    else:
+        click.echo(f"{len(records)} slow movers as of {day}, value {listed.value:,.2f} CNY")
+        for r in records:
+            click.echo(f"  {r['sku']:<16} {r['category']:<14} {r['qty']:>8} {r['value']:>14} "
+                       f"{r['days_since_sale']:>5} d  {r['class']:<10} {r['reason']}")
+    if check_period:
+        if month_of(day).label != check_period:
+            click.echo(f"note: comparing with the list as of {day}", err=True)
+        if not subs:
+            raise click.ClickException(f"no slow_mover_list submitted for {check_period}")
+        result = check_list(listed, subs[-1].payload)
+        click.echo(f"submission {subs[-1].id} by {subs[-1].employee_id}: {result.named} named, "
+                   f"{len(result.missing)} missing, {len(result.extra)} extra, "
+                   f"{len(result.misclassified)} misclassified")
+        for name, items in (("missing", result.missing), ("extra", result.extra)):
+            if items:
+                click.echo(f"  {name}: {', '.join(items)}")
+        for m in result.misclassified:
+            click.echo(f"  misclassified: {m.sku} is {m.expected}, listed as {m.given}")

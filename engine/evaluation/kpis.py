@@ -1,0 +1,67 @@
+"""KPI values for a month from the KPI library (``engine.kpi.library``), exactly the ones the rules in
+force look at: their thresholds and the KPIs their attribution conditions name, per scope, for the month
+(and for the quarter or year when the month closes it)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from engine.facts import KpiValue
+from engine.kpi.catalog import ScopeKind
+from engine.kpi.scope import Scope
+from engine.periods import Period, quarter_of, year_of
+from engine.rulebook.rulebook import Rulebook
+from storage import Database
+
+
+def wanted(rulebook: Rulebook, month: Period) -> dict[tuple[str, str | None, str], set[str]]:
+    """(scope kind, scope key, period kind) → KPI ids the rules in force on the month's last day need."""
+    need: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
+    for sourced in rulebook.in_force(month.last_day):
+        rule = sourced.rule
+        if rule.threshold is not None:
+            t = rule.threshold
+            key = t.scope_id if t.scope_id is not None else (rule.department if t.scope == "department" else None)
+            need[(t.scope, key, t.period)].add(t.kpi)
+        for attribution in rule.attribution:
+            cond = attribution.when
+            if cond.kpi is not None:
+                key = cond.scope_id if cond.scope_id is not None else (
+                    rule.department if cond.scope == "department" else None)
+                need[(cond.scope, key, "month")].add(cond.kpi)
+    return need
+
+
+def _period(kind: str, month: Period) -> Period | None:
+    if kind == "month":
+        return month
+    if kind == "quarter":
+        quarter = quarter_of(month.start)
+        return quarter if quarter.end == month.end else None
+    if kind == "year":
+        year = year_of(month.start)
+        return year if year.end == month.end else None
+    return None
+
+
+def library_kpis(zone: ZoneInfo, as_of: date | None = None):
+    """A KPI source (see ``engine.evaluation.run.KpiSource``) backed by the KPI library."""
+    from engine.kpi.library import compute_all
+
+    def source(db: Database, rulebook: Rulebook, month: Period) -> list[KpiValue]:
+        values = []
+        for (scope_kind, key, period_kind), kpi_ids in sorted(wanted(rulebook, month).items(),
+                                                              key=lambda kv: repr(kv[0])):
+            period = _period(period_kind, month)
+            if period is None:
+                continue
+            scope = Scope(ScopeKind(scope_kind), key) if scope_kind != "company" else Scope()
+            day = min(period.last_day, as_of) if as_of else period.last_day
+            for v in compute_all(db, period, scope=scope, as_of=day, zone=zone, kpis=sorted(kpi_ids),
+                                 breakdown=False):
+                values.append(KpiValue(v.kpi, v.period, v.value, scope_kind, key or ""))
+        return values
+
+    return source

@@ -1,0 +1,119 @@
+"""What-if: evaluate a proposed rulebook against past facts beside the current one, in memory.
+
+Both rulebooks see the same facts (KPI values, submissions, people) for every month of the range; the
+findings are priced per quarter exactly as a real run would (once per quarter, caps, pro-rating, floor)
+and streaks are followed month by month. Nothing is written to the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from engine.evaluation.consequences import price, settle
+from engine.evaluation.decision import decide_month
+from engine.evaluation.people import Person
+from engine.evaluation.pricing import charges
+from engine.evaluation.run import KpiSource, finding_row, load_people, load_submissions
+from engine.evaluation.streaks import escalation_rows, streak
+from engine.money import round_cny
+from engine.periods import Period, quarter_of
+from engine.rulebook.rulebook import Rulebook
+from storage import Database
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Outcome:
+    """One rulebook's result over the range: per employee the adjustment total, findings and escalations."""
+
+    totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    findings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    escalations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals.values(), ZERO)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    people: tuple[Person, ...]
+    current: Outcome
+    proposed: Outcome
+
+
+def months_between(first: Period, last: Period) -> list[Period]:
+    out, m = [], first
+    while m.start <= last.start:
+        out.append(m)
+        m = m.next()
+    return out
+
+
+def outcome(db: Database, rulebook: Rulebook, months: Sequence[Period], people: list[Person], kpis: KpiSource,
+            now: datetime) -> Outcome:
+    result = Outcome()
+    by_id = {p.id: p for p in people}
+    history: dict[tuple[str, str], list[str]] = defaultdict(list)
+    subjects: dict[tuple[str, str], list[str]] = defaultdict(list)
+    quarters: dict[str, list[dict]] = defaultdict(list)
+    from engine.evaluation.charging import targets
+
+    for month in months:
+        observations = decide_month(rulebook, month, list(kpis(db, rulebook, month)), load_submissions(db, month),
+                                    people, now)
+        for obs in observations:
+            charged = targets(obs, people, by_id)
+            row = finding_row(obs, charged, streak(subjects[(obs.rule_id, obs.subject)], obs.period))
+            row.update(id=None, status="active")
+            quarters[row["quarter"]].append(row)
+            for esc in escalation_rows(obs, charged, history, 0, now):
+                result.escalations[esc["subject"]].append(f"{esc['kind']} ({obs.rule_id}, {obs.period})")
+            for target in charged:
+                result.findings[target["employee"]] += 1
+        for obs in observations:
+            subjects[(obs.rule_id, obs.subject)].append(obs.period)
+            for target in targets(obs, people, by_id):
+                history[(obs.rule_id, target["employee"])].append(obs.period)
+    for label, rows in sorted(quarters.items()):
+        quarter = quarter_of(months[0].start)
+        while quarter.label != label:
+            quarter = quarter.next()
+        per_employee: dict[str, list[Decimal]] = defaultdict(list)
+        for line in price(charges(rows), by_id, quarter):
+            per_employee[line.employee_id].append(line.amount)
+        for employee_id, amounts in per_employee.items():
+            base, _ = by_id[employee_id].base_for(quarter)
+            extra = [amount for _, amount, _ in settle(base, amounts, None)]
+            result.totals[employee_id] += round_cny(sum(amounts + extra, ZERO))
+    return result
+
+
+def simulate(db: Database, current: Rulebook, proposed: Rulebook, first: Period, last: Period, *,
+             kpis_for: dict[int, KpiSource], now: datetime) -> Comparison:
+    """Compare ``current`` and ``proposed`` over the months ``first``..``last``; ``kpis_for`` maps
+    ``id(rulebook)`` to its KPI source (each rulebook may need different KPIs)."""
+    people = load_people(db)
+    months = months_between(first, last)
+    return Comparison(tuple(people), outcome(db, current, months, people, kpis_for[id(current)], now),
+                      outcome(db, proposed, months, people, kpis_for[id(proposed)], now))
+
+
+def report(comparison: Comparison) -> list[str]:
+    cur, new = comparison.current, comparison.proposed
+    lines = [f"{'employee':<10} {'name':<16} {'current':>12} {'proposed':>12} {'change':>12}  escalations"]
+    for p in sorted(comparison.people, key=lambda p: p.id):
+        a, b = round_cny(cur.totals.get(p.id, ZERO)), round_cny(new.totals.get(p.id, ZERO))
+        esc_a, esc_b = cur.escalations.get(p.id, []), new.escalations.get(p.id, [])
+        if a == b and esc_a == esc_b and not a:
+            continue
+        esc = "" if esc_a == esc_b else f"{len(esc_a)} → {len(esc_b)}: {'; '.join(esc_b) or '-'}"
+        lines.append(f"{p.id:<10} {p.name_en[:16]:<16} {a:>12} {b:>12} {b - a:>12}  {esc}")
+    a, b = round_cny(cur.total), round_cny(new.total)
+    lines.append(f"{'total':<27} {a:>12} {b:>12} {b - a:>12}")
+    return lines

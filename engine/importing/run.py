@@ -1,0 +1,196 @@
+"""One import command: read every file, check every cell, key and reference, then load all or nothing."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.errors import PerfRulesError
+from engine.importing.columns import Context, convert, suggest
+from engine.importing.errors import ErrorLog, ImportRejected
+from engine.importing.kinds import KINDS, REFERENCES, Kind
+from engine.importing.reading import CHUNK_ROWS, Chunk, FactFile
+from storage import Database
+from storage.facts import BatchInfo, FactLoad, RollupScope, open_load
+
+
+class UnknownKind(PerfRulesError, LookupError):
+    """Raised by :func:`import_files` for a kind that is not one of :data:`KINDS`."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"unknown kind {kind!r}{suggest(kind, list(KINDS))}; kinds: {', '.join(KINDS)}")
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What importing one file did."""
+
+    name: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+    def summary(self) -> str:
+        return (f"{self.name}: {self.rows} rows: {self.inserted} inserted, {self.updated} updated, "
+                f"{self.unchanged} unchanged")
+
+
+def import_files(db: Database, kind: str, paths: Sequence[str | Path], *, zone: ZoneInfo, now: datetime,
+                 user: str, fmt: str | None = None, encoding: str | None = None, max_errors: int = 100,
+                 chunk_rows: int = CHUNK_ROWS, refresh_rollup: bool = True) -> list[FileResult]:
+    """Import ``paths`` (all of ``kind``) in one transaction; raise :class:`ImportRejected` if any row is bad.
+
+    ``zone`` is the company zone for timestamps without an offset; ``now`` and ``user`` are recorded on the
+    import batch of each file. After movements and SKUs, ``storage.rollup.refresh`` (when it exists) rebuilds
+    the monthly rollup of the touched SKUs in the same transaction, unless ``refresh_rollup`` is false.
+    """
+    if kind not in KINDS:
+        raise UnknownKind(kind)
+    spec = KINDS[kind]
+    log = ErrorLog(max_errors)
+    rollup = RollupScope(*spec.rollup) if spec.rollup else None
+    with _no_cyclic_gc(), open_load(db, spec.table, spec.columns, rollup=rollup,
+                                    refresh_rollup=refresh_rollup) as load:
+        checker = _Checker(spec, load, log, Context(zone))
+        files = []
+        for file_no, path in enumerate(paths):
+            fact_file = FactFile(Path(path), spec, log, fmt=fmt, encoding=encoding)
+            for chunk in fact_file.chunks(chunk_rows):
+                checker.chunk(file_no, fact_file.name, chunk)
+            files.append(fact_file)
+        checker.resolve_deferred()
+        if log:
+            order = {f.name: i for i, f in enumerate(files)}
+            raise ImportRejected(sorted(log.kept, key=lambda e: (order.get(e.file, 0), e.line)), log.total)
+        counts = load.finish([BatchInfo(kind, f.name, f.sha256, f.rows) for f in files], now=now, user=user)
+    return [FileResult(f.name, c.rows, c.inserted, c.updated, c.unchanged) for f, c in zip(files, counts, strict=True)]
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Millions of fresh row lists would trigger the cyclic collector over and over (a third of the time);
+    they hold no cycles, so it is paused while a command reads its files."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Checker:
+    """Checks chunks of one import: cells, cross-column rules, duplicate keys, references; writes good ones."""
+
+    def __init__(self, spec: Kind, load: FactLoad, log: ErrorLog, ctx: Context):
+        self.spec, self.load, self.log, self.ctx = spec, load, log, ctx
+        refs = {f.ref for f in spec.fields if f.ref}
+        self.known = {ref: load.keys(*REFERENCES[ref][:2]) for ref in refs}
+        self.seen: set[Any] = set()
+        self.history: list[tuple[str, Sequence[int], list[Any]]] = []
+        self.deferred: list[tuple[str, int, str, str]] = []  # references to keys of this same import
+
+    def chunk(self, file_no: int, name: str, chunk: Chunk) -> None:
+        n = len(chunk)
+        cols: dict[str, list[Any]] = {}
+        for f in self.spec.fields:
+            raw = chunk.columns.get(f.name)
+            if raw is None:  # column absent (a missing required column is reported once, at line 1)
+                out = [[None] * n for _ in f.outputs]
+            else:
+                out, bad = convert(f.type, raw, f.required, self.ctx)
+                for i, message in bad:
+                    self.log.add(name, chunk.lines[i], f.name, message)
+            cols.update(zip(f.outputs, out, strict=True))
+        self._references(name, chunk, cols)
+        self._keys(name, chunk, cols)
+        if self.spec.check:
+            self.spec.check(cols, lambda i, column, message: self.log.add(name, chunk.lines[i], column, message))
+        if self.log:
+            return  # nothing will be written: keep checking, skip the work of loading
+        if self.spec.derive:
+            self.spec.derive(cols)
+        if "kit_components" in cols:
+            self.load.kits.update((sku, (file_no, kits)) for sku, kits in zip(cols["sku"], cols["kit_components"],
+                                                                             strict=True))
+        self.load.write(file_no, [cols[c] for c in self.spec.columns])
+
+    def _references(self, name: str, chunk: Chunk, cols: dict[str, list[Any]]) -> None:
+        for f in self.spec.fields:
+            if not f.ref:
+                continue
+            values = cols[f.name]
+            if f.name == "kit_components":
+                values = [p.rpartition("*")[0] if p else None for v in values for p in (v.split("|") if v else [""])]
+                lines = [line for v, line in zip(cols[f.name], chunk.lines, strict=True)
+                         for _ in (v.split("|") if v else [""])]
+            else:
+                lines = chunk.lines
+            known = self.known[f.ref]
+            missing = set(values) - known - {None}
+            if not missing:
+                continue
+            self_ref = REFERENCES[f.ref][0] == self.spec.table
+            for line, value in zip(lines, values, strict=True):
+                if value in missing:
+                    if self_ref:
+                        self.deferred.append((name, line, f.name, value))
+                    else:
+                        self.log.add(name, line, f.name, _unknown(f.ref, value, known, self_ref))
+
+    def resolve_deferred(self) -> None:
+        """References to this import's own keys (managers, kit components) are checked once all is read."""
+        for name, line, column, value in self.deferred:
+            if value not in self.seen:
+                ref = next(f.ref for f in self.spec.fields if f.name == column)
+                self.log.add(name, line, column, _unknown(ref, value, self.known[ref], True))
+
+    def _keys(self, name: str, chunk: Chunk, cols: dict[str, list[Any]]) -> None:
+        key = self.spec.key
+        keys = cols[key[0]] if len(key) == 1 else [None if None in k else k for k in zip(*(cols[k] for k in key))]
+        unique = set(keys)
+        if len(unique) == len(keys) and None not in unique and self.seen.isdisjoint(unique):
+            self.seen |= unique
+            self.history.append((name, chunk.lines, keys))
+            return
+        first: dict[Any, int] = {}
+        column = "+".join(key)
+        for i, k in enumerate(keys):
+            if k is None:
+                continue
+            if k in first:
+                where = f"line {chunk.lines[first[k]]}"
+            elif k in self.seen:
+                where = self._first_seen(name, k)
+            else:
+                first[k] = i
+                continue
+            shown = repr(k if len(key) == 1 else "/".join(k))
+            self.log.add(name, chunk.lines[i], column, f"duplicate key {shown} (first at {where})")
+        self.seen.update(first)
+        self.history.append((name, chunk.lines, keys))
+
+    def _first_seen(self, name: str, key: Any) -> str:
+        if self.log.full:
+            return "an earlier line"  # beyond the cap the message is not shown; skip the search
+        for file, lines, keys in self.history:
+            if key in keys:
+                line = lines[keys.index(key)]
+                return f"line {line}" if file == name else f"{file}:{line}"
+        return "an earlier line"
+
+
+def _unknown(ref: str, value: str, known: set[str], self_ref: bool) -> str:
+    if ref == "employees":
+        return f"no employee with id {value!r}" + (" (not on file or in this import)" if self_ref else "")
+    if ref == "departments":
+        return f"unknown department {value!r}{suggest(value, sorted(known))}"
+    return f"unknown SKU {value!r} (not in the store{' or this import' if self_ref else ''})"

@@ -1,0 +1,331 @@
+"""Bulk loading of imported facts: staging, set-wise upsert, change records and import batches.
+
+One :class:`FactLoad` is one import transaction into one fact table. Rows arrive column-wise, already
+validated, as driver-ready values (text for dates, times and amounts; UTC times as naive
+``YYYY-MM-DD HH:MM:SS.ffffff`` text, the format SQLAlchemy itself writes to SQLite). They go through the
+DBAPI, never through ORM objects:
+
+- SQLite, table without self-references: ``executemany`` straight into the table with
+  ``ON CONFLICT DO NOTHING`` under a savepoint; when a chunk meets an existing key it is rolled back and
+  staged instead (re-imports take the staged path).
+- Otherwise rows go to a temporary staging table (PostgreSQL: ``COPY``), and :meth:`FactLoad.finish`
+  records the changed fields in ``fact_changes`` and upserts set-wise with
+  ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE <something changed>``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import repeat
+from typing import Any
+
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, column, insert, text
+from sqlalchemy.exc import DBAPIError
+
+from engine.errors import PerfRulesError
+from storage.db import Database
+from storage.models import FactChange, ImportBatch, KitComponent
+from storage.schema import metadata
+
+STAGE = "_import_stage"
+# Tables whose rows refer to rows of the same table or carry side tables: always staged (one statement).
+_STAGED_ONLY = {"employees", "skus"}
+
+
+class FactStoreRejected(PerfRulesError, RuntimeError):
+    """Raised by :class:`FactLoad` when the database refuses validated rows (e.g. a concurrent delete)."""
+
+    def __init__(self, table: str, reason: str):
+        super().__init__(f"the database refused the import into {table}: {reason}")
+        self.table = table
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """What :meth:`FactLoad.finish` records about one imported file."""
+
+    kind: str
+    source: str
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    """What one file did to the store."""
+
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class RollupScope:
+    """Columns naming the SKU and the local day of a row, for the rollup refresh after the load."""
+
+    sku: str
+    day: str | None = None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class FactLoad:
+    """One import transaction into one fact table; create with :func:`open_load`."""
+
+    def __init__(self, conn: Connection, table: str, columns: Sequence[str], rollup: RollupScope | None,
+                 refresh_rollup: bool = True):
+        self.conn = conn
+        self.table: Table = metadata.tables[table]
+        self.columns = tuple(columns)
+        self.key = tuple(c.name for c in self.table.primary_key.columns)
+        self.values = tuple(c for c in self.columns if c not in self.key)
+        self.rollup = rollup
+        self.refresh_rollup = refresh_rollup
+        self.dialect = conn.dialect.name
+        self.raw = conn.connection.driver_connection
+        self._fast = self.dialect == "sqlite" and table not in _STAGED_ONLY
+        self._inserted: Counter[int] = Counter()
+        self._staged = 0
+        self._skus: set[str] = set()
+        self._since: str | None = None
+        self.kits: dict[str, tuple[int, str | None]] = {}
+        self._create_stage()
+
+    # -- reading what is on file -------------------------------------------------------------------------
+    def keys(self, table: str, column_name: str) -> set[str]:
+        """Every value of ``table.column_name`` (for foreign-key checks before anything is written)."""
+        cur = self.raw.cursor()
+        cur.execute(f"SELECT {column_name} FROM {table}")
+        return {row[0] for row in cur.fetchall()}
+
+    # -- writing -----------------------------------------------------------------------------------------
+    def _create_stage(self) -> None:
+        cols = [Column(c, self.table.c[c].type) for c in self.columns] + [Column("_file", Integer)]
+        stage = Table(STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
+        stage.create(self.conn)
+
+    def write(self, file_no: int, columns: Sequence[Sequence[Any]]) -> None:
+        """Load one validated chunk (one list per column of ``self.columns``) of file ``file_no``."""
+        n = len(columns[0]) if columns else 0
+        if not n:
+            return
+        try:
+            if self._fast and self._insert_new(columns, n):
+                self._inserted[file_no] += n
+                self._note_rollup(columns)
+                return
+            self._fast = False
+            self._stage(file_no, columns)
+        except DBAPIError as exc:
+            raise FactStoreRejected(self.table.name, str(exc.orig).splitlines()[0]) from None
+
+    def _insert_new(self, columns: Sequence[Sequence[Any]], n: int) -> bool:
+        names = ", ".join(self.columns)
+        marks = ", ".join("?" * len(self.columns))
+        cur = self.raw.cursor()
+        cur.execute("SAVEPOINT fact_fast")
+        cur.executemany(f"INSERT INTO {self.table.name} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                        zip(*columns, strict=True))
+        if cur.rowcount == n:
+            cur.execute("RELEASE fact_fast")
+            return True
+        cur.execute("ROLLBACK TO fact_fast")
+        cur.execute("RELEASE fact_fast")
+        return False
+
+    def _stage(self, file_no: int, columns: Sequence[Sequence[Any]]) -> None:
+        names = ", ".join((*self.columns, "_file"))
+        rows = zip(*columns, repeat(file_no), strict=False)
+        cur = self.raw.cursor()
+        if self.dialect == "postgresql":
+            with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * (len(self.columns) + 1))
+            cur.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({marks})", rows)
+        self._staged += len(columns[0])
+
+    def _note_rollup(self, columns: Sequence[Sequence[Any]]) -> None:
+        if self.rollup is None:
+            return
+        self._skus.update(columns[self.columns.index(self.rollup.sku)])
+        if self.rollup.day:
+            first = min(columns[self.columns.index(self.rollup.day)])
+            self._since = first if self._since is None else min(first, self._since)
+
+    # -- the set-wise part -------------------------------------------------------------------------------
+    def _differs(self, a: str, b: str, name: str) -> str:
+        if self.dialect == "sqlite":
+            return f"{a} IS NOT {b}"
+        if self.table.c[name].type.__class__.__name__ == "JSON":
+            return f"{a}::jsonb IS DISTINCT FROM {b}::jsonb"
+        return f"{a} IS DISTINCT FROM {b}"
+
+    def _join(self) -> str:
+        return " AND ".join(f"t.{k} = s.{k}" for k in self.key)
+
+    def _changed(self, a: str = "t", b: str = "s") -> str:
+        return " OR ".join(self._differs(f"{a}.{c}", f"{b}.{c}", c) for c in self.values) or "false"
+
+    def _existing_per_file(self) -> Counter[int]:
+        rows = self.conn.exec_driver_sql(
+            f"SELECT s._file, COUNT(*) FROM {STAGE} s JOIN {self.table.name} t ON {self._join()} GROUP BY s._file")
+        return Counter({f: n for f, n in rows})
+
+    def _changed_rows(self) -> dict[str, tuple[int, dict[str, Any], dict[str, Any]]]:
+        """key text -> (file, old values, new values) of the changed fields of staged rows that exist."""
+        flags = [f"CASE WHEN {self._differs(f't.{c}', f's.{c}', c)} THEN 1 ELSE 0 END AS f_{c}" for c in self.values]
+        olds = [f"t.{c} AS o_{c}" for c in self.values]
+        news = [f"s.{c} AS n_{c}" for c in self.values]
+        keys = [f"s.{k} AS k_{k}" for k in self.key]
+        sql = (f"SELECT s._file AS file, {', '.join(keys + flags + olds + news)} FROM {STAGE} s "
+               f"JOIN {self.table.name} t ON {self._join()} WHERE {self._changed()}")
+        typed = [column("file", Integer)] + [column(f"k_{k}", self.table.c[k].type) for k in self.key]
+        typed += [column(f"f_{c}", Integer) for c in self.values]
+        typed += [column(f"{p}_{c}", self.table.c[c].type) for p in "on" for c in self.values]
+        changes = {}
+        for row in self.conn.execute(text(sql).columns(*typed)).mappings():
+            fields = [c for c in self.values if row[f"f_{c}"]]
+            key = "|".join(str(row[f"k_{k}"]) for k in self.key)
+            changes[key] = (row["file"], {c: _jsonable(row[f"o_{c}"]) for c in fields},
+                            {c: _jsonable(row[f"n_{c}"]) for c in fields})
+        return changes
+
+    def _stage_rollup(self, changes: dict[str, tuple[int, dict[str, Any], dict[str, Any]]]) -> None:
+        if self.rollup is None or not self._staged:
+            return
+        sku, day = self.rollup.sku, self.rollup.day
+        first = f"MIN(s.{day})" if day else "NULL"
+        rows = self.conn.exec_driver_sql(
+            f"SELECT s.{sku}, {first} FROM {STAGE} s LEFT JOIN {self.table.name} t ON {self._join()} "
+            f"WHERE t.{self.key[0]} IS NULL OR {self._changed()} GROUP BY s.{sku}")
+        days = []
+        for value, first_day in rows:
+            self._skus.add(value)
+            days.append(str(first_day)[:10] if first_day is not None else None)
+        for _file, old, _new in changes.values():
+            if sku in old:
+                self._skus.add(old[sku])
+            if day and day in old:
+                days.append(str(old[day])[:10])
+        days = [d for d in days if d]
+        if day and days:
+            self._since = min([*days, self._since] if self._since else days)
+
+    def _upsert(self) -> None:
+        names = ", ".join(self.columns)
+        conflict = ", ".join(self.key)
+        if self.values:
+            sets = ", ".join(f"{c} = excluded.{c}" for c in self.values)
+            action = f"DO UPDATE SET {sets} WHERE {self._changed(self.table.name, 'excluded')}"
+        else:
+            action = "DO NOTHING"
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {self.table.name} ({names}) SELECT {names} FROM {STAGE} WHERE true "
+            f"ON CONFLICT ({conflict}) {action}")
+
+    def _sync_kits(self, existed: set[str], changes: dict) -> None:
+        """Replace the bill of materials of every imported SKU whose ``kit_components`` text changed."""
+        old: dict[str, list[str]] = {}
+        for kit, component, qty in self.conn.exec_driver_sql(
+                "SELECT kit_sku, component_sku, quantity FROM kit_components ORDER BY kit_sku, component_sku"):
+            old.setdefault(kit, []).append(f"{component}*{qty}")
+        table = KitComponent.__table__
+        for sku, (file_no, new_text) in self.kits.items():
+            old_text = "|".join(old[sku]) if sku in old else None
+            if old_text == new_text:
+                continue
+            self.conn.execute(table.delete().where(table.c.kit_sku == sku))
+            if new_text:
+                parts = [p.split("*") for p in new_text.split("|")]
+                self.conn.execute(insert(table), [{"kit_sku": sku, "component_sku": c, "quantity": int(q)}
+                                                  for c, q in parts])
+            if sku in existed:
+                file0, o, n = changes.get(sku, (file_no, {}, {}))
+                changes[sku] = (file0, {**o, "kit_components": old_text}, {**n, "kit_components": new_text})
+
+    def finish(self, batches: Sequence[BatchInfo], *, now: datetime, user: str) -> list[LoadCounts]:
+        """Upsert the staged rows, record batches and changes, refresh the rollup; counts per file."""
+        try:
+            existing = self._existing_per_file() if self._staged else Counter()
+            changes = self._changed_rows() if self._staged and existing else {}
+            existed = set()
+            if self.kits:
+                existed = {r[0] for r in self.conn.exec_driver_sql(
+                    f"SELECT s.{self.key[0]} FROM {STAGE} s JOIN {self.table.name} t ON {self._join()}")}
+            self._stage_rollup(changes)
+            if self._staged:
+                self._upsert()
+            if self.kits:
+                self._sync_kits(existed, changes)
+                self._skus.update(sku for sku, (file_no, _) in self.kits.items())
+            counts = self._record(batches, existing, changes, now, user)
+            self.conn.exec_driver_sql(f"DROP TABLE {STAGE}")
+            self._refresh_rollup()
+        except DBAPIError as exc:
+            raise FactStoreRejected(self.table.name, str(exc.orig).splitlines()[0]) from None
+        return counts
+
+    def _record(self, batches: Sequence[BatchInfo], existing: Counter[int], changes: dict, now: datetime,
+                user: str) -> list[LoadCounts]:
+        updated = Counter(file_no for file_no, _o, _n in changes.values())
+        counts, batch_ids = [], []
+        for file_no, info in enumerate(batches):
+            upd = updated[file_no]
+            c = LoadCounts(info.rows, info.rows - existing[file_no], upd, existing[file_no] - upd)
+            counts.append(c)
+            batch_ids.append(self.conn.execute(insert(ImportBatch.__table__).values(
+                kind=info.kind, source=info.source, sha256=info.sha256, rows=c.rows, inserted=c.inserted,
+                updated=c.updated, unchanged=c.unchanged, imported_at=now, imported_by=user,
+            ).returning(ImportBatch.__table__.c.id)).scalar_one())
+        if changes:
+            kind = batches[0].kind
+            self.conn.execute(insert(FactChange.__table__), [
+                {"batch_id": batch_ids[file_no], "kind": kind, "fact_key": key, "old": old, "new": new}
+                for key, (file_no, old, new) in changes.items()])
+        return counts
+
+    def _refresh_rollup(self) -> None:
+        """Call ``storage.rollup.refresh`` for the touched SKUs when that module provides it."""
+        if not self.refresh_rollup or self.rollup is None or not self._skus:
+            return
+        if importlib.util.find_spec("storage.rollup") is None:  # the rollup module may not exist yet
+            return
+        refresh = getattr(importlib.import_module("storage.rollup"), "refresh", None)
+        if refresh is not None:
+            since = date.fromisoformat(self._since[:10]) if self._since else None
+            refresh(self.conn, skus=set(self._skus), since=since)
+
+
+@contextmanager
+def open_load(db: Database, table: str, columns: Sequence[str], *,
+              rollup: RollupScope | None = None, refresh_rollup: bool = True) -> Iterator[FactLoad]:
+    """A :class:`FactLoad` in its own transaction: committed when the block ends, rolled back on error."""
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        else:  # naive UTC text from the importer is read as UTC by timestamptz columns
+            conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        try:
+            yield FactLoad(conn, table, columns, rollup, refresh_rollup)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise

@@ -1,0 +1,34 @@
+"""Every generated file goes through the real importer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.demo import custom_size, generate
+from engine.demo.files import IMPORT_ORDER
+from engine.demo.loading import import_generated
+from engine.settings import load_settings
+from storage import Database
+
+
+def _importer_ready() -> bool:
+    try:
+        return hasattr(importlib.import_module("engine.importing"), "import_files")
+    except ImportError:
+        return False
+
+
+needs_importer = pytest.mark.skipif(not _importer_ready(), reason="engine.importing.import_files not built yet")
+
+
+@needs_importer
+def test_tiny_company_imports_whole(db: Database, tmp_path: Path, zone: ZoneInfo) -> None:
+    report = generate(tmp_path, custom_size(50, 3), seed=2, end=date(2025, 3, 31))
+    done = import_generated(db, report, load_settings({}, environ={}), datetime(2025, 4, 2, 9, 0, tzinfo=zone))
+    assert [s.kind for s in done] == list(IMPORT_ORDER)
+    assert {s.kind: s.rows for s in done} == {kind: report.rows[kind] for kind in IMPORT_ORDER}

@@ -1,0 +1,52 @@
+"""``perfrules kpi`` and ``perfrules slow-movers``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from engine.cli import cli
+from tests.kpi.factories import ZONE, Facts
+
+
+def small_company(db) -> None:
+    f = Facts(db).employee("B1").sku("A").sku("OLD", category="toys")
+    f.move("A", "receipt", date(2026, 8, 1), 480).move("A", "sale", date(2026, 9, 10), 200)
+    f.move("OLD", "receipt", date(2025, 1, 1), 50)
+    f.demand("A", date(2026, 9, 10), 100, 94)
+    f.submission("slow_mover_list", "2026-08", "B1", datetime(2026, 9, 3, tzinfo=ZONE),
+                 {"items": [{"sku": "OLD", "class": "seasonal"}]})
+    f.save()
+
+
+def test_kpi_table_json_and_csv(db, runner):
+    small_company(db)
+    base = ["--database-url", db.url, "kpi", "--period", "2026-09"]
+    table = runner.invoke(cli, base)
+    assert table.exit_code == 0, table.output
+    assert "fill_rate" in table.output and "94.0%" in table.output and "warning" in table.output
+    assert "segment:dead" in table.output
+    out = runner.invoke(cli, [*base, "--format", "json", "--kpi", "fill_rate", "--kpi", "obsolete_ratio"])
+    records = json.loads(out.output)
+    assert [(r["kpi"], r["value"], r["status"]) for r in records] == [
+        ("fill_rate", "0.9400", "warning"), ("obsolete_ratio", "0.1515", "not_met")]  # 50 ÷ (280 + 50)
+    csv_out = runner.invoke(cli, [*base, "--format", "csv", "--scope", "category:toys", "--kpi", "obsolete_ratio"])
+    assert csv_out.output.splitlines()[1].startswith("obsolete_ratio,Obsolete stock ratio,呆滞库存率,category:toys")
+
+
+def test_kpi_errors_are_one_line(db, runner):
+    result = runner.invoke(cli, ["--database-url", db.url, "kpi", "--period", "2026-13"])
+    assert result.exit_code == 1 and "is not a period" in result.output
+    result = runner.invoke(cli, ["--database-url", db.url, "kpi", "--period", "2026-09", "--scope", "planet:x"])
+    assert result.exit_code == 1 and "unknown kind 'planet'" in result.output
+    result = runner.invoke(cli, ["--database-url", db.url, "kpi", "--rebuild"])
+    assert result.exit_code == 0
+
+
+def test_slow_movers_and_the_check_of_a_submitted_list(db, runner):
+    small_company(db)
+    result = runner.invoke(cli, ["--database-url", db.url, "slow-movers", "--as-of", "2026-08-31", "--check",
+                                 "2026-08"])
+    assert result.exit_code == 0, result.output
+    assert "1 slow movers as of 2026-08-31" in result.output
+    assert "misclassified: OLD is structural, listed as seasonal" in result.output

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
 from engine import __version__
 from engine.cli.context import AppContext, pass_app
 
-# module name -> attribute holding the click command; the order is the order of ``--help``.
+# (module, attribute holding the click command). The command's name is the attribute with underscores as dashes
+# and a trailing underscore dropped (``import_`` -> ``import``); modules are imported only when their command
+# runs, so ``perfrules check`` does not pay for the web stack.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("engine.cli.db", "db"),
     ("engine.cli.config", "config"),
@@ -46,7 +50,29 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def command_name(attr: str) -> str:
+    return attr.rstrip("_").replace("_", "-")
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*self.commands, *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attr = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy={command_name(attr): (module, attr) for module, attr in COMMANDS},
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="perfrules")
 @click.option("--database-url", metavar="URL", help="Fact store URL (overrides PERFRULES_DATABASE_URL).")
 @click.option("--timezone", metavar="ZONE", help="Company time zone (overrides PERFRULES_TIMEZONE).")
@@ -56,10 +82,6 @@ def cli(ctx: click.Context, database_url: str | None, timezone: str | None, rule
     """perfrules: inventory-performance KPIs, deadlines and bonus rules, enforced."""
     ctx.obj = AppContext(cli_overrides={"database_url": database_url, "timezone": timezone,
                                         "rules_dir": rules_dir})
-
-
-for _module, _attr in COMMANDS:
-    cli.add_command(getattr(importlib.import_module(_module), _attr))
 
 
 def main() -> None:

@@ -202,7 +202,8 @@ def payroll(app: AppContext, quarter_text: str, fmt: str, output: Path, by: str 
 def simulate(app: AppContext, rules_dir: Path, first: str, last: str, as_of: str | None) -> None:
     """Evaluate a proposed rulebook against past facts beside the current one; writes nothing."""
     from engine.evaluation.kpis import library_kpis
-    from engine.evaluation.simulate import report, simulate as run
+    from engine.evaluation.simulate import report
+    from engine.evaluation.simulate import simulate as run
 
     now = _as_of(app, as_of)
     current, proposed = _rulebook(app.settings.rules_path), _rulebook(rules_dir)

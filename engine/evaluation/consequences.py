@@ -72,6 +72,10 @@ def pct(share: Decimal) -> str:
     return f"{'+' if share > 0 else ''}{text}%"
 
 
+def _unsigned(share: Decimal) -> str:
+    return pct(share).lstrip("+")
+
+
 def proportional_share(value: Decimal, target: Decimal, higher_is_better: bool, kpi_share: Decimal,
                        weight: Decimal, up: Decimal = Decimal("0.05"),
                        down: Decimal = Decimal("0.03")) -> tuple[Decimal, str]:
@@ -80,8 +84,9 @@ def proportional_share(value: Decimal, target: Decimal, higher_is_better: bool, 
     points = (value - target) * HUNDRED * (1 if higher_is_better else -1)
     rate = up if points >= 0 else down
     share = kpi_share * weight * points * rate
-    how = (f"{points.normalize():f} points {'above' if points >= 0 else 'below'} target × {pct(rate)} "
-           f"× weight {pct(weight)} × KPI share {pct(kpi_share)} = {pct(share)}")
+    how = (f"{abs(points).normalize():f} points {'above' if points >= 0 else 'below'} target × "
+           f"{'+' if points >= 0 else '-'}{_unsigned(rate)} per point × weight {_unsigned(weight)} × KPI share "
+           f"{_unsigned(kpi_share)} = {pct(share)}")
     return share, how
 
 
@@ -126,7 +131,7 @@ def price(charges: Iterable[Charge], people: Mapping[str, Person], quarter: Peri
             if cap is not None and used + abs(share) > cap:
                 remaining = max(cap - used, ZERO)
                 share = remaining.copy_sign(share) if remaining else ZERO
-                note = f" (capped at {pct(cap)} per quarter)"
+                note = f" (capped at {pct(cap).lstrip('+')} per quarter)"
             used += abs(share)
             lines.append(_line(month_charges, person, quarter, month, share, note))
     return lines
@@ -139,7 +144,8 @@ def _by_month(group: list[Charge]) -> list[tuple[str, list[Charge]]]:
     return sorted(months.items())
 
 
-def settle(base_total: Decimal, amounts: Iterable[Decimal], total_cap: Decimal | None) -> list[tuple[str, Decimal, str]]:
+def settle(base_total: Decimal, amounts: Iterable[Decimal],
+           total_cap: Decimal | None) -> list[tuple[str, Decimal, str]]:
     """Cap and floor lines for one employee and quarter from the effective amounts of their other lines.
 
     Returns ``(kind, amount, computation)`` for a ``cap`` line (deductions beyond ``total_cap`` of the base
@@ -152,8 +158,8 @@ def settle(base_total: Decimal, amounts: Iterable[Decimal], total_cap: Decimal |
         limit = round_cny(base * total_cap)
         if -deductions > limit:
             back = -deductions - limit
-            result.append(("cap", back, f"deductions {deductions} exceed the quarterly cap {pct(total_cap)} of "
-                                        f"{base} = -{limit}: {back} given back"))
+            result.append(("cap", back, f"deductions {deductions} exceed the quarterly cap {_unsigned(total_cap)} "
+                                        f"of {base} = -{limit}: {back} given back"))
             amounts.append(back)
     final = base + sum(amounts, ZERO)
     if final < 0:

@@ -10,7 +10,7 @@ read back from the rule and the fact that matched, so the explanation shows exac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,10 +22,10 @@ from engine.facts import KpiValue, Submission, deliverable_states
 from engine.kpi.catalog import BY_ID
 from engine.periods import Period, quarter_of
 from engine.rulebook.calendar import covered_periods, due_at
-from engine.rulebook.compiler import compile_for, scale, target_of
+from engine.rulebook.compiler import CompiledRuleset, compile_for, scale, target_of
 from engine.rulebook.model import Condition, Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
-from engine.runtime import engine_for
+from engine.runtime import Match, engine_for
 
 REASONS = {"breach": "kpi_breach", "met": "kpi_bonus", "late": "deadline_late", "missing": "deadline_missing",
            "incomplete": "list_incomplete"}
@@ -82,16 +82,25 @@ def _gates(rules: Sequence[SourcedRule], month: Period, now: datetime) -> list[d
     return gates
 
 
+Matcher = Callable[[CompiledRuleset, list[dict[str, Any]]], list[Match]]
+
+
+def durable_matcher(ruleset: CompiledRuleset, facts: list[dict[str, Any]]) -> list[Match]:
+    """The production matcher: the compiled ruleset on its long-lived durable_rules engine."""
+    return engine_for(ruleset.name, ruleset.rules).evaluate(facts)
+
+
 def decide_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], submissions: tuple[Submission, ...],
-                 people: Sequence[Person], now: datetime) -> list[Observation]:
-    """Every finding of ``month`` under the rule versions in force on its last day."""
+                 people: Sequence[Person], now: datetime, matcher: Matcher = durable_matcher) -> list[Observation]:
+    """Every finding of ``month`` under the rule versions in force on its last day. ``matcher`` is
+    swappable only so that the benchmark can time a plain-Python matcher on the very same facts."""
     ruleset = compile_for(rulebook, month.last_day)
     if not ruleset.rules:
         return []
     rules = tuple({p.rule.ref.id: p.rule for p in ruleset.parts.values()}.values())
     kpi_facts, kpi_by_id = _kpi_facts(kpis, month)
     dlv_facts, dlv_by_id = _deliverables(rules, month, people, submissions, now)
-    matches = engine_for(ruleset.name, ruleset.rules).evaluate(kpi_facts + dlv_facts + _gates(rules, month, now))
+    matches = matcher(ruleset, kpi_facts + dlv_facts + _gates(rules, month, now))
     found: dict[tuple, Observation] = {}
     carries: list[tuple[tuple, Carry]] = []
     for match in matches:
@@ -168,7 +177,8 @@ def _deadline_observation(sourced: SourcedRule, part: str, state, month: Period)
              "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
              "state": state.state, "days_late": state.days_late,
              "completeness": str(state.completeness) if state.completeness is not None else None}
-    late = f"{state.days_late} day(s) late" if state.state == "late" else "missing"
+    late = "missing" if state.state == "missing" else (
+        f"{state.days_late} day(s) late" if state.days_late else "late (same day)")
     message = (f"{state.deliverable} for {state.period} due {state.due_at:%Y-%m-%d %H:%M}: "
                + (late if kind != "incomplete" else f"incomplete ({state.completeness})"))
     return Observation(**_common(sourced), subject=state.employee_id, subject_kind="employee", period=month.label,
@@ -186,8 +196,8 @@ def _share(rule: Rule, value: Decimal, target: Decimal, direction: str, part: st
         return -c.deduction, f"fixed deduction {pct(-c.deduction)} of the quarterly bonus"
     p = c.proportional
     assert p is not None
-    point = p.point if p.point is not None else (Decimal("0.01") if BY_ID[rule.threshold.kpi].unit in ("ratio", "change")
-                                                 else Decimal(1))
+    fractional = BY_ID[rule.threshold.kpi].unit in ("ratio", "change")
+    point = p.point if p.point is not None else (Decimal("0.01") if fractional else Decimal(1))
     share, how = proportional_share(value / point / 100, target / point / 100, direction == "higher",
                                     p.kpi_share, p.weight, p.per_point_above, p.per_point_below)
     return share, how

@@ -35,7 +35,7 @@ def evaluate_quarter(run: Any) -> None:
     folder = run.output / "payroll"
     folder.mkdir(parents=True, exist_ok=True)
     for fmt in ("csv", "xlsx"):
-        result, paths = export_payroll(run.database, quarter, fmt, folder / f"payroll-{quarter.label}.{fmt}",
+        result, _ = export_payroll(run.database, quarter, fmt, folder / f"payroll-{quarter.label}.{fmt}",
                                        by="demo", now=run.now)
     run.echo(f"  {quarter.label}: {len(result.rows)} employees, {len(result.lines)} bonus lines, total "
              f"{result.total} CNY → {folder}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from engine.evaluation.charging import targets
 from engine.evaluation.consequences import price, settle
 from engine.evaluation.decision import decide_month
 from engine.evaluation.people import Person
@@ -62,7 +63,7 @@ def outcome(db: Database, rulebook: Rulebook, months: Sequence[Period], people: 
     history: dict[tuple[str, str], list[str]] = defaultdict(list)
     subjects: dict[tuple[str, str], list[str]] = defaultdict(list)
     quarters: dict[str, list[dict]] = defaultdict(list)
-    from engine.evaluation.charging import targets
+    triggered: set[tuple[str, str, str, str]] = set()  # the escalations table's natural key
 
     for month in months:
         observations = decide_month(rulebook, month, list(kpis(db, rulebook, month)), load_submissions(db, month),
@@ -73,6 +74,10 @@ def outcome(db: Database, rulebook: Rulebook, months: Sequence[Period], people: 
             row.update(id=None, status="active")
             quarters[row["quarter"]].append(row)
             for esc in escalation_rows(obs, charged, history, 0, now):
+                key = (esc["rule_id"], esc["subject"], esc["kind"], esc["streak_start"])
+                if key in triggered:
+                    continue
+                triggered.add(key)
                 result.escalations[esc["subject"]].append(f"{esc['kind']} ({obs.rule_id}, {obs.period})")
             for target in charged:
                 result.findings[target["employee"]] += 1

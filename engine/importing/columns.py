@@ -32,8 +32,15 @@ def is_null(value: str | None) -> bool:
 
 
 def suggest(value: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
+    if not close and len(value) > 1:  # abbreviations: 'qty' -> 'quantity'
+        close = [o for o in options if o[0] == value[0] and _subsequence(value, o)][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _subsequence(short: str, long: str) -> bool:
+    chars = iter(long)
+    return all(c in chars for c in short)
 
 
 class Context:

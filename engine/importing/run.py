@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from engine.errors import PerfRulesError
 from engine.importing.columns import Context, convert, suggest
-from engine.importing.errors import ErrorLog, ImportRejected
+from engine.importing.errors import ErrorLog, ImportRejected, RowError
 from engine.importing.kinds import KINDS, REFERENCES, Kind
 from engine.importing.reading import CHUNK_ROWS, Chunk, FactFile
 from storage import Database
@@ -68,10 +68,20 @@ def import_files(db: Database, kind: str, paths: Sequence[str | Path], *, zone: 
             files.append(fact_file)
         checker.resolve_deferred()
         if log:
-            order = {f.name: i for i, f in enumerate(files)}
-            raise ImportRejected(sorted(log.kept, key=lambda e: (order.get(e.file, 0), e.line)), log.total)
+            raise ImportRejected(_in_file_order(log.kept, files, spec), log.total)
         counts = load.finish([BatchInfo(kind, f.name, f.sha256, f.rows) for f in files], now=now, user=user)
     return [FileResult(f.name, c.rows, c.inserted, c.updated, c.unchanged) for f, c in zip(files, counts, strict=True)]
+
+
+def _in_file_order(errors: list[RowError], files: list[FactFile], spec: Kind) -> list[RowError]:
+    """By file, line, then column order of the kind (checks run column-wise, so they come out of order)."""
+    files_order = {f.name: i for i, f in enumerate(files)}
+    columns = {name: i for i, name in enumerate(spec.names)}
+
+    def key(e: RowError) -> tuple[int, int, int]:
+        return files_order.get(e.file, 0), e.line, columns.get((e.column or "").split("+")[0], -1)
+
+    return sorted(errors, key=key)
 
 
 @contextmanager

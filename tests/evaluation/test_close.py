@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from engine.cli import cli
 from engine.evaluation import corrections
 from engine.evaluation.errors import QuarterStateError
-from engine.evaluation.export import build
 from engine.evaluation.explain import explain
+from engine.evaluation.export import build
 from engine.payroll import lines_path
 from engine.periods import parse_period
 from storage import evaluation_store as store

@@ -66,7 +66,7 @@ def test_leave_and_leavers_are_not_charged():
 
 
 @pytest.mark.parametrize(("value", "target", "higher", "share"), [
-    ("0.97", "0.95", True, "0.0525"),  # 2 points above × 5% × weight 30% × KPI share 35%
+    ("0.97", "0.95", True, "0.0105"),  # 2 points above × 5% × weight 30% × KPI share 35%
     ("0.90", "0.95", True, "-0.01575"),  # 5 points below × 3% × 30% × 35%
     ("0.95", "0.95", True, "0"),
     ("0.07", "0.05", False, "-0.0063"),  # lower is better: 2 points above the ceiling
@@ -78,7 +78,7 @@ def test_proportional_scheme(value, target, higher, share):
 
 
 def test_settle_caps_deductions_and_floors_the_bonus():
-    assert settle(D("10000"), [D("-3000"), D("-2500")], D("0.50")) == []
+    assert settle(D("10000"), [D("-3000"), D("-2000")], D("0.50")) == []
     cap = settle(D("10000"), [D("-3000"), D("-2500"), D("-1500")], D("0.50"))
     assert [(k, a) for k, a, _ in cap] == [("cap", D("2000.00"))]
     floor = settle(D("1000"), [D("-1500"), D("200")], None)

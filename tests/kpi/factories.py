@@ -125,7 +125,7 @@ class Facts:
         order = [Department, Employee, Sku, KitComponent]
         ranked = sorted(self.rows, key=lambda r: order.index(type(r)) if type(r) in order else len(order))
         with self.db.session() as session:
-            for kind in order + [None]:
+            for kind in [*order, None]:
                 batch = [r for r in ranked if (type(r) is kind) or (kind is None and type(r) not in order)]
                 session.add_all(batch)
                 session.flush()

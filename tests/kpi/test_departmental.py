@@ -148,7 +148,8 @@ def test_capital_occupation_turnover_and_impairment(db):
 
 
 def test_slow_mover_digestion_weighs_last_months_list_by_value(db):
-    f = Facts(db).employee("O1", "operations", "operations_specialist").sku("S1", unit_cost="10").sku("S2", unit_cost="10")
+    f = Facts(db).employee("O1", "operations", "operations_specialist")
+    f.sku("S1", unit_cost="10").sku("S2", unit_cost="10")
     f.move("S1", "receipt", date(2026, 1, 1), 80, "10").move("S2", "receipt", date(2026, 1, 1), 20, "10")
     f.disposal("S1", date(2026, 9, 10), 70, employee="O1")
     f.disposal("S2", date(2026, 9, 12), 30)  # more than listed: capped at the listed 20

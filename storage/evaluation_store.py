@@ -171,14 +171,14 @@ def store_findings(session: Session, run_id: int, period: str, rows: list[dict[s
 def findings(db: Database, *, quarter: str | None = None, months: Sequence[str] | None = None,
              active_only: bool = True) -> list[dict[str, Any]]:
     with db.session() as s:
-        q = select(Finding).order_by(Finding.period, Finding.rule_id, Finding.subject, Finding.kind)
+        q = select(Finding.__table__).order_by(Finding.period, Finding.rule_id, Finding.subject, Finding.kind)
         if quarter:
             q = q.where(Finding.quarter == quarter)
         if months is not None:
             q = q.where(Finding.period.in_(list(months)))
         if active_only:
             q = q.where(Finding.status == "active")
-        return [_row(f) for f in s.execute(q).scalars()]
+        return [dict(r) for r in s.execute(q).mappings()]
 
 
 def finding_ids(session: Session, keys: Iterable[tuple[str, str, str, str]]) -> dict[tuple, int]:
@@ -214,13 +214,13 @@ def effective(row: dict[str, Any]) -> Decimal:
 def adjustments(db: Database, *, quarter: str | None = None, employee_id: str | None = None,
                 session: Session | None = None) -> list[dict[str, Any]]:
     def read(s: Session) -> list[dict[str, Any]]:
-        q = select(Adjustment).order_by(Adjustment.employee_id, Adjustment.period, Adjustment.rule_id,
+        q = select(Adjustment.__table__).order_by(Adjustment.employee_id, Adjustment.period, Adjustment.rule_id,
                                         Adjustment.kind, Adjustment.id)
         if quarter:
             q = q.where(Adjustment.quarter == quarter)
         if employee_id:
             q = q.where(Adjustment.employee_id == employee_id)
-        return [_row(a) for a in s.execute(q).scalars()]
+        return [dict(r) for r in s.execute(q).mappings()]
 
     if session is not None:
         return read(session)

@@ -69,28 +69,20 @@ class Person:
 
     def days_in(self, period: Period, department: str | None = None) -> int:
         """Days of ``period`` the person was employed (in ``department`` when given)."""
-        count, day = 0, period.start
-        while day < period.end:
-            stint = self.stint_on(day)
-            if stint is not None and (department is None or stint.department == department):
-                count += 1
-            day += timedelta(days=1)
-        return count
+        employed_to = self.active_to + timedelta(days=1) if self.active_to else date.max
+        total = 0
+        for stint in self.history():
+            if department is not None and stint.department != department:
+                continue
+            lo = max(period.start, stint.start, self.active_from)
+            hi = min(period.end, stint.end or date.max, employed_to)
+            total += max((hi - lo).days, 0)
+        return total
 
     def base_for(self, quarter: Period, department: str | None = None) -> tuple[Decimal, int]:
         """(pro-rated base, days counted) for ``quarter``; unrounded — money is rounded on the amount."""
         days = self.days_in(quarter, department)
         return self.bonus_base * days / quarter.days, days
-
-    def departments_in(self, period: Period) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        day = period.start
-        while day < period.end:
-            stint = self.stint_on(day)
-            if stint is not None:
-                seen.setdefault(stint.department)
-            day += timedelta(days=1)
-        return tuple(seen)
 
 
 def holders(people: list[Person] | tuple[Person, ...], department: str, day: date,

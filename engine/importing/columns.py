@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,8 +23,11 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 AMOUNT_LIMIT = 10**14  # NUMERIC(18, 4)
 _AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")
 _AMOUNT_CHARS = frozenset("0123456789.-")
+_WHOLE_CHARS = frozenset("0123456789+-")
 _WHOLE = re.compile(r"[+-]?\d+")
 _MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
+_TZINFO = attrgetter("tzinfo")
+_SHAPE = itemgetter(4, 7, 13)
 _BOOLS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False, "是": True, "否": False}
 
 
@@ -59,8 +63,8 @@ class Context:
                 self.hours[f"{day}{sep}{hour:02d}"] = None
             start = datetime.fromisoformat(day).replace(tzinfo=self.zone)
             offset = start.utcoffset()
-            if (1900 <= start.year <= 2200 and offset == (start + timedelta(hours=23, minutes=59, seconds=59)).utcoffset()
-                    and offset.total_seconds() % 3600 == 0):
+            last = start + timedelta(hours=23, minutes=59, seconds=59)
+            if 1900 <= start.year <= 2200 and offset == last.utcoffset() and offset.total_seconds() % 3600 == 0:
                 utc = start.replace(tzinfo=None) - offset
                 for hour in range(24):
                     self.hours[f"{day}{sep}{hour:02d}"] = (utc + timedelta(hours=hour)).isoformat(" ", "hours")
@@ -105,6 +109,8 @@ class WholeNumber(ColumnType):
         self.minimum = minimum
 
     def fast(self, values, ctx):
+        if not set("".join(values)) <= _WHOLE_CHARS:  # int() also takes '1_000', ' 5' and other digits
+            return None
         try:
             out = list(map(int, values))
         except ValueError:
@@ -207,6 +213,17 @@ class Timestamp(ColumnType):
             parsed = list(map(datetime.fromisoformat, values))
         except ValueError:
             return None
+        naive = not any(map(_TZINFO, parsed))
+        if naive and set(map(len, values)) == {19} and set(map(_SHAPE, values)) == {("-", "-", ":")}:
+            # the usual export: local YYYY-MM-DDTHH:MM:SS; convert by the hour, by string, column-wise
+            keys = [v[:13] for v in values]
+            for key in set(keys).difference(ctx.hours):
+                if key not in ctx.hours:  # utc_hour fills whole days
+                    ctx.utc_hour(key)
+            prefixes = list(map(ctx.hours.__getitem__, keys))
+            if None not in prefixes:
+                utc = [p + v[13:] + ".000000" for p, v in zip(prefixes, values, strict=True)]
+                return [utc, [v[:10] for v in values]] if self.day else [utc]
         utc, days, hours = [], [], ctx.hours
         for raw, moment in zip(values, parsed, strict=True):
             n = len(raw)

@@ -102,10 +102,18 @@ class FactFile:
             return
         names = self._header(first)
         if '"' in text or "\r" in text:
-            rows = self._csv_module(reader)
+            yield from self._chunked(self._csv_module(reader), names, size)
         else:  # no quoting: a plain split is exact and several times faster than the csv module
-            rows = enumerate((line.split(",") for line in text.split("\n")[1:]), 2)
-        yield from self._chunked(rows, names, size)
+            yield from self._split(text.split("\n"), names, size)
+
+    def _split(self, lines: list[str], names: list[str | None], size: int) -> Iterator[Chunk]:
+        keep = [(i, n) for i, n in enumerate(names) if n is not None]
+        for start in range(1, len(lines), size):
+            cells = [line.split(",") for line in lines[start:start + size]]
+            if set(map(len, cells)) == {len(names)}:
+                yield self._columns(range(start + 1, start + 1 + len(cells)), cells, keep)
+            else:  # blank lines or ragged rows in this chunk
+                yield from self._chunked(enumerate(cells, start + 1), names, size)
 
     def _csv_module(self, reader) -> Iterator[tuple[int, list[str]]]:
         line = reader.line_num
@@ -135,7 +143,7 @@ class FactFile:
         if cells:
             yield self._columns(lines, cells, keep)
 
-    def _columns(self, lines: list[int], cells: list[list[str]], keep: list[tuple[int, str]]) -> Chunk:
+    def _columns(self, lines: Sequence[int], cells: list[list[str]], keep: list[tuple[int, str]]) -> Chunk:
         self.rows += len(lines)
         transposed = list(zip(*cells, strict=True))
         return Chunk(lines, {name: list(transposed[i]) for i, name in keep})

@@ -165,7 +165,10 @@ class _Checker:
 
     def _keys(self, name: str, chunk: Chunk, cols: dict[str, list[Any]]) -> None:
         key = self.spec.key
-        keys = cols[key[0]] if len(key) == 1 else [None if None in k else k for k in zip(*(cols[k] for k in key))]
+        if len(key) == 1:
+            keys = cols[key[0]]
+        else:
+            keys = [None if None in k else k for k in zip(*(cols[k] for k in key), strict=True)]
         unique = set(keys)
         if len(unique) == len(keys) and None not in unique and self.seen.isdisjoint(unique):
             self.seen |= unique

@@ -102,7 +102,7 @@ CATALOG: tuple[KpiDef, ...] = (
     _kpi("emergency_order_rate", "Emergency order rate", "紧急订单率", "planning", _R, _LO, _ZERO, _ONE, "0.10",
          _BUYING, "emergency purchase orders ÷ all purchase orders", "004"),
     _kpi("obsolete_ratio", "Obsolete stock ratio", "呆滞库存率", "warehouse", _R, _LO, _ZERO, _ONE, "0.05", _STOCK,
-         "value of stock unmoved for the obsolete window ÷ total stock value", "004"),
+         "value of stock with no outbound for the obsolete window (12 months) ÷ total stock value", "004"),
     _kpi("inventory_accuracy", "Inventory accuracy", "库存准确率", "warehouse", _R, _HI, _ZERO, _ONE, "0.98",
          frozenset({ScopeKind.COMPANY, ScopeKind.CATEGORY, ScopeKind.EMPLOYEE}),
          "SKUs whose count matches the books ÷ SKUs counted", "004"),
@@ -127,8 +127,8 @@ CATALOG: tuple[KpiDef, ...] = (
          None, None, "-0.10", _BUYING, "purchasing DIO ÷ purchasing DIO a year earlier − 1", "000"),
     _kpi("slow_mover_list_timeliness", "Slow-mover list timeliness", "滞销品统计分析及时率", "purchasing", _R, _HI,
          _ZERO, _ONE, "0.90", _PEOPLE,
-         "slow movers of the system's list named in a list submitted by the due time ÷ slow movers on the system's "
-         "list", "000"),
+         "slow-mover lists submitted by the due time (the 5th) ÷ lists due in the period (parameter: or the share "
+         "of the system's list named on time)", "000"),
     _kpi("disposal_tracking_rate", "Disposal tracking rate", "滞销品处理进度跟踪率", "purchasing", _R, _HI, _ZERO, _ONE,
          "1", _PEOPLE, "weeks with a disposal tracking update submitted on time ÷ weeks due", "000"),
     # --- seed 000: finance ----------------------------------------------------------------------------
@@ -143,7 +143,8 @@ CATALOG: tuple[KpiDef, ...] = (
     # --- seed 000: operations -------------------------------------------------------------------------
     _kpi("slow_mover_digestion_rate", "Slow-mover digestion rate", "滞销品消化率", "operations", _R, _HI, _ZERO, _ONE,
          "0.80", frozenset({ScopeKind.COMPANY, ScopeKind.CATEGORY, ScopeKind.EMPLOYEE}),
-         "value (at cost) of last month's slow-mover list disposed of ÷ its value at list time", "000"),
+         "value (at cost) of the slow-mover list at the period's start disposed of by the 20th ÷ its value at list "
+         "time", "000"),
     _kpi("turnover_improvement", "Turnover improvement", "库存周转提升率", "operations", _C, _HI, None, None, "0.12",
          _STOCK, "turnover ÷ turnover a year earlier − 1", "000"),
     _kpi("forecast_accuracy", "Sales forecast accuracy", "销售预测准确率", "operations", _R, _HI, _ZERO, _ONE, "0.85",

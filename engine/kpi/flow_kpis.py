@@ -11,11 +11,16 @@ from engine.kpi.values import KpiValue
 from storage.kpi import facts
 
 
+def _demand(run: Run, kpi_id: str, scope: Scope) -> facts.Demand:
+    selection = run.selection(kpi_id, scope)
+    lo, hi = run.period.bounds(run.zone)[0], _end_bound(run)
+    return run.cached(("demand", selection), lambda: facts.demand(run.conn, run.start, run.end, lo, hi,
+                                                                  selection=selection, classing=run.classing))
+
+
 def fill_rate(run: Run, scope: Scope) -> KpiValue:
     """Demand served at once ÷ demand (quantity, or whole lines with ``fill_rate_basis='lines'``)."""
-    lo, hi = run.period.bounds(run.zone)[0], _end_bound(run)
-    d = facts.demand(run.conn, run.start, run.end, lo, hi, selection=run.selection("fill_rate", scope),
-                     classing=run.classing)
+    d = _demand(run, "fill_rate", scope)
     if run.params.fill_rate_basis == "lines":
         return run.ratio("fill_rate", scope, d.lines_filled, d.lines, "no demand", rows=d.lines, basis="lines")
     return run.ratio("fill_rate", scope, d.served, d.requested, "no demand", rows=d.lines, basis="quantity")
@@ -27,16 +32,15 @@ def _end_bound(run: Run) -> datetime:
 
 def avg_stockout_days(run: Run, scope: Scope) -> KpiValue:
     """Σ stockout durations ÷ number of stockouts that started in the window (open ones run to its end)."""
-    lo, hi = run.period.bounds(run.zone)[0], _end_bound(run)
-    d = facts.demand(run.conn, run.start, run.end, lo, hi, selection=run.selection("avg_stockout_days", scope),
-                     classing=run.classing)
+    d = _demand(run, "avg_stockout_days", scope)
     days = d.stockout_seconds / 86400
     return run.ratio("avg_stockout_days", scope, days, d.stockouts, "no stockouts", rows=d.stockouts)
 
 
 def _purchasing(run: Run, kpi_id: str, scope: Scope) -> facts.Purchasing:
-    return facts.purchasing(run.conn, run.start, run.end, run.year_ago, selection=run.selection(kpi_id, scope),
-                            classing=run.classing)
+    selection = run.selection(kpi_id, scope)
+    return run.cached(("purchasing", selection), lambda: facts.purchasing(
+        run.conn, run.start, run.end, run.year_ago, selection=selection, classing=run.classing))
 
 
 def emergency_order_rate(run: Run, scope: Scope) -> KpiValue:

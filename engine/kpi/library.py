@@ -13,10 +13,11 @@ from engine.kpi.parameters import DEFAULT, KpiParameters
 from engine.kpi.run import Run
 from engine.kpi.scope import COMPANY, Scope, UnknownKpi
 from engine.kpi.slow_movers import slow_mover_list
+from engine.kpi.stock_kpis import turnover_of
 from engine.kpi.values import KpiValue
 from engine.periods import Period
 from storage.kpi import facts, reading
-from storage.kpi.stock import stock_rows, stock_windows
+from storage.kpi.stock import EMPTY, stock_rows, stock_windows
 
 Compute = Callable[[Run, Scope], KpiValue]
 
@@ -50,7 +51,8 @@ FUNCTIONS: dict[str, Compute] = {
 assert set(FUNCTIONS) == set(catalog.BY_ID), "every catalogue KPI has a computation"
 
 _ZONE = ZoneInfo("Asia/Shanghai")
-BREAKDOWNS = {"abc": ScopeKind.ABC_CLASS, "xyz": ScopeKind.XYZ_CLASS, "segment": ScopeKind.SEGMENT}
+BREAKDOWNS = {ScopeKind.ABC_CLASS: ("A", "B", "C"), ScopeKind.XYZ_CLASS: ("X", "Y", "Z"),
+              ScopeKind.SEGMENT: ("active", "slow", "dead")}
 
 
 def _function(kpi_id: str) -> Compute:
@@ -90,21 +92,23 @@ def compute_all(db: Any, period: Period, *, scope: Scope = COMPANY, as_of: date 
         run = Run(conn, period, as_of or period.last_day, params, zone)
         values = [_evaluate(run, kpi_id, scope) for kpi_id in ids]
         if breakdown and scope == COMPANY and run.started and "turnover" in ids:
-            for group in BREAKDOWNS:
-                values.extend(turnover_by(run, group))
+            values.extend(turnover_breakdown(run))
     return values
 
 
-def turnover_by(run: Run, group: str) -> list[KpiValue]:
-    """Turnover of every ABC class, XYZ class or segment in one query."""
+def turnover_breakdown(run: Run) -> list[KpiValue]:
+    """Turnover of every ABC class, XYZ class and segment, from one grouped query."""
     windows = stock_windows(run.conn, run.start, run.end, obsolete_before=run.obsolete_before(run.end),
-                            classing=run.classing, group=group)
-    kind = BREAKDOWNS[group]
-    keys = {"abc": ("A", "B", "C"), "xyz": ("X", "Y", "Z"), "segment": ("active", "slow", "dead")}[group]
-    from engine.kpi.stock_kpis import _turnover_of
-    from storage.kpi.stock import EMPTY
-
-    return [_turnover_of(run, "turnover", Scope(kind, key), windows.get(key, EMPTY)) for key in keys]
+                            classing=run.classing, group="classes")
+    values = []
+    for position, (kind, keys) in enumerate(BREAKDOWNS.items()):
+        for key in keys:
+            total = EMPTY
+            for combined, window in windows.items():
+                if combined.split("|")[position] == key:
+                    total = total + window
+            values.append(turnover_of(run, "turnover", Scope(kind, key), total))
+    return values
 
 
 _STOCK_DRILL = {"turnover", "dio", "turnover_improvement", "investment_ratio", "holding_cost_rate",
@@ -142,7 +146,7 @@ def drill_down(db: Any, kpi_id: str, scope: Scope, period: Period, *, as_of: dat
         if kpi_id == "slow_mover_digestion_rate":
             listed = slow_mover_list(conn, run.start - timedelta(days=1), params,
                                      category=scope.key if selection.kind == "category" else None)
-            done = facts.disposed(conn, run.start, run.end, [i.sku for i in listed.items])
+            done = facts.disposed(conn, run.start, list_kpis.digestion_until(run), [i.sku for i in listed.items])
             return [{"sku": i.sku, "listed_qty": i.qty, "listed_value": i.value, "class": i.cls,
                      "disposed_qty": done.get(i.sku, 0)} for i in listed.items[:limit]]
         table, column, person = _FACT_DRILL[kpi_id]

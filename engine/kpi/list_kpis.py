@@ -71,6 +71,13 @@ def disposal_tracking_rate(run: Run, scope: Scope) -> KpiValue:
                      rows=len(subs), weeks_missed=missed)
 
 
+def digestion_until(run: Run) -> date:
+    """The last day disposals count for the digestion rate: the due day of the period's first month."""
+    if run.params.digestion_due_day is None:
+        return run.end
+    return min(run.end, run.start.replace(day=min(run.params.digestion_due_day, 28)))
+
+
 def slow_mover_digestion_rate(run: Run, scope: Scope) -> KpiValue:
     """Share of the slow-mover list at the period's start disposed of (promotion, clearance, return) by the
     due day, weighted by value at list time (or units, or fully cleared SKUs)."""
@@ -78,9 +85,7 @@ def slow_mover_digestion_rate(run: Run, scope: Scope) -> KpiValue:
     listed_on = run.start - timedelta(days=1)
     category = scope.key if selection.kind == "category" else None
     system = slow_mover_list(run.conn, listed_on, run.params, category=category)
-    until = run.end
-    if run.params.digestion_due_day is not None:
-        until = min(until, run.start.replace(day=min(run.params.digestion_due_day, 28)))
+    until = digestion_until(run)
     person = selection if selection.kind == "employee" else Selection()
     done = facts.disposed(run.conn, run.start, until, [i.sku for i in system.items], selection=person)
     num = den = Decimal(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -42,6 +43,13 @@ class Run:
         self.end = min(period.last_day, as_of)
         self.classing = classing(params)
         self._stock: dict[tuple[Any, ...], StockWindow] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    def cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per run for ``key`` (facts several KPIs share: demand, purchase orders)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     @property
     def started(self) -> bool:

@@ -12,7 +12,7 @@ from storage.kpi.facts import FinanceMonthRow, finance
 from storage.kpi.stock import StockWindow
 
 
-def _turnover_of(run: Run, kpi_id: str, scope: Scope, w: StockWindow, days: int | None = None) -> KpiValue:
+def turnover_of(run: Run, kpi_id: str, scope: Scope, w: StockWindow, days: int | None = None) -> KpiValue:
     annualise = run.annualise if days is None else Decimal(run.params.days_per_year) / days
     inputs = {"opening_value": w.opening_value, "closing_value": w.closing_value, "out_cost": w.out_cost,
               "annualise": annualise}
@@ -25,7 +25,7 @@ def _turnover_of(run: Run, kpi_id: str, scope: Scope, w: StockWindow, days: int 
 
 def turnover(run: Run, scope: Scope) -> KpiValue:
     """Outbound cost of the window, annualised ÷ ((opening + closing stock value) ÷ 2)."""
-    return _turnover_of(run, "turnover", scope, run.stock("turnover", scope))
+    return turnover_of(run, "turnover", scope, run.stock("turnover", scope))
 
 
 def _dio_from(run: Run, kpi_id: str, scope: Scope, t: KpiValue) -> KpiValue:
@@ -40,7 +40,7 @@ def _dio_from(run: Run, kpi_id: str, scope: Scope, t: KpiValue) -> KpiValue:
 
 def dio(run: Run, scope: Scope) -> KpiValue:
     """365 ÷ turnover."""
-    return _dio_from(run, "dio", scope, _turnover_of(run, "dio", scope, run.stock("dio", scope)))
+    return _dio_from(run, "dio", scope, turnover_of(run, "dio", scope, run.stock("dio", scope)))
 
 
 def _yoy(run: Run, kpi_id: str, scope: Scope, now: KpiValue, before: KpiValue) -> KpiValue:
@@ -59,15 +59,15 @@ def _year_ago_days(run: Run) -> int:
 
 def turnover_improvement(run: Run, scope: Scope) -> KpiValue:
     """Turnover ÷ turnover of the same window a year earlier − 1."""
-    now = _turnover_of(run, "turnover_improvement", scope, run.stock("turnover_improvement", scope))
-    before = _turnover_of(run, "turnover_improvement", scope,
+    now = turnover_of(run, "turnover_improvement", scope, run.stock("turnover_improvement", scope))
+    before = turnover_of(run, "turnover_improvement", scope,
                           run.stock("turnover_improvement", scope, year_ago=True), _year_ago_days(run))
     return _yoy(run, "turnover_improvement", scope, now, before)
 
 
 def _purchasing_dio(run: Run, scope: Scope, kpi_id: str, year_ago: bool) -> KpiValue:
     w = run.stock(kpi_id, scope, purchased=True, year_ago=year_ago)
-    t = _turnover_of(run, kpi_id, scope, w, _year_ago_days(run) if year_ago else None)
+    t = turnover_of(run, kpi_id, scope, w, _year_ago_days(run) if year_ago else None)
     return _dio_from(run, kpi_id, scope, t)
 
 
@@ -168,7 +168,7 @@ def cash_to_cash_days(run: Run, scope: Scope) -> KpiValue:
     """DIO + DSO − DPO, with DSO and DPO from the window's last finance month."""
     rows = _finance(run)
     d = _dio_from(run, "cash_to_cash_days", scope,
-                  _turnover_of(run, "cash_to_cash_days", scope, _average_value(run, "cash_to_cash_days")))
+                  turnover_of(run, "cash_to_cash_days", scope, _average_value(run, "cash_to_cash_days")))
     if not rows:
         return run.value("cash_to_cash_days", scope, None, reason="no finance figures")
     if d.value is None:

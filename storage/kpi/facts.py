@@ -4,7 +4,7 @@ forecasts, finance months, submissions and disposals. Each function aggregates s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +55,8 @@ def demand(conn: Connection, start: date, end: date, lo: datetime, hi: datetime,
             "ELSE MAX(stockout_end) END")
     outs = sql.run(f"SELECT COUNT(*), SUM(secs) FROM (SELECT sku, stockout_start, "
                    f"{seconds_between(sql.dialect, ends, 'stockout_start')} AS secs FROM demand_lines "
-                   + where("stockout_start >= :lo AND stockout_start < :hi", cond)
+                   + where(f"day >= {sql.day('d_prune', start - timedelta(days=1))}",
+                           "stockout_start >= :lo AND stockout_start < :hi", cond)
                    + " GROUP BY sku, stockout_start) x").one()
     return Demand(int(lines[0] or 0), int(lines[1] or 0), int(lines[2] or 0), int(lines[3] or 0), int(outs[0] or 0),
                   dec(outs[1]))
@@ -64,6 +65,11 @@ def demand(conn: Connection, start: date, end: date, lo: datetime, hi: datetime,
 def _ts(sql: Sql, moment: datetime) -> object:
     utc = moment.astimezone(UTC)
     return utc if sql.dialect == "postgresql" else utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+# Orders promised or received in a window are looked for among those placed up to this many days before it
+# (the ordered_day index then bounds the scan); no supplier lead time comes near it.
+LEAD_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,9 @@ def purchasing(conn: Connection, start: date, end: date, year_ago: tuple[date, d
         f"SUM(CASE WHEN ordered_day >= {a} AND ordered_day <= {b} AND emergency THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN received_day >= {a} AND received_day <= {b} THEN COALESCE(qty_inspected, 0) ELSE 0 END), "
         f"SUM(CASE WHEN received_day >= {a} AND received_day <= {b} THEN COALESCE(qty_passed, 0) ELSE 0 END) "
-        "FROM purchase_orders " + where(cond)).one()
+        "FROM purchase_orders "
+        + where(f"ordered_day >= {sql.day('p_lead', start - timedelta(days=LEAD_DAYS))} AND ordered_day <= {b}",
+                cond)).one()
     sql.cte("base", f"SELECT sku AS base_sku, SUM(quantity * unit_cost) / SUM(quantity) AS price "
                     f"FROM purchase_orders WHERE ordered_day >= {ya} AND ordered_day <= {yb} GROUP BY sku")
     cost = sql.run("SELECT SUM(quantity * unit_cost), SUM(quantity * base.price), COUNT(*) "
@@ -250,8 +258,8 @@ def submissions(conn: Connection, deliverable: str, periods: list[str], *,
         return []
     sql = Sql(conn)
     names = ", ".join(sql.bind(f"sp{i}", p) for i, p in enumerate(periods))
-    cond = _scope(sql, "NULL", "employee_id", selection, date.today(), Classing()) \
-        if selection.kind in ("employee", "department") else ""
+    person = selection.kind in ("employee", "department")
+    cond = _scope(sql, "NULL", "employee_id", selection, date.min, Classing()) if person else ""
     rows = sql.run("SELECT id, deliverable, period, employee_id, submitted_at, payload FROM submissions "
                    + where(f"deliverable = {sql.bind('deliv', deliverable)}", f"period IN ({names})", cond)
                    + " ORDER BY submitted_at, id").all()

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from storage.kpi.common import Classing, Selection, Sql, dec, where
 from storage.sqlutil import add_months, to_date
 
-GROUPS = ("category", "abc", "xyz", "segment", "sku", "buyer")
+GROUPS = ("category", "abc", "xyz", "segment", "classes", "sku", "buyer")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class StockWindow:
     @property
     def average_value(self) -> Decimal:
         return (self.opening_value + self.closing_value) / 2
+
+    def __add__(self, other: StockWindow) -> StockWindow:
+        return StockWindow(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
 
 
 EMPTY = StockWindow(Decimal(0), Decimal(0), Decimal(0), 0, Decimal(0), Decimal(0), 0, 0)
@@ -63,14 +66,22 @@ def _window_sql(sql: Sql, start: date, end: date, obsolete_before: date, classin
         key = f"COALESCE(cls.{group}, '{'C' if group == 'abc' else 'Z'}')"
     elif group == "segment":
         key = sql.segment_expr("c", end, classing)
+    elif group == "classes":  # ABC, XYZ and segment at once: "A|X|active"
+        sql.classes(end, classing)
+        joins.append("LEFT JOIN cls ON cls.sku = c.sku")
+        key = (f"COALESCE(cls.abc, 'C') || '|' || COALESCE(cls.xyz, 'Z') || '|' || "
+               f"{sql.segment_expr('c', end, classing)}")
     elif group == "sku":
         key = "c.sku"
-    if group == "buyer" or purchased_only or selection.kind == "employee":
+    conditions = [sql.sku_condition("c.sku", selection, end, classing)]
+    if group == "buyer" or selection.kind == "employee":
         joins.append(f"JOIN {_buyers(sql, end)} ON pb.sku = c.sku")
         key = "pb.buyer_id" if group == "buyer" else key
-    conditions = [sql.sku_condition("c.sku", selection, end, classing)]
-    if selection.kind == "employee":
-        conditions.append(f"pb.buyer_id = {sql.bind('buyer', selection.key)}")
+        if selection.kind == "employee":
+            conditions.append(f"pb.buyer_id = {sql.bind('buyer', selection.key)}")
+    elif purchased_only:
+        conditions.append("EXISTS (SELECT 1 FROM purchase_orders po WHERE po.sku = c.sku AND po.ordered_day <= "
+                          f"{sql.day('po_day', end)})")
     obs = sql.day("obsolete_before", obsolete_before)
     if obsolete_only:
         conditions.append(f"c.qty > 0 AND COALESCE(c.last_out_day, c.first_day) <= {obs}")

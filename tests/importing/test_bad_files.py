@@ -10,7 +10,8 @@ from tests.importing.conftest import run, write
 
 MOVEMENTS = "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
 M1 = "M1,S1,receipt,2026-09-01T08:30:00,10,12.50,\n"
-PO = "id,sku,supplier,buyer_id,ordered_day,promised_day,received_day,quantity,unit_cost,emergency,qty_inspected,qty_passed\n"
+PO = ("id,sku,supplier,buyer_id,ordered_day,promised_day,received_day,quantity,unit_cost,emergency,qty_inspected,"
+      "qty_passed\n")
 EMP = "id,name_en,name_zh,department,role,manager_id,email,locale,bonus_base,active_from,active_to\n"
 SUB = "id,deliverable,period,employee_id,submitted_at,note,payload\n"
 KINDS = "receipt, sale, issue, customer_return, supplier_return, adjustment"

@@ -39,7 +39,7 @@ from engine.settings import load_settings
 from storage import connect
 from storage.kpi import reading
 from storage.kpi.stock import stock_windows
-from storage.rollup import refresh
+from storage.rollup import SkuMonth, refresh
 from storage.sqlutil import add_months
 
 DUCK_LOAD = """
@@ -121,7 +121,9 @@ def main() -> None:
     start, end = period.start, period.last_day
 
     started = time.perf_counter()
-    with db.engine.begin() as conn:
+    with db.engine.begin() as conn:  # derived data: recreated, so a reused database gets today's layout
+        SkuMonth.__table__.drop(conn, checkfirst=True)
+        SkuMonth.__table__.create(conn)
         refresh(conn)
     print(f"rollup     {time.perf_counter() - started:8.2f} s  (full rebuild of sku_months)")
 

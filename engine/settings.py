@@ -69,7 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "sqlite:///perfrules.db",
             "SQLAlchemy URL of the fact store (SQLite file by default; postgresql+psycopg://… in production)."),
     Setting("timezone", "Asia/Shanghai", "Company time zone: deadlines, periods and reports use it.", _zone),
-    Setting("rules_dir", "rules", "Folder of the rule files (*.yaml) the engine enforces."),
+    Setting("rules_dir", "rules", "Folder of the rule files (*.yaml) the engine enforces (default: ./rules, or the "
+            "rulebook shipped with perfrules when the working folder has none)."),
     Setting("template_overrides_dir", "",
             "Folder where HR may drop templates that override the bundled ones (rendered sandboxed)."),
     Setting("default_locale", "zh-CN", "Language for recipients without one: zh-CN or en.", _locale),
@@ -107,7 +108,10 @@ class Settings:
 
     @property
     def rules_path(self) -> Path:
-        return Path(self.values["rules_dir"])
+        path = Path(self.values["rules_dir"])
+        if self.sources["rules_dir"] == "default" and not path.exists():
+            return PROJECT_ROOT / "rules"
+        return path
 
     def public_items(self) -> list[tuple[str, str, str]]:
         """(name, shown value, source) for display; secrets are masked."""

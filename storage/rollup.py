@@ -32,9 +32,10 @@ class SkuMonth(SQLModel, table=True):
     """The rollup row of one SKU for one month: the month's flows and the running state at its end."""
 
     __tablename__ = "sku_months"
-    __table_args__ = (Index("ix_sku_months_month", "month"),)
-    sku: str = Field(foreign_key="skus.sku", primary_key=True, max_length=64)
+    # Clustered by (month, sku) on SQLite: a KPI reads one month of every SKU as one contiguous range.
+    __table_args__ = (Index("ix_sku_months_sku", "sku"), {"sqlite_with_rowid": False})
     month: date = Field(primary_key=True)  # first day of the month
+    sku: str = Field(foreign_key="skus.sku", primary_key=True, max_length=64)
     receipt_qty: int = 0
     receipt_cost: Decimal = Field(default=Decimal(0), sa_type=MONEY)
     sale_qty: int = 0  # units sold (positive)
@@ -44,6 +45,7 @@ class SkuMonth(SQLModel, table=True):
     closing_value: Decimal = Field(default=Decimal(0), sa_type=MONEY)
     cum_out_qty: int = 0  # outbound since the first movement, up to this month's end
     cum_out_cost: Decimal = Field(default=Decimal(0), sa_type=MONEY)
+    cum_out_qty2: int = 0  # Σ of monthly out_qty², for the variability of demand (XYZ) over any months
     cum_sale_qty: int = 0
     cum_receipt_qty: int = 0
     cum_receipt_cost: Decimal = Field(default=Decimal(0), sa_type=MONEY)
@@ -72,8 +74,8 @@ GROUP BY sku, {month}
 
 _INSERT = """
 INSERT INTO sku_months (sku, month, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, closing_qty,
-  closing_value, cum_out_qty, cum_out_cost, cum_sale_qty, cum_receipt_qty, cum_receipt_cost, first_day,
-  last_sale_day, last_out_day, last_receipt_day)
+  closing_value, cum_out_qty, cum_out_cost, cum_out_qty2, cum_sale_qty, cum_receipt_qty, cum_receipt_cost,
+  first_day, last_sale_day, last_out_day, last_receipt_day)
 WITH agg AS ({agg}),
 prev AS (SELECT * FROM sku_months WHERE month = :prev_month {sku_filter}),
 months AS ({months}),
@@ -93,6 +95,7 @@ filled AS (
     (COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w) * s.unit_cost AS closing_value,
     COALESCE(p.cum_out_qty, 0) + SUM(COALESCE(a.out_qty, 0)) OVER w AS cum_out_qty,
     COALESCE(p.cum_out_cost, 0) + SUM(COALESCE(a.out_cost, 0)) OVER w AS cum_out_cost,
+    COALESCE(p.cum_out_qty2, 0) + SUM(COALESCE(a.out_qty * a.out_qty, 0)) OVER w AS cum_out_qty2,
     COALESCE(p.cum_sale_qty, 0) + SUM(COALESCE(a.sale_qty, 0)) OVER w AS cum_sale_qty,
     COALESCE(p.cum_receipt_qty, 0) + SUM(COALESCE(a.receipt_qty, 0)) OVER w AS cum_receipt_qty,
     COALESCE(p.cum_receipt_cost, 0) + SUM(COALESCE(a.receipt_cost, 0)) OVER w AS cum_receipt_cost,
@@ -107,7 +110,7 @@ filled AS (
   WINDOW w AS (PARTITION BY g.sku ORDER BY g.month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
 SELECT sku, month, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, closing_qty, closing_value,
-  cum_out_qty, cum_out_cost, cum_sale_qty, cum_receipt_qty, cum_receipt_cost, first_day, last_sale_day,
+  cum_out_qty, cum_out_cost, cum_out_qty2, cum_sale_qty, cum_receipt_qty, cum_receipt_cost, first_day, last_sale_day,
   last_out_day, last_receipt_day
 FROM filled
 """

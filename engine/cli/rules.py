@@ -26,7 +26,7 @@ def check(app: AppContext, path: str | None) -> None:
     target = _path(app, path)
     if not target.exists():
         raise click.UsageError(f"no such file or folder: {target}")
-    result = check_path(target)
+    result = check_path(target, now=app.now())
     for report in result.reports:
         click.echo(f"Checking {report.file}")
         if report.problems:
@@ -34,7 +34,9 @@ def check(app: AppContext, path: str | None) -> None:
             for problem in sorted(report.problems):
                 click.echo(f"{problem}")
         else:
-            click.echo(f"  SUCCESS: {len(report.rules)} rules found")
+            click.echo(f"  SUCCESS: {report.summary or f'{len(report.rules)} rules found'}")
+        for warning in report.warnings:
+            click.echo(f"  WARNING: {warning}")
     sys.exit(0 if result.ok else 1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,11 +21,35 @@ from engine.scheduler.rules import FolderRules
 from storage.schedule import get_slot, list_slots
 
 
+def _start_web(app: AppContext, db, host: str, port: int) -> Callable[[], None]:
+    """Run the dashboard and API with uvicorn in a thread; returns the function that stops it."""
+    import uvicorn
+
+    from engine.web.app import create_app
+
+    config = uvicorn.Config(create_app(app.settings, db=db), host=host, port=port, log_level="info",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # the service owns SIGTERM/SIGINT
+    thread = threading.Thread(target=server.run, name="perfrules-web", daemon=True)
+    thread.start()
+    logging.getLogger("perfrules.serve").info("dashboard and API on http://%s:%s/", host, port)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return stop
+
+
 @click.command("serve")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info", show_default=True)
+@click.option("--web/--no-web", default=True, show_default=True, help="Also serve the dashboard and HTTP API.")
+@click.option("--host", metavar="ADDR", help="Dashboard address (default: setting listen_host, 127.0.0.1).")
+@click.option("--port", type=int, metavar="PORT", help="Dashboard port (default: setting listen_port, 8000).")
 @pass_app
-def serve(app: AppContext, log_level: str) -> None:
-    """Run the scheduler service: reminders, deadline checks, reports, evaluation and e-mail delivery."""
+def serve(app: AppContext, log_level: str, web: bool, host: str | None, port: int | None) -> None:
+    """Run the service: scheduler (reminders, checks, reports, evaluation, e-mail) and the dashboard."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING if log_level != "debug" else logging.DEBUG)
     db = app.database()
@@ -32,7 +57,12 @@ def serve(app: AppContext, log_level: str) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    serve_loop(lambda: build_service(app.settings, db), leadership_for(db), stop)
+    stop_web = _start_web(app, db, host or app.settings.listen_host, port or app.settings.listen_port) if web \
+        else (lambda: None)
+    try:
+        serve_loop(lambda: build_service(app.settings, db), leadership_for(db), stop)
+    finally:
+        stop_web()
 
 
 @click.group("schedule")

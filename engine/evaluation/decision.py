@@ -85,9 +85,29 @@ def _gates(rules: Sequence[SourcedRule], month: Period, now: datetime) -> list[d
 Matcher = Callable[[CompiledRuleset, list[dict[str, Any]]], list[Match]]
 
 
+CHUNK = 5000  # employee-scope KPI facts per engine session
+
+
 def durable_matcher(ruleset: CompiledRuleset, facts: list[dict[str, Any]]) -> list[Match]:
-    """The production matcher: the compiled ruleset on its long-lived durable_rules engine."""
-    return engine_for(ruleset.name, ruleset.rules).evaluate(facts)
+    """The production matcher: the compiled ruleset on its long-lived durable_rules engine.
+
+    durable_rules keeps every asserted fact in the session state (≈ 3.7 KB each) and slows down as it
+    grows, so per-employee KPI facts go in chunks, each session also holding every shared fact (company and
+    department KPIs, deliverables, gates) that joins may need; matches repeated across chunks are dropped."""
+    engine = engine_for(ruleset.name, ruleset.rules)
+    personal = [f for f in facts if f.get("t") == "kpi" and f.get("scope") == "employee"]
+    if len(personal) <= CHUNK:
+        return engine.evaluate(facts)
+    shared = [f for f in facts if not (f.get("t") == "kpi" and f.get("scope") == "employee")]
+    seen: set[tuple] = set()
+    matches = []
+    for start in range(0, len(personal), CHUNK):
+        for match in engine.evaluate(shared + personal[start:start + CHUNK]):
+            key = (match.rule, tuple(sorted(match.facts.items())))
+            if key not in seen:
+                seen.add(key)
+                matches.append(match)
+    return matches
 
 
 def decide_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], submissions: tuple[Submission, ...],

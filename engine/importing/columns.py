@@ -21,7 +21,7 @@ from engine.periods import parse_period
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 AMOUNT_LIMIT = 10**14  # NUMERIC(18, 4)
-_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")
+_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|-?\.\d+")
 _AMOUNT_CHARS = frozenset("0123456789.-")
 _WHOLE_CHARS = frozenset("0123456789+-")
 _WHOLE = re.compile(r"[+-]?\d+")

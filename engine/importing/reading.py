@@ -56,7 +56,7 @@ class FactFile:
         if encoding is None:
             encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
         try:
-            return data.decode(encoding)
+            return data.decode(encoding).removeprefix("\ufeff")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             hint = "; files saved by Excel in China need --encoding gb18030" if encoding.startswith("utf") else ""
@@ -107,6 +107,8 @@ class FactFile:
             yield from self._split(text.split("\n"), names, size)
 
     def _split(self, lines: list[str], names: list[str | None], size: int) -> Iterator[Chunk]:
+        if lines[-1] == "":
+            lines.pop()  # the final line break
         keep = [(i, n) for i, n in enumerate(names) if n is not None]
         for start in range(1, len(lines), size):
             cells = [line.split(",") for line in lines[start:start + size]]
@@ -154,7 +156,7 @@ class FactFile:
         reported: set[str] = set()
         lines: list[int] = []
         objects: list[dict] = []
-        for number, line in enumerate(self.text.lstrip("\ufeff").split("\n"), 1):
+        for number, line in enumerate(self.text.split("\n"), 1):
             if not line.strip():
                 continue
             obj = self._json_object(number, line)

@@ -1,47 +1,128 @@
 """Due dates of recurring schedules, with business-day adjustment on the Chinese working calendar.
 
-``calendar: cn`` uses the maintained ``chinesecalendar`` package (public holidays and 调休 make-up
-working days, e.g. Saturday 2026-10-10 is a working day); ``weekends`` only skips Saturday and Sunday.
-A year the package has no data for raises :class:`CalendarOutOfRange` rather than guessing.
+Which days are worked comes from the official data: the maintained ``chinesecalendar`` package (public
+holidays and 调休 make-up working days, e.g. Saturday 2026-10-10 is a working day), overridden and extended
+per year by the HR-maintained ``rules/calendar.yaml`` (:mod:`engine.rulebook.holidays`), so next year's
+schedule can be entered the day the State Council publishes it. The ``calendar:`` option of a schedule says
+what to do in a year neither knows:
+
+* ``cn`` (strict, the default): raise :class:`CalendarOutOfRange` (the scheduler logs it and skips the
+  instance; ``perfrules check`` warns a year ahead);
+* ``cn_provisional``: weekends plus the fixed-date statutory holidays (:data:`FIXED_HOLIDAYS`: 1 January,
+  1–2 May, 1–3 October); the lunar holidays and every 调休 of that year are unknown, and logged once;
+* ``weekends``: Saturday and Sunday only, every year.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from chinese_calendar.constants import holidays as _PACKAGE_HOLIDAYS
 
 from engine.errors import PerfRulesError
 from engine.periods import Period, PeriodKind, month_of, week_of
 from engine.rulebook.model import WEEKDAYS, Schedule
 
+log = logging.getLogger("perfrules.rulebook")
+
+# 全国年节及纪念日放假办法 (as amended in 2024, in force from 2025): the holidays on a fixed solar date.
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+FIXED_HOLIDAYS_TEXT = "1 Jan, 1–2 May, 1–3 Oct"
+PACKAGE_YEARS = range(min(_PACKAGE_HOLIDAYS).year, max(_PACKAGE_HOLIDAYS).year + 1)
+CALENDARS = ("cn", "cn_provisional", "weekends")
+
 
 class CalendarOutOfRange(PerfRulesError, ValueError):
-    """Raised when a due date falls in a year the Chinese holiday calendar has no data for."""
+    """Raised with ``calendar: cn`` when a due date falls in a year that neither the chinesecalendar package
+    nor ``rules/calendar.yaml`` has official holiday data for."""
 
     def __init__(self, day: date, detail: str):
-        super().__init__(f"no Chinese holiday data for {day.isoformat()} ({detail}); "
-                         "upgrade the chinesecalendar package or use calendar: weekends")
+        super().__init__(f"no Chinese holiday data for {day.isoformat()} ({detail}); add {day.year} to "
+                         "rules/calendar.yaml, or use calendar: cn_provisional or weekends")
         self.day = day
 
 
-def is_workday(day: date, calendar: str) -> bool:
+@dataclass(frozen=True)
+class OfficialYear:
+    """One year of ``rules/calendar.yaml``: days off and make-up working days (调休) as published."""
+
+    year: int
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """The official working-day data: the chinesecalendar package, with ``years`` from rules/calendar.yaml
+    taking precedence for their year (a year listed there counts as known)."""
+
+    years: tuple[OfficialYear, ...] = ()
+    _by_year: dict[int, OfficialYear] = field(default_factory=dict, init=False, repr=False, compare=False,
+                                              hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_year", {y.year: y for y in self.years})
+
+    def entry(self, year: int) -> OfficialYear | None:
+        return self._by_year.get(year)
+
+    def knows(self, year: int) -> bool:
+        return year in self._by_year or year in PACKAGE_YEARS
+
+    def official_workday(self, day: date) -> bool | None:
+        """Whether ``day`` is worked by the official data, or None when its year has none."""
+        entry = self._by_year.get(day.year)
+        if entry is not None:
+            if day in entry.workdays:
+                return True
+            if day in entry.holidays:
+                return False
+        if day.year in PACKAGE_YEARS:
+            return chinese_calendar.is_workday(day)
+        return None if entry is None else day.weekday() < 5
+
+
+PACKAGE_ONLY = WorkCalendar()
+_logged_years: set[int] = set()
+
+
+def provisional_workday(day: date) -> bool:
+    """The fallback for a year without official data: weekdays that are not a fixed-date holiday."""
+    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+
+
+def schedule_calendar(schedule: Schedule) -> WorkCalendar:
+    """The working-day data the rulebook attached to ``schedule`` (the package alone if none)."""
+    return schedule.work_calendar or PACKAGE_ONLY
+
+
+def is_workday(day: date, calendar: str, holidays: WorkCalendar | None = None) -> bool:
     if calendar == "weekends":
         return day.weekday() < 5
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError as exc:
-        raise CalendarOutOfRange(day, str(exc)) from None
+    official = (holidays or PACKAGE_ONLY).official_workday(day)
+    if official is not None:
+        return official
+    if calendar == "cn_provisional":
+        if day.year not in _logged_years:  # once per year and process: the log must say we are guessing
+            _logged_years.add(day.year)
+            log.warning("no official holiday data for %d: using weekends and %s only (calendar: "
+                        "cn_provisional); add %d to rules/calendar.yaml", day.year, FIXED_HOLIDAYS_TEXT, day.year)
+        return provisional_workday(day)
+    raise CalendarOutOfRange(day, f"the chinesecalendar package covers {PACKAGE_YEARS[0]}–{PACKAGE_YEARS[-1]} "
+                                  f"and rules/calendar.yaml does not list {day.year}")
 
 
-def adjust(day: date, mode: str, calendar: str) -> date:
+def adjust(day: date, mode: str, calendar: str, holidays: WorkCalendar | None = None) -> date:
     """Move ``day`` to the next/previous working day when it is not one (``mode`` 'none' keeps it)."""
     if mode == "none":
         return day
     step = timedelta(days=1 if mode == "next" else -1)
     for _ in range(60):
-        if is_workday(day, calendar):
+        if is_workday(day, calendar, holidays):
             return day
         day += step
     raise AssertionError("no working day within 60 days")
@@ -67,12 +148,15 @@ def nominal_due_day(schedule: Schedule, covered: Period) -> date | None:
     return week.start + timedelta(days=WEEKDAYS.index(due.weekday))
 
 
-def due_at(schedule: Schedule, covered: Period) -> datetime | None:
-    """The aware due time of the instance covering ``covered``, after business-day adjustment."""
+def due_at(schedule: Schedule, covered: Period, holidays: WorkCalendar | None = None) -> datetime | None:
+    """The aware due time of the instance covering ``covered``, after business-day adjustment.
+
+    ``holidays`` defaults to the calendar the rulebook attached to ``schedule`` (rules/calendar.yaml).
+    """
     nominal = nominal_due_day(schedule, covered)
     if nominal is None:
         return None
-    day = adjust(nominal, schedule.business_days, schedule.calendar)
+    day = adjust(nominal, schedule.business_days, schedule.calendar, holidays or schedule_calendar(schedule))
     return datetime.combine(day, schedule.due.time, ZoneInfo(schedule.timezone))
 
 

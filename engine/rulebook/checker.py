@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from engine.errors import PerfRulesError
 from engine.kpi.catalog import BY_ID, Unit
+from engine.rulebook import holidays
 from engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
 from engine.rulebook.loader import Document, Loc, Problem, read_document
 from engine.rulebook.model import Rule, RuleFile
@@ -48,6 +49,8 @@ class FileReport:
     file: str
     rules: list[SourcedRule] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    summary: str | None = None  # the SUCCESS line when not "N rules found" (calendar.yaml)
+    warnings: list[str] = field(default_factory=list)  # printed, but the check still passes
 
 
 @dataclass
@@ -65,9 +68,11 @@ class CheckResult:
 
 
 def rule_files(path: Path) -> list[Path]:
-    """The rule files of ``path``: the file itself, or the folder's ``*.yaml``/``*.yml`` (not ``tests/``)."""
+    """The rule files of ``path``: the file itself, or the folder's ``*.yaml``/``*.yml`` (not ``tests/``, not
+    ``calendar.yaml``)."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+        return sorted(p for p in path.iterdir()
+                      if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != holidays.CALENDAR_FILE)
     return [path]
 
 
@@ -233,22 +238,51 @@ def _limits(rulebook: Rulebook) -> Iterator[Problem]:
                                          f"{MAX_MATCHES_PER_FACT}: split the rules")
 
 
-def check_path(path: Path) -> CheckResult:
-    """Check a rule file or folder; never raises for bad content."""
+def _check_calendar(path: Path) -> tuple[FileReport, holidays.WorkCalendar | None, str]:
+    """The report of ``calendar.yaml`` (a missing file is fine: the package alone), its calendar and sha256."""
+    if not path.exists():
+        calendar = holidays.WorkCalendar()
+        return FileReport(_display(path), summary=holidays.describe(None)), calendar, ""
+    doc = read_document(path, _display(path))
+    calendar, problems = holidays.check_calendar(doc)
+    summary = holidays.describe(calendar) if calendar is not None else None
+    return FileReport(doc.file, problems=problems, summary=summary), calendar, doc.sha256
+
+
+def check_path(path: Path, now: datetime | None = None) -> CheckResult:
+    """Check a rule file or folder (with its ``calendar.yaml``); never raises for bad content.
+
+    With ``now``, the calendar report warns about due dates of the next 12 months in a year without
+    official holiday data.
+    """
+    if path.name == holidays.CALENDAR_FILE and path.is_file():
+        report, _, _ = _check_calendar(path)
+        return CheckResult([report], None)
     files = rule_files(path)
     templates = known_templates()
     reports = [check_document(read_document(f, _display(f)), templates) for f in files]
+    calendar = sha = None
+    if path.is_dir():
+        calendar_report, calendar, sha = _check_calendar(path / holidays.CALENDAR_FILE)
     if not files:
         reports = [FileReport(str(path), problems=[Problem(str(path), 1, 1, "", "no rule files (*.yaml) here")])]
     if all(not r.problems for r in reports):
         folder = check_rulebook(reports)
         for problem in folder:
             next(r for r in reports if r.file == problem.file).problems.append(problem)
-    if any(r.problems for r in reports):
-        return CheckResult(reports, None)
     rules = tuple(s for r in reports for s in r.rules)
     files_hash = tuple((r.file, r.rules[0].ref.sha256 if r.rules else "") for r in reports)
-    return CheckResult(reports, Rulebook(rules, files_hash))
+    if path.is_dir():
+        reports.append(calendar_report)
+        if sha:
+            files_hash += ((calendar_report.file, sha),)
+    if any(r.problems for r in reports):
+        return CheckResult(reports, None)
+    if calendar is not None:
+        holidays.attach((s.rule for s in rules), calendar)
+        if now is not None:
+            calendar_report.warnings.extend(holidays.unknown_year_warnings((s.rule for s in rules), now))
+    return CheckResult(reports, Rulebook(rules, files_hash, calendar))
 
 
 def _display(path: Path) -> str:

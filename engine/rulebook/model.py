@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
 
 from engine.kpi.catalog import BY_ID
 
@@ -158,8 +158,17 @@ class Schedule(Strict):
     timezone: Zone = "Asia/Shanghai"
     business_days: Literal["next", "previous", "none"] = Field(
         "next", description="move a due date on a weekend/public holiday to the next or previous working day")
-    calendar: Literal["cn", "weekends"] = Field(
-        "cn", description="cn: Chinese public holidays and make-up working days (调休); weekends: Sat/Sun only")
+    calendar: Literal["cn", "cn_provisional", "weekends"] = Field(
+        "cn", description="cn: Chinese public holidays and make-up working days (调休), an error in a year without "
+                          "official data (package or rules/calendar.yaml); cn_provisional: the same, but such a year "
+                          "uses weekends and 1 Jan, 1–2 May, 1–3 Oct only; weekends: Sat/Sun only")
+    # the rulebook's rules/calendar.yaml (engine.rulebook.calendar.WorkCalendar), attached by the checker;
+    # private, so not part of the file format, the schema or rule diffs
+    _work_calendar: Any = PrivateAttr(default=None)
+
+    @property
+    def work_calendar(self) -> Any:
+        return self._work_calendar
 
 
 class Deadline(Schedule):

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from engine.rulebook.calendar import WorkCalendar
 from engine.rulebook.model import Rule
 
 
@@ -37,7 +38,8 @@ class Rulebook:
     """Every rule version of every file of a rule folder; ``digest`` identifies this exact content."""
 
     rules: tuple[SourcedRule, ...]
-    files: tuple[tuple[str, str], ...]  # (path, sha256)
+    files: tuple[tuple[str, str], ...]  # (path, sha256), calendar.yaml included
+    calendar: WorkCalendar | None = None  # rules/calendar.yaml (already attached to every rule's schedules)
 
     @property
     def digest(self) -> str:

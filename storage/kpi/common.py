@@ -124,11 +124,13 @@ class Sql:
         """Add CTE ``cls``: per SKU its ABC class (consumption value share) and XYZ class (demand CV)."""
         if any(c.startswith("cls AS") for c in self.ctes):
             return "cls"
-        last = month_start(day)
-        first = add_months(last, -(classing.months - 1))
-        lo, hi = self.day("cls_from", first), self.day("cls_to", last)
-        self.cte("cls_base", "SELECT sku, SUM(out_cost) AS v, SUM(out_qty) AS q, SUM(out_qty * out_qty) AS q2 "
-                             f"FROM sku_months WHERE month >= {lo} AND month <= {hi} GROUP BY sku")
+        last = min(month_start(day), self.rolled) if self.rolled else month_start(day)
+        hi, lo = self.day("cls_to", last), self.day("cls_before", add_months(last, -classing.months))
+        # flows over the look-back = cumulative at its last month − cumulative the month before it starts
+        self.cte("cls_base", "SELECT c.sku, c.cum_out_cost - COALESCE(o.cum_out_cost, 0) AS v, "
+                             "c.cum_out_qty - COALESCE(o.cum_out_qty, 0) AS q, "
+                             "c.cum_out_qty2 - COALESCE(o.cum_out_qty2, 0) AS q2 FROM sku_months c "
+                             f"LEFT JOIN sku_months o ON o.sku = c.sku AND o.month = {lo} WHERE c.month = {hi}")
         self.cte("cls_rank", "SELECT s.sku, COALESCE(b.v, 0) AS v, COALESCE(b.q, 0) AS q, COALESCE(b.q2, 0) AS q2, "
                              "COALESCE(SUM(b.v) OVER (ORDER BY b.v DESC, s.sku ROWS BETWEEN UNBOUNDED PRECEDING "
                              "AND 1 PRECEDING), 0) AS before, SUM(b.v) OVER () AS total "

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
+from engine.importing import KINDS as KINDS_BY_NAME
 from engine.importing import ImportRejected
 from tests.importing.conftest import run, write
 
@@ -131,3 +134,33 @@ def test_duplicates_across_files_and_chunks_name_the_first_place(base):
         run(base, "movements", "a.csv", "b.csv", chunk_rows=2)
     assert [str(e) for e in caught.value.errors] == ["b.csv:3: id: duplicate key 'M3' (first at a.csv:4)",
                                                      "b.csv:4: id: duplicate key 'M1' (first at a.csv:2)"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(alphabet=st.sampled_from(list('M1S2,;"\n\r\t -.:T{}[]x0é仓\ufeff')), max_size=200),
+       kind=st.sampled_from(["movements", "skus", "employees"]), suffix=st.sampled_from([".csv", ".jsonl"]),
+       header=st.booleans())
+def test_malformed_files_never_raise_anything_but_the_rejection(base, body, kind, suffix, header):
+    content = (",".join(KINDS_BY_NAME[kind].names) + "\n" if header else "") + body
+    try:
+        run(base, kind, write(f"fuzz{suffix}", content.encode("utf-8", "surrogatepass")))
+    except ImportRejected as exc:
+        assert exc.errors and all(":" in str(e) for e in exc.errors)
+
+
+CELLS = ["", "S1", "S2", "M1", "x", "-1", "0", "7", "1.5", "1,234.5", "2026-09-01T08:30:00", "2026-09-01", "2026-02-30",
+         "2026-03-08T02:30:00", "1e5", "nan", "99999999999", "sale", "adjustment", "receipt", "是", '"a,b"', "S1*2|S2*1",
+         "K1*1", "E1", "E2", "E3", "purchasing", "purchaser", "a@b", "en", "  ", "\u00e9", "null"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), kind=st.sampled_from(["movements", "skus", "employees", "purchase-orders", "forecasts"]))
+def test_plausible_rows_are_imported_or_rejected_cleanly(base, data, kind):
+    names = KINDS_BY_NAME[kind].names
+    rows = data.draw(st.lists(st.lists(st.sampled_from(CELLS), min_size=len(names) - 1, max_size=len(names) + 1),
+                              max_size=5))
+    content = ",".join(names) + "\n" + "".join(",".join(r) + "\n" for r in rows)
+    try:
+        run(base, kind, write("rows.csv", content))
+    except ImportRejected as exc:
+        assert exc.errors

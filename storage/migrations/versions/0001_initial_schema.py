@@ -319,8 +319,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_movements_sku_day', ['sku', 'day'], unique=False)
 
     op.create_table('sku_months',
-    sa.Column('sku', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('sku', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('receipt_qty', sa.Integer(), nullable=False),
     sa.Column('receipt_cost', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('sale_qty', sa.Integer(), nullable=False),
@@ -330,6 +330,7 @@ def upgrade() -> None:
     sa.Column('closing_value', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('cum_out_qty', sa.Integer(), nullable=False),
     sa.Column('cum_out_cost', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('cum_out_qty2', sa.Integer(), nullable=False),
     sa.Column('cum_sale_qty', sa.Integer(), nullable=False),
     sa.Column('cum_receipt_qty', sa.Integer(), nullable=False),
     sa.Column('cum_receipt_cost', sa.Numeric(precision=18, scale=4), nullable=False),
@@ -338,10 +339,11 @@ def upgrade() -> None:
     sa.Column('last_out_day', sa.Date(), nullable=True),
     sa.Column('last_receipt_day', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['sku'], ['skus.sku'], ),
-    sa.PrimaryKeyConstraint('sku', 'month')
+    sa.PrimaryKeyConstraint('month', 'sku'),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('sku_months', schema=None) as batch_op:
-        batch_op.create_index('ix_sku_months_month', ['month'], unique=False)
+        batch_op.create_index('ix_sku_months_sku', ['sku'], unique=False)
 
     op.create_table('work_orders',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -598,7 +600,7 @@ def downgrade() -> None:
 
     op.drop_table('work_orders')
     with op.batch_alter_table('sku_months', schema=None) as batch_op:
-        batch_op.drop_index('ix_sku_months_month')
+        batch_op.drop_index('ix_sku_months_sku')
 
     op.drop_table('sku_months')
     with op.batch_alter_table('movements', schema=None) as batch_op:

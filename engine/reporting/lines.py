@@ -1,0 +1,52 @@
+"""KPI values in the notices' vocabulary: units, the passing comparison, targets and report lines."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.kpi import catalog
+from engine.kpi.catalog import Direction, ScopeKind, Unit
+from engine.kpi.status import Status, evaluate
+from engine.kpi.values import KpiValue
+from engine.notices.contexts import MetricLine, Named, Threshold
+from engine.rulebook.rulebook import Rulebook
+
+_UNITS = {Unit.RATIO: "ratio", Unit.CHANGE: "ratio", Unit.PER_YEAR: "per_year", Unit.DAYS: "days"}
+# "not applicable" (no data) has no status of its own in a report line: someone should look why, so warning
+_STATUS = {Status.MET: "met", Status.WARNING: "warning", Status.NOT_MET: "not_met", Status.NOT_APPLICABLE: "warning"}
+
+
+def kpi_named(kpi_id: str) -> Named:
+    kpi = catalog.get(kpi_id)
+    return Named(code=kpi.id, name_zh=kpi.name_zh, name_en=kpi.name_en)
+
+
+def unit_of(kpi_id: str) -> str:
+    return _UNITS[catalog.get(kpi_id).unit]
+
+
+def passing(direction: str | Direction) -> str:
+    """The comparison a value must pass: ``>=`` when higher is better, else ``<=``."""
+    return ">=" if Direction(direction) is Direction.HIGHER else "<="
+
+
+def threshold_of(kpi_id: str, target: Decimal) -> Threshold:
+    return Threshold(comparison=passing(catalog.get(kpi_id).direction), value=target, unit=unit_of(kpi_id))
+
+
+def company_targets(rulebook: Rulebook, day) -> dict[str, Decimal]:
+    """Targets HR set for company-wide KPIs in the rules in force on ``day`` (the catalogue's otherwise)."""
+    targets: dict[str, Decimal] = {}
+    for sourced in rulebook.in_force(day):
+        t = sourced.rule.threshold
+        if t is not None and t.scope == "company" and t.target is not None:
+            targets.setdefault(t.kpi, t.target)
+    return targets
+
+
+def metric_line(value: KpiValue, previous: KpiValue | None, targets: dict[str, Decimal]) -> MetricLine:
+    """One report line: actual against target, with status and last period's value."""
+    target = targets.get(value.kpi, catalog.target_for(value.kpi, ScopeKind.COMPANY.value))
+    judged = evaluate(value, target)
+    return MetricLine(kpi=kpi_named(value.kpi), actual=value.value, target=threshold_of(value.kpi, target),
+                      status=_STATUS[judged.status], previous=previous.value if previous is not None else None)

@@ -5,9 +5,9 @@ validated, as driver-ready values (text for dates, times and amounts; UTC times 
 ``YYYY-MM-DD HH:MM:SS.ffffff`` text, the format SQLAlchemy itself writes to SQLite). They go through the
 DBAPI, never through ORM objects:
 
-- SQLite, table without self-references: ``executemany`` straight into the table with
-  ``ON CONFLICT DO NOTHING`` under a savepoint; when a chunk meets an existing key it is rolled back and
-  staged instead (re-imports take the staged path).
+- Table without self-references: straight into the table under a savepoint (SQLite: ``executemany`` with
+  ``ON CONFLICT DO NOTHING``; PostgreSQL: ``COPY``); when a chunk meets an existing key it is rolled back
+  and staged instead, and so is every later chunk (re-imports take the staged path).
 - Otherwise rows go to a temporary staging table (PostgreSQL: ``COPY``), and :meth:`FactLoad.finish`
   records the changed fields in ``fact_changes`` and upserts set-wise with
   ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE <something changed>``.
@@ -26,6 +26,7 @@ from decimal import Decimal
 from itertools import repeat
 from typing import Any
 
+import psycopg
 from sqlalchemy import Column, Connection, Integer, MetaData, Table, column, insert, text
 from sqlalchemy.exc import DBAPIError
 
@@ -98,7 +99,7 @@ class FactLoad:
         self.refresh_rollup = refresh_rollup
         self.dialect = conn.dialect.name
         self.raw = conn.connection.driver_connection
-        self._fast = self.dialect == "sqlite" and table not in _STAGED_ONLY
+        self._fast = table not in _STAGED_ONLY
         self._inserted: Counter[int] = Counter()
         self._staged = 0
         self._skus: set[str] = set()
@@ -136,18 +137,27 @@ class FactLoad:
             raise FactStoreRejected(self.table.name, str(exc.orig).splitlines()[0]) from None
 
     def _insert_new(self, columns: Sequence[Sequence[Any]], n: int) -> bool:
+        """Insert a chunk straight into the table if none of its keys exists yet (else undo and say so)."""
         names = ", ".join(self.columns)
-        marks = ", ".join("?" * len(self.columns))
         cur = self.raw.cursor()
         cur.execute("SAVEPOINT fact_fast")
-        cur.executemany(f"INSERT INTO {self.table.name} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                        zip(*columns, strict=True))
-        if cur.rowcount == n:
-            cur.execute("RELEASE fact_fast")
-            return True
-        cur.execute("ROLLBACK TO fact_fast")
-        cur.execute("RELEASE fact_fast")
-        return False
+        if self.dialect == "postgresql":
+            try:
+                with cur.copy(f"COPY {self.table.name} ({names}) FROM STDIN") as copy:
+                    for row in zip(*columns, strict=True):
+                        copy.write_row(row)
+                inserted = True
+            except psycopg.errors.UniqueViolation:
+                inserted = False
+        else:
+            marks = ", ".join("?" * len(self.columns))
+            cur.executemany(f"INSERT INTO {self.table.name} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                            zip(*columns, strict=True))
+            inserted = cur.rowcount == n
+        if not inserted:
+            cur.execute("ROLLBACK TO SAVEPOINT fact_fast")
+        cur.execute("RELEASE SAVEPOINT fact_fast")
+        return inserted
 
     def _stage(self, file_no: int, columns: Sequence[Sequence[Any]]) -> None:
         names = ", ".join((*self.columns, "_file"))

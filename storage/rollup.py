@@ -22,7 +22,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Index, bindparam, text
 from sqlmodel import Field, SQLModel
 
-from storage.sqlutil import add_months, bind_day, month_expr, month_start, to_date
+from storage.sqlutil import add_months, bind_day, day_order_hint, month_expr, month_start, to_date
 from storage.types import MONEY
 
 CHUNK = 5000  # SKUs per statement when a subset is refreshed
@@ -68,7 +68,7 @@ SELECT sku, {month} AS month,
   MAX(CASE WHEN kind = 'sale' THEN day END) AS last_sale_day,
   MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS last_out_day,
   MAX(CASE WHEN kind = 'receipt' THEN day END) AS last_receipt_day
-FROM movements WHERE day >= :since {sku_filter}
+FROM movements {hint} WHERE day >= :since {sku_filter}
 GROUP BY sku, {month}
 """
 
@@ -133,7 +133,8 @@ def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None) 
     months_sql, params = _months_sql(dialect, months or [since])
     params |= {"since": bind_day(dialect, since), "prev_month": bind_day(dialect, add_months(since, -1))}
     delete = f"DELETE FROM sku_months WHERE month >= :since {sku_filter}"
-    agg = _AGG.format(month=month_expr(dialect, "day"), sku_filter=sku_filter)
+    agg = _AGG.format(month=month_expr(dialect, "day"), sku_filter=sku_filter,
+                      hint=day_order_hint(dialect) if skus is None else "")
     insert = _INSERT.format(agg=agg, months=months_sql, sku_filter=sku_filter)
     statements = [text(delete), text(insert)]
     if skus is not None:

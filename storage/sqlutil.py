@@ -64,3 +64,9 @@ def seconds_between(dialect: str, later: str, earlier: str) -> str:
     if dialect == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def day_order_hint(dialect: str) -> str:
+    """SQLite: read movements in day order. Left alone, its planner walks the (sku, day) index to save the
+    GROUP BY sort and fetches every row at random — four times slower over a month or over everything."""
+    return "INDEXED BY ix_movements_day_sku" if dialect == "sqlite" else ""

@@ -10,7 +10,7 @@ from typing import Any
 from engine.evaluation.consequences import Charge, Line, price, settle
 from engine.evaluation.people import Person
 from engine.money import round_cny
-from engine.periods import Period, parse_period
+from engine.periods import Period
 from storage import evaluation_store as store
 
 ZERO = Decimal(0)
@@ -111,7 +111,3 @@ def sync_corrections(session: Any, run_id: int | None, quarter: Period, closed: 
 
 def _corrections_of(session: Any, quarter: str) -> list[dict]:
     return store.corrections_of(session, quarter)
-
-
-def quarter_of_label(label: str) -> Period:
-    return parse_period(label)

@@ -22,7 +22,7 @@ from engine.evaluation.people import Person, Stint
 from engine.evaluation.pricing import reprice
 from engine.evaluation.streaks import employee_history, escalation_rows, streak
 from engine.facts import KpiValue, Submission
-from engine.periods import Period, PeriodKind, quarter_of
+from engine.periods import Period, PeriodKind, parse_period, quarter_of, week_of
 from engine.rulebook.rulebook import Rulebook
 from storage import Database
 from storage import evaluation_store as store
@@ -61,7 +61,6 @@ def load_submissions(db: Database, month: Period) -> tuple[Submission, ...]:
 
 
 def _weeks(month: Period) -> list[Period]:
-    from engine.periods import week_of
     weeks, week = [], week_of(month.start)
     while week.start < month.end:
         weeks.append(week)
@@ -93,7 +92,6 @@ def finding_row(obs: Observation, charged: list[dict[str, Any]], run_streak: tup
 
 
 def _month_start(label: str):
-    from engine.periods import parse_period
     return parse_period(label).start
 
 

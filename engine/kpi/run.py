@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -106,7 +106,3 @@ class Run:
                               rows=rows, **inputs)
         return self.value(kpi_id, scope, Decimal(numerator) / Decimal(denominator), numerator=numerator,
                           denominator=denominator, rows=rows, **inputs)
-
-
-def day_before(day: date) -> date:
-    return day - timedelta(days=1)

@@ -50,3 +50,12 @@ def metric_line(value: KpiValue, previous: KpiValue | None, targets: dict[str, D
     judged = evaluate(value, target)
     return MetricLine(kpi=kpi_named(value.kpi), actual=value.value, target=threshold_of(value.kpi, target),
                       status=_STATUS[judged.status], previous=previous.value if previous is not None else None)
+
+
+def rule_named(rulebook: Rulebook, rule_id: str) -> Named:
+    """A rule as a named thing (its title, newest version); the bare id once it has left the rulebook."""
+    versions = sorted(rulebook.by_id(rule_id), key=lambda s: s.ref.version)
+    if not versions:
+        return Named(code=rule_id, name_zh=rule_id, name_en=rule_id)
+    title = versions[-1].rule.title
+    return Named(code=rule_id, name_zh=title.zh_cn, name_en=title.en)

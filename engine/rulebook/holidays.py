@@ -20,8 +20,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.periods import Period, PeriodKind, month_of
-from engine.rulebook.calendar import (FIXED_HOLIDAYS_TEXT, PACKAGE_YEARS, CalendarOutOfRange, OfficialYear,
-                                      WorkCalendar, covered_periods, due_at, nominal_due_day)
+from engine.rulebook.calendar import (
+    FIXED_HOLIDAYS_TEXT,
+    PACKAGE_YEARS,
+    CalendarOutOfRange,
+    OfficialYear,
+    WorkCalendar,
+    covered_periods,
+    due_at,
+    nominal_due_day,
+)
 from engine.rulebook.loader import Document, Loc, Problem
 from engine.rulebook.messages import suggest
 from engine.rulebook.model import Rule, Schedule
@@ -73,7 +81,7 @@ def _year(doc: Document, key: str, body: Any, problems: list[Problem]) -> Offici
     if not _YEAR.match(key):
         problems.append(doc.problem(loc, f"{key!r} is not a year (write four digits, e.g. 2027)", key=True))
         return None
-    year = int(key)
+    year, before = int(key), len(problems)
     body = _map(doc, loc, body, "holidays: and workdays:", problems)
     if body is None:
         return None
@@ -85,7 +93,8 @@ def _year(doc: Document, key: str, body: Any, problems: list[Problem]) -> Offici
     for kind in _KINDS:
         items = body.get(kind) or []
         if not isinstance(items, list):
-            problems.append(doc.problem((*loc, kind), f"expected a list (lines starting with '- '), got {items!r}"))
+            got = items.isoformat() if isinstance(items, date) else repr(items)
+            problems.append(doc.problem((*loc, kind), f"expected a list (lines starting with '- '), got {got}"))
             continue
         for i, item in enumerate(items):
             here = (*loc, kind, i)
@@ -99,7 +108,7 @@ def _year(doc: Document, key: str, body: Any, problems: list[Problem]) -> Offici
                 else:
                     seen[day] = (kind, doc.mark((*loc, kind, i))[0])
                     found[kind].add(day)
-    if year not in PACKAGE_YEARS and not found["holidays"]:
+    if year not in PACKAGE_YEARS and not found["holidays"] and len(problems) == before:
         problems.append(doc.problem(loc, f"{year} lists no holidays: a year the chinesecalendar package does "
                                          "not know needs every day off of the State Council's schedule", key=True))
     return OfficialYear(year, frozenset(found["holidays"]), frozenset(found["workdays"]))
@@ -178,7 +187,8 @@ def _warning(year: int, found: list[tuple[date, str, str]]) -> str:
     until = []
     if "cn" in policies:
         until.append("deadlines with calendar: cn are skipped by the scheduler (it logs an error; calendar: "
-                     f"cn_provisional would schedule them counting only weekends and {FIXED_HOLIDAYS_TEXT} as days off)")
+                     f"cn_provisional would schedule them counting only weekends and {FIXED_HOLIDAYS_TEXT} "
+                     "as days off)")
     if "cn_provisional" in policies:
         until.append(f"deadlines with calendar: cn_provisional count only weekends and {FIXED_HOLIDAYS_TEXT} "
                      "as days off")

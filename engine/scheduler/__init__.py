@@ -43,8 +43,10 @@ def rule_lookup(rules: FolderRules, zone: Any) -> Callable[[str, datetime], tupl
     return lookup
 
 
-def evaluation_handlers(db: Database, rules: FolderRules, zone: Any) -> dict[str, Handler]:
-    """KPI refresh, dated threshold checks and the quarter-end evaluation, by the evaluation engine.
+def evaluation_handlers(db: Database, rules: FolderRules, zone: Any,
+                        after: Callable[[list[Period], datetime], str] | None = None) -> dict[str, Handler]:
+    """KPI refresh, dated threshold checks and the quarter-end evaluation, by the evaluation engine;
+    ``after(months, now)`` runs once the months are evaluated (the alerts of :mod:`engine.reporting`).
 
     Evaluation runs are idempotent (keyed by month, rulebook and facts), so a daily refresh of last month
     stores something only when late facts or a rule change altered the outcome.
@@ -64,6 +66,8 @@ def evaluation_handlers(db: Database, rules: FolderRules, zone: Any) -> dict[str
         for month in months(slot):
             report = evaluate(db, rules.rulebook, month, now=now, kpis=library_kpis(zone, as_of=local_date(now, zone)))
             done.append(f"{month.label}: {len(report.observations)} finding(s)")
+        if after is not None:
+            done.append(after(months(slot), now))
         return "; ".join(done)
 
     return {KPI_REFRESH: run, THRESHOLD_CHECK: run, QUARTER_EVALUATION: run}
@@ -71,13 +75,21 @@ def evaluation_handlers(db: Database, rules: FolderRules, zone: Any) -> dict[str
 
 def build_service(settings: Any, db: Database, *, scheduler: BaseScheduler | None = None,
                   transport_factory: Callable[[], Any] | None = None, evaluation: bool = True) -> Service:
-    """The service ``perfrules serve`` runs, from the resolved settings (``evaluation=False``: notices only)."""
+    """The service ``perfrules serve`` runs, from the resolved settings (``evaluation=False``: reminders and
+    deadline notices only — no evaluation, alerts or reports, which all read the KPI library)."""
+    from engine.reporting import alert_hook, report_handlers
+
     rules = FolderRules(settings.rules_path)
     env = environment_from_settings(settings)
     zone = settings.zone
     make_transport = transport_factory or (lambda: transport_from_settings(settings))
-    actions = ServiceActions(db, env, rule_lookup(rules, zone), settings.mail_from, zone,
-                             handlers=evaluation_handlers(db, rules, zone) if evaluation else {})
+    handlers: dict[str, Handler] = {}
+    if evaluation:
+        book = lambda: rules.rulebook  # noqa: E731 - read at run time: a reload swaps the rulebook
+        handlers.update(report_handlers(db, env, book, settings.mail_from, zone))
+        handlers.update(evaluation_handlers(db, rules, zone, after=alert_hook(db, env, book, settings.mail_from,
+                                                                               zone)))
+    actions = ServiceActions(db, env, rule_lookup(rules, zone), settings.mail_from, zone, handlers=handlers)
 
     def deliver_now(now: datetime) -> Any:
         return deliver(db, env, make_transport(), now=now, mail_from=settings.mail_from, policy=DELIVERY_POLICY)

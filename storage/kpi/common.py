@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from storage.sqlutil import add_months, bind_day, day_param, month_end, month_start, to_date
+from storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_end, month_start, to_date
 
 _STATE_COLUMNS = ("qty", "value", "cum_out_qty", "cum_out_cost", "cum_sale_qty", "cum_receipt_qty",
                   "cum_receipt_cost")
@@ -113,7 +113,8 @@ class Sql:
                 "MIN(day) AS first_day, MAX(CASE WHEN kind = 'sale' THEN day END) AS last_sale_day, "
                 "MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS last_out_day, "
                 "MAX(CASE WHEN kind = 'receipt' THEN day END) AS last_receipt_day "
-                f"FROM movements WHERE {low}day <= {self.day(f'{name}_to', day)} GROUP BY sku")
+                f"FROM movements {day_order_hint(self.dialect)} WHERE {low}day <= {self.day(f'{name}_to', day)} "
+                "GROUP BY sku")
         if len(parts) == 1:
             return self.cte(name, parts[0])
         sums = ", ".join(f"SUM({c}) AS {c}" for c in _STATE_COLUMNS)

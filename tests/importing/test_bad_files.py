@@ -149,7 +149,8 @@ def test_malformed_files_never_raise_anything_but_the_rejection(base, body, kind
 
 
 CELLS = ["", "S1", "S2", "M1", "x", "-1", "0", "7", "1.5", "1,234.5", "2026-09-01T08:30:00", "2026-09-01", "2026-02-30",
-         "2026-03-08T02:30:00", "1e5", "nan", "99999999999", "sale", "adjustment", "receipt", "是", '"a,b"', "S1*2|S2*1",
+         "2026-03-08T02:30:00", "1e5", "nan", "99999999999", "sale", "adjustment", "receipt", "是", '"a,b"',
+         "S1*2|S2*1",
          "K1*1", "E1", "E2", "E3", "purchasing", "purchaser", "a@b", "en", "  ", "\u00e9", "null"]
 
 

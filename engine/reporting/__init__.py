@@ -1,0 +1,41 @@
+"""Reports and alerts: what the scheduler sends besides reminders and deadline notices.
+
+:mod:`~engine.reporting.reports` builds the weekly report (operations team, Monday 08:00) and the monthly
+report (management, the 5th) from the KPI library; :mod:`~engine.reporting.alerts` turns an evaluation's
+stored results into KPI warnings, deduction notices and escalations. :func:`report_handlers` and
+:func:`alert_hook` are what :func:`engine.scheduler.build_service` registers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from engine.periods import Period
+from engine.reporting.alerts import Alerts
+from engine.reporting.reports import Reports
+from engine.rulebook.rulebook import Rulebook
+from storage import Database
+
+WEEKLY_REPORT = "weekly_report"
+MONTHLY_REPORT = "monthly_report"
+
+
+def report_handlers(db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str,
+                    zone: ZoneInfo) -> dict[str, Callable[[Any, datetime], str]]:
+    """Slot handlers of the ``weekly_report`` and ``monthly_report`` kinds."""
+    reports = Reports(db, env, rulebook, mail_from, zone)
+    return {WEEKLY_REPORT: reports.weekly, MONTHLY_REPORT: reports.monthly}
+
+
+def alert_hook(db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str,
+               zone: ZoneInfo) -> Callable[[Iterable[Period], datetime], str]:
+    """What to run after an evaluation of some months: their KPI warnings, deductions and escalations."""
+    return Alerts(db, env, rulebook, mail_from, zone).after_evaluation
+
+
+__all__ = ["Alerts", "Reports", "alert_hook", "report_handlers"]

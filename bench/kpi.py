@@ -39,7 +39,7 @@ from engine.settings import load_settings
 from storage import connect
 from storage.kpi import reading
 from storage.kpi.stock import stock_windows
-from storage.rollup import SkuMonth, refresh
+from storage.rollup import FACT_INDEXES, SkuMonth, refresh
 from storage.sqlutil import add_months
 
 DUCK_LOAD = """
@@ -120,6 +120,9 @@ def main() -> None:
     period = month_of(args.end)
     start, end = period.start, period.last_day
 
+    with db.engine.begin() as conn:  # a database built by an older layout may lack them
+        for index in FACT_INDEXES:
+            index.create(conn, checkfirst=True)
     started = time.perf_counter()
     with db.engine.begin() as conn:  # derived data: recreated, so a reused database gets today's layout
         SkuMonth.__table__.drop(conn, checkfirst=True)

@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Index, bindparam, text
 from sqlmodel import Field, SQLModel
 
+from storage.models import Forecast, PurchaseOrder
 from storage.sqlutil import add_months, bind_day, day_order_hint, month_expr, month_start, to_date
 from storage.types import MONEY
 
@@ -54,6 +55,14 @@ class SkuMonth(SQLModel, table=True):
     last_out_day: date | None = None
     last_receipt_day: date | None = None
 
+
+# Indexes the monthly KPI queries need on fact tables owned by storage.models: each KPI then reads one
+# month's rows through an index instead of scanning the table.
+FACT_INDEXES = (
+    Index("ix_po_promised_day", PurchaseOrder.__table__.c.promised_day),
+    Index("ix_po_received_day", PurchaseOrder.__table__.c.received_day),
+    Index("ix_forecasts_month", Forecast.__table__.c.month),
+)
 
 # The month's flows of one SKU, from movements.
 _AGG = """

@@ -15,7 +15,9 @@ from typing import Any
 
 from engine.demo.generator import DemoSize, GenerationReport, generate
 from engine.demo.loading import ImportSummary, import_generated
+from engine.demo.accounts import create_demo_users
 from engine.evaluation.demo import evaluate_quarter
+from engine.scheduler.replay import demo_step as replay_quarter
 from engine.settings import Settings
 from storage import Database
 
@@ -69,6 +71,8 @@ STEPS: list[Step] = [
     import_exports,
     print_summary,
     evaluate_quarter,
+    replay_quarter,
+    create_demo_users,
 ]
 
 

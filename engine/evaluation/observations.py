@@ -27,6 +27,7 @@ class EscalationSpec:
     action: str
     plan_due_days: int | None = None
     handed_to: str | None = None
+    plan_deliverable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,25 @@ class Observation:
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.rule_id, self.subject, self.period, self.kind)
+
+
+@dataclass(frozen=True)
+class Unjudged:
+    """A rule that could not be judged for a subject this month, and why (no KPI value; not due yet)."""
+
+    rule_id: str
+    subject: str
+    subject_kind: str
+    period: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Everything the rule engine said about one month: findings (stored), and what only notices use —
+    warnings (inside a rule's warning band), deliverables still pending, rules that could not be judged."""
+
+    observations: tuple[Observation, ...] = ()
+    warnings: tuple[Observation, ...] = ()
+    pending: tuple[Any, ...] = ()  # engine.facts.DeliverableState, not due yet and not handed in
+    unjudged: tuple[Unjudged, ...] = ()

@@ -117,6 +117,8 @@ def _year(doc: Document, key: str, body: Any, problems: list[Problem]) -> Offici
 def check_calendar(doc: Document) -> tuple[WorkCalendar | None, list[Problem]]:
     """The calendar of a parsed ``calendar.yaml`` and every problem in it (calendar None when any)."""
     problems = list(doc.problems)
+    if len(problems) == 1 and doc.data is None and problems[0].message.startswith("the file is empty"):
+        return WorkCalendar(), []  # only comments: no years listed
     if problems:
         return None, problems
     top = _map(doc, (), doc.data, "with 'years:' at the top", problems)

@@ -59,8 +59,12 @@ def demo_step(run: Any) -> None:
     quarter = quarter_of(run.end).previous() if run.end.month % 3 else quarter_of(run.end)
     start, end = quarter.bounds(run.settings.zone)
     folder = run.output / "emails"
-    report = replay(run.settings, run.database, start, end, folder, run.echo)
+    report = replay(run.settings, run.database, start, end, folder)  # per-slot lines: perfrules schedule replay
     done = sum(n for (_, status), n in report.runs.items() if status == "done")
+    by_kind = Counter()
+    for (kind, _status), n in report.runs.items():
+        by_kind[kind] += n
+    run.echo("  " + ", ".join(f"{n} {kind}" for kind, n in sorted(by_kind.items())))
     run.echo(f"  {quarter.label}: {done} runs, {len(report.emails)} e-mails "
              f"({', '.join(f'{n} {loc}' for loc, n in sorted(report.locales.items()))}) in {folder}")
     run.results["replay"] = report

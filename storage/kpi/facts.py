@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from storage.kpi.common import Classing, Selection, Sql, dec, where
+from storage.models import Submission
 from storage.sqlutil import month_expr, seconds_between, to_date
+from storage.types import UTCDateTime
 
 
 def _scope(sql: Sql, sku_column: str, person_column: str | None, selection: Selection, day: date,
@@ -67,11 +69,6 @@ def _ts(sql: Sql, moment: datetime) -> object:
     return utc if sql.dialect == "postgresql" else utc.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-# Orders promised or received in a window are looked for among those placed up to this many days before it
-# (the ordered_day index then bounds the scan); no supplier lead time comes near it.
-LEAD_DAYS = 400
-
-
 @dataclass(frozen=True)
 class Purchasing:
     """Purchase-order figures of a window."""
@@ -89,27 +86,28 @@ class Purchasing:
 
 def purchasing(conn: Connection, start: date, end: date, year_ago: tuple[date, date], *,
                selection: Selection = Selection(), classing: Classing = Classing()) -> Purchasing:
+    """Purchase-order figures; each part reads its window through its own day index."""
     sql = Sql(conn)
     cond = _scope(sql, "sku", "buyer_id", selection, end, classing)
     a, b = sql.day("p_from", start), sql.day("p_to", end)
     ya, yb = sql.day("y_from", year_ago[0]), sql.day("y_to", year_ago[1])
-    row = sql.run(
-        f"SELECT SUM(CASE WHEN promised_day >= {a} AND promised_day <= {b} THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN promised_day >= {a} AND promised_day <= {b} AND received_day IS NOT NULL "
-        "AND received_day <= promised_day THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN ordered_day >= {a} AND ordered_day <= {b} THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN ordered_day >= {a} AND ordered_day <= {b} AND emergency THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN received_day >= {a} AND received_day <= {b} THEN COALESCE(qty_inspected, 0) ELSE 0 END), "
-        f"SUM(CASE WHEN received_day >= {a} AND received_day <= {b} THEN COALESCE(qty_passed, 0) ELSE 0 END) "
-        "FROM purchase_orders "
-        + where(f"ordered_day >= {sql.day('p_lead', start - timedelta(days=LEAD_DAYS))} AND ordered_day <= {b}",
-                cond)).one()
+
+    def one(select: str, column: str) -> tuple[int, int]:
+        row = sql.run(f"SELECT {select} FROM purchase_orders " + where(f"{column} >= {a} AND {column} <= {b}", cond))
+        first, second = row.one()
+        return int(first or 0), int(second or 0)
+
+    due, on_time = one("COUNT(*), SUM(CASE WHEN received_day IS NOT NULL AND received_day <= promised_day "
+                       "THEN 1 ELSE 0 END)", "promised_day")
+    ordered, emergency = one("COUNT(*), SUM(CASE WHEN emergency THEN 1 ELSE 0 END)", "ordered_day")
+    inspected, passed = one("SUM(COALESCE(qty_inspected, 0)), SUM(COALESCE(qty_passed, 0))", "received_day")
     sql.cte("base", f"SELECT sku AS base_sku, SUM(quantity * unit_cost) / SUM(quantity) AS price "
                     f"FROM purchase_orders WHERE ordered_day >= {ya} AND ordered_day <= {yb} GROUP BY sku")
     cost = sql.run("SELECT SUM(quantity * unit_cost), SUM(quantity * base.price), COUNT(*) "
                    "FROM purchase_orders JOIN base ON base.base_sku = purchase_orders.sku "
                    + where(f"ordered_day >= {a} AND ordered_day <= {b}", cond)).one()
-    return Purchasing(*(int(v or 0) for v in row), dec(cost[0]), dec(cost[1]), int(cost[2] or 0))
+    return Purchasing(due, on_time, ordered, emergency, inspected, passed, dec(cost[0]), dec(cost[1]),
+                      int(cost[2] or 0))
 
 
 @dataclass(frozen=True)
@@ -251,9 +249,6 @@ class SubmissionRow:
 def submissions(conn: Connection, deliverable: str, periods: list[str], *,
                 selection: Selection = Selection()) -> list[SubmissionRow]:
     """Submissions of ``deliverable`` for ``periods``, oldest first, for the whole company or a person/department."""
-    from storage.models import Submission
-    from storage.types import UTCDateTime
-
     if not periods:
         return []
     sql = Sql(conn)

@@ -39,7 +39,7 @@ def test_kpi_breach_warns_the_owner_once_per_interval(db: Database, smtp: SmtpSe
         run_slot(service, "kpi_refresh", "2026-03", now, slot=now.date().isoformat())
         deliver(service, now)
         arrived[day] = len(smtp.received)
-    assert KPI_WARNING_REPEAT == timedelta(days=7)
+    assert timedelta(days=7) == KPI_WARNING_REPEAT  # the interval the counts below follow
     assert arrived == {1: 1, 2: 1, 7: 1, 8: 2, 9: 2, 14: 2, 15: 3}
     assert {r.to for r in smtp.received} == {email_of("PM")}  # the owner the rule names, nobody else
     first = smtp.received[0].message

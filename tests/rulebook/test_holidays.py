@@ -70,6 +70,7 @@ def at(text: str) -> datetime:
     (None, 1, "cn_provisional", "2027-09", "2027-10-04T18:00:00+08:00"),  # Fri 1 Oct … Sun 3 Oct → Mon 4 Oct
     (None, 5, "cn_provisional", "2027-01", "2027-02-05T18:00:00+08:00"),  # the lunar holidays are unknown
     ("years:\n", 6, "cn_provisional", "2027-01", "2027-02-08T18:00:00+08:00"),  # Sat 6 Feb: only weekends
+    ("# only comments\n", 6, "cn_provisional", "2027-01", "2027-02-08T18:00:00+08:00"),
 ])
 def test_due_dates(tmp_path: Path, calendar: str | None, day: int, policy: str, covered: str, expected: str) -> None:
     schedule = deadline_of(folder(tmp_path, calendar, day=day, policy=policy))

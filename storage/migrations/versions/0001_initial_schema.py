@@ -474,6 +474,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['sku'], ['skus.sku'], ),
     sa.PrimaryKeyConstraint('sku', 'month')
     )
+    with op.batch_alter_table('forecasts', schema=None) as batch_op:
+        batch_op.create_index('ix_forecasts_month', ['month'], unique=False)
+
     op.create_table('purchase_orders',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('sku', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -493,6 +496,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
         batch_op.create_index('ix_po_ordered_day', ['ordered_day'], unique=False)
+        batch_op.create_index('ix_po_promised_day', ['promised_day'], unique=False)
+        batch_op.create_index('ix_po_received_day', ['received_day'], unique=False)
         batch_op.create_index(batch_op.f('ix_purchase_orders_sku'), ['sku'], unique=False)
 
     op.create_table('submissions',
@@ -566,9 +571,14 @@ def downgrade() -> None:
     op.drop_table('submissions')
     with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_purchase_orders_sku'))
+        batch_op.drop_index('ix_po_received_day')
+        batch_op.drop_index('ix_po_promised_day')
         batch_op.drop_index('ix_po_ordered_day')
 
     op.drop_table('purchase_orders')
+    with op.batch_alter_table('forecasts', schema=None) as batch_op:
+        batch_op.drop_index('ix_forecasts_month')
+
     op.drop_table('forecasts')
     with op.batch_alter_table('employee_leaves', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_employee_leaves_employee_id'))

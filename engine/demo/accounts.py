@@ -7,7 +7,7 @@ from typing import Any
 from engine.web import credentials
 from storage import access
 
-DEMO_PASSWORD = "demo"  # noqa: S105 — a demo database only; printed on purpose
+DEMO_PASSWORD = "demo"
 DEMO_USERS = (
     # username, role, employee, display name
     ("hr", "hr", "E060", "Gao Yan 高燕 (HR)"),

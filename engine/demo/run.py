@@ -13,9 +13,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.demo.accounts import create_demo_users
 from engine.demo.generator import DemoSize, GenerationReport, generate
 from engine.demo.loading import ImportSummary, import_generated
-from engine.demo.accounts import create_demo_users
 from engine.evaluation.demo import evaluate_quarter
 from engine.scheduler.replay import demo_step as replay_quarter
 from engine.settings import Settings

@@ -19,7 +19,7 @@ from engine.errors import PerfRulesError, UnknownEmployee
 from engine.kpi.catalog import BY_ID
 from engine.notices.templating import make_environment
 from engine.rulebook.model import Rule
-from engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
+from engine.rulebook.rulebook import Rulebook, SourcedRule
 from engine.settings import Settings
 from storage import Database, access
 
@@ -110,31 +110,10 @@ def party_of(db: Database, employee_id: str) -> Party:
 
 
 def load_rulebook(rules_dir: Path) -> Rulebook:
-    """Every rule of ``rules_dir/*.yaml`` (recursively), or :class:`RulebookInvalid` with all problems."""
-    from engine.rulebook import loader
-    from engine.rulebook.model import RuleFile
+    """The rulebook in force, checked exactly as ``perfrules check`` checks it (or :class:`RulebookInvalid`)."""
+    from engine.rulebook.checker import load_rulebook as checked
 
-    rules: list[SourcedRule] = []
-    files: list[tuple[str, str]] = []
-    problems: list[str] = []
-    for path in sorted(rules_dir.rglob("*.yaml")):
-        shown = path.relative_to(rules_dir).as_posix()
-        doc = loader.read_document(path, shown)
-        problems += [str(p) for p in doc.problems]
-        if doc.problems:
-            continue
-        try:
-            parsed = RuleFile.model_validate(doc.data)
-        except ValueError as exc:
-            problems.append(f"{shown}: {exc}")
-            continue
-        files.append((shown, doc.sha256))
-        for i, rule in enumerate(parsed.rules):
-            line = doc.mark(("rules", i))[0]
-            rules.append(SourcedRule(rule, RuleRef(rule.id, rule.version, shown, line, doc.sha256)))
-    if problems:
-        raise RulebookInvalid(problems)
-    return Rulebook(tuple(rules), tuple(files))
+    return checked(rules_dir)
 
 
 def _pct(share: Decimal) -> str:

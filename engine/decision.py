@@ -9,7 +9,7 @@ flat, plain-value view HR tests and exports compare against.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -65,9 +65,9 @@ class Finding(_Item):
 
 @dataclass(frozen=True)
 class Consequence(_Item):
-    """A bonus adjustment as a share of the quarterly bonus (negative = deduction) for one employee
-    (``employee`` None when no people were in the facts), with the CNY ``amount`` when a bonus base is
-    known. ``status`` applied or suppressed (``reason`` says why: once per quarter, cap reached).
+    """How a finding changed one employee's bonus line of the quarter: ``share`` of the quarterly bonus
+    (negative = deduction) and CNY ``amount`` by which the line moved, ``basis`` the line's computation.
+    ``status`` applied or suppressed (``reason`` says why: once per quarter, cap reached).
     ``attributed_from`` names the department whose breach this was when attribution moved it."""
 
     ref: RuleRef
@@ -91,16 +91,17 @@ class Consequence(_Item):
 
 @dataclass(frozen=True)
 class PlanItem:
-    """A tracked deliverable an escalation creates (e.g. a written improvement plan) with its deadline."""
+    """A tracked deliverable an escalation creates (e.g. a written improvement plan) with its due day
+    (the breach's reference day + the rule's ``due_in``)."""
 
     deliverable: str
-    due_at: datetime
+    due_at: date
 
 
 @dataclass(frozen=True)
 class Escalation(_Item):
-    """An escalation after ``streak`` consecutive breaches: no_promotion, improvement_plan (with
-    ``plan``), reassignment_review (handed to HR), training or clarify_definition."""
+    """An escalation after ``streak`` consecutive breaches charged to ``employee``: no_promotion,
+    improvement_plan (with ``plan``), reassignment_review (handed to HR), training or clarify_definition."""
 
     ref: RuleRef
     subject: str
@@ -109,6 +110,7 @@ class Escalation(_Item):
     after: int
     streak: int
     plan: PlanItem | None = None
+    employee: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = super().as_dict()

@@ -2,10 +2,11 @@
 
 A :class:`Facts` bundle holds everything :func:`engine.decide.decide` needs for one period under
 evaluation: KPI values (per scope and period; ``value=None`` means not measurable → the rule is not
-applicable, never a breach), submissions of deliverables with their timestamps, the people (for
-recipients and bonus amounts) and the history of earlier breaches and consequences (for streaks and
-once-per-quarter stacking). :class:`DeliverableState` is derived, not given: the decision core works it
-out per rule from the rule's deadline, the submissions and ``now`` (:func:`deliverable_states`).
+applicable, never a breach), submissions of deliverables with their timestamps, the people with their
+history (:class:`~engine.evaluation.people.Person`: stints, leave, manager, bonus base) and earlier
+breaches and consequences (for streaks and once-per-quarter stacking). :class:`DeliverableState` is
+derived, not given: the decision core works it out per rule from the rule's deadline, the submissions
+and ``now`` (:func:`deliverable_states`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from engine.evaluation.people import Person, Stint
 from engine.periods import Period, parse_period
 from engine.rulebook.calendar import covered_periods, due_at
 from engine.rulebook.model import Deadline
@@ -42,16 +44,8 @@ class Submission:
     completeness: Decimal | None = None  # share of the system's own list covered (1 = all)
 
 
-@dataclass(frozen=True)
-class Person:
-    """Someone rules apply to or who is told: role, department, manager and quarterly bonus base."""
-
-    employee_id: str
-    department: str
-    role: str
-    manager_id: str | None = None
-    bonus_base: Decimal | None = None
-    locale: str = "zh-CN"
+__all__ = ["DeliverableState", "Facts", "KpiValue", "PastBreach", "PastConsequence", "Person", "Stint",
+           "Submission", "deliverable_states"]
 
 
 @dataclass(frozen=True)

@@ -191,10 +191,12 @@ def finding_ids(session: Session, keys: Iterable[tuple[str, str, str, str]]) -> 
 
 
 def breach_months(db: Database, before: str) -> dict[tuple[str, str], list[str]]:
-    """Months with an active breach per (rule_id, subject), for months before ``before`` (streak history)."""
+    """Months with an active breach per (rule_id, subject), for months before ``before`` (streak history);
+    a ``met`` finding (proportional rules) is not a breach and breaks a streak."""
     with db.session() as s:
         q = (select(Finding.rule_id, Finding.subject, Finding.period)
-             .where(Finding.status == "active", Finding.period < before, func.length(Finding.period) == 7)
+             .where(Finding.status == "active", Finding.period < before, func.length(Finding.period) == 7,
+                    Finding.kind.in_(("breach", "late", "missing", "incomplete")))
              .distinct().order_by(Finding.period))
         history: dict[tuple[str, str], list[str]] = {}
         for rule_id, subject, period in s.execute(q):

@@ -17,7 +17,8 @@ from engine.evaluation.people import Person, holders
 ONE = Decimal(1)
 
 
-def _responsible(people: Sequence[Person], department: str, role: str, day) -> list[Person]:
+def responsible(people: Sequence[Person], department: str, role: str, day) -> list[Person]:
+    """Who held ``role`` in ``department`` on ``day`` (anyone in the department when nobody held it)."""
     return holders(people, department, day, frozenset({role})) or holders(people, department, day)
 
 
@@ -29,10 +30,10 @@ def targets(obs: Observation, people: Sequence[Person], by_id: Mapping[str, Pers
         stint = person.stint_on(day) if person else None
         owners = [person] if person and stint and not person.on_leave(day) else []
     else:
-        owners = _responsible(people, obs.department, obs.role, day)
+        owners = responsible(people, obs.department, obs.role, day)
     if obs.carry is None:
         return [_target(p, day, ONE) for p in owners]
-    carriers = _responsible(people, obs.carry.department, obs.carry.role, day)
+    carriers = responsible(people, obs.carry.department, obs.carry.role, day)
     kept = ONE - obs.carry.share
     result = [_target(p, day, kept) for p in owners] if kept > 0 else []
     result += [_target(p, day, obs.carry.share) for p in carriers]

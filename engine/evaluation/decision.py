@@ -16,38 +16,48 @@ from decimal import Decimal
 from typing import Any
 
 from engine.evaluation.consequences import pct, proportional_share
-from engine.evaluation.observations import Carry, EscalationSpec, Observation
+from engine.evaluation.observations import Carry, EscalationSpec, Judgement, Observation, Unjudged
 from engine.evaluation.people import Person, holders
 from engine.facts import KpiValue, Submission, deliverable_states
 from engine.kpi.catalog import BY_ID
-from engine.periods import Period, quarter_of
+from engine.periods import Period, PeriodKind, parse_period
 from engine.rulebook.calendar import covered_periods, due_at
 from engine.rulebook.compiler import CompiledRuleset, compile_for, scale, target_of
 from engine.rulebook.model import Condition, Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
 from engine.runtime import Match, engine_for
 
+_VERB = {"breach": "is worse than", "met": "meets", "warning": "is inside the warning band of"}
 REASONS = {"breach": "kpi_breach", "met": "kpi_bonus", "late": "deadline_late", "missing": "deadline_missing",
            "incomplete": "list_incomplete"}
 
 
-def _kpi_facts(values: Sequence[KpiValue], month: Period) -> tuple[list[dict[str, Any]], dict[str, KpiValue]]:
-    facts, by_id = [], {}
-    quarter = quarter_of(month.start)
+def _judged_kind(v: KpiValue, month: Period) -> str | None:
+    """The period kind of ``v`` when it is judged in ``month``: a month's value in that month, a longer
+    period's value (quarter, year) in the month it ends with; None otherwise."""
+    if v.period == month.label:
+        return "month"
+    period = parse_period(v.period)
+    if period.kind is not PeriodKind.MONTH and period.end == month.end and period.start <= month.start:
+        return period.kind.value
+    return None
+
+
+def _kpi_facts(values: Sequence[KpiValue], month: Period
+               ) -> tuple[list[dict[str, Any]], dict[str, KpiValue], list[KpiValue]]:
+    facts, by_id, empty = [], {}, []
     for i, v in enumerate(values):
-        if v.value is None:
+        kind = _judged_kind(v, month)
+        if kind is None:
             continue
-        if v.period == month.label:
-            kind = "month"
-        elif v.period == quarter.label and month.end == quarter.end:  # judged in the quarter's last month
-            kind = "quarter"
-        else:
+        if v.value is None:
+            empty.append(v)
             continue
         fid = f"k{i}"
         by_id[fid] = v
         facts.append({"id": fid, "t": "kpi", "kpi": v.kpi, "scope": v.scope, "scope_id": v.scope_id or "",
                       "pk": kind, "period": month.label, "value": scale(v.value)})
-    return facts, by_id
+    return facts, by_id, empty
 
 
 def _deliverables(rules: Sequence[SourcedRule], month: Period, people: Sequence[Person],
@@ -71,15 +81,40 @@ def _deliverables(rules: Sequence[SourcedRule], month: Period, people: Sequence[
     return facts, by_id
 
 
-def _gates(rules: Sequence[SourcedRule], month: Period, now: datetime) -> list[dict[str, Any]]:
-    gates = []
+def _gates(rules: Sequence[SourcedRule], month: Period, now: datetime) -> tuple[list[dict[str, Any]], dict]:
+    """Gate facts of quantitative deadlines already due, and the due time of those not due yet."""
+    gates, waiting = [], {}
     for sourced in rules:
         t = sourced.rule.threshold
         if t is not None and t.by is not None:
             due = due_at(t.by, month)
             if due is not None and due <= now:
                 gates.append({"id": f"g{len(gates)}", "t": "gate", "rule": sourced.rule.id, "period": month.label})
-    return gates
+            elif due is not None:
+                waiting[sourced.rule.id] = due
+    return gates, waiting
+
+
+def _unjudged(rules: Sequence[SourcedRule], kpis: Sequence[KpiValue], empty: Sequence[KpiValue], month: Period,
+              waiting: dict[str, datetime]) -> list[Unjudged]:
+    out = []
+    for sourced in rules:
+        t = sourced.rule.threshold
+        if t is None:
+            continue
+        for v in empty:
+            if v.kpi == t.kpi and v.scope == t.scope:
+                out.append(Unjudged(sourced.rule.id, v.scope_id or "company", _subject_kind(v), month.label,
+                                    f"no value for {v.kpi}: not applicable"))
+        if sourced.rule.id in waiting and any(v.kpi == t.kpi for v in kpis):
+            out.append(Unjudged(sourced.rule.id, t.scope_id or (sourced.rule.department if t.scope == "department"
+                                                                else "company"), t.scope, month.label,
+                                f"not judged before the due time {waiting[sourced.rule.id].isoformat()}"))
+    return out
+
+
+def _subject_kind(value: KpiValue) -> str:
+    return value.scope if value.scope in ("employee", "department") else "company"
 
 
 Matcher = Callable[[CompiledRuleset, list[dict[str, Any]]], list[Match]]
@@ -114,14 +149,24 @@ def decide_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], su
                  people: Sequence[Person], now: datetime, matcher: Matcher = durable_matcher) -> list[Observation]:
     """Every finding of ``month`` under the rule versions in force on its last day. ``matcher`` is
     swappable only so that the benchmark can time a plain-Python matcher on the very same facts."""
+    return list(judge_month(rulebook, month, kpis, submissions, people, now, matcher).observations)
+
+
+def judge_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], submissions: tuple[Submission, ...],
+                people: Sequence[Person], now: datetime, matcher: Matcher = durable_matcher) -> Judgement:
+    """:func:`decide_month` plus what only notices and HR tests need: warnings, pending deliverables and
+    the rules that could not be judged."""
     ruleset = compile_for(rulebook, month.last_day)
     if not ruleset.rules:
-        return []
+        return Judgement()
     rules = tuple({p.rule.ref.id: p.rule for p in ruleset.parts.values()}.values())
-    kpi_facts, kpi_by_id = _kpi_facts(kpis, month)
+    kpi_facts, kpi_by_id, empty = _kpi_facts(kpis, month)
     dlv_facts, dlv_by_id = _deliverables(rules, month, people, submissions, now)
-    matches = matcher(ruleset, kpi_facts + dlv_facts + _gates(rules, month, now))
+    gates, waiting = _gates(rules, month, now)
+    matches = matcher(ruleset, kpi_facts + dlv_facts + gates)
     found: dict[tuple, Observation] = {}
+    warnings: list[Observation] = []
+    pending = []
     carries: list[tuple[tuple, Carry]] = []
     for match in matches:
         part = ruleset.parts[match.rule]
@@ -129,9 +174,15 @@ def decide_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], su
         fact_id = match.facts.get("m")
         if part.part in ("breach", "met"):
             obs = _kpi_observation(part.rule, part.part, kpi_by_id[fact_id], month)
+        elif part.part == "warning":
+            warnings.append(_kpi_observation(part.rule, part.part, kpi_by_id[fact_id], month))
+            continue
+        elif part.part == "pending":
+            pending.append(dlv_by_id[fact_id])
+            continue
         elif part.part in ("deadline", "incomplete"):
             obs = _deadline_observation(part.rule, part.part, dlv_by_id[fact_id], month)
-        elif part.part == "attribution":
+        else:  # attribution
             attribution = rule.attribution[part.index]
             value = kpi_by_id[fact_id]
             because = _because(attribution.when, match.facts.get("c"), kpi_by_id, dlv_by_id)
@@ -139,13 +190,13 @@ def decide_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], su
                             Carry(attribution.carried_by.department, attribution.carried_by.role,
                                   attribution.share, because)))
             continue
-        else:  # warning, pending: notices' business, not the evaluation's
-            continue
         found[obs.key] = obs
     for key, carry in carries:
         if key in found and found[key].carry is None:
             found[key] = _replace(found[key], carry=carry)
-    return sorted(found.values(), key=lambda o: o.key)
+    return Judgement(tuple(sorted(found.values(), key=lambda o: o.key)), tuple(sorted(warnings, key=lambda o: o.key)),
+                     tuple(sorted(pending, key=lambda d: (d.rule_id, d.period, d.employee_id))),
+                     tuple(_unjudged(rules, kpis, empty, month, waiting)))
 
 
 def _replace(obs: Observation, **changes: Any) -> Observation:
@@ -155,7 +206,9 @@ def _replace(obs: Observation, **changes: Any) -> Observation:
 
 def _specs(rule: Rule) -> tuple[EscalationSpec, ...]:
     return tuple(EscalationSpec(e.after, e.action, e.plan.due_in.days if e.plan else
-                                (14 if e.action == "improvement_plan" else None)) for e in rule.escalations)
+                                (14 if e.action == "improvement_plan" else None),
+                                plan_deliverable=(e.plan.deliverable if e.plan else "improvement_plan")
+                                if e.action == "improvement_plan" else None) for e in rule.escalations)
 
 
 def _common(sourced: SourcedRule) -> dict[str, Any]:
@@ -172,19 +225,21 @@ def _kpi_observation(sourced: SourcedRule, part: str, value: KpiValue, month: Pe
     target, direction = target_of(rule.threshold)
     comparison = "<" if direction == "higher" else ">"
     share, how = _share(rule, value.value, target, direction, part)
-    kind = "breach" if part == "breach" else "met"
-    subject_kind = value.scope if value.scope in ("employee", "department") else "company"
+    kind = part
+    if part == "warning":
+        target, share, how = rule.threshold.warning or target, None, "warning only"
+    subject_kind = _subject_kind(value)
     facts = {"kpi": value.kpi, "scope": value.scope, "scope_id": value.scope_id, "period": value.period,
              "value": str(value.value), "target": str(target), "direction": direction, "share_rule": how}
     kpi = BY_ID[value.kpi]
     message = (f"{kpi.name_en} ({kpi.name_zh}) {_show(value.value, kpi.unit)} "
-               f"{'is worse than' if kind == 'breach' else 'meets'} target {_show(target, kpi.unit)}")
+               f"{_VERB[kind]} {'warning level' if kind == 'warning' else 'target'} {_show(target, kpi.unit)}")
     return Observation(**_common(sourced), subject=value.scope_id or "company", subject_kind=subject_kind,
                        period=month.label, kind=kind, reference_day=month.last_day, kpi=value.kpi,
                        value=value.value, threshold=target, comparison=comparison, facts=facts, message=message,
                        share=share, proportional=bool(rule.consequence and rule.consequence.proportional),
                        reason_code="kpi_proportional" if rule.consequence and rule.consequence.proportional
-                       else REASONS[kind])
+                       else REASONS.get(kind, kind))
 
 
 def _deadline_observation(sourced: SourcedRule, part: str, state, month: Period) -> Observation:

@@ -46,6 +46,7 @@ class Person:
     active_to: date | None = None  # last day employed, inclusive
     stints: tuple[Stint, ...] = ()
     leaves: tuple[tuple[date, date], ...] = ()  # inclusive ranges
+    manager_id: str | None = None
 
     def employed_on(self, day: date) -> bool:
         return self.active_from <= day and (self.active_to is None or day <= self.active_to)

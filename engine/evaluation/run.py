@@ -1,4 +1,5 @@
-"""An evaluation run: build the month's facts, decide, store findings and escalations, re-price the quarter.
+"""An evaluation run: load the month's inputs, judge them with :func:`engine.evaluation.core.judge`, store
+findings and escalations, re-price the quarter from the stored findings.
 
 A run is keyed (period, rulebook digest, facts hash) and claimed with insert-on-conflict; every write is
 an upsert on a natural key, so running the same month again with the same facts and rules changes nothing
@@ -15,14 +16,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.evaluation.charging import attribution_text, targets
-from engine.evaluation.decision import decide_month
-from engine.evaluation.observations import Observation
+from engine.evaluation.core import History, judge
+from engine.evaluation.observations import Judgement, Observation
 from engine.evaluation.people import Person, Stint
 from engine.evaluation.pricing import reprice
-from engine.evaluation.streaks import employee_history, escalation_rows, streak
+from engine.evaluation.streaks import employee_history
 from engine.facts import KpiValue, Submission
-from engine.periods import Period, PeriodKind, parse_period, quarter_of, week_of
+from engine.periods import Period, PeriodKind, quarter_of, week_of
 from engine.rulebook.rulebook import Rulebook
 from storage import Database
 from storage import evaluation_store as store
@@ -43,6 +43,7 @@ class RunReport:
     escalations: int = 0
     lines: int = 0
     quarter_closed: bool = False
+    judgement: Judgement = field(default_factory=Judgement)  # + warnings, pending deliverables, unjudged rules
 
 
 def load_people(db: Database) -> list[Person]:
@@ -50,7 +51,7 @@ def load_people(db: Database) -> list[Person]:
     for e in store.people(db):
         stints = tuple(Stint(d, r, start, end) for d, r, start, end in e["stints"])
         people.append(Person(e["id"], e["name_en"], e["name_zh"], e["department"], e["role"], e["bonus_base"],
-                             e["active_from"], e["active_to"], stints, tuple(e["leaves"])))
+                             e["active_from"], e["active_to"], stints, tuple(e["leaves"]), e.get("manager_id")))
     return people
 
 
@@ -78,23 +79,6 @@ def _hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
 
 
-def finding_row(obs: Observation, charged: list[dict[str, Any]], run_streak: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "rule_id": obs.rule_id, "subject": obs.subject, "subject_kind": obs.subject_kind, "period": obs.period,
-        "quarter": quarter_of(_month_start(obs.period)).label,
-        "kind": obs.kind, "rule_file": obs.rule_file, "rule_line": obs.rule_line, "rule_version": obs.rule_version,
-        "kpi": obs.kpi, "value": None if obs.value is None else str(obs.value),
-        "threshold": None if obs.threshold is None else str(obs.threshold), "comparison": obs.comparison,
-        "facts": obs.facts, "streak": list(run_streak), "message": obs.message, "share": obs.share,
-        "stacks": obs.stacks, "share_cap": obs.share_cap, "reason_code": obs.reason_code,
-        "charged_to": charged, "attribution": attribution_text(obs, charged),
-    }
-
-
-def _month_start(label: str):
-    return parse_period(label).start
-
-
 def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, kpis: KpiSource,
              dry_run: bool = False, total_cap: Decimal | None = None) -> RunReport:
     """Evaluate ``month`` as of ``now`` (deadline states are judged at ``now``)."""
@@ -104,36 +88,35 @@ def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, 
     by_id = {p.id: p for p in people}
     values = list(kpis(db, rulebook, month))
     submissions = load_submissions(db, month)
-    observations = decide_month(rulebook, month, values, submissions, people, now)
-    charged = {o.key: targets(o, people, by_id) for o in observations}
+    past = store.findings(db, months=[m.label for m in _months_before(month, 36)])
+    history = History(store.breach_months(db, month.label), employee_history(past))
+    result = judge(rulebook, month, values, submissions, people, history, now)
+    observations, charged = result.judgement.observations, result.charged
     version = rulebook.digest[:16]
     quarter = quarter_of(month.start)
-    past = store.findings(db, months=[m.label for m in _months_before(month, 36)])
-    history = employee_history(past)
-    subject_history = store.breach_months(db, month.label)
     closed = quarter.label in store.closed_quarters(db)
     if dry_run:
-        return RunReport(month.label, version, None, False, tuple(observations), charged, quarter_closed=closed)
+        return RunReport(month.label, version, None, False, tuple(observations), charged, quarter_closed=closed,
+                         judgement=result.judgement)
     facts_hash = _hash([vars(v) for v in values], [vars(s) for s in submissions],
                        [(o.key, str(o.value), o.facts) for o in observations],
                        [(p.id, p.department, p.role, p.stints, p.leaves, p.active_from, p.active_to) for p in people])
     run_id, created = store.claim_run(db, {"period": month.label, "rulebook_version": version,
                                            "rule_files": dict(rulebook.files), "facts_hash": facts_hash,
                                            "as_of": now, "started_at": now, "status": "running"})
-    rows = [finding_row(o, charged[o.key], streak(subject_history.get((o.rule_id, o.subject), ()), o.period))
-            for o in observations]
+    rows = result.rows
     rule_ids = {r.rule.id for r in rulebook.in_force(month.last_day)}
     new_escalations = 0
     with db.session() as s:
         store.store_findings(s, run_id, month.label, rows, rule_ids)
-        escalations = [e for o in observations for e in escalation_rows(o, charged[o.key], history, run_id, now)]
+        escalations = [{**e, "created_run_id": run_id} for e in result.escalations]
         new_escalations = store.store_escalations(s, escalations)
     quarter_findings = store.findings(db, quarter=quarter.label)
     with db.session() as s:
         lines = reprice(s, run_id, quarter, by_id, quarter_findings, total_cap)
         store.finish_run(s, run_id, now, findings=len(rows), adjustments=lines, escalations=new_escalations)
     return RunReport(month.label, version, run_id, not created, tuple(observations), charged, new_escalations,
-                     lines, closed)
+                     lines, closed, result.judgement)
 
 
 def _months_before(month: Period, count: int) -> list[Period]:

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from engine.evaluation.charging import targets
 from engine.evaluation.consequences import price, settle
-from engine.evaluation.decision import decide_month
+from engine.evaluation.core import History, judge
 from engine.evaluation.people import Person
 from engine.evaluation.pricing import charges
-from engine.evaluation.run import KpiSource, finding_row, load_people, load_submissions
-from engine.evaluation.streaks import escalation_rows, streak
+from engine.evaluation.run import KpiSource, load_people, load_submissions
 from engine.money import round_cny
 from engine.periods import Period, quarter_of
 from engine.rulebook.rulebook import Rulebook
@@ -60,31 +58,25 @@ def outcome(db: Database, rulebook: Rulebook, months: Sequence[Period], people: 
             now: datetime) -> Outcome:
     result = Outcome()
     by_id = {p.id: p for p in people}
-    history: dict[tuple[str, str], list[str]] = defaultdict(list)
-    subjects: dict[tuple[str, str], list[str]] = defaultdict(list)
+    history = History()
     quarters: dict[str, list[dict]] = defaultdict(list)
     triggered: set[tuple[str, str, str, str]] = set()  # the escalations table's natural key
 
     for month in months:
-        observations = decide_month(rulebook, month, list(kpis(db, rulebook, month)), load_submissions(db, month),
-                                    people, now)
-        for obs in observations:
-            charged = targets(obs, people, by_id)
-            row = finding_row(obs, charged, streak(subjects[(obs.rule_id, obs.subject)], obs.period))
+        found = judge(rulebook, month, list(kpis(db, rulebook, month)), load_submissions(db, month), people,
+                      history, now)
+        for row in found.rows:
             row.update(id=None, status="active")
             quarters[row["quarter"]].append(row)
-            for esc in escalation_rows(obs, charged, history, 0, now):
-                key = (esc["rule_id"], esc["subject"], esc["kind"], esc["streak_start"])
-                if key in triggered:
-                    continue
-                triggered.add(key)
-                result.escalations[esc["subject"]].append(f"{esc['kind']} ({obs.rule_id}, {obs.period})")
-            for target in charged:
+            for target in row["charged_to"]:
                 result.findings[target["employee"]] += 1
-        for obs in observations:
-            subjects[(obs.rule_id, obs.subject)].append(obs.period)
-            for target in targets(obs, people, by_id):
-                history[(obs.rule_id, target["employee"])].append(obs.period)
+        for esc in found.escalations:
+            key = (esc["rule_id"], esc["subject"], esc["kind"], esc["streak_start"])
+            if key not in triggered:
+                triggered.add(key)
+                what = f"{esc['kind']} ({esc['rule_id']}, {esc['triggered_period']})"
+                result.escalations[esc["subject"]].append(what)
+        history = history.after(found.rows)
     for label, rows in sorted(quarters.items()):
         quarter = quarter_of(months[0].start)
         while quarter.label != label:

@@ -23,7 +23,7 @@ checked; ``only_rules: [...]`` limits every comparison to results of those rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,11 +31,12 @@ from typing import Any
 import yaml
 
 from engine.decide import decide
-from engine.facts import Facts, KpiValue, PastBreach, PastConsequence, Person, Submission
+from engine.facts import Facts, KpiValue, PastBreach, PastConsequence, Person, Stint, Submission
 from engine.rulebook.loader import read_document
 from engine.rulebook.model import parse_number
 from engine.rulebook.rulebook import Rulebook
 
+EMPLOYED_SINCE = date(2000, 1, 1)
 LISTS = ("findings", "consequences", "escalations", "notices", "not_applicable")
 
 
@@ -78,12 +79,26 @@ def build_facts(spec: dict[str, Any], period: str) -> Facts:
     subs = tuple(Submission(s["deliverable"], str(s.get("period", period)), str(s["employee"]),
                             _time(s["submitted_at"]), _decimal(s.get("completeness")))
                  for s in spec.get("submissions", []))
-    people = tuple(Person(str(p["id"]), p["department"], p["role"], p.get("manager"), _decimal(p.get("bonus_base")),
-                          p.get("locale", "zh-CN")) for p in spec.get("people", []))
+    people = tuple(_person(p) for p in spec.get("people", []))
     breaches = tuple(PastBreach(b["rule"], b["subject"], str(b["period"])) for b in spec.get("breaches", []))
     past = tuple(PastConsequence(c["rule"], c["subject"], str(c["quarter"]), _decimal(c["share"]))
                  for c in spec.get("consequences", []))
     return Facts(str(period), kpis, subs, people, breaches, past)
+
+
+def _day(value: Any, default: date | None) -> date | None:
+    return default if value is None else value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _person(p: dict[str, Any]) -> Person:
+    """A person of an HR test: employed since long before the test (unless ``active_from`` says otherwise),
+    optional transfers (``stints: [{department, role, from, to}]``) and leave (``leaves: [{from, to}]``)."""
+    stints = tuple(Stint(s["department"], s["role"], _day(s["from"], None), _day(s.get("to"), None))
+                   for s in p.get("stints", []))
+    leaves = tuple((_day(lv["from"], None), _day(lv["to"], None)) for lv in p.get("leaves", []))
+    return Person(str(p["id"]), str(p.get("name_en", p["id"])), str(p.get("name_zh", p["id"])), p["department"],
+                  p["role"], _decimal(p.get("bonus_base")) or Decimal(0), _day(p.get("active_from"), EMPLOYED_SINCE),
+                  _day(p.get("active_to"), None), stints, leaves, p.get("manager"))
 
 
 def _same(expected: Any, got: Any) -> bool:

@@ -4,8 +4,9 @@ run by ``engine.runtime``) → :class:`Observation` per finding.
 Facts sent to the engine (the compiler's contract): KPI values of the month (``t=kpi``), the state of
 each deliverable instance covering the month per employee who owed it (``t=dlv``; owed by whoever held the
 rule's role in its department on the due date) and gates of quantitative deadlines already due
-(``t=gate``). The actions only record matches; everything else (values seen, thresholds, consequences) is
-read back from the rule and the fact that matched, so the explanation shows exactly what was compared.
+(``t=gate``). Warnings and pending deliverables come back beside the findings (:class:`Judgement`) for
+notices; they are not findings. The actions only record matches; everything else (values seen, thresholds,
+consequences) is read back from the rule and the fact that matched, so the explanation shows exactly what was compared.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ durable rules: the main one is named exactly like the HR rule id (a KPI breach, 
 a deadline, a missed deadline); helpers carry a suffix (``id~warning``, ``id~met``, ``id~deadline``,
 ``id~pending``, ``id~incomplete``, ``id~attribution.N``). Actions only record matches.
 
-Facts the ruleset expects (built by :mod:`engine.decide`, normalised by :mod:`engine.runtime`):
+Facts the ruleset expects (built by :mod:`engine.evaluation.decision`, normalised by :mod:`engine.runtime`):
 ``{"t": "kpi", kpi, scope, scope_id, pk (period kind), period, value}``,
 ``{"t": "dlv", rule, deliverable, employee, period, state, completeness}`` and
 ``{"t": "gate", rule, period}`` (a quantitative deadline's due time has passed).

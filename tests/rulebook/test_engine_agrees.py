@@ -1,4 +1,7 @@
-"""Property tests: the compiled durable ruleset and a direct Python reading of the thresholds agree."""
+"""Property tests: the compiled durable ruleset and a direct Python reading of the thresholds agree.
+
+``decide`` is the single decision path (the production core ``engine.evaluation.core`` that
+``perfrules evaluate`` and ``perfrules test`` both run)."""
 
 from __future__ import annotations
 

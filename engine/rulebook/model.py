@@ -159,7 +159,8 @@ class Schedule(Strict):
     business_days: Literal["next", "previous", "none"] = Field(
         "next", description="move a due date on a weekend/public holiday to the next or previous working day")
     calendar: Literal["cn", "cn_provisional", "weekends"] = Field(
-        "cn_provisional", description="cn: Chinese public holidays and make-up working days (调休), an error in a year without "
+        "cn_provisional",
+        description="cn: Chinese public holidays and make-up working days (调休), an error in a year without "
                           "official data (package or rules/calendar.yaml); cn_provisional: the same, but such a year "
                           "uses weekends and 1 Jan, 1–2 May, 1–3 Oct only; weekends: Sat/Sun only")
     # the rulebook's rules/calendar.yaml (engine.rulebook.calendar.WorkCalendar), attached by the checker;

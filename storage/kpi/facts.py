@@ -103,9 +103,11 @@ def purchasing(conn: Connection, start: date, end: date, year_ago: tuple[date, d
     inspected, passed = one("SUM(COALESCE(qty_inspected, 0)), SUM(COALESCE(qty_passed, 0))", "received_day")
     sql.cte("base", f"SELECT sku AS base_sku, SUM(quantity * unit_cost) / SUM(quantity) AS price "
                     f"FROM purchase_orders WHERE ordered_day >= {ya} AND ordered_day <= {yb} GROUP BY sku")
-    cost = sql.run("SELECT SUM(quantity * unit_cost), SUM(quantity * base.price), COUNT(*) "
-                   "FROM purchase_orders JOIN base ON base.base_sku = purchase_orders.sku "
-                   + where(f"ordered_day >= {a} AND ordered_day <= {b}", cond)).one()
+    sql.cte("cur", "SELECT sku AS cur_sku, SUM(quantity * unit_cost) AS cost, SUM(quantity) AS qty, COUNT(*) AS n "
+                   "FROM purchase_orders " + where(f"ordered_day >= {a} AND ordered_day <= {b}", cond)
+                   + " GROUP BY sku")
+    cost = sql.run("SELECT SUM(cur.cost), SUM(cur.qty * base.price), SUM(cur.n) FROM cur "
+                   "JOIN base ON base.base_sku = cur.cur_sku").one()
     return Purchasing(due, on_time, ordered, emergency, inspected, passed, dec(cost[0]), dec(cost[1]),
                       int(cost[2] or 0))
 

@@ -185,8 +185,9 @@ def slow_movers(conn: Connection, day: date, *, min_days: int, seasonal_months: 
     lo = sql.day("hist_from", add_months(day.replace(day=1), -seasonal_months))
     hi = sql.day("hist_to", day)
     moy = "EXTRACT(MONTH FROM m.month)" if sql.dialect == "postgresql" else "CAST(substr(m.month, 6, 2) AS INTEGER)"
-    sql.cte("moy", f"SELECT m.sku, {moy} AS moy, SUM(m.sale_qty) AS q FROM sku_months m JOIN slow ON slow.sku = m.sku "
-                   f"WHERE m.month >= {lo} AND m.month <= {hi} GROUP BY m.sku, {moy}")
+    # driven from the (few) slow movers through the sku index, not from every SKU's months
+    sql.cte("moy", f"SELECT m.sku, {moy} AS moy, SUM(m.sale_qty) AS q FROM slow CROSS JOIN sku_months m "
+                   f"WHERE m.sku = slow.sku AND m.month >= {lo} AND m.month <= {hi} GROUP BY m.sku, {moy}")
     sql.cte("ranked", "SELECT sku, q, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY q DESC, moy) AS rn FROM moy")
     sql.cte("peaks", "SELECT sku, SUM(q) AS sold, SUM(CASE WHEN rn <= 3 THEN q ELSE 0 END) AS top FROM ranked "
                      "GROUP BY sku")

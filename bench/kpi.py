@@ -4,8 +4,8 @@ Builds the demo company (``engine.demo``: generate the export files, import them
 which keeps the per-SKU rollup up to date), then times, for the last month of history:
 
 - rollup: a full rebuild of ``sku_months`` from every movement (what ``perfrules kpi --rebuild`` does);
-- kpi set: every KPI of the catalogue at company scope, turnover per ABC class, XYZ class and segment,
-  turnover per category, and the slow-mover list (``engine.kpi``, set-wise SQL on the rollup);
+- kpi set: every KPI of the catalogue at company scope, turnover per ABC class, XYZ class, segment and
+  category, and the slow-mover list (``engine.kpi``, set-wise SQL on the rollup);
 - duckdb: the slow-mover list, category turnover and obsolete ratio computed by DuckDB from the raw
   movements (loaded from the same CSV files into an in-memory table; the load is not timed).
 
@@ -33,14 +33,11 @@ import duckdb
 from engine.demo import SIZES, custom_size, generate
 from engine.demo.loading import import_generated
 from engine.kpi.library import compute_all
-from engine.kpi.parameters import DEFAULT
-from engine.kpi.run import classing
 from engine.kpi.slow_movers import slow_mover_list
 from engine.periods import month_of
 from engine.settings import load_settings
 from storage import connect
 from storage.kpi import reading
-from storage.kpi.stock import stock_windows
 from storage.rollup import FACT_INDEXES, SkuMonth, refresh
 from storage.sqlutil import add_months
 
@@ -136,10 +133,8 @@ def main() -> None:
     print(f"rollup     {time.perf_counter() - started:8.2f} s  (full rebuild of sku_months)")
 
     def kpi_set() -> None:
-        values = compute_all(db, period)
+        values = compute_all(db, period, categories=True)
         with reading(db) as conn:
-            stock_windows(conn, start, end, obsolete_before=add_months(end, -12), classing=classing(DEFAULT),
-                          group="category")
             listed = slow_mover_list(conn, end)
         kpi_set.summary = f"{len(values)} KPI values, {len(listed.items):,} slow movers"  # type: ignore[attr-defined]
 

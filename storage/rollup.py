@@ -34,7 +34,8 @@ class SkuMonth(SQLModel, table=True):
 
     __tablename__ = "sku_months"
     # Clustered by (month, sku) on SQLite: a KPI reads one month of every SKU as one contiguous range.
-    __table_args__ = (Index("ix_sku_months_sku", "sku"), {"sqlite_with_rowid": False})
+    # The (sku, month, sale_qty) index covers the sales-history look-up of the slow-mover list.
+    __table_args__ = (Index("ix_sku_months_sku_sales", "sku", "month", "sale_qty"), {"sqlite_with_rowid": False})
     month: date = Field(primary_key=True)  # first day of the month
     sku: str = Field(foreign_key="skus.sku", primary_key=True, max_length=64)
     receipt_qty: int = 0

@@ -81,10 +81,11 @@ def _csv(records: list[dict[str, Any]], columns: list[str]) -> str:
               help="company, department:X, category:X, abc:A, xyz:X, segment:dead, sku:X or employee:X.")
 @click.option("--kpi", "kpi_ids", multiple=True, metavar="ID", help="Only these KPIs (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--by-category", is_flag=True, help="Also show turnover per category (company scope).")
 @click.option("--rebuild", is_flag=True, help="Rebuild the per-SKU rollup from every movement first.")
 @pass_app
 def kpi(app: AppContext, period: str | None, as_of: datetime | None, scope_text: str, kpi_ids: tuple[str, ...],
-        fmt: str, rebuild: bool) -> None:
+        fmt: str, by_category: bool, rebuild: bool) -> None:
     """Compute the KPIs of a period from the fact store and show them with their status against target."""
     db = app.database()
     if rebuild:
@@ -97,7 +98,7 @@ def kpi(app: AppContext, period: str | None, as_of: datetime | None, scope_text:
         raise click.UsageError("--period is required (e.g. --period 2026-09)")
     values = compute_all(db, parse_period(period), scope=parse_scope(scope_text),
                          as_of=as_of.date() if as_of else None, zone=app.settings.zone,
-                         kpis=list(kpi_ids) or None)
+                         kpis=list(kpi_ids) or None, categories=by_category)
     statuses = [evaluate(v) for v in values]
     if fmt == "json":
         click.echo(json.dumps([_record(s) for s in statuses], ensure_ascii=False, indent=2))

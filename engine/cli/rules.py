@@ -37,7 +37,25 @@ def check(app: AppContext, path: str | None) -> None:
             click.echo(f"  SUCCESS: {report.summary or f'{len(report.rules)} rules found'}")
         for warning in report.warnings:
             click.echo(f"  WARNING: {warning}")
-    sys.exit(0 if result.ok else 1)
+    templates_ok = _check_templates(app)
+    sys.exit(0 if result.ok and templates_ok else 1)
+
+
+def _check_templates(app: AppContext) -> bool:
+    """The e-mail templates the rules send (HR's overrides first): a template that uses an unknown
+    variable fails here, not in someone's inbox."""
+    from engine.notices import check_templates, environment_from_settings
+
+    overrides = app.settings.template_overrides_dir
+    click.echo(f"Checking templates{f' ({overrides} over the bundled set)' if overrides else ''}")
+    problems = check_templates(environment_from_settings(app.settings), require_complete=True)
+    if problems:
+        click.echo("  FAILED:")
+        for problem in problems:
+            click.echo(f"  {problem}")
+        return False
+    click.echo("  SUCCESS: every notice template uses only the variables it is given")
+    return True
 
 
 @click.command("test")

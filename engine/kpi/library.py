@@ -17,7 +17,7 @@ from engine.kpi.stock_kpis import turnover_of
 from engine.kpi.values import KpiValue
 from engine.periods import Period
 from storage.kpi import facts, reading
-from storage.kpi.stock import EMPTY, stock_rows, stock_windows
+from storage.kpi.stock import stock_rows
 
 Compute = Callable[[Run, Scope], KpiValue]
 
@@ -84,31 +84,29 @@ def compute(db: Any, kpi_id: str, scope: Scope, period: Period, *, as_of: date |
 
 def compute_all(db: Any, period: Period, *, scope: Scope = COMPANY, as_of: date | None = None,
                 params: KpiParameters = DEFAULT, zone: ZoneInfo = _ZONE, kpis: list[str] | None = None,
-                breakdown: bool = True) -> list[KpiValue]:
+                breakdown: bool = True, categories: bool = False) -> list[KpiValue]:
     """Every KPI the scope supports (or ``kpis``), catalogue order; at company scope with ``breakdown``
-    also turnover per ABC class, XYZ class and segment (active / slow / dead)."""
+    also turnover per ABC class, XYZ class and segment (active / slow / dead), and with ``categories``
+    per category."""
     ids = kpis or [k.id for k in catalog.CATALOG if scope.kind in k.scopes]
     with reading(db) as conn:
         run = Run(conn, period, as_of or period.last_day, params, zone)
+        if breakdown and scope == COMPANY and run.started:
+            run.profile(with_classes=True)  # one pass serves the company figures and the breakdown
         values = [_evaluate(run, kpi_id, scope) for kpi_id in ids]
         if breakdown and scope == COMPANY and run.started and "turnover" in ids:
-            values.extend(turnover_breakdown(run))
+            values.extend(turnover_breakdown(run, categories=categories))
     return values
 
 
-def turnover_breakdown(run: Run) -> list[KpiValue]:
-    """Turnover of every ABC class, XYZ class and segment, from one grouped query."""
-    windows = stock_windows(run.conn, run.start, run.end, obsolete_before=run.obsolete_before(run.end),
-                            classing=run.classing, group="classes")
-    values = []
-    for position, (kind, keys) in enumerate(BREAKDOWNS.items()):
-        for key in keys:
-            total = EMPTY
-            for combined, window in windows.items():
-                if combined.split("|")[position] == key:
-                    total = total + window
-            values.append(turnover_of(run, "turnover", Scope(kind, key), total))
-    return values
+def turnover_breakdown(run: Run, *, categories: bool = False) -> list[KpiValue]:
+    """Turnover of every ABC class, XYZ class and segment (and category), from the run's stock profile."""
+    run.profile(with_classes=True)
+    scopes = [Scope(kind, key) for kind, keys in BREAKDOWNS.items() for key in keys]
+    if categories:
+        names = sorted({group.category for group in run.profile(with_classes=True)})
+        scopes += [Scope(ScopeKind.CATEGORY, name) for name in names]
+    return [turnover_of(run, "turnover", scope, run.stock("turnover", scope)) for scope in scopes]
 
 
 _STOCK_DRILL = {"turnover", "dio", "turnover_improvement", "investment_ratio", "holding_cost_rate",

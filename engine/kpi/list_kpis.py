@@ -43,7 +43,7 @@ def slow_mover_list_timeliness(run: Run, scope: Scope) -> KpiValue:
         if not on_time:
             late.append(month.label)
         elif run.params.list_timeliness_method == "coverage":
-            system = slow_mover_list(run.conn, month.last_day, run.params).by_sku()
+            system = slow_mover_list(run.conn, month.last_day, run.params, classify=False).by_sku()
             named = {i.get("sku") for s in on_time for i in s.payload.get("items", []) if isinstance(i, dict)}
             score += Decimal(len(set(system) & named)) / len(system) if system else Decimal(1)
         else:
@@ -84,7 +84,7 @@ def slow_mover_digestion_rate(run: Run, scope: Scope) -> KpiValue:
     selection = run.selection("slow_mover_digestion_rate", scope)
     listed_on = run.start - timedelta(days=1)
     category = scope.key if selection.kind == "category" else None
-    system = slow_mover_list(run.conn, listed_on, run.params, category=category)
+    system = slow_mover_list(run.conn, listed_on, run.params, category=category, classify=False)
     until = digestion_until(run)
     person = selection if selection.kind == "employee" else Selection()
     done = facts.disposed(run.conn, run.start, until, [i.sku for i in system.items], selection=person)

@@ -16,12 +16,17 @@ from engine.kpi.scope import InvalidScope, Scope
 from engine.kpi.values import KpiValue, quantize
 from engine.periods import Period
 from storage.kpi.common import Classing, Selection
-from storage.kpi.stock import StockWindow, stock_window
+from storage.kpi.stock import EMPTY, Profile, StockWindow, stock_profile, stock_window
 from storage.sqlutil import add_months
 
 _SELECTION = {ScopeKind.COMPANY: "all", ScopeKind.CATEGORY: "category", ScopeKind.ABC_CLASS: "abc",
               ScopeKind.XYZ_CLASS: "xyz", ScopeKind.SEGMENT: "segment", ScopeKind.SKU: "sku",
               ScopeKind.EMPLOYEE: "employee", ScopeKind.DEPARTMENT: "department"}
+
+
+# selection kinds answered from the run's stock profile -> the Profile field they filter on
+_PROFILED = {"all": None, "department": None, "category": "category", "abc": "abc", "xyz": "xyz",
+             "segment": "segment"}
 
 
 def classing(params: KpiParameters) -> Classing:
@@ -81,8 +86,28 @@ class Run:
             raise InvalidScope(scope.label, f"{kpi_id} is computed for {allowed}")
         return Selection(_SELECTION[scope.kind], scope.key)
 
+    def profile(self, *, year_ago: bool = False, with_classes: bool = False) -> dict[Profile, StockWindow]:
+        """The grouped stock windows of the period (or a year earlier), read once per run."""
+        start, end = self.year_ago if year_ago else (self.start, self.end)
+        richer = self._cache.get(("profile", start, end, True))
+        if richer is not None:
+            return richer
+        return self.cached(("profile", start, end, with_classes), lambda: stock_profile(
+            self.conn, start, end, obsolete_before=self.obsolete_before(end), classing=self.classing,
+            with_classes=with_classes))
+
     def stock(self, kpi_id: str, scope: Scope, *, purchased: bool = False, year_ago: bool = False) -> StockWindow:
+        """The stock window of a scope: summed from the run's profile for company, category, class and segment
+        scopes; its own query for a SKU or a buyer."""
         selection = self.selection(kpi_id, scope)
+        if selection.kind in _PROFILED:
+            field = _PROFILED[selection.kind]
+            profile = self.profile(year_ago=year_ago, with_classes=selection.kind in ("abc", "xyz"))
+            total = EMPTY
+            for group, window in profile.items():
+                if (field is None or getattr(group, field) == selection.key) and (group.purchased or not purchased):
+                    total = total + window
+            return total
         start, end = self.year_ago if year_ago else (self.start, self.end)
         key = (selection, purchased, start, end)
         if key not in self._stock:

@@ -65,11 +65,14 @@ def _classify(row: SlowMoverRow, params: KpiParameters) -> tuple[SlowClass, str]
 
 
 def slow_mover_list(conn: Any, as_of: date, params: KpiParameters = DEFAULT, *,
-                    category: str | None = None) -> SlowMoverList:
-    """The slow movers on ``as_of`` (all SKUs, or one category), largest value first."""
+                    category: str | None = None, classify: bool = True) -> SlowMoverList:
+    """The slow movers on ``as_of`` (all SKUs, or one category), largest value first.
+
+    ``classify=False`` skips the sales-history look-up (every item without a ``season`` is then structural):
+    for callers that need only quantities and values."""
     selection = Selection("category", category) if category else Selection()
     rows = slow_movers(conn, as_of, min_days=params.slow_mover_days, seasonal_months=params.seasonal_months,
-                       selection=selection, classing=classing(params))
+                       selection=selection, classing=classing(params), with_history=classify)
     items = []
     for row in rows:
         cls, reason = _classify(row, params)

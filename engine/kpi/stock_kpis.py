@@ -72,7 +72,8 @@ def _purchasing_dio(run: Run, scope: Scope, kpi_id: str, year_ago: bool) -> KpiV
 
 
 def purchasing_dio(run: Run, scope: Scope) -> KpiValue:
-    """DIO of the SKUs purchasing bought (employee scope: the buyer of each SKU's latest purchase order)."""
+    """DIO of the SKUs purchasing bought, i.e. with a supplier receipt (employee scope: the buyer of each SKU's
+    latest purchase order)."""
     return _purchasing_dio(run, scope, "purchasing_dio", False)
 
 
@@ -133,8 +134,14 @@ def capital_turnover(run: Run, scope: Scope) -> KpiValue:
 
 def capital_turnover_yoy(run: Run, scope: Scope) -> KpiValue:
     now = capital_turnover(run, scope)
-    earlier = Run(run.conn, run.period.year_ago(), run.year_ago[1], run.params, run.zone)
-    before = capital_turnover(earlier, scope)
+    months = [m.label for m in run.period.year_ago().months() if m.start <= run.year_ago[1]]
+    rows = _finance(run, months)
+    w = run.stock("capital_turnover_yoy", scope, year_ago=True)
+    if not rows or w.average_value <= 0:
+        before = run.value("capital_turnover_yoy", scope, None, reason="no value a year earlier")
+    else:
+        revenue = sum((r.revenue for r in rows), Decimal(0))
+        before = run.value("capital_turnover_yoy", scope, revenue * 12 / len(rows) / w.average_value)
     return _yoy(run, "capital_turnover_yoy", scope, now, before)
 
 

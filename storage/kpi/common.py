@@ -132,20 +132,31 @@ class Sql:
                              "c.cum_out_qty - COALESCE(o.cum_out_qty, 0) AS q, "
                              "c.cum_out_qty2 - COALESCE(o.cum_out_qty2, 0) AS q2 FROM sku_months c "
                              f"LEFT JOIN sku_months o ON o.sku = c.sku AND o.month = {lo} WHERE c.month = {hi}")
-        self.cte("cls_rank", "SELECT s.sku, COALESCE(b.v, 0) AS v, COALESCE(b.q, 0) AS q, COALESCE(b.q2, 0) AS q2, "
-                             "COALESCE(SUM(b.v) OVER (ORDER BY b.v DESC, s.sku ROWS BETWEEN UNBOUNDED PRECEDING "
-                             "AND 1 PRECEDING), 0) AS before, SUM(b.v) OVER () AS total "
-                             "FROM skus s LEFT JOIN cls_base b ON b.sku = s.sku")
-        a, b = self.bind("abc_a", float(classing.abc_a)), self.bind("abc_b", float(classing.abc_b))
+        cut_a, cut_b = self._abc_cuts(classing)
+        a, b = self.bind("abc_va", cut_a), self.bind("abc_vb", cut_b)
         x2, y2 = self.bind("xyz_x2", float(classing.xyz_x ** 2)), self.bind("xyz_y2", float(classing.xyz_y ** 2))
         n = self.bind("cls_n", classing.months)
         cv2 = f"({n} * q2 - q * q)"
         return self.cte("cls", (
-            "SELECT sku, v AS class_value, q AS class_qty, "
-            f"CASE WHEN v > 0 AND before < {a} * total THEN 'A' WHEN v > 0 AND before < {b} * total THEN 'B' "
-            "ELSE 'C' END AS abc, "
-            f"CASE WHEN q <= 0 THEN 'Z' WHEN {cv2} <= {x2} * q * q THEN 'X' WHEN {cv2} <= {y2} * q * q THEN 'Y' "
-            "ELSE 'Z' END AS xyz FROM cls_rank"))
+            "SELECT s.sku, COALESCE(b.v, 0) AS class_value, COALESCE(b.q, 0) AS class_qty, "
+            f"CASE WHEN b.v > 0 AND b.v >= {a} THEN 'A' WHEN b.v > 0 AND b.v >= {b} THEN 'B' ELSE 'C' END AS abc, "
+            f"CASE WHEN b.q IS NULL OR b.q <= 0 THEN 'Z' WHEN {cv2} <= {x2} * q * q THEN 'X' "
+            f"WHEN {cv2} <= {y2} * q * q THEN 'Y' ELSE 'Z' END AS xyz "
+            "FROM skus s LEFT JOIN cls_base b ON b.sku = s.sku"))
+
+    def _abc_cuts(self, classing: Classing) -> tuple[float, float]:
+        """The consumption values at which A and B end: walking down the values, a SKU is A while the value
+        before it is under ``abc_a`` of the total (B: ``abc_b``). One sorted column read, then two numbers;
+        SKUs tied with the last A (B) SKU's value share its class."""
+        values = [float(v) for (v,) in self.run("SELECT v FROM cls_base WHERE v > 0 ORDER BY v DESC")]
+        total = sum(values)
+        cuts, before = [float("inf"), float("inf")], 0.0
+        for value in values:
+            for i, share in enumerate((classing.abc_a, classing.abc_b)):
+                if before < float(share) * total:
+                    cuts[i] = value
+            before += value
+        return cuts[0], cuts[1]
 
     def segment_expr(self, state: str, day: date, classing: Classing) -> str:
         """SQL naming a SKU's segment on ``day``: active (outbound within N months), dead, or slow."""

@@ -79,9 +79,8 @@ def _window_sql(sql: Sql, start: date, end: date, obsolete_before: date, classin
         key = "pb.buyer_id" if group == "buyer" else key
         if selection.kind == "employee":
             conditions.append(f"pb.buyer_id = {sql.bind('buyer', selection.key)}")
-    elif purchased_only:
-        conditions.append("EXISTS (SELECT 1 FROM purchase_orders po WHERE po.sku = c.sku AND po.ordered_day <= "
-                          f"{sql.day('po_day', end)})")
+    elif purchased_only:  # stock purchasing bought: SKUs received from suppliers
+        conditions.append("c.cum_receipt_qty > 0")
     obs = sql.day("obsolete_before", obsolete_before)
     if obsolete_only:
         conditions.append(f"c.qty > 0 AND COALESCE(c.last_out_day, c.first_day) <= {obs}")
@@ -108,6 +107,43 @@ def stock_windows(conn: Connection, start: date, end: date, *, obsolete_before: 
     for k, ov, cv, oc, oq, rc, obs, n, n_stock in rows:
         result[k] = StockWindow(dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0),
                                 int(n_stock or 0))
+    return result
+
+
+@dataclass(frozen=True, order=True)
+class Profile:
+    """The attributes a stock profile groups by (abc and xyz are '-' in a profile without classes)."""
+
+    category: str
+    abc: str
+    xyz: str
+    segment: str
+    purchased: bool  # received from a supplier by the window's end
+
+
+def stock_profile(conn: Connection, start: date, end: date, *, obsolete_before: date,
+                  classing: Classing = Classing(), with_classes: bool = True) -> dict[Profile, StockWindow]:
+    """Stock windows of every (category, ABC, XYZ, segment, purchased) group in one pass over the rollup:
+    company, category, class, segment and purchasing-side figures are sums of these."""
+    sql = Sql(conn)
+    body, _, sums = _window_sql(sql, start, end, obsolete_before, classing, None, Selection(), False)
+    body = body.replace("FROM cl c LEFT JOIN op o ON o.sku = c.sku",
+                        "FROM cl c LEFT JOIN op o ON o.sku = c.sku JOIN skus s ON s.sku = c.sku", 1)
+    if with_classes:
+        sql.classes(end, classing)
+        body = body.replace("JOIN skus s ON s.sku = c.sku",
+                            "JOIN skus s ON s.sku = c.sku LEFT JOIN cls ON cls.sku = c.sku", 1)
+        classes = "COALESCE(cls.abc, 'C'), COALESCE(cls.xyz, 'Z')"
+    else:
+        classes = ""
+    keys = (f"s.category, {classes + ', ' if classes else ''}{sql.segment_expr('c', end, classing)}, "
+            "CASE WHEN c.cum_receipt_qty > 0 THEN 1 ELSE 0 END")
+    shown = keys if classes else keys.replace("s.category, ", "s.category, '-', '-', ", 1)
+    rows = sql.run(f"SELECT {shown}, {sums} {body} GROUP BY {keys}").all()
+    result = {}
+    for cat, a, x, seg, bought, ov, cv, oc, oq, rc, obs, n, n_stock in rows:
+        result[Profile(cat, a, x, seg, bool(bought))] = StockWindow(
+            dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0), int(n_stock or 0))
     return result
 
 
@@ -174,7 +210,8 @@ class SlowMoverRow:
 
 
 def slow_movers(conn: Connection, day: date, *, min_days: int, seasonal_months: int,
-                selection: Selection = Selection(), classing: Classing = Classing()) -> list[SlowMoverRow]:
+                selection: Selection = Selection(), classing: Classing = Classing(),
+                with_history: bool = True) -> list[SlowMoverRow]:
     """SKUs on hand on ``day`` whose last sale (or, never sold, first movement) is more than ``min_days`` ago."""
     sql = Sql(conn)
     sql.state("st", day)
@@ -191,11 +228,14 @@ def slow_movers(conn: Connection, day: date, *, min_days: int, seasonal_months: 
     sql.cte("ranked", "SELECT sku, q, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY q DESC, moy) AS rn FROM moy")
     sql.cte("peaks", "SELECT sku, SUM(q) AS sold, SUM(CASE WHEN rn <= 3 THEN q ELSE 0 END) AS top FROM ranked "
                      "GROUP BY sku")
+    # two result sets merged here: SQLite would join the materialised CTEs by nested scans
+    peaks = {sku: (sold, top) for sku, sold, top in sql.run("SELECT sku, sold, top FROM peaks").all()} \
+        if with_history else {}
     rows = sql.run("SELECT slow.sku, s.name, s.category, s.season, slow.qty, slow.value, slow.last_sale_day, "
-                   "slow.first_day, p.sold, p.top FROM slow JOIN skus s ON s.sku = slow.sku "
-                   "LEFT JOIN peaks p ON p.sku = slow.sku ORDER BY slow.value DESC, slow.sku").all()
+                   "slow.first_day FROM slow JOIN skus s ON s.sku = slow.sku ORDER BY slow.value DESC, slow.sku").all()
     out = []
-    for sku, name, cat, season, qty, value, last_sale, first, sold, top in rows:
+    for sku, name, cat, season, qty, value, last_sale, first in rows:
+        sold, top = peaks.get(sku, (0, 0))
         sold_qty = int(sold or 0)
         share = (dec(top) / sold_qty) if sold_qty > 0 else None
         out.append(SlowMoverRow(sku, name, cat, season, int(qty), dec(value), to_date(last_sale), to_date(first),

@@ -343,7 +343,7 @@ def upgrade() -> None:
     sqlite_with_rowid=False
     )
     with op.batch_alter_table('sku_months', schema=None) as batch_op:
-        batch_op.create_index('ix_sku_months_sku', ['sku'], unique=False)
+        batch_op.create_index('ix_sku_months_sku_sales', ['sku', 'month', 'sale_qty'], unique=False)
 
     op.create_table('work_orders',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -610,7 +610,7 @@ def downgrade() -> None:
 
     op.drop_table('work_orders')
     with op.batch_alter_table('sku_months', schema=None) as batch_op:
-        batch_op.drop_index('ix_sku_months_sku')
+        batch_op.drop_index('ix_sku_months_sku_sales')
 
     op.drop_table('sku_months')
     with op.batch_alter_table('movements', schema=None) as batch_op:

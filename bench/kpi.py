@@ -140,6 +140,7 @@ def main() -> None:
 
     sqlite_time = best(kpi_set, args.repeat)
     print(f"kpi set    {sqlite_time:8.2f} s  SQLite ({kpi_set.summary}, period {period.label})")  # type: ignore
+    print(f"peak RSS   {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f} MiB  (before DuckDB)")
 
     duck = duckdb.connect()
     started = time.perf_counter()

@@ -17,6 +17,7 @@ from engine.kpi.library import compute_all
 from engine.kpi.scope import parse_scope
 from engine.kpi.slow_movers import check_list, slow_mover_list
 from engine.kpi.status import KpiStatus, evaluate
+from engine.money import format_cny, round_cny
 from engine.periods import month_of, parse_period
 from storage.kpi import reading
 from storage.kpi.facts import submissions
@@ -125,7 +126,7 @@ def slow_movers(app: AppContext, as_of: datetime, category: str | None, check_pe
     with reading(db) as conn:
         listed = slow_mover_list(conn, day, category=category)
         subs = submissions(conn, "slow_mover_list", [check_period]) if check_period else []
-    records = [{"sku": i.sku, "name": i.name, "category": i.category, "qty": i.qty, "value": str(i.value),
+    records = [{"sku": i.sku, "name": i.name, "category": i.category, "qty": i.qty, "value": str(round_cny(i.value)),
                 "last_sale_day": i.last_sale_day.isoformat() if i.last_sale_day else None,
                 "days_since_sale": i.days_since_sale, "class": i.cls, "reason": i.reason} for i in listed.items]
     if fmt == "json":
@@ -133,7 +134,7 @@ def slow_movers(app: AppContext, as_of: datetime, category: str | None, check_pe
     elif fmt == "csv":
         click.echo(_csv(records, list(records[0]) if records else ["sku"]), nl=False)
     else:
-        click.echo(f"{len(records)} slow movers as of {day}, value {listed.value:,.2f} CNY")
+        click.echo(f"{len(records)} slow movers as of {day}, value {format_cny(listed.value)}")
         for r in records:
             click.echo(f"  {r['sku']:<16} {r['category']:<14} {r['qty']:>8} {r['value']:>14} "
                        f"{r['days_since_sale']:>5} d  {r['class']:<10} {r['reason']}")

@@ -20,6 +20,8 @@ from engine.importing.errors import ErrorLog
 from engine.importing.kinds import Kind
 
 CHUNK_ROWS = 100_000
+# A submission's payload (a whole slow-mover list as JSON) easily passes the csv module's 128 KiB cell limit.
+csv.field_size_limit(2**31 - 1)
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 

@@ -148,7 +148,7 @@ class Sql:
         """The consumption values at which A and B end: walking down the values, a SKU is A while the value
         before it is under ``abc_a`` of the total (B: ``abc_b``). One sorted column read, then two numbers;
         SKUs tied with the last A (B) SKU's value share its class."""
-        values = [float(v) for (v,) in self.run("SELECT v FROM cls_base WHERE v > 0 ORDER BY v DESC")]
+        values = sorted((float(v) for (v,) in self.run("SELECT v FROM cls_base WHERE v > 0")), reverse=True)
         total = sum(values)
         cuts, before = [float("inf"), float("inf")], 0.0
         for value in values:

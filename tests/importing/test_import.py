@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +136,15 @@ def test_submission_payloads_in_csv_and_jsonl(base):
     assert (u["U1"].period, u["U1"].note) == ("2026Q3", "迟交原因: 系统故障")
     assert u["U2"].payload == {}
     assert u["U3"].payload == {"impairment_accounted": False}
+
+
+def test_a_payload_larger_than_the_csv_modules_default_cell_limit(base):
+    items = [{"sku": f"S{i:06d}", "class": "seasonal"} for i in range(8000)]  # ~300 KiB of JSON in one cell
+    cell = json.dumps({"items": items}).replace('"', '""')
+    run(base, "submissions", write("big.csv", "id,deliverable,period,employee_id,submitted_at,payload\n"
+                                              f'U9,slow_mover_list,2026-09,E1,2026-10-04T17:00:00,"{cell}"\n'))
+    with base.session() as s:
+        assert len(s.get(Submission, "U9").payload["items"]) == 8000
 
 
 def test_chunk_boundaries_change_nothing(base):

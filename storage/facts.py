@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,8 +28,9 @@ from itertools import repeat
 from typing import Any
 
 import psycopg
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, column, insert, text
+from sqlalchemy import Column, Connection, Dialect, Integer, MetaData, Table, column, insert, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateTable
 
 from engine.errors import PerfRulesError
 from storage.db import Database
@@ -105,7 +107,7 @@ class FactLoad:
         self._skus: set[str] = set()
         self._since: str | None = None
         self.kits: dict[str, tuple[int, str | None]] = {}
-        self._create_stage()
+        self._has_stage = False  # created on the first staged chunk: a push of new rows needs no DDL
 
     # -- reading what is on file -------------------------------------------------------------------------
     def keys(self, table: str, column_name: str) -> set[str]:
@@ -114,12 +116,28 @@ class FactLoad:
         cur.execute(f"SELECT {column_name} FROM {table}")
         return {row[0] for row in cur.fetchall()}
 
+    def existing(self, table: str, column_name: str, values: set[str]) -> set[str]:
+        """The ``values`` that are values of ``table.column_name`` (index look-ups, for small imports)."""
+        found: set[str] = set()
+        cur = self.raw.cursor()
+        ordered = sorted(values)
+        for start in range(0, len(ordered), 500):
+            batch = ordered[start:start + 500]
+            if self.dialect == "postgresql":
+                cur.execute(f"SELECT {column_name} FROM {table} WHERE {column_name} = ANY(%s)", (batch,))
+            else:
+                marks = ", ".join("?" * len(batch))
+                cur.execute(f"SELECT {column_name} FROM {table} WHERE {column_name} IN ({marks})", batch)
+            found.update(row[0] for row in cur.fetchall())
+        return found
+
     # -- writing -----------------------------------------------------------------------------------------
     def _create_stage(self) -> None:
-        cols = [Column(c, self.table.c[c].type) for c in self.columns] + [Column("_file", Integer)]
-        stage = Table(STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
+        if self._has_stage:
+            return
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
-        stage.create(self.conn)
+        self.conn.exec_driver_sql(_stage_ddl(self.table.name, self.columns, self.conn.dialect))
+        self._has_stage = True
 
     def write(self, file_no: int, columns: Sequence[Sequence[Any]]) -> None:
         """Load one validated chunk (one list per column of ``self.columns``) of file ``file_no``."""
@@ -160,6 +178,7 @@ class FactLoad:
         return inserted
 
     def _stage(self, file_no: int, columns: Sequence[Sequence[Any]]) -> None:
+        self._create_stage()
         names = ", ".join((*self.columns, "_file"))
         rows = zip(*columns, repeat(file_no), strict=False)
         cur = self.raw.cursor()
@@ -277,7 +296,7 @@ class FactLoad:
             existing = self._existing_per_file() if self._staged else Counter()
             changes = self._changed_rows() if self._staged and existing else {}
             existed = set()
-            if self.kits:
+            if self.kits and self._staged:
                 existed = {r[0] for r in self.conn.exec_driver_sql(
                     f"SELECT s.{self.key[0]} FROM {STAGE} s JOIN {self.table.name} t ON {self._join()}")}
             self._stage_rollup(changes)
@@ -287,7 +306,8 @@ class FactLoad:
                 self._sync_kits(existed, changes)
                 self._skus.update(sku for sku, (file_no, _) in self.kits.items())
             counts = self._record(batches, existing, changes, now, user)
-            self.conn.exec_driver_sql(f"DROP TABLE {STAGE}")
+            if self._has_stage:
+                self.conn.exec_driver_sql(f"DROP TABLE {STAGE}")
             self._refresh_rollup()
         except DBAPIError as exc:
             raise FactStoreRejected(self.table.name, str(exc.orig).splitlines()[0]) from None
@@ -324,13 +344,51 @@ class FactLoad:
             refresh(self.conn, skus=set(self._skus), since=since)
 
 
+_STAGE_DDL: dict[tuple[str, tuple[str, ...], str], str] = {}
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _stage_ddl(table: str, columns: tuple[str, ...], dialect: Dialect) -> str:
+    """``CREATE TEMPORARY TABLE`` of the staging table for these columns, compiled once per process."""
+    key = (table, columns, dialect.name)
+    if key not in _STAGE_DDL:
+        source = metadata.tables[table]
+        cols = [Column(c, source.c[c].type) for c in columns] + [Column("_file", Integer)]
+        stage = Table(STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
+        _STAGE_DDL[key] = str(CreateTable(stage).compile(dialect=dialect))
+    return _STAGE_DDL[key]
+
+
+@contextmanager
+def write_lock(db: Database) -> Iterator[None]:
+    """Hold this process's write lock of a SQLite database (re-entrant; a no-op on PostgreSQL).
+
+    SQLite has one writer at a time. Imports of one process queue here instead of polling the database's
+    busy timeout, so concurrent API pushes all succeed in turn; other processes still wait on
+    ``BEGIN IMMEDIATE`` with the busy timeout. PostgreSQL imports run concurrently.
+    """
+    if db.dialect != "sqlite":
+        yield
+        return
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.setdefault(db.url, threading.RLock())
+    with lock:
+        yield
+
+
 @contextmanager
 def open_load(db: Database, table: str, columns: Sequence[str], *,
               rollup: RollupScope | None = None, refresh_rollup: bool = True) -> Iterator[FactLoad]:
-    """A :class:`FactLoad` in its own transaction: committed when the block ends, rolled back on error."""
-    with db.engine.connect() as conn:
+    """A :class:`FactLoad` in its own transaction: committed when the block ends, rolled back on error.
+
+    On SQLite the transaction takes the write lock at once (``BEGIN IMMEDIATE``, under :func:`write_lock`):
+    a deferred one that reads first and writes later could not wait for another writer and would fail
+    with "database is locked".
+    """
+    with write_lock(db), db.engine.connect() as conn:
         if db.dialect == "sqlite":
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:  # naive UTC text from the importer is read as UTC by timestamptz columns
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         try:

@@ -15,11 +15,12 @@ The importer calls :func:`refresh` after loading movements, on its own connectio
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection, Index, bindparam, text
+from sqlalchemy import Connection, Index, TextClause, bindparam, text
 from sqlmodel import Field, SQLModel
 
 from storage.models import Forecast, PurchaseOrder
@@ -27,6 +28,8 @@ from storage.sqlutil import add_months, bind_day, day_order_hint, month_expr, mo
 from storage.types import MONEY
 
 CHUNK = 5000  # SKUs per statement when a subset is refreshed
+# PostgreSQL advisory lock key of the rollup ("sku_mont" in ASCII): concurrent imports refresh one at a time.
+_PG_LOCK = 0x736B755F6D6F6E74
 
 
 class SkuMonth(SQLModel, table=True):
@@ -132,27 +135,37 @@ def _months_sql(dialect: str, months: list[date]) -> tuple[str, dict[str, object
     return " UNION ALL ".join(f"SELECT {cast.format(name)} AS month" for name in params), params
 
 
+@functools.lru_cache(maxsize=256)
+def _statements(dialect: str, month_count: int, subset: bool) -> tuple[TextClause, TextClause]:
+    """The DELETE and INSERT of :func:`_rebuild` (built once: parsing the long SQL costs more than running it
+    for the few SKUs of an API push)."""
+    sku_filter = "AND sku IN :skus" if subset else ""
+    months_sql, _ = _months_sql(dialect, [date(2000, 1, 1)] * month_count)
+    delete = f"DELETE FROM sku_months WHERE month >= :since {sku_filter}"
+    agg = _AGG.format(month=month_expr(dialect, "day"), sku_filter=sku_filter,
+                      hint=day_order_hint(dialect) if not subset else "")
+    insert = _INSERT.format(agg=agg, months=months_sql, sku_filter=sku_filter)
+    statements = (text(delete), text(insert))
+    if subset:
+        statements = tuple(s.bindparams(bindparam("skus", expanding=True)) for s in statements)
+    return statements
+
+
 def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None) -> None:
     dialect = conn.dialect.name
-    sku_filter = "AND sku IN :skus" if skus is not None else ""
     months = []
     m = since
     while m <= last:
         months.append(m)
         m = add_months(m, 1)
-    months_sql, params = _months_sql(dialect, months or [since])
+    _, params = _months_sql(dialect, months or [since])
     params |= {"since": bind_day(dialect, since), "prev_month": bind_day(dialect, add_months(since, -1))}
-    delete = f"DELETE FROM sku_months WHERE month >= :since {sku_filter}"
-    agg = _AGG.format(month=month_expr(dialect, "day"), sku_filter=sku_filter,
-                      hint=day_order_hint(dialect) if skus is None else "")
-    insert = _INSERT.format(agg=agg, months=months_sql, sku_filter=sku_filter)
-    statements = [text(delete), text(insert)]
+    delete, insert = _statements(dialect, len(months or [since]), skus is not None)
     if skus is not None:
-        statements = [s.bindparams(bindparam("skus", expanding=True)) for s in statements]
         params["skus"] = skus
-    conn.execute(statements[0], params)
+    conn.execute(delete, params)
     if months:
-        conn.execute(statements[1], params)
+        conn.execute(insert, params)
 
 
 def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
@@ -176,7 +189,13 @@ def refresh(conn: Connection, *, skus: set[str] | None = None, since: date | Non
 
     Set-wise SQL on the caller's connection and transaction. When the movements reach a month the rollup
     has not got yet, every other SKU's state is carried forward to it as well, so the rollup stays dense.
+
+    On PostgreSQL concurrent imports (e.g. API pushes) take turns here, holding a transaction-level advisory
+    lock until they commit: each then rebuilds from the movements the previous ones committed, and none
+    inserts a row another has just inserted. (SQLite has one writer at a time anyway.)
     """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
     first_movement = to_date(conn.execute(text("SELECT MIN(day) FROM movements")).scalar())
     last_movement = to_date(conn.execute(text("SELECT MAX(day) FROM movements")).scalar())
     if first_movement is None or last_movement is None:

@@ -26,6 +26,7 @@ def check(app: AppContext, path: str | None) -> None:
     target = _path(app, path)
     if not target.exists():
         raise click.UsageError(f"no such file or folder: {target}")
+    templates_ok = _check_templates(app) if target.is_dir() else True  # a whole rulebook sends notices
     result = check_path(target, now=app.now())
     for report in result.reports:
         click.echo(f"Checking {report.file}")
@@ -37,7 +38,6 @@ def check(app: AppContext, path: str | None) -> None:
             click.echo(f"  SUCCESS: {report.summary or f'{len(report.rules)} rules found'}")
         for warning in report.warnings:
             click.echo(f"  WARNING: {warning}")
-    templates_ok = _check_templates(app)
     sys.exit(0 if result.ok and templates_ok else 1)
 
 

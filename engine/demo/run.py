@@ -66,6 +66,18 @@ def print_summary(run: DemoRun) -> None:
         run.echo(f"  {s.kind:16} {s.rows:>10,}")
 
 
+def where_to_look(run: DemoRun) -> None:
+    """Where to look: the e-mails, the payroll export and the dashboard."""
+    evaluated = run.results.get("evaluation", {})
+    payroll = run.output / "payroll"
+    emails = run.output / "emails"
+    run.echo(f"  e-mails    {emails}/  (.eml files: open one in any mail client, or read it as text)")
+    if evaluated:
+        run.echo(f"  payroll    {payroll}/payroll-{evaluated['quarter']}.csv and .xlsx  (a spreadsheet)")
+    run.echo(f"  dashboard  perfrules --database-url {run.database.display_url} serve, then "
+             f"http://{run.settings.listen_host}:{run.settings.listen_port}/ (user hr, password demo)")
+
+
 STEPS: list[Step] = [
     generate_exports,
     import_exports,
@@ -73,6 +85,7 @@ STEPS: list[Step] = [
     evaluate_quarter,
     replay_quarter,
     create_demo_users,
+    where_to_look,
 ]
 
 

@@ -18,6 +18,7 @@ from engine.demo.organisation import OPERATIONS, PURCHASERS
 from engine.demo.plan import Plan
 
 SLOW_DAYS = 90  # 库存超过90天未销售
+UNSEEN = 10**9  # ``since`` of a SKU that has not moved yet
 DEAD_DAYS = 180
 RETURN_RATE = 0.015
 RECEIPT_SEC = 7 * 3600
@@ -116,6 +117,10 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
     stock = opening.copy()
     last_sale = np.where(cat.legacy[lo:hi], -rng.integers(100, 500, n), -rng.integers(0, 20, n))
     last_sale = np.where(cat.launch[lo:hi] > 0, cat.launch[lo:hi], last_sale)
+    # the KPI library's clock for the slow-mover list: the last sale in the exports, or, never sold there,
+    # the first movement (the opening adjustment on day 0); UNSEEN until the SKU first moves
+    since = np.where(opening > 0, 0, UNSEEN)
+    day_start = stock.copy()
     reg_arr, reg_qty = np.full(n, -1), np.zeros(n, dtype=np.int64)
     emg_arr, emg_qty = np.full(n, -1), np.zeros(n, dtype=np.int64)
     so_open = np.full(n, -1)  # day the open stockout began
@@ -152,9 +157,12 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
         return arrival, qty - rejects
 
     for d in range(days):
+        if d:
+            since[(since == UNSEEN) & (stock != day_start)] = d - 1  # first moved yesterday
+            day_start = stock.copy()
         j = boundary_of.get(d)
-        if j is not None:  # the slow-mover list for the month just ended
-            truth = (stock > 0) & (d - last_sale > SLOW_DAYS)
+        if j is not None:  # the slow-mover list for the month just ended, as of its last day (d - 1)
+            truth = (stock > 0) & (d - 1 - since > SLOW_DAYS)
             truth_listed += int(truth.sum())
             handed_in = plan.list_day[purchaser, j]
             on_list = truth & (handed_in >= 0) & (rng.random(n) >= plan.omit[purchaser, j])
@@ -180,6 +188,8 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
             disposals.add(sku=due, day=d, action=disp_action[due], qty=stock[due], list=disp_list[due],
                           employee=rng.integers(0, len(OPERATIONS), len(due)))
             stock[due] = 0
+            sold_off = due[disp_action[due] != ACTIONS.index("return")]  # exported as sales
+            since[sold_off] = d
         disp_day[disp_day == d] = -1
 
         if len(kits):
@@ -209,6 +219,7 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
         stock -= sold
         served[:, d] = sold
         last_sale[sold > 0] = d
+        since[sold > 0] = d
         short = sold < req
         so_open = np.where(short & (so_open < 0), d, so_open)
 

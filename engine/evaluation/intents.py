@@ -4,12 +4,16 @@ consequence, escalation) from the core's result, for the notices layer and for H
 Recipients are words of the rule's ``notify`` (employee, manager, hr, department, general_manager),
 resolved to employee ids from the people history on the month's last day (``to`` None when nobody holds
 that place). A consequence is told only when this month changed the employee's bonus line.
+
+:func:`recipients`, :func:`warns`, :func:`owner`, :func:`template` and :func:`warning_interval` are also
+what production alerts (:mod:`engine.reporting.alerts`) use, so the people HR's tests prove are told are
+the people the outbox writes to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from engine.decision import NoticeIntent
 from engine.evaluation.core import LineChange, MonthResult
@@ -19,6 +23,32 @@ from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
 
 DEADLINE_KINDS = ("late", "missing", "incomplete")
+KPI_WARNING_REPEAT = timedelta(days=7)  # a threshold without its own ``repeat``
+ESCALATION_TEMPLATES = {"manager": "emails/escalation_manager", "hr": "emails/escalation_hr",
+                        "general_manager": "emails/escalation_hr"}
+
+
+def warns(rule: Rule, kind: str) -> bool:
+    """Whether a KPI finding of ``kind`` is told as a ``kpi_warning``: a value in the warning band, or a
+    breach of a rule without a consequence (a breach with one is told by its deduction notice)."""
+    return kind == "warning" or (kind == "breach" and rule.consequence is None)
+
+
+def warning_interval(rule: Rule) -> timedelta:
+    """How often a KPI warning repeats while its breach stays open: the threshold's ``repeat``, else 7 days."""
+    own = rule.threshold.repeat if rule.threshold is not None else None
+    return own or KPI_WARNING_REPEAT
+
+
+def owner(subject: str, subject_kind: str) -> str | None:
+    """The employee a finding names (per-employee KPIs, deadlines); None: the rule's role holders."""
+    return subject if subject_kind == "employee" else None
+
+
+def department_on(people: Sequence[Person], employee: str, day: date) -> str | None:
+    """The department ``employee`` was in on ``day`` (the one a deduction is charged through)."""
+    stint = next((p.stint_on(day) for p in people if p.id == employee), None)
+    return stint.department if stint else None
 
 
 def subject_of(subject: str, subject_kind: str) -> str:
@@ -30,7 +60,7 @@ def template(rule: Rule, kind: str, recipient: str) -> str:
     if kind in rule.notify.templates:
         return rule.notify.templates[kind]
     if kind == "escalation":
-        return "emails/escalation_hr" if recipient == "hr" else "emails/escalation_manager"
+        return ESCALATION_TEMPLATES.get(recipient, "emails/escalation_manager")
     return f"emails/{kind}"
 
 
@@ -81,9 +111,8 @@ def notice_intents(rulebook: Rulebook, result: MonthResult, changes: Sequence[Li
     for change in changes:
         sourced, line = rules[change.after.rule_id], change.after
         if change.share:
-            stint = next((p.stint_on(day) for p in people if p.id == line.employee_id), None)
             tell(sourced, "consequence", sourced.rule.notify.consequence, f"employee:{line.employee_id}", now,
-                 line.employee_id, line.employee_id, stint.department if stint else None)
+                 line.employee_id, line.employee_id, department_on(people, line.employee_id, day))
     for esc in result.escalations:
         sourced = rules[esc["rule_id"]]
         spec = next(x for x in sourced.rule.escalations if x.action == esc["kind"])
@@ -103,6 +132,6 @@ def _finding_notices(sourced: SourcedRule, obs: Observation, now: datetime, tell
         detail = "incomplete" if obs.kind == "incomplete" else "deadline_missed"
         tell(sourced, "deadline_missed", rule.notify.deadline_missed, subject, send, obs.subject, detail,
              repeat=repeat)
-    elif obs.kind == "warning" or (obs.kind == "breach" and rule.consequence is None):
-        tell(sourced, "kpi_warning", rule.notify.kpi_warning, subject, now, None,
-             "kpi_warning" if obs.kind == "warning" else "kpi_breach")
+    elif warns(rule, obs.kind):
+        tell(sourced, "kpi_warning", rule.notify.kpi_warning, subject, now, owner(obs.subject, obs.subject_kind),
+             "kpi_warning" if obs.kind == "warning" else "kpi_breach", repeat=warning_interval(rule))

@@ -36,18 +36,27 @@ class Chunk:
         return len(self.lines)
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A fact file received in memory (e.g. an HTTP upload): the name its errors and import batch show, its bytes."""
+
+    name: str
+    data: bytes
+
+
 class FactFile:
     """One file to import: its name as given, its bytes' sha256, and its rows in chunks."""
 
-    def __init__(self, path: Path, kind: Kind, log: ErrorLog, *, fmt: str | None = None,
+    def __init__(self, source: Path | Upload, kind: Kind, log: ErrorLog, *, fmt: str | None = None,
                  encoding: str | None = None):
-        self.path = path
-        self.name = str(path)
+        if isinstance(source, Upload):
+            self.name, data = source.name, source.data
+        else:
+            self.name, data = str(source), source.read_bytes()
         self.kind = kind
         self.log = log
-        data = path.read_bytes()
         self.sha256 = hashlib.sha256(data).hexdigest()
-        self.format = fmt or FORMATS.get(path.suffix.lower(), "csv")
+        self.format = fmt or FORMATS.get(Path(self.name).suffix.lower(), "csv")
         self.text = self._decode(data, encoding)
         self.rows = 0
 

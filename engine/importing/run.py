@@ -15,7 +15,7 @@ from engine.errors import PerfRulesError
 from engine.importing.columns import Context, convert, suggest
 from engine.importing.errors import ErrorLog, ImportRejected, RowError
 from engine.importing.kinds import KINDS, REFERENCES, Kind
-from engine.importing.reading import CHUNK_ROWS, Chunk, FactFile
+from engine.importing.reading import CHUNK_ROWS, Chunk, FactFile, Upload
 from storage import Database
 from storage.facts import BatchInfo, FactLoad, RollupScope, open_load
 
@@ -43,10 +43,12 @@ class FileResult:
                 f"{self.unchanged} unchanged")
 
 
-def import_files(db: Database, kind: str, paths: Sequence[str | Path], *, zone: ZoneInfo, now: datetime,
+def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], *, zone: ZoneInfo, now: datetime,
                  user: str, fmt: str | None = None, encoding: str | None = None, max_errors: int = 100,
                  chunk_rows: int = CHUNK_ROWS, refresh_rollup: bool = True) -> list[FileResult]:
     """Import ``paths`` (all of ``kind``) in one transaction; raise :class:`ImportRejected` if any row is bad.
+
+    A path may be an :class:`Upload` (name and bytes in memory, e.g. from the HTTP API): nothing touches disk.
 
     ``zone`` is the company zone for timestamps without an offset; ``now`` and ``user`` are recorded on the
     import batch of each file. After movements and SKUs, ``storage.rollup.refresh`` (when it exists) rebuilds
@@ -62,7 +64,8 @@ def import_files(db: Database, kind: str, paths: Sequence[str | Path], *, zone: 
         checker = _Checker(spec, load, log, Context(zone))
         files = []
         for file_no, path in enumerate(paths):
-            fact_file = FactFile(Path(path), spec, log, fmt=fmt, encoding=encoding)
+            source = path if isinstance(path, Upload) else Path(path)
+            fact_file = FactFile(source, spec, log, fmt=fmt, encoding=encoding)
             for chunk in fact_file.chunks(chunk_rows):
                 checker.chunk(file_no, fact_file.name, chunk)
             files.append(fact_file)
@@ -103,7 +106,7 @@ class _Checker:
     def __init__(self, spec: Kind, load: FactLoad, log: ErrorLog, ctx: Context):
         self.spec, self.load, self.log, self.ctx = spec, load, log, ctx
         refs = {f.ref for f in spec.fields if f.ref}
-        self.known = {ref: load.keys(*REFERENCES[ref][:2]) for ref in refs}
+        self.known = {ref: _Known(load, *REFERENCES[ref][:2]) for ref in refs}
         self.seen: set[Any] = set()
         self.history: list[tuple[str, Sequence[int], list[Any]]] = []
         self.deferred: list[tuple[str, int, str, str]] = []  # references to keys of this same import
@@ -145,7 +148,7 @@ class _Checker:
             else:
                 lines = chunk.lines
             known = self.known[f.ref]
-            missing = set(values) - known - {None}
+            missing = known.missing(set(values) - {None})
             if not missing:
                 continue
             self_ref = REFERENCES[f.ref][0] == self.spec.table
@@ -201,9 +204,38 @@ class _Checker:
         return "an earlier line"
 
 
-def _unknown(ref: str, value: str, known: set[str], self_ref: bool) -> str:
+class _Known:
+    """The keys of one referenced table that are on file, looked up as needed: a small import (an API push)
+    asks only for the values it names; once many values are asked for, every key is read in one pass."""
+
+    FEW = 1000  # up to this many values per look-up are checked one by one through the key's index
+
+    def __init__(self, load: FactLoad, table: str, column_name: str):
+        self.load, self.table, self.column = load, table, column_name
+        self.found: set[str] = set()
+        self.complete = False
+
+    def missing(self, values: set[str]) -> set[str]:
+        """The ``values`` that are not keys on file."""
+        unknown = values - self.found
+        if not unknown or self.complete:
+            return unknown
+        if len(unknown) > self.FEW:
+            return values - self.all()
+        self.found |= self.load.existing(self.table, self.column, unknown)
+        return unknown - self.found
+
+    def all(self) -> set[str]:
+        """Every key on file (for suggestions in error messages and for large imports)."""
+        if not self.complete:
+            self.found = self.load.keys(self.table, self.column)
+            self.complete = True
+        return self.found
+
+
+def _unknown(ref: str, value: str, known: _Known, self_ref: bool) -> str:
     if ref == "employees":
         return f"no employee with id {value!r}" + (" (not on file or in this import)" if self_ref else "")
     if ref == "departments":
-        return f"unknown department {value!r}{suggest(value, sorted(known))}"
+        return f"unknown department {value!r}{suggest(value, sorted(known.all()))}"
     return f"unknown SKU {value!r} (not in the store{' or this import' if self_ref else ''})"

@@ -2,13 +2,18 @@
 
 Run after each evaluation the scheduler starts (daily KPI refresh, dated threshold checks, quarter end),
 from what the evaluation stored — findings, bonus lines, escalations — so the notices say exactly what
-was decided and why. Every notice has a natural outbox key:
+was decided and why. Who is told is decided exactly as the notice intents of the decision core decide it
+(:mod:`engine.evaluation.intents`: :func:`~engine.evaluation.intents.warns`,
+:func:`~engine.evaluation.intents.recipients` over the people history on the month's last day), so the
+recipients HR proves with ``perfrules test`` are the recipients production writes to. Every notice has a
+natural outbox key:
 
-* ``kpi_warning`` — ``<rule>#kpi_warning:<subject>``, the month, each owner the rule's ``notify.kpi_warning``
-  names; repeated every :func:`warning_interval` while the breach stays on record, and only while the
-  month is being judged (until the end of the month after it);
-* ``consequence`` — ``<rule>#consequence:<line kind>:<quarter>``, the line's period, the employee charged:
-  once per bonus line, ever;
+* ``kpi_warning`` — ``<rule>#kpi_warning:<subject>``, the month, each recipient of the rule's
+  ``notify.kpi_warning``, for a breach of a rule without a consequence; repeated every
+  :func:`~engine.evaluation.intents.warning_interval` (the threshold's ``repeat``, default 7 days) while
+  the breach stays on record, and only while the month is being judged (until the end of the month after it);
+* ``consequence`` — ``<rule>#consequence:<line kind>:<quarter>``, the line's period, each recipient of the
+  rule's ``notify.consequence`` (the employee charged): once per bonus line, ever;
 * ``escalation_manager`` / ``escalation_hr`` — ``<rule>#escalation:<action>:<employee>``, the first month
   of the streak, each recipient of the escalation's ``notify``: once per streak, ever.
 """
@@ -17,13 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 
+from engine.evaluation import intents
+from engine.evaluation.intents import KPI_WARNING_REPEAT, warning_interval
+from engine.evaluation.people import Person
+from engine.evaluation.run import load_people
 from engine.kpi import catalog
 from engine.notices.contexts import (
     ConsequenceContext,
@@ -40,17 +49,15 @@ from engine.notices.message import mail_domain
 from engine.notices.queue import queue_notice
 from engine.periods import Period, local_date, parse_period, quarter_of
 from engine.reporting.lines import kpi_named, passing, rule_named, unit_of
-from engine.reporting.people import by_word, person_of, recipient_of
+from engine.reporting.people import person_of, recipient_of
 from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
 from storage import Database
 from storage import evaluation_store as store
 from storage.outbox import PersonRecord, find_person
-from storage.schedule import role_holders
 
-KPI_WARNING_REPEAT = timedelta(days=7)  # while a breach stays open; the rule-file format has no field for it yet
-ESCALATION_TEMPLATES = {"manager": EscalationManagerContext, "hr": EscalationHrContext,
-                        "general_manager": EscalationHrContext}
+ESCALATION_CONTEXTS = {"emails/escalation_manager": EscalationManagerContext,
+                       "emails/escalation_hr": EscalationHrContext}
 ACTIONS = {  # escalation actions (domain.md section 4), when the rule gives no wording of its own
     "no_promotion": ("取消年度晋升资格", "no promotion this year"),
     "improvement_plan": ("书面改进计划", "written improvement plan"),
@@ -63,12 +70,7 @@ DAYS_LATE = Named(code="days_late", name_zh="逾期天数", name_en="days late")
 HANDED_IN = Named(code="handed_in", name_zh="已提交", name_en="handed in")
 COMPLETENESS = Named(code="completeness", name_zh="完整度", name_en="completeness")
 ZERO = Decimal(0)
-
-
-def warning_interval(rule: Rule | None) -> timedelta:
-    """How often a KPI warning repeats while its breach stays open (a rule's own ``repeat`` when it has one)."""
-    own = getattr(rule.threshold, "repeat", None) if rule is not None and rule.threshold is not None else None
-    return own or KPI_WARNING_REPEAT
+__all__ = ["KPI_WARNING_REPEAT", "Alerts", "consequence_context", "explain", "warning_interval"]
 
 
 @dataclass
@@ -84,28 +86,29 @@ class Alerts:
     def after_evaluation(self, months: Iterable[Period], now: datetime) -> str:
         """Notices for the evaluated ``months``; a no-op for everything already in the outbox."""
         months = list(months)
-        book = self.rulebook()
-        warned = sum(self.kpi_warnings(book, month, now) for month in months)
+        book, people = self.rulebook(), load_people(self.db)
+        warned = sum(self.kpi_warnings(book, month, now, people) for month in months)
         quarters = sorted({quarter_of(m.start).label for m in months})
-        charged = sum(self.consequences(book, quarter, now) for quarter in quarters)
-        escalated = self.escalations(book, {m.label for m in months}, now)
+        charged = sum(self.consequences(book, quarter, now, people) for quarter in quarters)
+        escalated = self.escalations(book, {m.label for m in months}, now, people)
         return f"alerts: {warned} KPI warning(s), {charged} deduction notice(s), {escalated} escalation notice(s)"
 
     # --- KPI warnings -------------------------------------------------------------------------------
 
-    def kpi_warnings(self, book: Rulebook, month: Period, now: datetime) -> int:
+    def kpi_warnings(self, book: Rulebook, month: Period, now: datetime, people: list[Person]) -> int:
         today = local_date(now, self.zone)
         if today >= month.next().end:  # an old month re-judged (quarter end) is not news any more
             return 0
         written = 0
         for finding in store.findings(self.db, months=[month.label]):
-            if finding["kind"] != "breach" or not finding["kpi"] or finding["value"] is None:
+            if not finding["kpi"] or finding["value"] is None:
                 continue
             sourced = _version(book, finding["rule_id"], finding["rule_version"])
-            rule = sourced.rule if sourced else None
-            words = rule.notify.kpi_warning if rule else ["employee"]
-            context = self._warning_fields(finding)
-            for person in self._recipients(finding, rule, words, today):
+            if sourced is None or not intents.warns(sourced.rule, finding["kind"]):
+                continue
+            rule, context = sourced.rule, self._warning_fields(finding)
+            about = intents.owner(finding["subject"], finding["subject_kind"])
+            for _, person in self._told(people, rule, rule.notify.kpi_warning, about, month.last_day):
                 notice = KpiWarningContext(recipient=recipient_of(person, self.zone), **context)
                 written += self._queue(notice, f"{finding['rule_id']}#kpi_warning:{finding['subject']}",
                                        month.label, now, repeat_every=warning_interval(rule))
@@ -119,71 +122,64 @@ class Alerts:
                                        unit=unit_of(kpi)),
                 "consecutive_periods": max(1, len(finding["streak"]))}
 
-    def _recipients(self, finding: dict[str, Any], rule: Rule | None, words: list[str],
-                    today) -> list[PersonRecord]:
-        """The owners of a finding (the employee it names, or the rule's role holders today) and the others
-        the rule's words name."""
-        if finding["subject_kind"] == "employee":
-            named = find_person(self.db, finding["subject"])
-            responsible = [named] if named is not None else []
-        elif rule is not None:
-            responsible = role_holders(self.db, rule.department, rule.role, today)
-        else:
-            responsible = [p for p in (find_person(self.db, t["employee"]) for t in finding["charged_to"]) if p]
-        department = rule.department if rule else ""
-        found: dict[str, PersonRecord] = {}
-        for word in words:
-            for person in by_word(self.db, word, responsible, department, today):
-                found.setdefault(person.id, person)
-        return list(found.values())
+    def _told(self, people: list[Person], rule: Rule, words: list[str], about: str | None, day: date,
+              department: str | None = None) -> list[tuple[str, PersonRecord]]:
+        """(recipient word, person) for everyone ``words`` name, resolved by
+        :func:`engine.evaluation.intents.recipients`: the same people the notice intents name. A person named
+        twice is queued twice under one outbox key, which writes once."""
+        told = [(word, find_person(self.db, to)) for word, to in
+                intents.recipients(people, rule, words, about, day, department) if to is not None]
+        return [(word, person) for word, person in told if person is not None]
 
     # --- consequences -------------------------------------------------------------------------------
 
-    def consequences(self, book: Rulebook, quarter: str, now: datetime) -> int:
-        """One notice per active deduction line of ``quarter`` to the employee it is charged to."""
+    def consequences(self, book: Rulebook, quarter: str, now: datetime, people: list[Person]) -> int:
+        """One notice per active deduction line of ``quarter`` to each recipient of the rule's
+        ``notify.consequence`` (the employee charged)."""
         findings = {f["id"]: f for f in store.findings(self.db, quarter=quarter, active_only=False)}
         written = 0
         for line in store.adjustments(self.db, quarter=quarter):
             if line["kind"] not in DEDUCTION_KINDS or line["status"] != "active" or line["amount"] >= 0:
                 continue
             sourced = _version(book, line["rule_id"], line["rule_version"])
-            if sourced is not None and "employee" not in sourced.rule.notify.consequence:
-                continue
-            person = find_person(self.db, line["employee_id"])
             seen = [findings[i] for i in line["finding_ids"] if i in findings]
-            if person is None or not seen:
+            if sourced is None or not seen:
                 continue
-            notice = consequence_context(line, seen, rule_named(book, line["rule_id"]),
-                                         recipient_of(person, self.zone))
-            written += self._queue(notice, f"{line['rule_id']}#consequence:{line['kind']}:{line['quarter']}",
-                                   line["period"], now)
+            employee, day = line["employee_id"], parse_period(line["period"]).last_day
+            told = self._told(people, sourced.rule, sourced.rule.notify.consequence, employee, day,
+                              intents.department_on(people, employee, day))
+            for _, person in told:
+                notice = consequence_context(line, seen, rule_named(book, line["rule_id"]),
+                                             recipient_of(person, self.zone))
+                written += self._queue(notice, f"{line['rule_id']}#consequence:{line['kind']}:{line['quarter']}",
+                                       line["period"], now)
         return written
 
     # --- escalations --------------------------------------------------------------------------------
 
-    def escalations(self, book: Rulebook, months: set[str], now: datetime) -> int:
+    def escalations(self, book: Rulebook, months: set[str], now: datetime, people: list[Person]) -> int:
+        """One notice per escalation triggered in ``months`` to each recipient of the escalation's ``notify``,
+        in the wording :data:`engine.evaluation.intents.ESCALATION_TEMPLATES` gives that recipient."""
         written = 0
         for row in store.escalations(self.db):
             if row["triggered_period"] not in months:
                 continue
             employee = find_person(self.db, row["subject"])
-            if employee is None:
-                continue
             sourced = _version(book, row["rule_id"], row["rule_version"])
             spec = next((e for e in sourced.rule.escalations if e.action == row["kind"]), None) if sourced else None
-            words = spec.notify if spec is not None else ["manager", "hr"]
+            if employee is None or spec is None:
+                continue
             fields = {"rule": _ref(row), "employee": person_of(employee), "breach": rule_named(book, row["rule_id"]),
                       "periods": tuple(row["streak"]), "action": _action(row["kind"], spec)}
-            day = local_date(now, self.zone)
-            for word in words:
-                kind = ESCALATION_TEMPLATES.get(word)
-                if kind is None:  # no escalation e-mail speaks to the employee or the whole department
+            day = parse_period(row["triggered_period"]).last_day
+            for word, person in self._told(people, sourced.rule, spec.notify, row["subject"], day):
+                kind = ESCALATION_CONTEXTS.get(intents.ESCALATION_TEMPLATES.get(word, ""))
+                if kind is None:  # the checker admits no other word (NOTICE_RECIPIENTS)
                     continue
                 extra = self._hr_fields(row, employee) if kind is EscalationHrContext else {}
-                for person in by_word(self.db, word, [employee], employee.department, day):
-                    notice = kind(recipient=recipient_of(person, self.zone), **fields, **extra)
-                    written += self._queue(notice, f"{row['rule_id']}#escalation:{row['kind']}:{row['subject']}",
-                                           row["streak_start"], now)
+                notice = kind(recipient=recipient_of(person, self.zone), **fields, **extra)
+                written += self._queue(notice, f"{row['rule_id']}#escalation:{row['kind']}:{row['subject']}",
+                                       row["streak_start"], now)
         return written
 
     def _hr_fields(self, row: dict[str, Any], employee: PersonRecord) -> dict[str, Any]:

@@ -1,8 +1,8 @@
-"""Who reports and alerts go to: the holders of roles on a day, and the words rule files use for them.
+"""Who reports go to (fixed audiences: the operations team, management), and people as notices name them.
 
-Rule files name recipients by role word (``employee``, ``manager``, ``hr``, ``department``,
-``general_manager``); reports go to fixed audiences (the operations team, management). Everyone comes back
-as a :class:`~storage.outbox.PersonRecord` and becomes a notice :class:`Recipient` in their own language.
+Everyone comes back as a :class:`~storage.outbox.PersonRecord` and becomes a notice :class:`Recipient` in
+their own language. Who an *alert* goes to — the words of a rule's ``notify`` — is not decided here but by
+:func:`engine.evaluation.intents.recipients`, the same function HR's rule tests run.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from engine.notices.contexts import Named, Person, Recipient
 from engine.rulebook.model import DEPARTMENTS, ROLES
 from storage import Database
-from storage.outbox import PersonRecord, find_person
+from storage.outbox import PersonRecord
 from storage.schedule import role_holders
 
 # (department, role) pairs of each audience
@@ -22,7 +22,6 @@ OPERATIONS_TEAM = tuple(("operations", role) for role in ROLES if role.startswit
 DEPARTMENT_MANAGERS = tuple((d, f"{d}_manager") for d in DEPARTMENTS if f"{d}_manager" in ROLES)
 GENERAL_MANAGERS = tuple((d, "general_manager") for d in DEPARTMENTS)
 MANAGEMENT = GENERAL_MANAGERS + DEPARTMENT_MANAGERS
-HR = tuple(("hr", role) for role in ROLES if role.startswith("hr_"))
 
 
 def holders(db: Database, pairs: Iterable[tuple[str, str]], day: date) -> list[PersonRecord]:
@@ -32,31 +31,6 @@ def holders(db: Database, pairs: Iterable[tuple[str, str]], day: date) -> list[P
         for person in role_holders(db, department, role, day):
             found.setdefault(person.id, person)
     return [found[k] for k in sorted(found)]
-
-
-def department_members(db: Database, department: str, day: date) -> list[PersonRecord]:
-    return holders(db, ((department, role) for role in ROLES), day)
-
-
-def manager_of(db: Database, person: PersonRecord) -> PersonRecord | None:
-    return find_person(db, person.manager_id) if person.manager_id else None
-
-
-def by_word(db: Database, word: str, responsible: list[PersonRecord], department: str,
-            day: date) -> list[PersonRecord]:
-    """The people a rule file's recipient word names, given who is responsible."""
-    if word == "employee":
-        return responsible
-    if word == "manager":
-        managers = (manager_of(db, p) for p in responsible)
-        return list({m.id: m for m in managers if m is not None}.values())
-    if word == "hr":
-        return holders(db, HR, day)
-    if word == "department":
-        return department_members(db, department, day)
-    if word == "general_manager":
-        return holders(db, GENERAL_MANAGERS, day)
-    raise ValueError(f"unknown recipient word {word!r}")
 
 
 def recipient_of(person: PersonRecord, zone: ZoneInfo) -> Recipient:

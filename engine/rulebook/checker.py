@@ -21,7 +21,7 @@ from engine.kpi.catalog import BY_ID, Unit
 from engine.rulebook import holidays
 from engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
 from engine.rulebook.loader import Document, Loc, Problem, read_document
-from engine.rulebook.model import Rule, RuleFile
+from engine.rulebook.model import NOTICE_RECIPIENTS, Rule, RuleFile
 from engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
 from engine.settings import PROJECT_ROOT
 
@@ -125,6 +125,8 @@ def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Ite
                                                   f"({direction} is better for {t.kpi})")
         if t.by is not None:
             yield from _check_schedule(doc, (*tloc, "by"), t.by)
+        if t.repeat is not None and not t.repeat:
+            yield doc.problem((*tloc, "repeat"), "a repeat interval must be longer than 0")
     if rule.deadline is not None:
         yield from _check_schedule(doc, (*loc, "deadline"), rule.deadline)
     if rule.consequence is not None and rule.consequence.proportional is not None and rule.threshold is None:
@@ -134,10 +136,28 @@ def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Ite
     for i, esc in enumerate(rule.escalations):
         if esc.plan is not None and esc.action != "improvement_plan":
             yield doc.problem((*loc, "escalations", i, "plan"), "'plan' only goes with action: improvement_plan")
+    yield from _check_recipients(doc, loc, rule)
     for kind, name in rule.notify.templates.items():
         if templates and name not in templates:
             yield doc.problem((*loc, "notify", "templates", kind),
                               f"unknown template {name!r}{_suggest(name, templates)}")
+
+
+def _check_recipients(doc: Document, loc: Loc, rule: Rule) -> Iterator[Problem]:
+    """Words no notice of that kind can go to (:data:`NOTICE_RECIPIENTS`), so no promise goes unkept."""
+    lists = [(("notify", kind), getattr(rule.notify, kind), kind) for kind in NOTICE_RECIPIENTS]
+    lists += [(("escalations", i, "notify"), esc.notify, "escalation") for i, esc in enumerate(rule.escalations)]
+    for path, words, kind in lists:
+        allowed = NOTICE_RECIPIENTS[kind]
+        for j, word in enumerate(words):
+            if word not in allowed:
+                yield doc.problem((*loc, *path, j), f"no {kind} notice goes to {word!r}: it goes to "
+                                                    f"{' / '.join(allowed)} only{_WHY[kind]}")
+
+
+_WHY = {"consequence": " (it tells the employee charged about their own bonus; managers and HR see deductions in "
+                       "the monthly report and in escalations)",
+        "escalation": " (the escalation e-mails are written to the manager and to HR)"}
 
 
 def _suggest(word: str, options: set[str]) -> str:

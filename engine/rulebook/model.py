@@ -25,6 +25,9 @@ ROLES = ("purchaser", "purchasing_manager", "finance_analyst", "finance_manager"
 DELIVERABLES = ("slow_mover_list", "disposal_tracking", "capital_report", "improvement_plan")
 RECIPIENTS = ("employee", "manager", "hr", "department", "general_manager")
 NOTICE_KINDS = ("reminder", "deadline_missed", "kpi_warning", "consequence", "escalation")
+# who the notices production can send may go to, where not everyone (the checker enforces it): a deduction
+# notice speaks to the employee charged ("your bonus"); escalation e-mails exist for managers and HR only
+NOTICE_RECIPIENTS = {"consequence": ("employee",), "escalation": ("manager", "hr", "general_manager")}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 Department = Literal[DEPARTMENTS]  # type: ignore[valid-type]
@@ -193,6 +196,8 @@ class Threshold(Strict):
     warning: Number | None = Field(None, description="edge of the warning band on the good side of the target")
     direction: Literal["higher", "lower"] | None = Field(None, description="default: the KPI catalogue's")
     by: Schedule | None = Field(None, description="quantitative deadline: the KPI is judged at this due date")
+    repeat: Duration | None = Field(None, description="repeat the KPI warning this often while the breach stays "
+                                                      "open (default 7d)")
 
 
 class Proportional(Strict):
@@ -275,7 +280,8 @@ class Notify(Strict):
     reminder: list[Recipient] = Field(default_factory=lambda: ["employee"])
     deadline_missed: list[Recipient] = Field(default_factory=lambda: ["employee", "manager"])
     kpi_warning: list[Recipient] = Field(default_factory=lambda: ["employee"])
-    consequence: list[Recipient] = Field(default_factory=lambda: ["employee", "manager", "hr"])
+    consequence: list[Recipient] = Field(default_factory=lambda: ["employee"],
+                                         description="only 'employee': the deduction notice is addressed to them")
     escalation: list[Recipient] = Field(default_factory=lambda: ["manager", "hr"])
     templates: dict[NoticeKind, str] = Field(default_factory=dict)
 

@@ -49,10 +49,13 @@ def evaluation_handlers(db: Database, rules: FolderRules, zone: Any,
     ``after(months, now)`` runs once the months are evaluated (the alerts of :mod:`engine.reporting`).
 
     Evaluation runs are idempotent (keyed by month, rulebook and facts), so a daily refresh of last month
-    stores something only when late facts or a rule change altered the outcome.
+    stores something only when late facts or a rule change altered the outcome; its KPI values are computed
+    again only then too (:class:`~engine.scheduler.refresh.KpiMemo`).
     """
-    from engine.evaluation.kpis import library_kpis
     from engine.evaluation.run import evaluate
+    from engine.scheduler.refresh import KpiMemo
+
+    kpis = KpiMemo(zone)
 
     def months(slot: Slot) -> list[Period]:
         if slot.kind == QUARTER_EVALUATION:
@@ -64,7 +67,7 @@ def evaluation_handlers(db: Database, rules: FolderRules, zone: Any,
     def run(slot: Slot, now: datetime) -> str:
         done = []
         for month in months(slot):
-            report = evaluate(db, rules.rulebook, month, now=now, kpis=library_kpis(zone, as_of=local_date(now, zone)))
+            report = evaluate(db, rules.rulebook, month, now=now, kpis=kpis.source(local_date(now, zone)))
             done.append(f"{month.label}: {len(report.observations)} finding(s)")
         if after is not None:
             done.append(after(months(slot), now))

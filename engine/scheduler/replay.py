@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.notices.delivery import EmlTransport
 from engine.scheduler import build_service
+from engine.scheduler.refresh import PlanMemo
 from engine.scheduler.service import ManualScheduler
 from storage import Database
 from storage.outbox import list_messages
@@ -38,7 +39,9 @@ def replay(settings: Any, db: Database, start: datetime, end: datetime, folder: 
     transport = EmlTransport(folder)
     service = build_service(settings, db, scheduler=ManualScheduler(), transport_factory=lambda: transport)
     report = ReplayReport()
-    times = sorted({slot.at for slot in service.plan(start, end)})
+    # the calendar of the window is expanded once (per rulebook version), not once per slot time
+    service.runner.planner = PlanMemo(service.plan, service.rulebook.version, start, end)
+    times = sorted({slot.at for slot in service.runner.planner(start, end)})
     service.runner.horizon(start)  # a fresh database starts its catch-up horizon at the replay's start
     for at in times:
         for outcome in service.runner.run_due(at):

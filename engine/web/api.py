@@ -4,9 +4,8 @@ adjustments and deadlines, trigger an evaluation, download the payroll export. B
 from __future__ import annotations
 
 import importlib
+import re
 from decimal import Decimal
-from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
@@ -14,11 +13,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import PerfRulesError
+from engine.importing import UnknownKind, import_files
+from engine.importing.reading import Upload
 from engine.kpi import catalog
 from engine.periods import parse_period
 from engine.web import board, data
 from engine.web.auth import Principal, principal, require, require_employee
 from storage import access
+from storage.facts import write_lock
 
 router = APIRouter(prefix="/api/v1", tags=["perfrules"])
 
@@ -144,23 +146,23 @@ def push_facts(request: Request, kind: str, body: bytes = Body(..., media_type="
                who: Principal = Depends(require("push"))) -> ImportOut:
     """Import one fact file (CSV, or JSON Lines with Content-Type application/x-ndjson) all or nothing,
     with the same validation as ``perfrules import``. A bad file changes nothing and answers 422 with
-    every error."""
-    importer = _engine("engine.importing.run")
+    every error, as ``NAME:LINE: column: message``; NAME is the file name of a
+    ``Content-Disposition: attachment; filename="…"`` header, else ``upload.csv`` / ``upload.jsonl``.
+    On SQLite pushes are written one at a time (concurrent requests wait their turn)."""
     content_type = request.headers.get("content-type", "")
     fmt = "jsonl" if "ndjson" in content_type or "jsonl" in content_type else "csv"
+    upload = Upload(_upload_name(request.headers.get("content-disposition", ""), fmt), body)
     db, now = request.app.state.db, request.app.state.clock()
-    with TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"api-{kind}.{fmt}"  # the name the import batch and error lines show
-        path.write_bytes(body)
+    with write_lock(db):  # import and audit entry back to back: no wait on SQLite's busy timeout between them
         try:
-            (result,) = importer.import_files(db, kind, [path], zone=request.app.state.settings.zone, now=now,
-                                              user=who.actor, fmt=fmt)
+            (result,) = import_files(db, kind, [upload], zone=request.app.state.settings.zone, now=now,
+                                     user=who.actor, fmt=fmt)
         except PerfRulesError as exc:
             lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
-            status_code = 404 if type(exc).__name__ == "UnknownKind" else 422
+            status_code = 404 if isinstance(exc, UnknownKind) else 422
             raise HTTPException(status_code, {"message": lines[-1], "errors": lines}) from None
-    access.record(db, now=now, actor=who.actor, action="facts.import", target=kind,
-                  detail={"rows": result.rows, "inserted": result.inserted, "updated": result.updated})
+        access.record(db, now=now, actor=who.actor, action="facts.import", target=kind,
+                      detail={"rows": result.rows, "inserted": result.inserted, "updated": result.updated})
     return ImportOut(kind=kind, rows=result.rows, inserted=result.inserted, updated=result.updated,
                      unchanged=result.unchanged)
 
@@ -185,6 +187,16 @@ def payroll_export(request: Request, quarter: str, format: str = "csv",
                    who: Principal = Depends(require("export"))) -> Response:
     """The payroll export file of a quarter (recorded in the audit log)."""
     return data.payroll_response(request, quarter=quarter, fmt=format, who=who)
+
+
+_FILENAME = re.compile(r'filename="?([^";]+)"?')
+
+
+def _upload_name(disposition: str, fmt: str) -> str:
+    """The uploaded file's base name from a Content-Disposition header, or ``upload.<fmt>``."""
+    found = _FILENAME.search(disposition)
+    name = found.group(1).replace("\\", "/").rsplit("/", 1)[-1].strip() if found else ""
+    return name if name and name not in (".", "..") else f"upload.{fmt}"
 
 
 def _engine(module: str) -> Any:

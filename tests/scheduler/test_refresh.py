@@ -1,0 +1,41 @@
+"""The scheduler's KPI memo: a refresh with unchanged inputs reuses the values; a late import or a rule
+edit makes the next refresh compute them again."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from engine.demo import custom_size, generate
+from engine.demo.loading import import_generated
+from engine.periods import parse_period
+from engine.rulebook.checker import load_rulebook
+from engine.scheduler.refresh import KpiMemo
+from engine.settings import PROJECT_ROOT, load_settings
+from storage import Database
+from tests.demo.test_import import needs_importer
+
+
+@needs_importer
+def test_kpis_are_recomputed_only_after_an_import_or_a_rule_edit(db: Database, tmp_path: Path,
+                                                                 zone: ZoneInfo) -> None:
+    report = generate(tmp_path / "exports", custom_size(30, 3), seed=5, end=date(2026, 3, 31))
+    settings, now = load_settings({}, environ={}), datetime(2026, 4, 2, 9, 0, tzinfo=zone)
+    import_generated(db, report, settings, now)
+    rules = tmp_path / "rules"
+    shutil.copytree(PROJECT_ROOT / "rules", rules)
+    memo, march = KpiMemo(zone), parse_period("2026-03")
+    first = memo.source(date(2026, 4, 2))(db, load_rulebook(rules), march)
+    again = memo.source(date(2026, 4, 20))(db, load_rulebook(rules), march)  # a later daily refresh
+    assert first and again == first and memo.computed == 1
+    edited = next(iter(sorted(rules.glob("*.yaml"))))
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    memo.source(date(2026, 4, 21))(db, load_rulebook(rules), march)
+    assert memo.computed == 2
+    import_generated(db, report, settings, now)  # a late import: a new facts generation
+    memo.source(date(2026, 4, 22))(db, load_rulebook(rules), march)
+    assert memo.computed == 3
+    memo.source(date(2026, 3, 20))(db, load_rulebook(rules), march)  # mid-month: another as-of day
+    assert memo.computed == 4

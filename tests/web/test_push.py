@@ -1,0 +1,75 @@
+"""Fact push over the API: concurrent pushes all land (SQLite serialises them), errors name the upload."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from engine.web import credentials
+from storage import access
+from tests.web.support import NOW
+
+SKUS = "sku,name,category,unit_cost,price,supplier,season,kit_components\n" + "".join(
+    f"P{i},Plate {i},ceramic,10.00,25,,,\n" for i in range(8))
+
+
+def _headers(db, content_type: str = "text/csv") -> dict[str, str]:
+    secret = credentials.new_token()
+    access.create_token(db, name="erp", digest=credentials.digest(secret), prefix=secret[:8], role="system",
+                        employee_id=None, now=NOW, actor="test")
+    return {"Authorization": f"Bearer {secret}", "Content-Type": content_type}
+
+
+def test_eight_concurrent_pushes_all_succeed_and_all_rows_land(app, company):
+    headers = _headers(company)
+    assert TestClient(app).post("/api/v1/facts/skus", content=SKUS.encode(), headers=headers).status_code == 200
+    start = threading.Barrier(8)
+
+    def push(i: int) -> tuple[int, str]:
+        client = TestClient(app)
+        kind, body = (("movements", f"id,sku,kind,moved_at,quantity,unit_cost,ref\nM{i},P{i},receipt,"
+                                    f"2026-0{1 + i % 2}-15T10:00:00,{i + 1},10.00,po\n") if i % 2 else
+                      ("departments", f"code,name_en,name_zh\nd{i},Dept {i},部门{i}\n"))
+        start.wait()  # all eight requests in flight together
+        r = client.post(f"/api/v1/facts/{kind}", content=body.encode(), headers=headers)
+        return r.status_code, r.text
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(push, range(8)))
+    assert [status for status, _ in answers] == [200] * 8, answers
+    with company.engine.connect() as conn:
+        moved = dict(conn.execute(text("SELECT sku, quantity FROM movements")).all())
+        rolled = dict(conn.execute(text("SELECT sku, MAX(closing_qty) FROM sku_months GROUP BY sku")).all())
+        batches = conn.execute(text("SELECT COUNT(*) FROM import_batches")).scalar()
+    assert moved == {f"P{i}": i + 1 for i in (1, 3, 5, 7)}
+    assert {sku: rolled[sku] for sku in moved} == moved  # every push refreshed its SKU's rollup
+    assert {f"d{i}" for i in (0, 2, 4, 6)} <= {d.code for d in access.departments(company)}
+    assert batches == 9
+    assert len(access.audit_entries(company, action="facts.import")) == 9
+
+
+def test_errors_name_the_upload_not_a_temporary_file(app, company):
+    client = TestClient(app)
+    headers = _headers(company)
+    bad = "code,name_en,name_zh\nops,Operations,运营\nhr,,人事\n".encode()
+    r = client.post("/api/v1/facts/departments", content=bad, headers=headers)
+    assert r.status_code == 422
+    assert r.json()["detail"]["errors"][0] == "upload.csv:3: name_en: required value is missing"
+    named = headers | {"Content-Disposition": 'attachment; filename="C:\\\\exports\\\\depts-0310.csv"'}
+    r = client.post("/api/v1/facts/departments", content=bad, headers=named)
+    assert r.json()["detail"]["errors"][0].startswith("depts-0310.csv:3: name_en: ")
+    jsonl = headers | {"Content-Type": "application/x-ndjson"}
+    r = client.post("/api/v1/facts/departments", content=b'{"code": "ops", "name_en": "Ops"}\n', headers=jsonl)
+    assert r.json()["detail"]["errors"][0].startswith("upload.jsonl:1: name_zh: ")
+
+
+def test_a_good_push_records_the_upload_name_on_its_import_batch(app, company):
+    headers = _headers(company) | {"Content-Disposition": 'attachment; filename="depts.csv"'}
+    r = TestClient(app).post("/api/v1/facts/departments", content="code,name_en,name_zh\nops,Ops,运营\n".encode(),
+                             headers=headers)
+    assert r.status_code == 200 and r.json()["inserted"] == 1
+    with company.engine.connect() as conn:
+        assert conn.execute(text("SELECT source FROM import_batches")).scalars().all() == ["depts.csv"]

@@ -9,11 +9,12 @@ which keeps the per-SKU rollup up to date), then times, for the last month of hi
 - duckdb: the slow-mover list, category turnover and obsolete ratio computed by DuckDB from the raw
   movements (loaded from the same CSV files into an in-memory table; the load is not timed).
 
-Prints the times, their ratio and the peak memory. Asserts nothing.
+Prints the times (median of ``--repeat`` runs), their ratio and the peak memory. Asserts nothing.
 
     .venv/bin/python bench/kpi.py --size medium            # 100k SKUs, 10M movements (slow to build)
     .venv/bin/python bench/kpi.py --skus 5000 --months 24  # smaller
     .venv/bin/python bench/kpi.py --size medium --reuse    # time again on the database built before
+    .venv/bin/python bench/kpi.py --size medium --reuse --keep-rollup  # … without rebuilding the rollup
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from engine.periods import month_of
 from engine.settings import load_settings
 from storage import connect
 from storage.kpi import reading
+from storage.models import DemandLine
 from storage.rollup import FACT_INDEXES, SkuMonth, refresh
 from storage.sqlutil import add_months
 
@@ -94,13 +96,14 @@ def build(workdir: Path, args: argparse.Namespace) -> None:
     db.dispose()
 
 
-def best(function, repeat: int) -> float:
+def median(function, repeat: int) -> float:
+    """The median time of ``repeat`` calls (the machine is shared: single runs vary with its load)."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         function()
         times.append(time.perf_counter() - started)
-    return min(times) if repeat > 1 else statistics.mean(times)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -112,25 +115,28 @@ def main() -> None:
     parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 10, 31), help="last day of history")
     parser.add_argument("--workdir", type=Path, help="where the data and database live [/tmp/perfrules-bench-kpi-…]")
     parser.add_argument("--reuse", action="store_true", help="reuse the database built by an earlier run")
+    parser.add_argument("--keep-rollup", action="store_true", help="with --reuse: do not rebuild the rollup")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     label = f"{args.skus}x{args.months}" if args.skus or args.months else args.size
     workdir = args.workdir or Path(f"/tmp/perfrules-bench-kpi-{label}")
-    if not (args.reuse and (workdir / "kpi.db").exists()):
+    reuse = args.reuse and (workdir / "kpi.db").exists()
+    if not reuse:
         build(workdir, args)
     db = connect(f"sqlite:///{workdir / 'kpi.db'}")
     period = month_of(args.end)
     start, end = period.start, period.last_day
 
     with db.engine.begin() as conn:  # a database built by an older layout may lack them
-        for index in FACT_INDEXES:
+        for index in (*FACT_INDEXES, *DemandLine.__table__.indexes):
             index.create(conn, checkfirst=True)
-    started = time.perf_counter()
-    with db.engine.begin() as conn:  # derived data: recreated, so a reused database gets today's layout
-        SkuMonth.__table__.drop(conn, checkfirst=True)
-        SkuMonth.__table__.create(conn)
-        refresh(conn)
-    print(f"rollup     {time.perf_counter() - started:8.2f} s  (full rebuild of sku_months)")
+    if not (reuse and args.keep_rollup):
+        started = time.perf_counter()
+        with db.engine.begin() as conn:  # derived data: recreated, so a reused database gets today's layout
+            SkuMonth.__table__.drop(conn, checkfirst=True)
+            SkuMonth.__table__.create(conn)
+            refresh(conn)
+        print(f"rollup     {time.perf_counter() - started:8.2f} s  (full rebuild of sku_months)")
 
     def kpi_set() -> None:
         values = compute_all(db, period, categories=True)
@@ -138,7 +144,7 @@ def main() -> None:
             listed = slow_mover_list(conn, end)
         kpi_set.summary = f"{len(values)} KPI values, {len(listed.items):,} slow movers"  # type: ignore[attr-defined]
 
-    sqlite_time = best(kpi_set, args.repeat)
+    sqlite_time = median(kpi_set, args.repeat)
     print(f"kpi set    {sqlite_time:8.2f} s  SQLite ({kpi_set.summary}, period {period.label})")  # type: ignore
     print(f"peak RSS   {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f} MiB  (before DuckDB)")
 
@@ -150,7 +156,7 @@ def main() -> None:
               "obsolete_cut": add_months(end, -12)}
     duck_total = 0.0
     for name, query in DUCK_QUERIES.items():
-        seconds = best(lambda q=query: duck.execute(q.format(**params)).fetchall(), args.repeat)
+        seconds = median(lambda q=query: duck.execute(q.format(**params)).fetchall(), args.repeat)
         duck_total += seconds
         print(f"  duckdb {name:<18} {seconds:6.2f} s")
     print(f"duckdb     {duck_total:8.2f} s  (the three queries)")

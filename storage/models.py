@@ -101,7 +101,9 @@ class DemandLine(SQLModel, table=True):
     """A line of customer or internal demand: asked, served at once, and the stockout it hit, if any."""
 
     __tablename__ = "demand_lines"
-    __table_args__ = (Index("ix_demand_day_sku", "day", "sku"),)
+    # covering: fill rate and stockouts read a window's lines from the index alone
+    __table_args__ = (Index("ix_demand_day_cover", "day", "sku", "qty_requested", "qty_served", "stockout_start",
+                            "stockout_end"),)
     id: str = Field(primary_key=True, max_length=64)
     sku: str = Field(foreign_key="skus.sku", max_length=64)
     requested_at: datetime = _utc()

@@ -120,7 +120,8 @@ def void(app: AppContext, adjustment_id: int, reason: str, by: str | None) -> No
     """Void a bonus line (recorded with reason, who and when)."""
     from engine.evaluation.corrections import void as do
 
-    row = do(app.database(), adjustment_id, reason=reason, by=_who(by), now=app.now())
+    row = do(app.database(), adjustment_id, reason=reason, by=_who(by), now=app.now(),
+             total_cap=_rulebook(app.settings.rules_path).quarterly_cap)
     click.echo(f"voided line #{row['id']} ({row['employee_id']}, {row['rule_id']}, {row['quarter']})")
 
 
@@ -137,7 +138,7 @@ def override(app: AppContext, adjustment_id: int, amount: str | None, share: str
     from engine.evaluation.corrections import override as do
 
     row = do(app.database(), adjustment_id, reason=reason, by=_who(by), now=app.now(), amount=_decimal(amount),
-             share=_decimal(share))
+             share=_decimal(share), total_cap=_rulebook(app.settings.rules_path).quarterly_cap)
     click.echo(f"line #{row['id']} now pays {row['override_amount']} CNY")
 
 

@@ -34,16 +34,19 @@ def resettle(db: Database, quarter_label: str, total_cap: Decimal | None = None)
             sync_corrections(s, None, quarter, closed)
 
 
-def void(db: Database, adjustment_id: int, *, reason: str, by: str, now: datetime) -> dict[str, Any]:
+def void(db: Database, adjustment_id: int, *, reason: str, by: str, now: datetime,
+         total_cap: Decimal | None = None) -> dict[str, Any]:
+    """Void a line; the quarter's cap and floor lines are settled again (``total_cap``: the rulebook's)."""
     row = store.act_on_adjustment(db, adjustment_id, "void", reason=reason, by=by, at=now)
     if row is None:
         raise UnknownAdjustment(adjustment_id)
-    resettle(db, row["quarter"])
+    resettle(db, row["quarter"], total_cap)
     return row
 
 
 def override(db: Database, adjustment_id: int, *, reason: str, by: str, now: datetime,
-             amount: Decimal | None = None, share: Decimal | None = None) -> dict[str, Any]:
+             amount: Decimal | None = None, share: Decimal | None = None,
+             total_cap: Decimal | None = None) -> dict[str, Any]:
     """Override a line with a fixed ``amount`` (signed CNY) or a ``share`` of the line's base."""
     if (amount is None) == (share is None):
         raise BadOverride("give exactly one of --amount or --share")
@@ -56,7 +59,7 @@ def override(db: Database, adjustment_id: int, *, reason: str, by: str, now: dat
     row = store.act_on_adjustment(db, adjustment_id, "override", reason=reason, by=by, at=now, amount=value,
                                   share=share)
     assert row is not None
-    resettle(db, row["quarter"])
+    resettle(db, row["quarter"], total_cap)
     return row
 
 

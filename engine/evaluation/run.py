@@ -81,7 +81,8 @@ def _hash(*parts: Any) -> str:
 
 def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, kpis: KpiSource,
              dry_run: bool = False, total_cap: Decimal | None = None) -> RunReport:
-    """Evaluate ``month`` as of ``now`` (deadline states are judged at ``now``)."""
+    """Evaluate ``month`` as of ``now`` (deadline states are judged at ``now``). The quarterly cap is the
+    rulebook's ``bonus.quarterly_cap`` unless ``total_cap`` is given."""
     if month.kind is not PeriodKind.MONTH:
         raise ValueError(f"evaluate a month, not {month.label}")
     people = load_people(db)
@@ -113,7 +114,8 @@ def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, 
         new_escalations = store.store_escalations(s, escalations)
     quarter_findings = store.findings(db, quarter=quarter.label)
     with db.session() as s:
-        lines = reprice(s, run_id, quarter, by_id, quarter_findings, total_cap)
+        cap = total_cap if total_cap is not None else rulebook.quarterly_cap
+        lines = reprice(s, run_id, quarter, by_id, quarter_findings, cap)
         store.finish_run(s, run_id, now, findings=len(rows), adjustments=lines, escalations=new_escalations)
     return RunReport(month.label, version, run_id, not created, tuple(observations), charged, new_escalations,
                      lines, closed, result.judgement)

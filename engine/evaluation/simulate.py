@@ -86,7 +86,7 @@ def outcome(db: Database, rulebook: Rulebook, months: Sequence[Period], people: 
             per_employee[line.employee_id].append(line.amount)
         for employee_id, amounts in per_employee.items():
             base, _ = by_id[employee_id].base_for(quarter)
-            extra = [amount for _, amount, _ in settle(base, amounts, None)]
+            extra = [amount for _, amount, _ in settle(base, amounts, rulebook.quarterly_cap)]
             result.totals[employee_id] += round_cny(sum(amounts + extra, ZERO))
     return result
 

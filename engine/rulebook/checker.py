@@ -21,7 +21,7 @@ from engine.kpi.catalog import BY_ID, Unit
 from engine.rulebook import holidays
 from engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
 from engine.rulebook.loader import Document, Loc, Problem, read_document
-from engine.rulebook.model import NOTICE_RECIPIENTS, Rule, RuleFile
+from engine.rulebook.model import NOTICE_RECIPIENTS, BonusPolicy, Rule, RuleFile
 from engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
 from engine.settings import PROJECT_ROOT
 
@@ -50,6 +50,8 @@ class FileReport:
     rules: list[SourcedRule] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     summary: str | None = None  # the SUCCESS line when not "N rules found" (calendar.yaml)
+    bonus: BonusPolicy | None = None
+    bonus_line: int = 0
     warnings: list[str] = field(default_factory=list)  # printed, but the check still passes
 
 
@@ -196,6 +198,8 @@ def check_document(doc: Document, templates: set[str]) -> FileReport:
 
         report.problems.extend(problems_from(exc, doc))
         return report
+    if parsed.bonus is not None:
+        report.bonus, report.bonus_line = parsed.bonus, doc.mark(("bonus",))[0]
     for i, rule in enumerate(parsed.rules):
         loc = ("rules", i)
         report.problems.extend(_check_rule(doc, loc, rule, templates))
@@ -230,6 +234,11 @@ def check_rulebook(reports: list[FileReport]) -> list[Problem]:
                                                          "force on some days: set effective_to on the older one",
                                                 path))
             seen.setdefault(sourced.rule.id, []).append(sourced)
+    policies = [r for r in reports if r.bonus is not None]
+    for later in policies[1:]:
+        problems.append(Problem(later.file, later.bonus_line, 1, "bonus",
+                                f"the bonus policy is already set in {policies[0].file}:{policies[0].bonus_line}; "
+                                "a rulebook has one"))
     owed = {s.rule.deadline.deliverable for ss in seen.values() for s in ss if s.rule.deadline}
     for sourced in (s for ss in seen.values() for s in ss):
         for i, attribution in enumerate(sourced.rule.attribution):
@@ -302,7 +311,8 @@ def check_path(path: Path, now: datetime | None = None) -> CheckResult:
         holidays.attach((s.rule for s in rules), calendar)
         if now is not None:
             calendar_report.warnings.extend(holidays.unknown_year_warnings((s.rule for s in rules), now))
-    return CheckResult(reports, Rulebook(rules, files_hash, calendar))
+    cap = next((r.bonus.quarterly_cap for r in reports if r.bonus is not None), None)
+    return CheckResult(reports, Rulebook(rules, files_hash, calendar, cap))
 
 
 def _display(path: Path) -> str:

@@ -14,7 +14,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from engine.kpi.catalog import BY_ID
 
@@ -324,7 +333,23 @@ class Rule(Strict):
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
 
 
-class RuleFile(Strict):
-    """One rule file: a list of rules (by convention one file per department)."""
+class BonusPolicy(Strict):
+    """Company-wide limits on bonus adjustments; set in at most one rule file of a rulebook."""
 
+    quarterly_cap: Share = Field(description="the most that deductions may take off one person's quarterly bonus, "
+                                             "as a share of the base (e.g. 40%); beyond it a cap line gives the "
+                                             "rest back")
+
+    @field_validator("quarterly_cap")
+    @classmethod
+    def _cap(cls, value: Decimal) -> Decimal:
+        if not Decimal(0) < value <= Decimal(1):
+            raise ValueError("must be more than 0% and at most 100%")
+        return value
+
+
+class RuleFile(Strict):
+    """One rule file: a list of rules (by convention one file per department), and optionally the bonus policy."""
+
+    bonus: BonusPolicy | None = None
     rules: list[Rule] = Field(min_length=1)

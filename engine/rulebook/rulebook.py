@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from engine.rulebook.calendar import WorkCalendar
 from engine.rulebook.model import Rule
@@ -40,6 +41,7 @@ class Rulebook:
     rules: tuple[SourcedRule, ...]
     files: tuple[tuple[str, str], ...]  # (path, sha256), calendar.yaml included
     calendar: WorkCalendar | None = None  # rules/calendar.yaml (already attached to every rule's schedules)
+    quarterly_cap: Decimal | None = None  # bonus.quarterly_cap of the one file that sets it
 
     @property
     def digest(self) -> str:

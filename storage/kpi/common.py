@@ -6,9 +6,11 @@ month on or before ``D``, plus the movements of the days after it up to ``D`` wh
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 from sqlalchemy import Connection, text
 
@@ -65,6 +67,7 @@ class Sql:
         self.ctes: list[str] = []
         self.params: dict[str, object] = {}
         self._rolled: date | bool | None = False
+        self.month_of_state: dict[str, date] = {}  # state CTEs read from one rollup month alone
 
     def day(self, name: str, value: date) -> str:
         self.params[name] = bind_day(self.dialect, value)
@@ -116,47 +119,62 @@ class Sql:
                 f"FROM movements {day_order_hint(self.dialect)} WHERE {low}day <= {self.day(f'{name}_to', day)} "
                 "GROUP BY sku")
         if len(parts) == 1:
+            if base_month is not None:  # the rollup month alone: it also carries the XYZ sums
+                self.month_of_state[name] = base_month
+                parts[0] = parts[0].replace(" FROM sku_months", ", cum_out_qty2 FROM sku_months", 1)
             return self.cte(name, parts[0])
         sums = ", ".join(f"SUM({c}) AS {c}" for c in _STATE_COLUMNS)
         days = ", ".join(f"{agg}({c}) AS {c}" for c, agg in _DAY_COLUMNS)
         return self.cte(name, f"SELECT sku, {sums}, {days} FROM ({parts[0]} UNION ALL {parts[1]}) u GROUP BY sku")
 
+    def _class_months(self, day: date, classing: Classing) -> tuple[date, date]:
+        """(last month of the classification look-back, the month before it starts): its flows are the
+        differences of the cumulative columns of these two rollup rows."""
+        last = min(month_start(day), self.rolled) if self.rolled else month_start(day)
+        return last, add_months(last, -classing.months)
+
+    def _class_cuts(self, day: date, classing: Classing) -> tuple[str, str, str, str, str]:
+        """Bind the ABC cut values, XYZ limits and look-back length; their SQL parameters."""
+        last, before = self._class_months(day, classing)
+        cut_a, cut_b = _abc_cuts(self.conn, last, before, classing)
+        return (self.bind("abc_va", cut_a), self.bind("abc_vb", cut_b),
+                self.bind("xyz_x2", float(classing.xyz_x ** 2)), self.bind("xyz_y2", float(classing.xyz_y ** 2)),
+                self.bind("cls_n", classing.months))
+
     def classes(self, day: date, classing: Classing) -> str:
         """Add CTE ``cls``: per SKU its ABC class (consumption value share) and XYZ class (demand CV)."""
         if any(c.startswith("cls AS") for c in self.ctes):
             return "cls"
-        last = min(month_start(day), self.rolled) if self.rolled else month_start(day)
-        hi, lo = self.day("cls_to", last), self.day("cls_before", add_months(last, -classing.months))
+        last, before = self._class_months(day, classing)
+        hi, lo = self.day("cls_to", last), self.day("cls_before", before)
         # flows over the look-back = cumulative at its last month − cumulative the month before it starts
-        self.cte("cls_base", "SELECT c.sku, c.cum_out_cost - COALESCE(o.cum_out_cost, 0) AS v, "
-                             "c.cum_out_qty - COALESCE(o.cum_out_qty, 0) AS q, "
-                             "c.cum_out_qty2 - COALESCE(o.cum_out_qty2, 0) AS q2 FROM sku_months c "
-                             f"LEFT JOIN sku_months o ON o.sku = c.sku AND o.month = {lo} WHERE c.month = {hi}")
-        cut_a, cut_b = self._abc_cuts(classing)
-        a, b = self.bind("abc_va", cut_a), self.bind("abc_vb", cut_b)
-        x2, y2 = self.bind("xyz_x2", float(classing.xyz_x ** 2)), self.bind("xyz_y2", float(classing.xyz_y ** 2))
-        n = self.bind("cls_n", classing.months)
-        cv2 = f"({n} * q2 - q * q)"
+        self.cte("cls_base", _CLASS_BASE.format(hi=hi, lo=lo))
+        a, b, x2, y2, n = self._class_cuts(day, classing)
+        abc, xyz = _class_case("b.v", "b.q", "b.q2", a, b, x2, y2, n)
         return self.cte("cls", (
-            "SELECT s.sku, COALESCE(b.v, 0) AS class_value, COALESCE(b.q, 0) AS class_qty, "
-            f"CASE WHEN b.v > 0 AND b.v >= {a} THEN 'A' WHEN b.v > 0 AND b.v >= {b} THEN 'B' ELSE 'C' END AS abc, "
-            f"CASE WHEN b.q IS NULL OR b.q <= 0 THEN 'Z' WHEN {cv2} <= {x2} * q * q THEN 'X' "
-            f"WHEN {cv2} <= {y2} * q * q THEN 'Y' ELSE 'Z' END AS xyz "
-            "FROM skus s LEFT JOIN cls_base b ON b.sku = s.sku"))
+            f"SELECT s.sku, COALESCE(b.v, 0) AS class_value, COALESCE(b.q, 0) AS class_qty, {abc} AS abc, "
+            f"{xyz} AS xyz FROM skus s LEFT JOIN cls_base b ON b.sku = s.sku"))
 
-    def _abc_cuts(self, classing: Classing) -> tuple[float, float]:
-        """The consumption values at which A and B end: walking down the values, a SKU is A while the value
-        before it is under ``abc_a`` of the total (B: ``abc_b``). One sorted column read, then two numbers;
-        SKUs tied with the last A (B) SKU's value share its class."""
-        values = sorted((float(v) for (v,) in self.run("SELECT v FROM cls_base WHERE v > 0")), reverse=True)
-        total = sum(values)
-        cuts, before = [float("inf"), float("inf")], 0.0
-        for value in values:
-            for i, share in enumerate((classing.abc_a, classing.abc_b)):
-                if before < float(share) * total:
-                    cuts[i] = value
-            before += value
-        return cuts[0], cuts[1]
+    def class_columns(self, sku: str, day: date, classing: Classing, *, state: str | None = None,
+                      alias: str | None = None) -> tuple[str, str, str]:
+        """(joins, ABC SQL, XYZ SQL): the classes of SKU column ``sku`` read by key from the rollup rows of
+        the look-back's ends, for a query over many SKUs. Same classes as the ``cls`` CTE, without
+        materialising it and indexing it twice. ``state``: a state CTE the query reads as ``alias``; when it
+        was read from the look-back's last month, its row is used instead of a second look-up."""
+        last, before = self._class_months(day, classing)
+        a, b, x2, y2, n = self._class_cuts(day, classing)
+        joins = f"LEFT JOIN sku_months cls_o ON cls_o.sku = {sku} AND cls_o.month = {self.day('cls_before', before)}"
+        if state is not None and self.month_of_state.get(state) == last:
+            c = alias or state
+        else:
+            joins = (f"LEFT JOIN sku_months cls_c ON cls_c.sku = {sku} AND cls_c.month = "
+                     f"{self.day('cls_to', last)} {joins}")
+            c = "cls_c"
+        v = f"({c}.cum_out_cost - COALESCE(cls_o.cum_out_cost, 0))"
+        q = f"({c}.cum_out_qty - COALESCE(cls_o.cum_out_qty, 0))"
+        q2 = f"({c}.cum_out_qty2 - COALESCE(cls_o.cum_out_qty2, 0))"
+        abc, xyz = _class_case(v, q, q2, a, b, x2, y2, n)
+        return joins, abc, xyz
 
     def segment_expr(self, state: str, day: date, classing: Classing) -> str:
         """SQL naming a SKU's segment on ``day``: active (outbound within N months), dead, or slow."""
@@ -184,6 +202,37 @@ class Sql:
                 seg = self.segment_expr("seg_state", day, classing)
                 return f"{column} IN (SELECT sku FROM seg_state WHERE {seg} = {key})"
         raise ValueError(f"unknown selection kind {selection.kind!r}")
+
+
+_CLASS_BASE = ("SELECT c.sku, c.cum_out_cost - COALESCE(o.cum_out_cost, 0) AS v, "
+               "c.cum_out_qty - COALESCE(o.cum_out_qty, 0) AS q, c.cum_out_qty2 - COALESCE(o.cum_out_qty2, 0) AS q2 "
+               "FROM sku_months c LEFT JOIN sku_months o ON o.sku = c.sku AND o.month = {lo} WHERE c.month = {hi}")
+
+
+def _class_case(v: str, q: str, q2: str, a: str, b: str, x2: str, y2: str, n: str) -> tuple[str, str]:
+    """SQL of the ABC class from consumption value ``v`` and of the XYZ class from the look-back's outbound
+    quantity ``q`` and Σ monthly quantity² ``q2`` (CV² = (n·q2 − q²) ÷ q²)."""
+    cv2 = f"({n} * {q2} - {q} * {q})"
+    return (f"CASE WHEN {v} > 0 AND {v} >= {a} THEN 'A' WHEN {v} > 0 AND {v} >= {b} THEN 'B' ELSE 'C' END",
+            f"CASE WHEN {q} IS NULL OR {q} <= 0 THEN 'Z' WHEN {cv2} <= {x2} * {q} * {q} THEN 'X' "
+            f"WHEN {cv2} <= {y2} * {q} * {q} THEN 'Y' ELSE 'Z' END")
+
+
+def _abc_cuts(conn: Connection, last: date, before: date, classing: Classing) -> tuple[float, float]:
+    """The consumption values at which A and B end: walking down the values, a SKU is A while the value
+    before it is under ``abc_a`` of the total (B: ``abc_b``). One column read, then two numbers; SKUs tied
+    with the last A (B) SKU's value share its class."""
+    sql = Sql(conn)
+    body = _CLASS_BASE.format(hi=sql.day("cls_to", last), lo=sql.day("cls_before", before))
+    values = sorted(map(float, sql.run(f"SELECT v FROM ({body}) b WHERE v > 0").scalars()), reverse=True)
+    total = sum(values)
+    # running sums before each value, added in the same order as a loop would (accumulate runs in C)
+    before_each = [0.0, *accumulate(values)][:-1]
+    cuts = []
+    for share in (classing.abc_a, classing.abc_b):
+        inside = bisect_left(before_each, float(share) * total)  # values whose preceding sum is under the share
+        cuts.append(values[inside - 1] if inside else float("inf"))
+    return cuts[0], cuts[1]
 
 
 def where(*conditions: str) -> str:

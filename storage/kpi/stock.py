@@ -129,11 +129,10 @@ def stock_profile(conn: Connection, start: date, end: date, *, obsolete_before: 
     body, _, sums = _window_sql(sql, start, end, obsolete_before, classing, None, Selection(), False)
     body = body.replace("FROM cl c LEFT JOIN op o ON o.sku = c.sku",
                         "FROM cl c LEFT JOIN op o ON o.sku = c.sku JOIN skus s ON s.sku = c.sku", 1)
-    if with_classes:
-        sql.classes(end, classing)
-        body = body.replace("JOIN skus s ON s.sku = c.sku",
-                            "JOIN skus s ON s.sku = c.sku LEFT JOIN cls ON cls.sku = c.sku", 1)
-        classes = "COALESCE(cls.abc, 'C'), COALESCE(cls.xyz, 'Z')"
+    if with_classes:  # read by key next to the state row: no materialised class table to join
+        joins, abc, xyz = sql.class_columns("c.sku", end, classing, state="cl", alias="c")
+        body = body.replace("JOIN skus s ON s.sku = c.sku", f"JOIN skus s ON s.sku = c.sku {joins}", 1)
+        classes = f"{abc}, {xyz}"
     else:
         classes = ""
     keys = (f"s.category, {classes + ', ' if classes else ''}{sql.segment_expr('c', end, classing)}, "

@@ -199,7 +199,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('demand_lines', schema=None) as batch_op:
-        batch_op.create_index('ix_demand_day_sku', ['day', 'sku'], unique=False)
+        batch_op.create_index('ix_demand_day_cover', ['day', 'sku', 'qty_requested', 'qty_served', 'stockout_start', 'stockout_end'], unique=False)
 
     op.create_table('employees',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -636,7 +636,7 @@ def downgrade() -> None:
 
     op.drop_table('employees')
     with op.batch_alter_table('demand_lines', schema=None) as batch_op:
-        batch_op.drop_index('ix_demand_day_sku')
+        batch_op.drop_index('ix_demand_day_cover')
 
     op.drop_table('demand_lines')
     with op.batch_alter_table('skus', schema=None) as batch_op:

@@ -288,6 +288,12 @@ def get_message(db: Database, message_id: int) -> OutboxEntry | None:
         return None if row is None else _entry(row)
 
 
+def id_of(db: Database, key: OutboxKey) -> int | None:
+    """The row id of the notice with this natural key, if it was written."""
+    with db.session() as session:
+        return session.execute(select(OutboxMessage.id).where(*_key_filter(key))).scalar_one_or_none()
+
+
 def find_message(db: Database, key: OutboxKey) -> OutboxEntry | None:
     with db.session() as session:
         row = session.execute(select(OutboxMessage).where(*_key_filter(key))).scalar_one_or_none()

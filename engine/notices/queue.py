@@ -26,6 +26,7 @@ from storage.outbox import (
     OutboxKey,
     count_digests,
     first_created,
+    id_of,
     insert_message,
     merge_into_digest,
     undigested,
@@ -63,6 +64,9 @@ def queue_notice(db: Database, env: jinja2.Environment, context: NoticeContext, 
     kind, recipient = context.KIND, context.recipient
     anchor = first_created(db, rule_id, recipient.id, period, kind) if repeat_every else None
     key = OutboxKey(rule_id, recipient.id, period, kind, repeat_slot(anchor, now, repeat_every))
+    existing = id_of(db, key)
+    if existing is not None:  # the usual case on a re-run: no need to render what will not be written
+        return Queued(existing, key, False)
     due = not_before or now
     rendered = render_notice(env, context)
     message = NewMessage(

@@ -13,13 +13,15 @@ attempt failed; retried at ``next_attempt_at``), ``dead`` (gave up; ``outbox ret
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, and_, func, or_, select, update
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
@@ -162,7 +164,7 @@ def insert_message(db: Database, message: NewMessage, *, now: datetime) -> tuple
         inserted = session.execute(stmt).scalar_one_or_none()
         if inserted is not None:
             return inserted, True
-        existing = session.execute(select(OutboxMessage.id).where(*_key_filter(k))).scalar_one()
+        existing = session.execute(_ID_BY_KEY, _key_params(k)).scalar_one()
         return existing, False
 
 
@@ -171,12 +173,26 @@ def _key_filter(k: OutboxKey) -> list[Any]:
             OutboxMessage.period == k.period, OutboxMessage.kind == k.kind, OutboxMessage.slot == k.slot]
 
 
+def _by_key(column: Any) -> Any:
+    """``select(column)`` of the row with one natural key, built once with bound parameters (the hot path of
+    :func:`engine.notices.queue.queue_notice`; building the expression per call cost more than the query)."""
+    return select(column).where(*(getattr(OutboxMessage, name) == bindparam(f"k_{name}") for name in KEY_FIELDS))
+
+
+def _key_params(k: OutboxKey) -> dict[str, Any]:
+    return {f"k_{name}": getattr(k, name) for name in KEY_FIELDS}
+
+
+KEY_FIELDS = ("rule_id", "recipient_id", "period", "kind", "slot")
+_ID_BY_KEY = _by_key(OutboxMessage.id)
+_CREATED_BY_KEY = _by_key(OutboxMessage.created_at)
+
+
 def first_created(db: Database, rule_id: str, recipient_id: str, period: str, kind: str) -> datetime | None:
     """When the first notice (slot 0) of this series was written; the anchor of its repeat slots."""
     with db.session() as session:
         return session.execute(
-            select(OutboxMessage.created_at).where(*_key_filter(OutboxKey(rule_id, recipient_id, period, kind, 0)))
-        ).scalar_one_or_none()
+            _CREATED_BY_KEY, _key_params(OutboxKey(rule_id, recipient_id, period, kind, 0))).scalar_one_or_none()
 
 
 def undigested(db: Database, kinds: Sequence[str], *, now: datetime) -> list[OutboxEntry]:
@@ -257,7 +273,8 @@ def claim(db: Database, message_id: int, token: str, *, now: datetime, lease: ti
         ).rowcount
         if not claimed:
             return None
-    return get_message(db, message_id)
+        row = session.get(OutboxMessage, message_id)  # in the claiming transaction: one commit per claim
+        return None if row is None else _entry(row)
 
 
 def mark_sent(db: Database, message_id: int, token: str, *, now: datetime) -> bool:
@@ -291,7 +308,7 @@ def get_message(db: Database, message_id: int) -> OutboxEntry | None:
 def id_of(db: Database, key: OutboxKey) -> int | None:
     """The row id of the notice with this natural key, if it was written."""
     with db.session() as session:
-        return session.execute(select(OutboxMessage.id).where(*_key_filter(key))).scalar_one_or_none()
+        return session.execute(_ID_BY_KEY, _key_params(key)).scalar_one_or_none()
 
 
 def find_message(db: Database, key: OutboxKey) -> OutboxEntry | None:
@@ -319,8 +336,33 @@ def retry(db: Database, message_ids: Sequence[int] | None, *, now: datetime) -> 
         return session.execute(stmt).rowcount
 
 
+_REMEMBERED: ContextVar[dict[tuple[str, str], PersonRecord | None] | None] = ContextVar("remembered", default=None)
+
+
+@contextmanager
+def remembered_people() -> Iterator[None]:
+    """Within the block (one scheduler slot run, in this thread), :func:`find_person` reads each employee
+    once: people do not change under one run (imports are runs of their own). Nested blocks share the outer."""
+    token = _REMEMBERED.set({}) if _REMEMBERED.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _REMEMBERED.reset(token)
+
+
 def find_person(db: Database, employee_id: str) -> PersonRecord | None:
     """The employee ``employee_id`` with their department names, or None."""
+    memo = _REMEMBERED.get()
+    if memo is None:
+        return _find_person(db, employee_id)
+    key = (db.url, employee_id)
+    if key not in memo:
+        memo[key] = _find_person(db, employee_id)
+    return memo[key]
+
+
+def _find_person(db: Database, employee_id: str) -> PersonRecord | None:
     with db.session() as session:
         found = session.execute(
             select(Employee, Department).join(Department, Department.code == Employee.department)

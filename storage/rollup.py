@@ -41,6 +41,9 @@ class SkuMonth(SQLModel, table=True):
     __table_args__ = (Index("ix_sku_months_sku_sales", "sku", "month", "sale_qty"), {"sqlite_with_rowid": False})
     month: date = Field(primary_key=True)  # first day of the month
     sku: str = Field(foreign_key="skus.sku", primary_key=True, max_length=64)
+    # the SKU's category (copied from ``skus`` like the unit cost behind closing_value): a stock profile
+    # groups one month's rows by it without joining ``skus``
+    category: str = Field(default="", max_length=100)
     receipt_qty: int = 0
     receipt_cost: Decimal = Field(default=Decimal(0), sa_type=MONEY)
     sale_qty: int = 0  # units sold (positive)
@@ -86,7 +89,7 @@ GROUP BY sku, {month}
 """
 
 _INSERT = """
-INSERT INTO sku_months (sku, month, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, closing_qty,
+INSERT INTO sku_months (sku, month, category, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, closing_qty,
   closing_value, cum_out_qty, cum_out_cost, cum_out_qty2, cum_sale_qty, cum_receipt_qty, cum_receipt_cost,
   first_day, last_sale_day, last_out_day, last_receipt_day)
 WITH agg AS ({agg}),
@@ -101,7 +104,7 @@ grid AS (
   WHERE p.sku IS NOT NULL OR m.month >= f.first_month
 ),
 filled AS (
-  SELECT g.sku, g.month,
+  SELECT g.sku, g.month, s.category,
     COALESCE(a.receipt_qty, 0) AS receipt_qty, COALESCE(a.receipt_cost, 0) AS receipt_cost,
     COALESCE(a.sale_qty, 0) AS sale_qty, COALESCE(a.out_qty, 0) AS out_qty, COALESCE(a.out_cost, 0) AS out_cost,
     COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w AS closing_qty,
@@ -122,7 +125,7 @@ filled AS (
   LEFT JOIN prev p ON p.sku = g.sku
   WINDOW w AS (PARTITION BY g.sku ORDER BY g.month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
-SELECT sku, month, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, closing_qty, closing_value,
+SELECT sku, month, category, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, closing_qty, closing_value,
   cum_out_qty, cum_out_cost, cum_out_qty2, cum_sale_qty, cum_receipt_qty, cum_receipt_cost, first_day, last_sale_day,
   last_out_day, last_receipt_day
 FROM filled

@@ -6,8 +6,10 @@ resolved to employee ids from the people history on the month's last day (``to``
 that place). A consequence is told only when this month changed the employee's bonus line.
 
 :func:`recipients`, :func:`warns`, :func:`owner`, :func:`template` and :func:`warning_interval` are also
-what production alerts (:mod:`engine.reporting.alerts`) use, so the people HR's tests prove are told are
-the people the outbox writes to.
+what production alerts (:mod:`engine.reporting.alerts`) use, and :func:`deadline_owers`,
+:func:`notice_day` and :func:`recipients` what the scheduler's reminders and deadline checks
+(:mod:`engine.scheduler.actions`) use, so the people HR's tests prove are told are the people the outbox
+writes to.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from engine.decision import NoticeIntent
 from engine.evaluation.core import LineChange, MonthResult
 from engine.evaluation.observations import Observation
 from engine.evaluation.people import Person, holders
+from engine.periods import month_of, parse_period
 from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
 
@@ -54,6 +57,18 @@ def department_on(people: Sequence[Person], employee: str, day: date) -> str | N
 def subject_of(subject: str, subject_kind: str) -> str:
     """The subject as notices and HR tests name it: ``company``, ``department:purchasing``, ``employee:E1``."""
     return "company" if subject_kind == "company" else f"{subject_kind}:{subject}"
+
+
+def deadline_owers(people: Sequence[Person], rule: Rule, due: datetime) -> list[str]:
+    """Who owes the instance of ``rule``'s deliverable due at ``due``: the holders of the rule's role in its
+    department on the due day (in the deadline's own zone), employed and not on leave, as the core judges it."""
+    return [p.id for p in holders(list(people), rule.department, due.date(), frozenset({rule.role}))]
+
+
+def notice_day(period: str) -> date:
+    """The day the notices about a deadline instance for ``period`` resolve their recipients on: the last
+    day of the month judged for it (the month the covered month or week starts in)."""
+    return month_of(parse_period(period).start).last_day
 
 
 def template(rule: Rule, kind: str, recipient: str) -> str:

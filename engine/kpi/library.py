@@ -92,7 +92,8 @@ def compute_all(db: Any, period: Period, *, scope: Scope = COMPANY, as_of: date 
     with reading(db) as conn:
         run = Run(conn, period, as_of or period.last_day, params, zone)
         if breakdown and scope == COMPANY and run.started:
-            run.profile(with_classes=True)  # one pass serves the company figures and the breakdown
+            # one pass serves the company figures, the breakdown and the year-ago comparisons
+            run.profile(with_classes=True, with_year_ago=True)
         values = [_evaluate(run, kpi_id, scope) for kpi_id in ids]
         if breakdown and scope == COMPANY and run.started and "turnover" in ids:
             values.extend(turnover_breakdown(run, categories=categories))

@@ -1,19 +1,24 @@
 """What each slot kind does when it runs: the glue from the calendar to notices and evaluation.
 
-* ``reminder`` – a reminder e-mail to each holder of the rule's role who has not handed the deliverable in;
-* ``deadline_check`` (``due`` and each ``repeat-N``) – a deadline-missed e-mail to each holder (and the
-  recipients of ``notify.deadline_missed``) who had not handed it in by the due time; repeats go through
-  the outbox's repeat slots, so a re-run writes nothing twice;
+* ``reminder`` – for each employee who owes the deliverable and has not handed it in, a reminder e-mail to
+  each recipient of the rule's ``notify.reminder``;
+* ``deadline_check`` (``due`` and each ``repeat-N``) – for each employee who owed it and had not handed it
+  in by the check, a deadline-missed e-mail to each recipient of ``notify.deadline_missed``; repeats have
+  slot keys of their own, so a re-run writes nothing twice;
 * ``kpi_refresh``, ``threshold_check``, ``quarter_evaluation``, ``weekly_report``, ``monthly_report`` –
   handed to the evaluation and report builders registered in :attr:`ServiceActions.handlers`.
 
-Every notice goes through :func:`engine.notices.queue.queue_notice`, whose natural key makes a second
-run of the same slot a no-op.
+Who owes and who is told is decided exactly as the decision core's notice intents decide it
+(:func:`engine.evaluation.intents.deadline_owers`, :func:`~engine.evaluation.intents.recipients` on
+:func:`~engine.evaluation.intents.notice_day`, over the people history: transfers, leave, who held the role
+on the due day), so the reminders and deadline notices HR proves with ``perfrules test`` are the ones the
+outbox writes. Every notice goes through :func:`engine.notices.queue.queue_notice`, whose natural key makes
+a second run of the same slot a no-op.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,6 +26,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from engine.contracts import DELIVERABLES
+from engine.evaluation import intents
+from engine.evaluation.people import Person
+from engine.evaluation.run import load_people
 from engine.notices.contexts import DeadlineMissedContext, Named, Recipient, ReminderContext, RuleRef
 from engine.notices.message import mail_domain
 from engine.notices.queue import queue_notice
@@ -28,8 +36,9 @@ from engine.periods import local_date
 from engine.rulebook.model import Rule
 from engine.scheduler.calendar import DEADLINE_CHECK, REMINDER, Slot
 from storage import Database
-from storage.outbox import PersonRecord, find_person
-from storage.schedule import role_holders, submitters
+from storage.access import facts_generation
+from storage.outbox import PersonRecord, find_person, remembered_people
+from storage.schedule import submitters
 
 # (slot, now) -> one-line summary; raise to mark the slot failed
 Handler = Callable[[Slot, datetime], str]
@@ -42,6 +51,45 @@ def recipient_of(person: PersonRecord, zone: ZoneInfo) -> Recipient:
 
 
 @dataclass
+class PeopleMemo:
+    """The people history and person records, read once per facts generation: an import (of employees,
+    transfers, leave) starts a new generation and so a fresh read. :meth:`refresh` is called once per slot."""
+
+    db: Database
+    _generation: int | None = None
+    _people: list[Person] = field(default_factory=list)
+    _records: dict[str, PersonRecord | None] = field(default_factory=dict)
+
+    def refresh(self) -> None:
+        generation = facts_generation(self.db)
+        if generation != self._generation:
+            self._generation, self._people, self._records = generation, load_people(self.db), {}
+
+    @property
+    def people(self) -> list[Person]:
+        return self._people
+
+    def record(self, employee_id: str) -> PersonRecord | None:
+        if employee_id not in self._records:
+            self._records[employee_id] = find_person(self.db, employee_id)
+        return self._records[employee_id]
+
+
+@dataclass
+class _Instance:
+    """One deadline instance at one slot: the rule, who owes it, who handed it in by now."""
+
+    rule: Rule
+    ref: RuleRef
+    owers: list[str]
+    handed_in: set[str]
+
+    @property
+    def open(self) -> list[str]:
+        return [e for e in self.owers if e not in self.handed_in]
+
+
+@dataclass
 class ServiceActions:
     """The real actions of ``perfrules serve``; kinds without a handler are recorded as not configured."""
 
@@ -51,8 +99,17 @@ class ServiceActions:
     mail_from: str
     zone: ZoneInfo
     handlers: dict[str, Handler] = field(default_factory=dict)
+    people: PeopleMemo | None = None
+
+    def __post_init__(self) -> None:
+        if self.people is None:
+            self.people = PeopleMemo(self.db)
 
     def run(self, slot: Slot, now: datetime) -> str:
+        with remembered_people():  # evaluation, alerts and notices of one slot read each person once
+            return self._run(slot, now)
+
+    def _run(self, slot: Slot, now: datetime) -> str:
         if slot.kind == REMINDER:
             return self.remind(slot, now)
         if slot.kind == DEADLINE_CHECK:
@@ -62,55 +119,56 @@ class ServiceActions:
             return f"no {slot.kind} handler configured"
         return handler(slot, now)
 
-    def _deadline(self, slot: Slot, now: datetime) -> tuple[Rule, RuleRef, list[PersonRecord], set[str]]:
-        """The rule, its role holders on the due day and who of them has handed the deliverable in by now."""
-        assert slot.deadline is not None
+    def _instance(self, slot: Slot, now: datetime) -> _Instance:
+        """The rule, who owed the deliverable on the due day and who of everyone has handed it in by now."""
+        assert slot.deadline is not None and self.people is not None
         found = self.rule_lookup(slot.rule_id, slot.deadline)
         if found is None:
             raise LookupError(f"rule {slot.rule_id} is not in force on {slot.deadline.date()}")
         rule, ref = found
         assert rule.deadline is not None
-        holders = role_holders(self.db, rule.department, rule.role, local_date(slot.deadline, self.zone))
-        handed_in = submitters(self.db, rule.deadline.deliverable, slot.period, before=now)
-        return rule, ref, holders, handed_in
+        self.people.refresh()
+        owers = intents.deadline_owers(self.people.people, rule, slot.deadline)
+        return _Instance(rule, ref, owers, submitters(self.db, rule.deadline.deliverable, slot.period, before=now))
+
+    def told(self, rule: Rule, words: Sequence[str], employee: str, period: str) -> list[PersonRecord]:
+        """Everyone ``words`` name about ``employee``'s instance for ``period``, as the notice intents name them."""
+        assert self.people is not None
+        day = intents.notice_day(period)
+        found = [self.people.record(to) for _, to in
+                 intents.recipients(self.people.people, rule, words, employee, day) if to is not None]
+        return [p for p in found if p is not None]
 
     def remind(self, slot: Slot, now: datetime) -> str:
-        rule, ref, holders, handed_in = self._deadline(slot, now)
-        assert rule.deadline is not None and slot.deadline is not None
+        due = self._instance(slot, now)
+        rule = due.rule
+        assert slot.deadline is not None
         written = 0
-        for person in holders:
-            if person.id in handed_in or "employee" not in rule.notify.reminder:
-                continue
-            context = ReminderContext(
-                recipient=recipient_of(person, self.zone), rule=ref, deliverable=_deliverable(rule),
-                period=slot.period, due_at=slot.deadline,
-                days_left=(local_date(slot.deadline, self.zone) - local_date(now, self.zone)).days)
-            written += self._queue(context, rule, slot, now, kind_slot=slot.slot)
-        return f"{written} reminder(s) queued, {len(holders)} holder(s), {len(handed_in)} handed in"
+        for employee in due.open:
+            for person in self.told(rule, rule.notify.reminder, employee, slot.period):
+                context = ReminderContext(
+                    recipient=recipient_of(person, self.zone), rule=due.ref, deliverable=_deliverable(rule),
+                    period=slot.period, due_at=slot.deadline,
+                    days_left=(local_date(slot.deadline, self.zone) - local_date(now, self.zone)).days)
+                # the employee's own reminder keeps the plain slot key; others are told once per employee
+                kind_slot = slot.slot if person.id == employee else f"{employee}:{slot.slot}"
+                written += self._queue(context, rule, slot, now, kind_slot=kind_slot)
+        return f"{written} reminder(s) queued, {len(due.owers)} holder(s), {len(due.handed_in)} handed in"
 
     def check_deadline(self, slot: Slot, now: datetime) -> str:
-        rule, ref, holders, handed_in = self._deadline(slot, now)
-        assert rule.deadline is not None and slot.deadline is not None
-        late = [p for p in holders if p.id not in handed_in]
+        due = self._instance(slot, now)
+        rule = due.rule
+        assert slot.deadline is not None
+        late = due.open
         written = 0
-        for person in late:
-            for recipient in self._missed_recipients(rule, person):
+        for employee in late:
+            for person in self.told(rule, rule.notify.deadline_missed, employee, slot.period):
                 context = DeadlineMissedContext(
-                    recipient=recipient_of(recipient, self.zone), rule=ref, deliverable=_deliverable(rule),
+                    recipient=recipient_of(person, self.zone), rule=due.ref, deliverable=_deliverable(rule),
                     period=slot.period, due_at=slot.deadline,
                     days_late=max(0, (local_date(now, self.zone) - local_date(slot.deadline, self.zone)).days))
-                written += self._queue(context, rule, slot, now, kind_slot=f"{person.id}:{slot.slot}")
-        return f"{len(late)} of {len(holders)} late; {written} notice(s) queued"
-
-    def _missed_recipients(self, rule: Rule, person: PersonRecord) -> list[PersonRecord]:
-        out = []
-        if "employee" in rule.notify.deadline_missed:
-            out.append(person)
-        if "manager" in rule.notify.deadline_missed and person.manager_id:
-            manager = find_person(self.db, person.manager_id)
-            if manager is not None:
-                out.append(manager)
-        return out
+                written += self._queue(context, rule, slot, now, kind_slot=f"{employee}:{slot.slot}")
+        return f"{len(late)} of {len(due.owers)} late; {written} notice(s) queued"
 
     def _queue(self, context, rule: Rule, slot: Slot, now: datetime, *, kind_slot: str) -> int:
         # the outbox key is (rule, recipient, period, kind, n): one rule id per reminder lead / repeat

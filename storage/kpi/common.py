@@ -119,9 +119,9 @@ class Sql:
                 f"FROM movements {day_order_hint(self.dialect)} WHERE {low}day <= {self.day(f'{name}_to', day)} "
                 "GROUP BY sku")
         if len(parts) == 1:
-            if base_month is not None:  # the rollup month alone: it also carries the XYZ sums
+            if base_month is not None:  # the rollup month alone: it also carries the XYZ sums and the category
                 self.month_of_state[name] = base_month
-                parts[0] = parts[0].replace(" FROM sku_months", ", cum_out_qty2 FROM sku_months", 1)
+                parts[0] = parts[0].replace(" FROM sku_months", ", cum_out_qty2, category FROM sku_months", 1)
             return self.cte(name, parts[0])
         sums = ", ".join(f"SUM({c}) AS {c}" for c in _STATE_COLUMNS)
         days = ", ".join(f"{agg}({c}) AS {c}" for c, agg in _DAY_COLUMNS)

@@ -125,25 +125,87 @@ def stock_profile(conn: Connection, start: date, end: date, *, obsolete_before: 
                   classing: Classing = Classing(), with_classes: bool = True) -> dict[Profile, StockWindow]:
     """Stock windows of every (category, ABC, XYZ, segment, purchased) group in one pass over the rollup:
     company, category, class, segment and purchasing-side figures are sums of these."""
+    return stock_profiles(conn, start, end, obsolete_before=obsolete_before, classing=classing,
+                          with_classes=with_classes)[0]
+
+
+def stock_profiles(conn: Connection, start: date, end: date, *, obsolete_before: date,
+                   classing: Classing = Classing(), with_classes: bool = True,
+                   year_ago: tuple[date, date, date] | None = None,
+                   ) -> tuple[dict[Profile, StockWindow], dict[Profile, StockWindow] | None]:
+    """:func:`stock_profile`, and with ``year_ago`` = (start, end, obsolete_before) the profile (without
+    classes) of that earlier window from the same pass, when both periods' ends are whole rollup months
+    (else None: read it with :func:`stock_profile`)."""
     sql = Sql(conn)
     body, _, sums = _window_sql(sql, start, end, obsolete_before, classing, None, Selection(), False)
-    body = body.replace("FROM cl c LEFT JOIN op o ON o.sku = c.sku",
-                        "FROM cl c LEFT JOIN op o ON o.sku = c.sku JOIN skus s ON s.sku = c.sku", 1)
+    # a state read from one rollup month carries the category; one with days after it joins ``skus``
+    skus = "" if "cl" in sql.month_of_state else " JOIN skus s ON s.sku = c.sku"
+    category = "c.category" if not skus else "s.category"
+    joins = ""
     if with_classes:  # read by key next to the state row: no materialised class table to join
         joins, abc, xyz = sql.class_columns("c.sku", end, classing, state="cl", alias="c")
-        body = body.replace("JOIN skus s ON s.sku = c.sku", f"JOIN skus s ON s.sku = c.sku {joins}", 1)
         classes = f"{abc}, {xyz}"
     else:
         classes = ""
-    keys = (f"s.category, {classes + ', ' if classes else ''}{sql.segment_expr('c', end, classing)}, "
+    body = body.replace("FROM cl c LEFT JOIN op o ON o.sku = c.sku",
+                        f"FROM cl c LEFT JOIN op o ON o.sku = c.sku{skus} {joins}", 1)
+    keys = (f"{category}, {classes + ', ' if classes else ''}{sql.segment_expr('c', end, classing)}, "
             "CASE WHEN c.cum_receipt_qty > 0 THEN 1 ELSE 0 END")
-    shown = keys if classes else keys.replace("s.category, ", "s.category, '-', '-', ", 1)
-    rows = sql.run(f"SELECT {shown}, {sums} {body} GROUP BY {keys}").all()
-    result = {}
-    for cat, a, x, seg, bought, ov, cv, oc, oq, rc, obs, n, n_stock in rows:
-        result[Profile(cat, a, x, seg, bool(bought))] = StockWindow(
-            dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0), int(n_stock or 0))
-    return result
+    shown = keys if classes else keys.replace(f"{category}, ", f"{category}, '-', '-', ", 1)
+    earlier = _year_ago_sql(sql, year_ago, classing) if year_ago and not skus else None
+    if earlier is None:
+        rows = sql.run(f"SELECT {shown}, {sums} {body} GROUP BY {keys}").all()
+        return {Profile(r[0], r[1], r[2], r[3], bool(r[4])): _window(r[5:]) for r in rows}, None
+    # the year-ago windows in the same pass: their rows joined by key to the current month's (the rollup is
+    # dense, so every SKU of a year ago has a row now), grouped by both key sets, then summed apart
+    y_joins, y_keys, y_sums = earlier
+    body = body.replace("FROM cl c LEFT JOIN op o ON o.sku = c.sku", f"FROM cl c LEFT JOIN op o ON o.sku = c.sku "
+                        f"{y_joins}", 1)
+    rows = sql.run(f"SELECT {shown}, {y_keys}, {sums}, {y_sums} {body} GROUP BY {keys}, {y_keys}").all()
+    current: dict[Profile, StockWindow] = {}
+    before: dict[Profile, StockWindow] = {}
+    for r in rows:
+        group = Profile(r[0], r[1], r[2], r[3], bool(r[4]))
+        current[group] = current.get(group, EMPTY) + _window(r[8:16])
+        if r[5]:  # the SKU had a row a year ago
+            group = Profile(r[0], "-", "-", r[6], bool(r[7]))
+            before[group] = before.get(group, EMPTY) + _window(r[16:24])
+    return current, before
+
+
+def _window(r: Any) -> StockWindow:
+    ov, cv, oc, oq, rc, obs, n, n_stock = r
+    return StockWindow(dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0), int(n_stock or 0))
+
+
+def _year_ago_sql(sql: Sql, window: tuple[date, date, date], classing: Classing) -> tuple[str, str, str] | None:
+    """(joins, group keys, sums) of the profile of ``window`` = (start, end, obsolete_before) read next to the
+    current month's rows; None unless both its ends are whole rollup months."""
+    start, end, obsolete_before = window
+    probe = Sql(sql.conn)
+    probe._rolled = sql.rolled
+    probe.state("y", end)
+    probe.state("yo", start - timedelta(days=1))
+    if set(probe.month_of_state) != {"y", "yo"}:
+        return None
+    y, yo = sql.day("ya_m", probe.month_of_state["y"]), sql.day("yao_m", probe.month_of_state["yo"])
+    joins = (f"LEFT JOIN sku_months y ON y.sku = c.sku AND y.month = {y} "
+             f"LEFT JOIN sku_months yo ON yo.sku = c.sku AND yo.month = {yo}")
+    active = sql.day("ya_seg_active", add_months(end, -classing.active_months))
+    dead = sql.day("ya_seg_dead", add_months(end, -classing.dead_months))
+    seg = (f"CASE WHEN y.last_out_day > {active} THEN 'active' "
+           f"WHEN COALESCE(y.last_out_day, y.first_day) <= {dead} THEN 'dead' ELSE 'slow' END")
+    keys = f"CASE WHEN y.sku IS NULL THEN 0 ELSE 1 END, {seg}, CASE WHEN y.cum_receipt_qty > 0 THEN 1 ELSE 0 END"
+    obs = sql.day("ya_obsolete_before", obsolete_before)
+    sums = (
+        "SUM(CASE WHEN yo.closing_qty > 0 THEN yo.closing_value ELSE 0 END), "
+        "SUM(CASE WHEN y.closing_qty > 0 THEN y.closing_value ELSE 0 END), "
+        "SUM(y.cum_out_cost - COALESCE(yo.cum_out_cost, 0)), SUM(y.cum_out_qty - COALESCE(yo.cum_out_qty, 0)), "
+        "SUM(y.cum_receipt_cost - COALESCE(yo.cum_receipt_cost, 0)), "
+        f"SUM(CASE WHEN y.closing_qty > 0 AND COALESCE(y.last_out_day, y.first_day) <= {obs} "
+        "THEN y.closing_value ELSE 0 END), "
+        "COUNT(*), SUM(CASE WHEN y.closing_qty > 0 THEN 1 ELSE 0 END)")
+    return joins, keys, sums
 
 
 def stock_window(conn: Connection, start: date, end: date, **kw: Any) -> StockWindow:

@@ -321,6 +321,7 @@ def upgrade() -> None:
     op.create_table('sku_months',
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('sku', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('receipt_qty', sa.Integer(), nullable=False),
     sa.Column('receipt_cost', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('sale_qty', sa.Integer(), nullable=False),

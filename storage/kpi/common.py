@@ -49,12 +49,15 @@ class Selection:
 ALL = Selection()
 
 
+_MONEY_STEP = Decimal("0.0001")
+
+
 def dec(value: object) -> Decimal:
     """A driver number as an exact Decimal (SQLite sums come back as float)."""
     if value is None:
         return Decimal(0)
     if isinstance(value, float):  # SQLite REAL sums: back to the 4 decimals money is stored with
-        return Decimal(repr(value)).quantize(Decimal("0.0001"))
+        return Decimal(repr(value)).quantize(_MONEY_STEP)
     return Decimal(value)  # type: ignore[arg-type]
 
 
@@ -224,7 +227,7 @@ def _abc_cuts(conn: Connection, last: date, before: date, classing: Classing) ->
     with the last A (B) SKU's value share its class."""
     sql = Sql(conn)
     body = _CLASS_BASE.format(hi=sql.day("cls_to", last), lo=sql.day("cls_before", before))
-    values = sorted(map(float, sql.run(f"SELECT v FROM ({body}) b WHERE v > 0").scalars()), reverse=True)
+    values = sorted(map(float, sql.run(f"SELECT v FROM ({body}) b WHERE v > 0").scalars().all()), reverse=True)
     total = sum(values)
     # running sums before each value, added in the same order as a loop would (accumulate runs in C)
     before_each = [0.0, *accumulate(values)][:-1]

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, text
 
 from storage.kpi.common import Classing, Selection, Sql, dec, where
 from storage.sqlutil import add_months, to_date
@@ -32,8 +32,11 @@ class StockWindow:
     def average_value(self) -> Decimal:
         return (self.opening_value + self.closing_value) / 2
 
-    def __add__(self, other: StockWindow) -> StockWindow:
-        return StockWindow(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
+    def __add__(self, other: StockWindow) -> StockWindow:  # spelt out: a KPI set adds thousands of these
+        return StockWindow(self.opening_value + other.opening_value, self.closing_value + other.closing_value,
+                           self.out_cost + other.out_cost, self.out_qty + other.out_qty,
+                           self.receipt_cost + other.receipt_cost, self.obsolete_value + other.obsolete_value,
+                           self.skus + other.skus, self.skus_in_stock + other.skus_in_stock)
 
 
 EMPTY = StockWindow(Decimal(0), Decimal(0), Decimal(0), 0, Decimal(0), Decimal(0), 0, 0)
@@ -152,7 +155,8 @@ def stock_profiles(conn: Connection, start: date, end: date, *, obsolete_before:
     keys = (f"{category}, {classes + ', ' if classes else ''}{sql.segment_expr('c', end, classing)}, "
             "CASE WHEN c.cum_receipt_qty > 0 THEN 1 ELSE 0 END")
     shown = keys if classes else keys.replace(f"{category}, ", f"{category}, '-', '-', ", 1)
-    earlier = _year_ago_sql(sql, year_ago, classing) if year_ago and not skus else None
+    class_before = sql._class_months(end, classing)[1] if with_classes else None
+    earlier = _year_ago_sql(sql, year_ago, classing, class_before) if year_ago and not skus else None
     if earlier is None:
         rows = sql.run(f"SELECT {shown}, {sums} {body} GROUP BY {keys}").all()
         return {Profile(r[0], r[1], r[2], r[3], bool(r[4])): _window(r[5:]) for r in rows}, None
@@ -178,9 +182,11 @@ def _window(r: Any) -> StockWindow:
     return StockWindow(dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0), int(n_stock or 0))
 
 
-def _year_ago_sql(sql: Sql, window: tuple[date, date, date], classing: Classing) -> tuple[str, str, str] | None:
+def _year_ago_sql(sql: Sql, window: tuple[date, date, date], classing: Classing,
+                  class_before: date | None) -> tuple[str, str, str] | None:
     """(joins, group keys, sums) of the profile of ``window`` = (start, end, obsolete_before) read next to the
-    current month's rows; None unless both its ends are whole rollup months."""
+    current month's rows; None unless both its ends are whole rollup months. ``class_before``: the month of
+    the class look-back's ``cls_o`` row the query reads already (by default the year-ago closing month)."""
     start, end, obsolete_before = window
     probe = Sql(sql.conn)
     probe._rolled = sql.rolled
@@ -188,23 +194,28 @@ def _year_ago_sql(sql: Sql, window: tuple[date, date, date], classing: Classing)
     probe.state("yo", start - timedelta(days=1))
     if set(probe.month_of_state) != {"y", "yo"}:
         return None
-    y, yo = sql.day("ya_m", probe.month_of_state["y"]), sql.day("yao_m", probe.month_of_state["yo"])
-    joins = (f"LEFT JOIN sku_months y ON y.sku = c.sku AND y.month = {y} "
-             f"LEFT JOIN sku_months yo ON yo.sku = c.sku AND yo.month = {yo}")
+    yo = sql.day("yao_m", probe.month_of_state["yo"])
+    joins = f"LEFT JOIN sku_months yo ON yo.sku = c.sku AND yo.month = {yo}"
+    if probe.month_of_state["y"] == class_before:
+        y = "cls_o"
+    else:
+        y = "y"
+        month = sql.day("ya_m", probe.month_of_state["y"])
+        joins += f" LEFT JOIN sku_months y ON y.sku = c.sku AND y.month = {month}"
     active = sql.day("ya_seg_active", add_months(end, -classing.active_months))
     dead = sql.day("ya_seg_dead", add_months(end, -classing.dead_months))
-    seg = (f"CASE WHEN y.last_out_day > {active} THEN 'active' "
-           f"WHEN COALESCE(y.last_out_day, y.first_day) <= {dead} THEN 'dead' ELSE 'slow' END")
-    keys = f"CASE WHEN y.sku IS NULL THEN 0 ELSE 1 END, {seg}, CASE WHEN y.cum_receipt_qty > 0 THEN 1 ELSE 0 END"
+    seg = (f"CASE WHEN {y}.last_out_day > {active} THEN 'active' "
+           f"WHEN COALESCE({y}.last_out_day, {y}.first_day) <= {dead} THEN 'dead' ELSE 'slow' END")
+    keys = f"CASE WHEN {y}.sku IS NULL THEN 0 ELSE 1 END, {seg}, CASE WHEN {y}.cum_receipt_qty > 0 THEN 1 ELSE 0 END"
     obs = sql.day("ya_obsolete_before", obsolete_before)
     sums = (
-        "SUM(CASE WHEN yo.closing_qty > 0 THEN yo.closing_value ELSE 0 END), "
-        "SUM(CASE WHEN y.closing_qty > 0 THEN y.closing_value ELSE 0 END), "
-        "SUM(y.cum_out_cost - COALESCE(yo.cum_out_cost, 0)), SUM(y.cum_out_qty - COALESCE(yo.cum_out_qty, 0)), "
-        "SUM(y.cum_receipt_cost - COALESCE(yo.cum_receipt_cost, 0)), "
-        f"SUM(CASE WHEN y.closing_qty > 0 AND COALESCE(y.last_out_day, y.first_day) <= {obs} "
-        "THEN y.closing_value ELSE 0 END), "
-        "COUNT(*), SUM(CASE WHEN y.closing_qty > 0 THEN 1 ELSE 0 END)")
+        f"SUM(CASE WHEN yo.closing_qty > 0 THEN yo.closing_value ELSE 0 END), "
+        f"SUM(CASE WHEN {y}.closing_qty > 0 THEN {y}.closing_value ELSE 0 END), "
+        f"SUM({y}.cum_out_cost - COALESCE(yo.cum_out_cost, 0)), SUM({y}.cum_out_qty - COALESCE(yo.cum_out_qty, 0)), "
+        f"SUM({y}.cum_receipt_cost - COALESCE(yo.cum_receipt_cost, 0)), "
+        f"SUM(CASE WHEN {y}.closing_qty > 0 AND COALESCE({y}.last_out_day, {y}.first_day) <= {obs} "
+        f"THEN {y}.closing_value ELSE 0 END), "
+        f"COUNT(*), SUM(CASE WHEN {y}.closing_qty > 0 THEN 1 ELSE 0 END)")
     return joins, keys, sums
 
 
@@ -280,20 +291,11 @@ def slow_movers(conn: Connection, day: date, *, min_days: int, seasonal_months: 
     cond = sql.sku_condition("st.sku", selection, day, classing)
     sql.cte("slow", f"SELECT st.* FROM st WHERE st.qty > 0 AND COALESCE(st.last_sale_day, st.first_day) < {cut}"
                     + (f" AND {cond}" if cond else ""))
-    lo = sql.day("hist_from", add_months(day.replace(day=1), -seasonal_months))
-    hi = sql.day("hist_to", day)
-    moy = "EXTRACT(MONTH FROM m.month)" if sql.dialect == "postgresql" else "CAST(substr(m.month, 6, 2) AS INTEGER)"
-    # driven from the (few) slow movers through the sku index, not from every SKU's months
-    sql.cte("moy", f"SELECT m.sku, {moy} AS moy, SUM(m.sale_qty) AS q FROM slow CROSS JOIN sku_months m "
-                   f"WHERE m.sku = slow.sku AND m.month >= {lo} AND m.month <= {hi} GROUP BY m.sku, {moy}")
-    sql.cte("ranked", "SELECT sku, q, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY q DESC, moy) AS rn FROM moy")
-    sql.cte("peaks", "SELECT sku, SUM(q) AS sold, SUM(CASE WHEN rn <= 3 THEN q ELSE 0 END) AS top FROM ranked "
-                     "GROUP BY sku")
-    # two result sets merged here: SQLite would join the materialised CTEs by nested scans
-    peaks = {sku: (sold, top) for sku, sold, top in sql.run("SELECT sku, sold, top FROM peaks").all()} \
-        if with_history else {}
     rows = sql.run("SELECT slow.sku, s.name, s.category, s.season, slow.qty, slow.value, slow.last_sale_day, "
                    "slow.first_day FROM slow JOIN skus s ON s.sku = slow.sku ORDER BY slow.value DESC, slow.sku").all()
+    # the month's state is read once: the sales history is then looked up for the listed SKUs by key
+    peaks = _peaks(conn, [r[0] for r in rows], add_months(day.replace(day=1), -seasonal_months), day) \
+        if with_history else {}
     out = []
     for sku, name, cat, season, qty, value, last_sale, first in rows:
         sold, top = peaks.get(sku, (0, 0))
@@ -302,3 +304,25 @@ def slow_movers(conn: Connection, day: date, *, min_days: int, seasonal_months: 
         out.append(SlowMoverRow(sku, name, cat, season, int(qty), dec(value), to_date(last_sale), to_date(first),
                                 share, sold_qty))
     return out
+
+
+_PEAK_CHUNK = 5000  # SKUs per statement (bind parameters)
+
+
+def _peaks(conn: Connection, skus: list[str], since: date, day: date) -> dict[str, tuple[int, int]]:
+    """Per SKU: units sold in the months from ``since`` to ``day`` and in its 3 busiest calendar months.
+
+    The months' rows are read through the (sku, month, sale_qty) index and summed per calendar month here:
+    cheaper than SQLite's sort for grouping by calendar month and ranking them."""
+    sql = Sql(conn)
+    lo, hi = sql.day("hist_from", since), sql.day("hist_to", day)
+    moy = "EXTRACT(MONTH FROM m.month)" if sql.dialect == "postgresql" else "CAST(substr(m.month, 6, 2) AS INTEGER)"
+    statement = text(f"SELECT m.sku, {moy}, m.sale_qty FROM sku_months m "
+                     f"WHERE m.sku IN :skus AND m.month >= {lo} AND m.month <= {hi}")
+    statement = statement.bindparams(bindparam("skus", expanding=True))
+    months: dict[str, dict[int, int]] = {}
+    for i in range(0, len(skus), _PEAK_CHUNK):
+        for sku, month, qty in conn.execute(statement, {**sql.params, "skus": skus[i:i + _PEAK_CHUNK]}).all():
+            by_month = months.setdefault(sku, {})
+            by_month[int(month)] = by_month.get(int(month), 0) + qty
+    return {sku: (sum(q.values()), sum(sorted(q.values(), reverse=True)[:3])) for sku, q in months.items()}

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from engine.kpi.classes import classify
 from engine.kpi.parameters import KpiParameters
+from storage.kpi import reading
+from storage.kpi.stock import stock_profile, stock_profiles
 from storage.rollup import refresh
 from tests.kpi.factories import Facts, rollup_rows
 
@@ -68,3 +70,25 @@ def test_incremental_refresh_equals_a_full_rebuild(db):
         refresh(conn)
     assert incremental == rollup_rows(db)
     assert {r[1] for r in incremental if str(r[0]).startswith("2026-05")} == {"A", "B"}
+
+
+def test_year_ago_profile_read_in_the_same_pass_equals_its_own_read(db):
+    """The profile of a month and of the month a year before, read in one pass (month-end windows), equals
+    each read on its own — including a SKU that started after the year-ago month and one sold out since."""
+    f = Facts(db)
+    f.sku("OLD", category="tools", unit_cost="3").move("OLD", "receipt", date(2024, 6, 3), 50, "3")
+    f.move("OLD", "sale", date(2025, 9, 20), 10, "3").move("OLD", "sale", date(2025, 10, 2), 5, "3")
+    f.sku("GONE", category="toys").move("GONE", "receipt", date(2025, 8, 1), 4)
+    f.move("GONE", "sale", date(2026, 2, 1), 4)
+    f.sku("NEW", category="toys", unit_cost="2").move("NEW", "receipt", date(2026, 3, 1), 8, "2")
+    f.move("NEW", "sale", date(2026, 10, 9), 3, "2")
+    f.save()
+    args = {"obsolete_before": date(2025, 10, 31)}
+    ya = (date(2025, 10, 1), date(2025, 10, 31), date(2024, 10, 31))
+    with reading(db) as conn:
+        current, before = stock_profiles(conn, date(2026, 10, 1), date(2026, 10, 31), year_ago=ya, **args)
+        assert current == stock_profile(conn, date(2026, 10, 1), date(2026, 10, 31), **args)
+        assert before == stock_profile(conn, ya[0], ya[1], obsolete_before=ya[2], with_classes=False)
+        assert {p.category for p in before} == {"tools", "toys"} and before  # NEW had no row a year ago
+        # mid-month: the state includes days after the last rollup month, so no folded year-ago profile
+        assert stock_profiles(conn, date(2026, 10, 1), date(2026, 10, 15), year_ago=ya, **args)[1] is None

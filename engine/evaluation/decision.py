@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.evaluation.consequences import pct, proportional_share
 from engine.evaluation.observations import Carry, EscalationSpec, Judgement, Observation, Unjudged
-from engine.evaluation.people import Person, holders
+from engine.evaluation.people import Person, deadline_owers
 from engine.facts import KpiValue, Submission, deliverable_states
 from engine.kpi.catalog import BY_ID
 from engine.periods import Period, PeriodKind, parse_period
@@ -70,7 +70,7 @@ def _deliverables(rules: Sequence[SourcedRule], month: Period, people: Sequence[
             continue
         for covered in covered_periods(rule.deadline, month):
             due = due_at(rule.deadline, covered)
-            owers = [p.id for p in holders(people, rule.department, due.date(), frozenset({rule.role}))]
+            owers = deadline_owers(people, rule.department, rule.role, due)
             for state in deliverable_states(rule.id, rule.deadline, covered, owers, submissions, now):
                 fid = f"d{len(facts)}"
                 by_id[fid] = state

@@ -21,6 +21,7 @@ from engine.decision import NoticeIntent
 from engine.evaluation.core import LineChange, MonthResult
 from engine.evaluation.observations import Observation
 from engine.evaluation.people import Person, holders
+from engine.evaluation.people import deadline_owers as owers_of
 from engine.periods import month_of, parse_period
 from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
@@ -60,9 +61,8 @@ def subject_of(subject: str, subject_kind: str) -> str:
 
 
 def deadline_owers(people: Sequence[Person], rule: Rule, due: datetime) -> list[str]:
-    """Who owes the instance of ``rule``'s deliverable due at ``due``: the holders of the rule's role in its
-    department on the due day (in the deadline's own zone), employed and not on leave, as the core judges it."""
-    return [p.id for p in holders(list(people), rule.department, due.date(), frozenset({rule.role}))]
+    """Who owes the instance of ``rule``'s deliverable due at ``due`` (see :func:`people.deadline_owers`)."""
+    return owers_of(people, rule.department, rule.role, due)
 
 
 def notice_day(period: str) -> date:

@@ -12,8 +12,9 @@ Rules (documented in docs/evaluation.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from engine.periods import Period
@@ -98,3 +99,9 @@ def holders(people: list[Person] | tuple[Person, ...], department: str, day: dat
             continue
         found.append(person)
     return sorted(found, key=lambda p: p.id)
+
+
+def deadline_owers(people: Sequence[Person], department: str, role: str, due: datetime) -> list[str]:
+    """Who owes a deadline instance due at ``due``: the holders of ``role`` in ``department`` on the due day
+    (in the deadline's own zone), employed and not on leave. The core and the scheduler both ask this."""
+    return [p.id for p in holders(list(people), department, due.date(), frozenset({role}))]

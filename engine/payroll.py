@@ -166,6 +166,11 @@ class _FixedTimeZip(zipfile.ZipFile):
             zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
         super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
+    def write(self, filename, arcname=None, *args, **kwargs):  # type: ignore[override]
+        # openpyxl writes each worksheet from a temporary file, which would stamp that file's mtime
+        with open(filename, "rb") as handle:
+            self.writestr(str(arcname or filename), handle.read())
+
 
 def xlsx_bytes(payroll: Payroll) -> bytes:
     from openpyxl import Workbook

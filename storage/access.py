@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, delete, func, select, true, update
+from sqlalchemy import JSON, Column, Connection, Index, delete, func, insert, select, true, update
 from sqlmodel import Field, Session, SQLModel
 
 from engine.errors import PerfRulesError
@@ -128,6 +128,10 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+_TOKENS = ApiToken.__table__
+_AUDIT = AuditEntry.__table__
+
+
 @dataclass(frozen=True)
 class UserRecord:
     """A dashboard user without the password hash."""
@@ -195,6 +199,13 @@ def record(db: Database, *, now: datetime, actor: str, action: str, target: str 
     """Write one audit-log entry (for changes and exports made outside this module)."""
     with db.session() as session:
         _audit(session, now=now, actor=actor, action=action, target=target, detail=detail)
+
+
+def record_in(conn: Connection, *, now: datetime, actor: str, action: str, target: str = "",
+              detail: dict[str, Any] | None = None) -> None:
+    """Write one audit-log entry in the caller's open transaction (committed or rolled back with its change)."""
+    conn.execute(insert(_AUDIT), {"at": now, "actor": actor, "action": action, "target": target,
+                                  "detail": detail or {}})
 
 
 def audit_entries(db: Database, *, limit: int = 200, action: str | None = None) -> list[AuditRecord]:
@@ -310,12 +321,15 @@ def revoke_token(db: Database, *, name: str, now: datetime, actor: str) -> int:
 
 
 def token_by_digest(db: Database, digest: str) -> TokenRecord | None:
-    """The active token with this digest, or None."""
-    with db.session() as session:
-        row = session.execute(
-            select(ApiToken).where(ApiToken.digest == digest, ApiToken.revoked_at.is_(None))
-        ).scalar_one_or_none()
-        return None if row is None else _token(row)
+    """The active token with this digest, or None. One Core query, nothing cached: a revoked token fails
+    on its next request."""
+    t = _TOKENS
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(t.c.id, t.c.name, t.c.prefix, t.c.role, t.c.employee_id, t.c.created_at, t.c.created_by,
+                   t.c.revoked_at).where(t.c.digest == digest, t.c.revoked_at.is_(None))
+        ).one_or_none()
+    return None if row is None else TokenRecord(*row)
 
 
 def list_tokens(db: Database, *, include_revoked: bool = False) -> list[TokenRecord]:

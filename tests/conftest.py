@@ -21,6 +21,8 @@ PG_URL = os.environ.get("PERFRULES_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+pytest_plugins = ("tests.smtp",)  # the recording SMTP server and its `smtp` fixture
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="Rewrite golden files from current output.")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
 
 from engine.errors import PerfRulesError
 from engine.importing.columns import Context, convert, suggest
@@ -45,7 +47,8 @@ class FileResult:
 
 def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], *, zone: ZoneInfo, now: datetime,
                  user: str, fmt: str | None = None, encoding: str | None = None, max_errors: int = 100,
-                 chunk_rows: int = CHUNK_ROWS, refresh_rollup: bool = True) -> list[FileResult]:
+                 chunk_rows: int = CHUNK_ROWS, refresh_rollup: bool = True,
+                 on_loaded: Callable[[Connection, list[FileResult]], None] | None = None) -> list[FileResult]:
     """Import ``paths`` (all of ``kind``) in one transaction; raise :class:`ImportRejected` if any row is bad.
 
     A path may be an :class:`Upload` (name and bytes in memory, e.g. from the HTTP API): nothing touches disk.
@@ -53,6 +56,9 @@ def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], 
     ``zone`` is the company zone for timestamps without an offset; ``now`` and ``user`` are recorded on the
     import batch of each file. After movements and SKUs, ``storage.rollup.refresh`` (when it exists) rebuilds
     the monthly rollup of the touched SKUs in the same transaction, unless ``refresh_rollup`` is false.
+
+    ``on_loaded(conn, results)``, when given, runs on the import's connection after the load and before the
+    commit: what it writes (e.g. an audit entry) commits with the import, or rolls back with it if it raises.
     """
     if kind not in KINDS:
         raise UnknownKind(kind)
@@ -73,7 +79,11 @@ def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], 
         if log:
             raise ImportRejected(_in_file_order(log.kept, files, spec), log.total)
         counts = load.finish([BatchInfo(kind, f.name, f.sha256, f.rows) for f in files], now=now, user=user)
-    return [FileResult(f.name, c.rows, c.inserted, c.updated, c.unchanged) for f, c in zip(files, counts, strict=True)]
+        results = [FileResult(f.name, c.rows, c.inserted, c.updated, c.unchanged)
+                   for f, c in zip(files, counts, strict=True)]
+        if on_loaded is not None:
+            on_loaded(load.conn, results)
+    return results
 
 
 def _in_file_order(errors: list[RowError], files: list[FactFile], spec: Kind) -> list[RowError]:

@@ -75,6 +75,7 @@ class FactSeen(_Frozen):
     name: Named
     value: Decimal
     unit: Unit
+    period: str | None = None  # the month (or week) the value belongs to, when several are listed
 
 
 class MetricLine(_Frozen):

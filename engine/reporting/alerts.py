@@ -203,9 +203,10 @@ def consequence_context(line: dict[str, Any], findings: list[dict[str, Any]], br
     """The deduction notice of one bonus line: the rule and version, the facts and the threshold of the
     finding(s) behind it, and base × rate = amount as the line was priced."""
     first = findings[0]
-    facts, threshold = explain(first)
-    for other in findings[1:]:
-        facts += explain(other)[0]
+    _, threshold = explain(first)
+    several = len(findings) > 1  # then each value says which month it belongs to
+    facts = tuple(fact.model_copy(update={"period": f["period"] if several else None})
+                  for f in findings for fact in explain(f)[0])
     periods = ", ".join(sorted({f["period"] for f in findings}))
     return ConsequenceContext(
         recipient=recipient, rule=_ref(line), breach=breach, period=periods, quarter=line["quarter"],

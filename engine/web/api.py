@@ -11,16 +11,16 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection
 
 from engine.errors import PerfRulesError
-from engine.importing import UnknownKind, import_files
+from engine.importing import FileResult, UnknownKind, import_files
 from engine.importing.reading import Upload
 from engine.kpi import catalog
 from engine.periods import parse_period
 from engine.web import board, data
 from engine.web.auth import Principal, principal, require, require_employee
 from storage import access
-from storage.facts import write_lock
 
 router = APIRouter(prefix="/api/v1", tags=["perfrules"])
 
@@ -153,16 +153,19 @@ def push_facts(request: Request, kind: str, body: bytes = Body(..., media_type="
     fmt = "jsonl" if "ndjson" in content_type or "jsonl" in content_type else "csv"
     upload = Upload(_upload_name(request.headers.get("content-disposition", ""), fmt), body)
     db, now = request.app.state.db, request.app.state.clock()
-    with write_lock(db):  # import and audit entry back to back: no wait on SQLite's busy timeout between them
-        try:
-            (result,) = import_files(db, kind, [upload], zone=request.app.state.settings.zone, now=now,
-                                     user=who.actor, fmt=fmt)
-        except PerfRulesError as exc:
-            lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
-            status_code = 404 if isinstance(exc, UnknownKind) else 422
-            raise HTTPException(status_code, {"message": lines[-1], "errors": lines}) from None
-        access.record(db, now=now, actor=who.actor, action="facts.import", target=kind,
-                      detail={"rows": result.rows, "inserted": result.inserted, "updated": result.updated})
+
+    def audit(conn: Connection, results: list[FileResult]) -> None:  # in the import's transaction
+        (done,) = results
+        access.record_in(conn, now=now, actor=who.actor, action="facts.import", target=kind,
+                         detail={"rows": done.rows, "inserted": done.inserted, "updated": done.updated})
+
+    try:
+        (result,) = import_files(db, kind, [upload], zone=request.app.state.settings.zone, now=now, user=who.actor,
+                                 fmt=fmt, on_loaded=audit)
+    except PerfRulesError as exc:
+        lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
+        status_code = 404 if isinstance(exc, UnknownKind) else 422
+        raise HTTPException(status_code, {"message": lines[-1], "errors": lines}) from None
     return ImportOut(kind=kind, rows=result.rows, inserted=result.inserted, updated=result.updated,
                      unchanged=result.unchanged)
 

@@ -16,10 +16,6 @@ from tests.notices.support import ENV, LI, MAIL_FROM, T0, WANG, queue
 POLICY = DeliveryPolicy(max_attempts=3, first_delay=timedelta(minutes=1), lease=timedelta(minutes=15))
 
 
-def smtp(server) -> SmtpTransport:
-    return SmtpTransport("127.0.0.1", server.port, security="none", timeout=5)
-
-
 def run(db, transport, now=T0, policy=POLICY):
     return deliver(db, ENV, transport, now=now, mail_from=MAIL_FROM, policy=policy)
 
@@ -40,14 +36,14 @@ class CrashAfterEml(EmlTransport):
         raise SimulatedCrash
 
 
-def test_each_recipient_gets_their_notice_once_in_their_language(db, smtp_server) -> None:
+def test_each_recipient_gets_their_notice_once_in_their_language(db, smtp) -> None:
     wang = queue(db, "deadline_missed", WANG)
     li = queue(db, "consequence", LI)
-    report = run(db, smtp(smtp_server))
+    report = run(db, smtp.transport())
     assert sorted(report.sent) == sorted([wang.id, li.id]) and not report.failed
-    by_rcpt = {r.rcpt_tos[0]: r for r in smtp_server.received}
+    by_rcpt = {r.rcpt_tos[0]: r for r in smtp.envelopes}
     assert sorted(by_rcpt) == ["li@shop.example", "wang@shop.example"]
-    assert len(smtp_server.received) == 2
+    assert len(smtp.envelopes) == 2
 
     zh = by_rcpt["wang@shop.example"].message
     assert zh.get_content_type() == "multipart/alternative"
@@ -62,86 +58,86 @@ def test_each_recipient_gets_their_notice_once_in_their_language(db, smtp_server
     assert "Quarterly bonus base CNY 12,000.00 × deduction rate 10.0% = CNY 1,200.00" in \
         en.get_body(("plain",)).get_content()
 
-    assert run(db, smtp(smtp_server), now=T0 + timedelta(days=1)).sent == []
-    assert len(smtp_server.received) == 2
+    assert run(db, smtp.transport(), now=T0 + timedelta(days=1)).sent == []
+    assert len(smtp.envelopes) == 2
     assert {e.status for e in list_messages(db)} == {"sent"}
     assert get_message(db, wang.id).sent_at == T0
 
 
-def test_five_notices_to_one_person_on_one_day_are_one_email(db, smtp_server) -> None:
+def test_five_notices_to_one_person_on_one_day_are_one_email(db, smtp) -> None:
     for rule in ("r1", "r2", "r3"):
         queue(db, "kpi_warning", WANG, rule=rule)
     queue(db, "reminder", WANG)
     queue(db, "consequence", WANG)
-    report = run(db, smtp(smtp_server))
+    report = run(db, smtp.transport())
     assert report.digests == 1 and len(report.sent) == 1
-    [received] = smtp_server.received
+    [received] = smtp.envelopes
     assert received.message["Subject"] == "【通知汇总】2024年3月6日，共 5 条通知"
     assert received.message.get_body(("plain",)).get_content().count("【指标预警】") == 3
 
 
-def test_smtp_down_then_back_leaves_messages_pending_then_sends_each_once(db, smtp_server) -> None:
+def test_smtp_down_then_back_leaves_messages_pending_then_sends_each_once(db, smtp) -> None:
     a = queue(db, "reminder", WANG).id
     b = queue(db, "reminder", LI).id
-    smtp_server.stop()
-    report = run(db, smtp(smtp_server))
+    smtp.stop()
+    report = run(db, smtp.transport())
     assert report.failed == [a] and report.stopped and "cannot reach SMTP server" in report.stopped
     failed = get_message(db, a)
     assert failed.status == "failed" and failed.attempts == 1 and failed.next_attempt_at == T0 + timedelta(minutes=1)
     assert get_message(db, b).status == "pending"  # not attempted once the server was found down
 
-    assert run(db, smtp(smtp_server), now=T0 + timedelta(seconds=30)).failed == [b]  # a is not due yet
-    smtp_server.start()
-    report = run(db, smtp(smtp_server), now=T0 + timedelta(minutes=5))
+    assert run(db, smtp.transport(), now=T0 + timedelta(seconds=30)).failed == [b]  # a is not due yet
+    smtp.start()
+    report = run(db, smtp.transport(), now=T0 + timedelta(minutes=5))
     assert sorted(report.sent) == [a, b]
-    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ["li@shop.example", "wang@shop.example"]
-    assert run(db, smtp(smtp_server), now=T0 + timedelta(hours=5)).sent == []
-    assert len(smtp_server.received) == 2
+    assert sorted(r.rcpt_tos[0] for r in smtp.envelopes) == ["li@shop.example", "wang@shop.example"]
+    assert run(db, smtp.transport(), now=T0 + timedelta(hours=5)).sent == []
+    assert len(smtp.envelopes) == 2
 
 
-def test_backoff_doubles_and_a_message_goes_dead_then_retry_revives_it(db, smtp_server) -> None:
+def test_backoff_doubles_and_a_message_goes_dead_then_retry_revives_it(db, smtp) -> None:
     entry_id = queue(db, "reminder", WANG).id
-    smtp_server.stop()
+    smtp.stop()
     now = T0
     for attempt, delay in ((1, 1), (2, 2)):
-        assert run(db, smtp(smtp_server), now=now).failed == [entry_id]
+        assert run(db, smtp.transport(), now=now).failed == [entry_id]
         assert get_message(db, entry_id).attempts == attempt
         assert get_message(db, entry_id).next_attempt_at == now + timedelta(minutes=delay)
         now += timedelta(minutes=delay)
-    assert run(db, smtp(smtp_server), now=now).dead == [entry_id]
+    assert run(db, smtp.transport(), now=now).dead == [entry_id]
     assert get_message(db, entry_id).status == "dead"
-    smtp_server.start()
-    assert run(db, smtp(smtp_server), now=now + timedelta(days=1)).sent == []  # dead stays dead
+    smtp.start()
+    assert run(db, smtp.transport(), now=now + timedelta(days=1)).sent == []  # dead stays dead
     assert retry(db, [entry_id], now=now + timedelta(days=1)) == 1
-    assert run(db, smtp(smtp_server), now=now + timedelta(days=1)).sent == [entry_id]
-    assert len(smtp_server.received) == 1
+    assert run(db, smtp.transport(), now=now + timedelta(days=1)).sent == [entry_id]
+    assert len(smtp.envelopes) == 1
 
 
-def test_a_refused_recipient_goes_dead_at_once_and_the_others_still_go(db, smtp_server) -> None:
-    smtp_server.handler.refuse.add("wang@shop.example")
+def test_a_refused_recipient_goes_dead_at_once_and_the_others_still_go(db, smtp) -> None:
+    smtp.refuse.add("wang@shop.example")
     wang = queue(db, "reminder", WANG).id
     li = queue(db, "reminder", LI).id
-    report = run(db, smtp(smtp_server))
+    report = run(db, smtp.transport())
     assert report.dead == [wang] and report.sent == [li]
     assert "550" in get_message(db, wang).last_error
 
 
-def test_crash_between_send_and_mark_resends_after_the_lease_with_the_same_message_id(db, smtp_server) -> None:
+def test_crash_between_send_and_mark_resends_after_the_lease_with_the_same_message_id(db, smtp) -> None:
     entry_id = queue(db, "consequence", WANG).id
     with pytest.raises(SimulatedCrash):
-        run(db, CrashAfterSmtp("127.0.0.1", smtp_server.port, security="none"))
+        run(db, CrashAfterSmtp("127.0.0.1", smtp.port, security="none"))
     assert get_message(db, entry_id).status == "sending"
-    assert len(smtp_server.received) == 1
+    assert len(smtp.envelopes) == 1
 
-    assert run(db, smtp(smtp_server), now=T0 + timedelta(minutes=10)).sent == []  # claim still within lease
-    report = run(db, smtp(smtp_server), now=T0 + timedelta(minutes=16))
+    assert run(db, smtp.transport(), now=T0 + timedelta(minutes=10)).sent == []  # claim still within lease
+    report = run(db, smtp.transport(), now=T0 + timedelta(minutes=16))
     assert report.sent == [entry_id]
-    first, second = (r.message for r in smtp_server.received)
+    first, second = (r.message for r in smtp.envelopes)
     assert first["Message-ID"] == second["Message-ID"] == get_message(db, entry_id).message_id
     assert first["Date"] == second["Date"]
     assert get_message(db, entry_id).status == "sent" and get_message(db, entry_id).attempts == 2
-    assert run(db, smtp(smtp_server), now=T0 + timedelta(days=1)).sent == []
-    assert len(smtp_server.received) == 2
+    assert run(db, smtp.transport(), now=T0 + timedelta(days=1)).sent == []
+    assert len(smtp.envelopes) == 2
 
 
 def test_eml_fallback_writes_one_file_per_natural_key(db, tmp_path: Path) -> None:

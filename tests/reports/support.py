@@ -15,7 +15,8 @@ from storage import Database
 from storage.models import Department, Employee
 from storage.outbox import list_messages
 from tests.kpi.factories import Facts
-from tests.scheduler.support import MAIL_FROM, ZONE, SmtpServer
+from tests.scheduler.support import MAIL_FROM, ZONE
+from tests.smtp import SmtpServer
 
 RULES = Path(__file__).parent / "rules"
 

@@ -4,25 +4,14 @@ a KPI breach warns its owner once per interval; a deduction and an escalation ar
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-
-import pytest
 
 from engine.reporting.alerts import KPI_WARNING_REPEAT
 from storage import Database
 from storage.outbox import list_messages
 from tests.reports.support import at, body, chinese, deliver, email_of, kinds_to, make_service, run_slot, seed_company
-from tests.scheduler.support import SmtpServer
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+from tests.smtp import SmtpServer
 
 
 def test_kpi_breach_warns_the_owner_once_per_interval(db: Database, smtp: SmtpServer, tmp_path: Path) -> None:
@@ -66,7 +55,9 @@ def test_deduction_and_escalation_are_told_once_even_when_evaluation_runs_again(
     assert "CNY 1,000.00 will be deducted from your quarterly bonus for 2026Q1" in deduction
     assert "purchasing.slow_mover_list" in deduction and "version v1" in deduction
     assert "Quarterly bonus base CNY 10,000.00 × deduction rate 10.0% = CNY 1,000.00" in deduction
-    assert "handed in: 0" in deduction and "Target: ≥ 1" in deduction
+    # two missed months behind one line: each value says which month it is
+    assert "handed in (2026-01): 0" in deduction and "handed in (2026-02): 0" in deduction
+    assert "Target: ≥ 1" in deduction
     manager = mails[email_of("PM")]  # 李明, the manager, in Chinese
     assert chinese(body(manager)) and "书面改进计划" in body(manager)
     hr = body(mails[email_of("H1")])

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from engine.kpi.catalog import CATALOG
 from storage import Database
 from tests.reports.support import at, body, chinese, deliver, email_of, kinds_to, make_service, seed_company
-from tests.scheduler.support import SmtpServer
+from tests.smtp import SmtpServer
 
 MONDAY_8 = at(2026, 3, 2, 8)  # reports 2026-W09: 23 Feb – 1 Mar
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def seed_orders(db: Database) -> None:

@@ -1,73 +1,22 @@
-"""Helpers of the scheduler tests: a small company, a recording SMTP server and a frozen-clock walk."""
+"""Helpers of the scheduler tests: a small company, the service on tests.smtp's server, a frozen-clock walk."""
 
 from __future__ import annotations
 
-import socket
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from aiosmtpd.controller import Controller
-
-from engine.notices.delivery import SmtpTransport
 from engine.scheduler import build_service
 from engine.scheduler.service import ManualScheduler, Service
 from engine.settings import load_settings
 from storage import Database
 from storage.models import Department, Employee, Submission
+from tests.smtp import SmtpServer
 
 ZONE = ZoneInfo("Asia/Shanghai")
 RULES = Path(__file__).parent / "rules"
 MAIL_FROM = "perfrules@shop.example"
-
-
-@dataclass
-class Received:
-    to: str
-    message: EmailMessage
-    at: datetime | None = None  # the frozen clock when the walk saw it
-
-
-@dataclass
-class _Handler:
-    received: list[Received] = field(default_factory=list)
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        for rcpt in envelope.rcpt_tos:
-            self.received.append(Received(rcpt, message))
-        return "250 OK"
-
-
-class SmtpServer:
-    """A real SMTP server on 127.0.0.1 that records every message; can go down and come back."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.handler = _Handler()
-        self._controller: Controller | None = None
-
-    @property
-    def received(self) -> list[Received]:
-        return self.handler.received
-
-    def start(self) -> None:
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def transport(self) -> SmtpTransport:
-        return SmtpTransport("127.0.0.1", self.port, security="none", timeout=5)
 
 
 def seed_company(db: Database) -> None:

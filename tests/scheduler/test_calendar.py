@@ -22,7 +22,8 @@ from engine.scheduler.calendar import (
 )
 from engine.scheduler.service import ManualScheduler
 from storage import Database
-from tests.scheduler.support import RULES, ZONE, SmtpServer, make_service
+from tests.scheduler.support import RULES, ZONE, make_service
+from tests.smtp import SmtpServer
 
 
 def rule(**deadline) -> Rule:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,18 +16,11 @@ from engine.scheduler.rules import FolderRules
 from storage import Database
 from storage.outbox import list_messages
 from storage.schedule import list_slots
-from tests.scheduler.support import RULES, ZONE, SmtpServer, make_service, seed_company, step, submit, walk
+from tests.scheduler.support import RULES, ZONE, make_service, seed_company, step, submit, walk
+from tests.smtp import SmtpServer
 
 START = datetime(2026, 1, 1, 0, 0, tzinfo=ZONE)
 END = datetime(2026, 4, 1, 0, 0, tzinfo=ZONE)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def due(rule_id: str, period: str) -> datetime:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from engine.importing import import_files
+from engine.importing.reading import Upload
 from engine.web import credentials
 from storage import access
 from tests.web.support import NOW
@@ -73,3 +76,41 @@ def test_a_good_push_records_the_upload_name_on_its_import_batch(app, company):
     assert r.status_code == 200 and r.json()["inserted"] == 1
     with company.engine.connect() as conn:
         assert conn.execute(text("SELECT source FROM import_batches")).scalars().all() == ["depts.csv"]
+
+
+def test_a_push_and_its_audit_entry_commit_together(app, company):
+    client = TestClient(app)
+    headers = _headers(company)
+    good = "code,name_en,name_zh\nops,Ops,运营\n".encode()
+    assert client.post("/api/v1/facts/departments", content=good, headers=headers).status_code == 200
+    bad = "code,name_en,name_zh\nhr,,人事\n".encode()
+    assert client.post("/api/v1/facts/departments", content=bad, headers=headers).status_code == 422
+    (entry,) = access.audit_entries(company, action="facts.import")  # the rejected push left no entry
+    assert (entry.actor, entry.target, entry.detail) == ("token:erp", "departments",
+                                                         {"rows": 1, "inserted": 1, "updated": 0})
+    assert entry.at == NOW
+
+
+def test_a_failing_audit_rolls_the_import_back(company):
+    upload = Upload("depts.csv", "code,name_en,name_zh\nops,Ops,运营\n".encode())
+
+    def audit(conn, results):
+        access.record_in(conn, now=NOW, actor="test", action="facts.import", target="departments")
+        raise RuntimeError("audit store down")
+
+    with pytest.raises(RuntimeError):
+        import_files(company, "departments", [upload], zone=NOW.tzinfo, now=NOW, user="test", on_loaded=audit)
+    assert "ops" not in {d.code for d in access.departments(company)}
+    assert access.audit_entries(company, action="facts.import") == []
+    with company.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM import_batches")).scalar() == 0
+
+
+def test_a_revoked_token_fails_on_its_next_request(app, company):
+    client = TestClient(app)
+    headers = _headers(company)
+    body = "code,name_en,name_zh\nops,Ops,运营\n".encode()
+    assert client.post("/api/v1/facts/departments", content=body, headers=headers).status_code == 200
+    access.revoke_token(company, name="erp", now=NOW, actor="user:hr")
+    assert client.post("/api/v1/facts/departments", content=body, headers=headers).status_code == 401
+    assert client.get("/api/v1/me", headers=headers).status_code == 401

@@ -8,7 +8,7 @@ Every capability a route needs is named in ``CAPABILITIES`` so the role matrix i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -105,10 +105,10 @@ def principal(request: Request) -> Principal:
     return found
 
 
-def require(capability: str) -> Callable[[Principal], Principal]:
+def require(capability: str) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency factory: the principal, or 403 unless their role has ``capability``."""
 
-    def check(who: Principal = Depends(principal)) -> Principal:
+    async def check(who: Principal = Depends(principal)) -> Principal:  # pure: no thread-pool hop
         if not who.can(capability):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {who.role!r} may not use this ({capability})")
         return who

@@ -18,6 +18,7 @@ from typing import Any
 from engine.errors import PerfRulesError, UnknownEmployee
 from engine.kpi.catalog import BY_ID
 from engine.notices.templating import make_environment
+from engine.rulebook.checker import load_rulebook
 from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
 from engine.settings import Settings
@@ -51,14 +52,6 @@ class NoRulesForRole(PerfRulesError, LookupError):
         super().__init__(f"no rule in {rules_dir} in force on {day} applies to role {role!r}")
         self.role = role
         self.day = day
-
-
-class RulebookInvalid(PerfRulesError, ValueError):
-    """Raised when the rule folder does not load; carries the problems (``file:line:col: …``)."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("the rule files have errors:\n" + "\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -107,13 +100,6 @@ def party_of(db: Database, employee_id: str) -> Party:
         raise UnknownEmployee(employee_id)
     e = found[0]
     return Party(e.id, e.name_zh if e.locale == "zh-CN" else e.name_en, e.role, e.department, e.locale)
-
-
-def load_rulebook(rules_dir: Path) -> Rulebook:
-    """The rulebook in force, checked exactly as ``perfrules check`` checks it (or :class:`RulebookInvalid`)."""
-    from engine.rulebook.checker import load_rulebook as checked
-
-    return checked(rules_dir)
 
 
 def _pct(share: Decimal) -> str:

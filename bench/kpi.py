@@ -20,11 +20,9 @@ Prints the times (median of ``--repeat`` runs), their ratio and the peak memory.
 from __future__ import annotations
 
 import argparse
-import csv
 import resource
 import shutil
 import statistics
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -75,9 +73,6 @@ FROM st JOIN skus s USING (sku)""",
 
 
 def build(workdir: Path, args: argparse.Namespace) -> None:
-    # Workaround: at medium size a slow-mover list payload is longer than the csv module's default field
-    # limit, and the importer does not raise it (reported; remove once the importer does).
-    csv.field_size_limit(sys.maxsize)
     shutil.rmtree(workdir, ignore_errors=True)
     data = workdir / "data"
     size = custom_size(args.skus, args.months) if args.skus or args.months else SIZES[args.size]

@@ -91,9 +91,8 @@ def compute_all(db: Any, period: Period, *, scope: Scope = COMPANY, as_of: date 
     ids = kpis or [k.id for k in catalog.CATALOG if scope.kind in k.scopes]
     with reading(db) as conn:
         run = Run(conn, period, as_of or period.last_day, params, zone)
-        if breakdown and scope == COMPANY and run.started:
-            # one pass serves the company figures, the breakdown and the year-ago comparisons
-            run.profile(with_classes=True, with_year_ago=True)
+        if breakdown and scope == COMPANY and run.started:  # one pass serves the company figures and the breakdown
+            run.profile(with_classes=True)
         values = [_evaluate(run, kpi_id, scope) for kpi_id in ids]
         if breakdown and scope == COMPANY and run.started and "turnover" in ids:
             values.extend(turnover_breakdown(run, categories=categories))

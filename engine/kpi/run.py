@@ -16,7 +16,7 @@ from engine.kpi.scope import InvalidScope, Scope
 from engine.kpi.values import KpiValue, quantize
 from engine.periods import Period
 from storage.kpi.common import Classing, Selection
-from storage.kpi.stock import EMPTY, Profile, StockWindow, stock_profile, stock_profiles, stock_window
+from storage.kpi.stock import EMPTY, Profile, StockWindow, stock_profile, stock_window
 from storage.sqlutil import add_months
 
 _SELECTION = {ScopeKind.COMPANY: "all", ScopeKind.CATEGORY: "category", ScopeKind.ABC_CLASS: "abc",
@@ -86,24 +86,14 @@ class Run:
             raise InvalidScope(scope.label, f"{kpi_id} is computed for {allowed}")
         return Selection(_SELECTION[scope.kind], scope.key)
 
-    def profile(self, *, year_ago: bool = False, with_classes: bool = False,
-                with_year_ago: bool = False) -> dict[Profile, StockWindow]:
-        """The grouped stock windows of the period (or a year earlier), read once per run. ``with_year_ago``:
-        read the year-ago profile in the same pass when the period's profile is read (month-end windows)."""
+    def profile(self, *, year_ago: bool = False, with_classes: bool = False) -> dict[Profile, StockWindow]:
+        """The grouped stock windows of the period (or a year earlier), read once per run (a profile with
+        classes also answers for one without)."""
         start, end = self.year_ago if year_ago else (self.start, self.end)
         richer = self._cache.get(("profile", start, end, True))
         if richer is not None:
             return richer
-        key = ("profile", start, end, with_classes)
-        if with_year_ago and not year_ago and key not in self._cache:
-            ya_start, ya_end = self.year_ago
-            current, before = stock_profiles(
-                self.conn, start, end, obsolete_before=self.obsolete_before(end), classing=self.classing,
-                with_classes=with_classes, year_ago=(ya_start, ya_end, self.obsolete_before(ya_end)))
-            self._cache[key] = current
-            if before is not None:
-                self._cache.setdefault(("profile", ya_start, ya_end, False), before)
-        return self.cached(key, lambda: stock_profile(
+        return self.cached(("profile", start, end, with_classes), lambda: stock_profile(
             self.conn, start, end, obsolete_before=self.obsolete_before(end), classing=self.classing,
             with_classes=with_classes))
 

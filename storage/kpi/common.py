@@ -6,18 +6,20 @@ month on or before ``D``, plus the movements of the days after it up to ``D`` wh
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import accumulate
 
 from sqlalchemy import Connection, text
 
+from storage.rollup import TRAILING_MONTHS
 from storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_end, month_start, to_date
 
 _STATE_COLUMNS = ("qty", "value", "cum_out_qty", "cum_out_cost", "cum_sale_qty", "cum_receipt_qty",
                   "cum_receipt_cost")
+# columns a state read from one rollup month alone has besides the state itself
+_MONTH_ROW_COLUMNS = ("cum_out_qty2, category, opening_qty, opening_value, out_qty, out_cost, receipt_qty, "
+                      "receipt_cost, out_qty_12m, out_cost_12m, out_qty2_12m")
 _DAY_COLUMNS = (("first_day", "MIN"), ("last_sale_day", "MAX"), ("last_out_day", "MAX"),
                 ("last_receipt_day", "MAX"))
 
@@ -122,9 +124,9 @@ class Sql:
                 f"FROM movements {day_order_hint(self.dialect)} WHERE {low}day <= {self.day(f'{name}_to', day)} "
                 "GROUP BY sku")
         if len(parts) == 1:
-            if base_month is not None:  # the rollup month alone: it also carries the XYZ sums and the category
-                self.month_of_state[name] = base_month
-                parts[0] = parts[0].replace(" FROM sku_months", ", cum_out_qty2, category FROM sku_months", 1)
+            if base_month is not None:  # the rollup month alone: its row also carries the month's flows, the
+                self.month_of_state[name] = base_month  # opening state, the look-back sums and the category
+                parts[0] = parts[0].replace(" FROM sku_months", f", {_MONTH_ROW_COLUMNS} FROM sku_months", 1)
             return self.cte(name, parts[0])
         sums = ", ".join(f"SUM({c}) AS {c}" for c in _STATE_COLUMNS)
         days = ", ".join(f"{agg}({c}) AS {c}" for c, agg in _DAY_COLUMNS)
@@ -149,9 +151,7 @@ class Sql:
         if any(c.startswith("cls AS") for c in self.ctes):
             return "cls"
         last, before = self._class_months(day, classing)
-        hi, lo = self.day("cls_to", last), self.day("cls_before", before)
-        # flows over the look-back = cumulative at its last month − cumulative the month before it starts
-        self.cte("cls_base", _CLASS_BASE.format(hi=hi, lo=lo))
+        self.cte("cls_base", _class_base(self, last, before, classing))
         a, b, x2, y2, n = self._class_cuts(day, classing)
         abc, xyz = _class_case("b.v", "b.q", "b.q2", a, b, x2, y2, n)
         return self.cte("cls", (
@@ -160,22 +160,27 @@ class Sql:
 
     def class_columns(self, sku: str, day: date, classing: Classing, *, state: str | None = None,
                       alias: str | None = None) -> tuple[str, str, str]:
-        """(joins, ABC SQL, XYZ SQL): the classes of SKU column ``sku`` read by key from the rollup rows of
-        the look-back's ends, for a query over many SKUs. Same classes as the ``cls`` CTE, without
-        materialising it and indexing it twice. ``state``: a state CTE the query reads as ``alias``; when it
-        was read from the look-back's last month, its row is used instead of a second look-up."""
+        """(joins, ABC SQL, XYZ SQL): the classes of SKU column ``sku`` read from the rollup row of the
+        look-back's last month, for a query over many SKUs. Same classes as the ``cls`` CTE, without
+        materialising it. ``state``: a state CTE the query reads as ``alias``; when it was read from the
+        look-back's last month, its row is used instead of a look-up by key. A look-back other than the
+        rollup's trailing twelve months also reads the row of the month before it starts."""
         last, before = self._class_months(day, classing)
         a, b, x2, y2, n = self._class_cuts(day, classing)
-        joins = f"LEFT JOIN sku_months cls_o ON cls_o.sku = {sku} AND cls_o.month = {self.day('cls_before', before)}"
+        joins = ""
         if state is not None and self.month_of_state.get(state) == last:
             c = alias or state
         else:
-            joins = (f"LEFT JOIN sku_months cls_c ON cls_c.sku = {sku} AND cls_c.month = "
-                     f"{self.day('cls_to', last)} {joins}")
+            joins = f"LEFT JOIN sku_months cls_c ON cls_c.sku = {sku} AND cls_c.month = {self.day('cls_to', last)}"
             c = "cls_c"
-        v = f"({c}.cum_out_cost - COALESCE(cls_o.cum_out_cost, 0))"
-        q = f"({c}.cum_out_qty - COALESCE(cls_o.cum_out_qty, 0))"
-        q2 = f"({c}.cum_out_qty2 - COALESCE(cls_o.cum_out_qty2, 0))"
+        if classing.months == TRAILING_MONTHS:
+            v, q, q2 = f"{c}.out_cost_12m", f"{c}.out_qty_12m", f"{c}.out_qty2_12m"
+        else:
+            joins += (f" LEFT JOIN sku_months cls_o ON cls_o.sku = {sku} AND "
+                      f"cls_o.month = {self.day('cls_before', before)}")
+            v = f"({c}.cum_out_cost - COALESCE(cls_o.cum_out_cost, 0))"
+            q = f"({c}.cum_out_qty - COALESCE(cls_o.cum_out_qty, 0))"
+            q2 = f"({c}.cum_out_qty2 - COALESCE(cls_o.cum_out_qty2, 0))"
         abc, xyz = _class_case(v, q, q2, a, b, x2, y2, n)
         return joins, abc, xyz
 
@@ -207,9 +212,17 @@ class Sql:
         raise ValueError(f"unknown selection kind {selection.kind!r}")
 
 
-_CLASS_BASE = ("SELECT c.sku, c.cum_out_cost - COALESCE(o.cum_out_cost, 0) AS v, "
-               "c.cum_out_qty - COALESCE(o.cum_out_qty, 0) AS q, c.cum_out_qty2 - COALESCE(o.cum_out_qty2, 0) AS q2 "
-               "FROM sku_months c LEFT JOIN sku_months o ON o.sku = c.sku AND o.month = {lo} WHERE c.month = {hi}")
+def _class_base(sql: Sql, last: date, before: date, classing: Classing) -> str:
+    """SQL of (sku, v, q, q2): each SKU's outbound cost, quantity and Σ monthly quantity² over the look-back
+    ending with month ``last`` — the rollup's trailing twelve months, or for another look-back the cumulative
+    columns at ``last`` minus those of month ``before``, the month before it starts."""
+    hi = sql.day("cls_to", last)
+    if classing.months == TRAILING_MONTHS:
+        return f"SELECT sku, out_cost_12m AS v, out_qty_12m AS q, out_qty2_12m AS q2 FROM sku_months WHERE month = {hi}"
+    return ("SELECT c.sku, c.cum_out_cost - COALESCE(o.cum_out_cost, 0) AS v, "
+            "c.cum_out_qty - COALESCE(o.cum_out_qty, 0) AS q, c.cum_out_qty2 - COALESCE(o.cum_out_qty2, 0) AS q2 "
+            f"FROM sku_months c LEFT JOIN sku_months o ON o.sku = c.sku AND o.month = {sql.day('cls_before', before)} "
+            f"WHERE c.month = {hi}")
 
 
 def _class_case(v: str, q: str, q2: str, a: str, b: str, x2: str, y2: str, n: str) -> tuple[str, str]:
@@ -222,20 +235,21 @@ def _class_case(v: str, q: str, q2: str, a: str, b: str, x2: str, y2: str, n: st
 
 
 def _abc_cuts(conn: Connection, last: date, before: date, classing: Classing) -> tuple[float, float]:
-    """The consumption values at which A and B end: walking down the values, a SKU is A while the value
-    before it is under ``abc_a`` of the total (B: ``abc_b``). One column read, then two numbers; SKUs tied
-    with the last A (B) SKU's value share its class."""
+    """The consumption values at which A and B end: walking down the values, a SKU is A while the sum of
+    the values before it is under ``abc_a`` of the total (B: ``abc_b``). SKUs tied with the last A (B) SKU's
+    value share its class. Summed in SQL, two numbers come back; with the rollup's trailing twelve months
+    the (month, out_cost_12m) index hands the values over already sorted."""
     sql = Sql(conn)
-    body = _CLASS_BASE.format(hi=sql.day("cls_to", last), lo=sql.day("cls_before", before))
-    values = sorted(map(float, sql.run(f"SELECT v FROM ({body}) b WHERE v > 0").scalars().all()), reverse=True)
-    total = sum(values)
-    # running sums before each value, added in the same order as a loop would (accumulate runs in C)
-    before_each = [0.0, *accumulate(values)][:-1]
-    cuts = []
-    for share in (classing.abc_a, classing.abc_b):
-        inside = bisect_left(before_each, float(share) * total)  # values whose preceding sum is under the share
-        cuts.append(values[inside - 1] if inside else float("inf"))
-    return cuts[0], cuts[1]
+    if classing.months == TRAILING_MONTHS:
+        v, source = "out_cost_12m", f"FROM sku_months WHERE month = {sql.day('cls_to', last)} AND out_cost_12m > 0"
+    else:
+        v, source = "v", f"FROM ({_class_base(sql, last, before, classing)}) b WHERE v > 0"
+    a, b = sql.bind("share_a", float(classing.abc_a)), sql.bind("share_b", float(classing.abc_b))
+    row = sql.run(
+        f"SELECT MIN(CASE WHEN before_it < {a} * total THEN v END), MIN(CASE WHEN before_it < {b} * total THEN v END) "
+        f"FROM (SELECT {v} AS v, COALESCE(SUM({v}) OVER (ORDER BY {v} DESC ROWS BETWEEN UNBOUNDED PRECEDING AND "
+        f"1 PRECEDING), 0) AS before_it, (SELECT SUM({v}) {source}) AS total {source}) r").one()
+    return tuple(float("inf") if cut is None else float(cut) for cut in row)  # type: ignore[return-value]
 
 
 def where(*conditions: str) -> str:

@@ -52,13 +52,36 @@ def _buyers(sql: Sql, day: date) -> str:
     return "pb"
 
 
+@dataclass(frozen=True)
+class _Opening:
+    """SQL for a window's opening state and flows: from the closing row's own opening columns when the window
+    is that rollup month (one row per SKU), else from the state of the day before the window (``o``)."""
+
+    qty: str
+    value: str
+    out_qty: str
+    out_cost: str
+    receipt_cost: str
+    join: str
+
+
+_OWN_ROW = _Opening("c.opening_qty", "c.opening_value", "c.out_qty", "c.out_cost", "c.receipt_cost", "")
+_DAY_BEFORE = _Opening("o.qty", "o.value", "c.cum_out_qty - COALESCE(o.cum_out_qty, 0)",
+                       "c.cum_out_cost - COALESCE(o.cum_out_cost, 0)",
+                       "c.cum_receipt_cost - COALESCE(o.cum_receipt_cost, 0)", " LEFT JOIN op o ON o.sku = c.sku")
+
+
 def _window_sql(sql: Sql, start: date, end: date, obsolete_before: date, classing: Classing,
                 group: str | None, selection: Selection, purchased_only: bool,
-                obsolete_only: bool = False) -> tuple[str, str, str]:
-    """(FROM … WHERE clause, group key expression or '', select list of the sums)."""
+                obsolete_only: bool = False) -> tuple[str, str, str, _Opening]:
+    """(FROM … WHERE clause, group key expression or '', select list of the sums, the opening's SQL)."""
     sql.state("cl", end)
-    sql.state("op", start - timedelta(days=1))
-    joins = ["FROM cl c LEFT JOIN op o ON o.sku = c.sku"]
+    if start.day == 1 and sql.month_of_state.get("cl") == start:
+        opening = _OWN_ROW
+    else:
+        sql.state("op", start - timedelta(days=1))
+        opening = _DAY_BEFORE
+    joins = [f"FROM cl c{opening.join}"]
     key = ""
     if group == "category":
         joins.append("JOIN skus s ON s.sku = c.sku")
@@ -87,13 +110,13 @@ def _window_sql(sql: Sql, start: date, end: date, obsolete_before: date, classin
     obs = sql.day("obsolete_before", obsolete_before)
     if obsolete_only:
         conditions.append(f"c.qty > 0 AND COALESCE(c.last_out_day, c.first_day) <= {obs}")
+    o = opening
     sums = (
-        "SUM(CASE WHEN o.qty > 0 THEN o.value ELSE 0 END), SUM(CASE WHEN c.qty > 0 THEN c.value ELSE 0 END), "
-        "SUM(c.cum_out_cost - COALESCE(o.cum_out_cost, 0)), SUM(c.cum_out_qty - COALESCE(o.cum_out_qty, 0)), "
-        "SUM(c.cum_receipt_cost - COALESCE(o.cum_receipt_cost, 0)), "
+        f"SUM(CASE WHEN {o.qty} > 0 THEN {o.value} ELSE 0 END), SUM(CASE WHEN c.qty > 0 THEN c.value ELSE 0 END), "
+        f"SUM({o.out_cost}), SUM({o.out_qty}), SUM({o.receipt_cost}), "
         f"SUM(CASE WHEN c.qty > 0 AND COALESCE(c.last_out_day, c.first_day) <= {obs} THEN c.value ELSE 0 END), "
         "COUNT(*), SUM(CASE WHEN c.qty > 0 THEN 1 ELSE 0 END)")
-    return " ".join(joins) + " " + where(*conditions), key, sums
+    return " ".join(joins) + " " + where(*conditions), key, sums, opening
 
 
 def stock_windows(conn: Connection, start: date, end: date, *, obsolete_before: date,
@@ -101,16 +124,12 @@ def stock_windows(conn: Connection, start: date, end: date, *, obsolete_before: 
                   purchased_only: bool = False) -> dict[str | None, StockWindow]:
     """Stock windows ``[start, end]`` per group key (``group=None``: one window under key None)."""
     sql = Sql(conn)
-    body, key, sums = _window_sql(sql, start, end, obsolete_before, classing, group, selection, purchased_only)
+    body, key, sums, _ = _window_sql(sql, start, end, obsolete_before, classing, group, selection, purchased_only)
     if group is None:
         rows = sql.run(f"SELECT NULL, {sums} {body}").all()
     else:
         rows = sql.run(f"SELECT {key} AS k, {sums} {body} GROUP BY {key}").all()
-    result = {}
-    for k, ov, cv, oc, oq, rc, obs, n, n_stock in rows:
-        result[k] = StockWindow(dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0),
-                                int(n_stock or 0))
-    return result
+    return {r[0]: _window(r[1:]) for r in rows}
 
 
 @dataclass(frozen=True, order=True)
@@ -126,97 +145,32 @@ class Profile:
 
 def stock_profile(conn: Connection, start: date, end: date, *, obsolete_before: date,
                   classing: Classing = Classing(), with_classes: bool = True) -> dict[Profile, StockWindow]:
-    """Stock windows of every (category, ABC, XYZ, segment, purchased) group in one pass over the rollup:
-    company, category, class, segment and purchasing-side figures are sums of these."""
-    return stock_profiles(conn, start, end, obsolete_before=obsolete_before, classing=classing,
-                          with_classes=with_classes)[0]
-
-
-def stock_profiles(conn: Connection, start: date, end: date, *, obsolete_before: date,
-                   classing: Classing = Classing(), with_classes: bool = True,
-                   year_ago: tuple[date, date, date] | None = None,
-                   ) -> tuple[dict[Profile, StockWindow], dict[Profile, StockWindow] | None]:
-    """:func:`stock_profile`, and with ``year_ago`` = (start, end, obsolete_before) the profile (without
-    classes) of that earlier window from the same pass, when both periods' ends are whole rollup months
-    (else None: read it with :func:`stock_profile`)."""
+    """Stock windows of every (category, ABC, XYZ, segment, purchased) group in one pass: company, category,
+    class, segment and purchasing-side figures are sums of these. For a window that is one whole rollup
+    month (a monthly KPI set, and a year before it) the pass reads that month's row of each SKU and nothing
+    else: one contiguous range of the rollup."""
     sql = Sql(conn)
-    body, _, sums = _window_sql(sql, start, end, obsolete_before, classing, None, Selection(), False)
+    body, _, sums, _ = _window_sql(sql, start, end, obsolete_before, classing, None, Selection(), False)
     # a state read from one rollup month carries the category; one with days after it joins ``skus``
     skus = "" if "cl" in sql.month_of_state else " JOIN skus s ON s.sku = c.sku"
     category = "c.category" if not skus else "s.category"
-    joins = ""
-    if with_classes:  # read by key next to the state row: no materialised class table to join
+    if with_classes:
         joins, abc, xyz = sql.class_columns("c.sku", end, classing, state="cl", alias="c")
         classes = f"{abc}, {xyz}"
+        body = body.replace("FROM cl c", f"FROM cl c{skus} {joins}", 1)
     else:
-        classes = ""
-    body = body.replace("FROM cl c LEFT JOIN op o ON o.sku = c.sku",
-                        f"FROM cl c LEFT JOIN op o ON o.sku = c.sku{skus} {joins}", 1)
-    keys = (f"{category}, {classes + ', ' if classes else ''}{sql.segment_expr('c', end, classing)}, "
+        classes = "'-', '-'"
+        body = body.replace("FROM cl c", f"FROM cl c{skus}", 1)
+    keys = (f"{category}, {classes}, {sql.segment_expr('c', end, classing)}, "
             "CASE WHEN c.cum_receipt_qty > 0 THEN 1 ELSE 0 END")
-    shown = keys if classes else keys.replace(f"{category}, ", f"{category}, '-', '-', ", 1)
-    class_before = sql._class_months(end, classing)[1] if with_classes else None
-    earlier = _year_ago_sql(sql, year_ago, classing, class_before) if year_ago and not skus else None
-    if earlier is None:
-        rows = sql.run(f"SELECT {shown}, {sums} {body} GROUP BY {keys}").all()
-        return {Profile(r[0], r[1], r[2], r[3], bool(r[4])): _window(r[5:]) for r in rows}, None
-    # the year-ago windows in the same pass: their rows joined by key to the current month's (the rollup is
-    # dense, so every SKU of a year ago has a row now), grouped by both key sets, then summed apart
-    y_joins, y_keys, y_sums = earlier
-    body = body.replace("FROM cl c LEFT JOIN op o ON o.sku = c.sku", f"FROM cl c LEFT JOIN op o ON o.sku = c.sku "
-                        f"{y_joins}", 1)
-    rows = sql.run(f"SELECT {shown}, {y_keys}, {sums}, {y_sums} {body} GROUP BY {keys}, {y_keys}").all()
-    current: dict[Profile, StockWindow] = {}
-    before: dict[Profile, StockWindow] = {}
-    for r in rows:
-        group = Profile(r[0], r[1], r[2], r[3], bool(r[4]))
-        current[group] = current.get(group, EMPTY) + _window(r[8:16])
-        if r[5]:  # the SKU had a row a year ago
-            group = Profile(r[0], "-", "-", r[6], bool(r[7]))
-            before[group] = before.get(group, EMPTY) + _window(r[16:24])
-    return current, before
+    grouped = keys if with_classes else keys.replace(f"{classes}, ", "", 1)
+    rows = sql.run(f"SELECT {keys}, {sums} {body} GROUP BY {grouped}").all()
+    return {Profile(r[0], r[1], r[2], r[3], bool(r[4])): _window(r[5:]) for r in rows}
 
 
 def _window(r: Any) -> StockWindow:
     ov, cv, oc, oq, rc, obs, n, n_stock = r
     return StockWindow(dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0), int(n_stock or 0))
-
-
-def _year_ago_sql(sql: Sql, window: tuple[date, date, date], classing: Classing,
-                  class_before: date | None) -> tuple[str, str, str] | None:
-    """(joins, group keys, sums) of the profile of ``window`` = (start, end, obsolete_before) read next to the
-    current month's rows; None unless both its ends are whole rollup months. ``class_before``: the month of
-    the class look-back's ``cls_o`` row the query reads already (by default the year-ago closing month)."""
-    start, end, obsolete_before = window
-    probe = Sql(sql.conn)
-    probe._rolled = sql.rolled
-    probe.state("y", end)
-    probe.state("yo", start - timedelta(days=1))
-    if set(probe.month_of_state) != {"y", "yo"}:
-        return None
-    yo = sql.day("yao_m", probe.month_of_state["yo"])
-    joins = f"LEFT JOIN sku_months yo ON yo.sku = c.sku AND yo.month = {yo}"
-    if probe.month_of_state["y"] == class_before:
-        y = "cls_o"
-    else:
-        y = "y"
-        month = sql.day("ya_m", probe.month_of_state["y"])
-        joins += f" LEFT JOIN sku_months y ON y.sku = c.sku AND y.month = {month}"
-    active = sql.day("ya_seg_active", add_months(end, -classing.active_months))
-    dead = sql.day("ya_seg_dead", add_months(end, -classing.dead_months))
-    seg = (f"CASE WHEN {y}.last_out_day > {active} THEN 'active' "
-           f"WHEN COALESCE({y}.last_out_day, {y}.first_day) <= {dead} THEN 'dead' ELSE 'slow' END")
-    keys = f"CASE WHEN {y}.sku IS NULL THEN 0 ELSE 1 END, {seg}, CASE WHEN {y}.cum_receipt_qty > 0 THEN 1 ELSE 0 END"
-    obs = sql.day("ya_obsolete_before", obsolete_before)
-    sums = (
-        f"SUM(CASE WHEN yo.closing_qty > 0 THEN yo.closing_value ELSE 0 END), "
-        f"SUM(CASE WHEN {y}.closing_qty > 0 THEN {y}.closing_value ELSE 0 END), "
-        f"SUM({y}.cum_out_cost - COALESCE(yo.cum_out_cost, 0)), SUM({y}.cum_out_qty - COALESCE(yo.cum_out_qty, 0)), "
-        f"SUM({y}.cum_receipt_cost - COALESCE(yo.cum_receipt_cost, 0)), "
-        f"SUM(CASE WHEN {y}.closing_qty > 0 AND COALESCE({y}.last_out_day, {y}.first_day) <= {obs} "
-        f"THEN {y}.closing_value ELSE 0 END), "
-        f"COUNT(*), SUM(CASE WHEN {y}.closing_qty > 0 THEN 1 ELSE 0 END)")
-    return joins, keys, sums
 
 
 def stock_window(conn: Connection, start: date, end: date, **kw: Any) -> StockWindow:
@@ -228,13 +182,12 @@ def stock_rows(conn: Connection, start: date, end: date, *, obsolete_before: dat
                obsolete_only: bool = False) -> list[dict[str, Any]]:
     """The per-SKU rows behind a stock window, largest closing value first (the drill-down)."""
     sql = Sql(conn)
-    body, _, _ = _window_sql(sql, start, end, obsolete_before, classing, None, selection, purchased_only,
-                             obsolete_only)
+    body, _, _, o = _window_sql(sql, start, end, obsolete_before, classing, None, selection, purchased_only,
+                                obsolete_only)
     seg = sql.segment_expr("c", end, classing)
     lim = sql.bind("limit", limit)
     rows = sql.run(
-        "SELECT c.sku, COALESCE(o.qty, 0), COALESCE(o.value, 0), c.qty, c.value, "
-        "c.cum_out_qty - COALESCE(o.cum_out_qty, 0), c.cum_out_cost - COALESCE(o.cum_out_cost, 0), "
+        f"SELECT c.sku, COALESCE({o.qty}, 0), COALESCE({o.value}, 0), c.qty, c.value, {o.out_qty}, {o.out_cost}, "
         f"c.last_sale_day, c.last_out_day, c.first_day, {seg} {body} "
         f"ORDER BY c.value DESC, c.sku LIMIT {lim}").all()
     return [{"sku": r[0], "opening_qty": int(r[1]), "opening_value": dec(r[2]), "closing_qty": int(r[3]),
@@ -312,17 +265,20 @@ _PEAK_CHUNK = 5000  # SKUs per statement (bind parameters)
 def _peaks(conn: Connection, skus: list[str], since: date, day: date) -> dict[str, tuple[int, int]]:
     """Per SKU: units sold in the months from ``since`` to ``day`` and in its 3 busiest calendar months.
 
-    The months' rows are read through the (sku, month, sale_qty) index and summed per calendar month here:
-    cheaper than SQLite's sort for grouping by calendar month and ranking them."""
+    The months with sales are read through the (sku, month, sale_qty) index, summed per calendar month and
+    ranked in SQL: one row per SKU comes back."""
     sql = Sql(conn)
     lo, hi = sql.day("hist_from", since), sql.day("hist_to", day)
     moy = "EXTRACT(MONTH FROM m.month)" if sql.dialect == "postgresql" else "CAST(substr(m.month, 6, 2) AS INTEGER)"
-    statement = text(f"SELECT m.sku, {moy}, m.sale_qty FROM sku_months m "
-                     f"WHERE m.sku IN :skus AND m.month >= {lo} AND m.month <= {hi}")
+    statement = text(
+        "SELECT sku, SUM(qty), SUM(CASE WHEN place <= 3 THEN qty ELSE 0 END) FROM ("
+        "SELECT sku, qty, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY qty DESC) AS place FROM ("
+        f"SELECT m.sku AS sku, {moy} AS moy, SUM(m.sale_qty) AS qty FROM sku_months m "
+        f"WHERE m.sku IN :skus AND m.month >= {lo} AND m.month <= {hi} AND m.sale_qty > 0 GROUP BY m.sku, {moy}"
+        ") by_month) ranked GROUP BY sku")
     statement = statement.bindparams(bindparam("skus", expanding=True))
-    months: dict[str, dict[int, int]] = {}
+    peaks: dict[str, tuple[int, int]] = {}
     for i in range(0, len(skus), _PEAK_CHUNK):
-        for sku, month, qty in conn.execute(statement, {**sql.params, "skus": skus[i:i + _PEAK_CHUNK]}).all():
-            by_month = months.setdefault(sku, {})
-            by_month[int(month)] = by_month.get(int(month), 0) + qty
-    return {sku: (sum(q.values()), sum(sorted(q.values(), reverse=True)[:3])) for sku, q in months.items()}
+        rows = conn.execute(statement, {**sql.params, "skus": skus[i:i + _PEAK_CHUNK]}).all()
+        peaks.update((sku, (int(sold), int(top))) for sku, sold, top in rows)
+    return peaks

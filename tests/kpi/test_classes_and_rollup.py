@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from engine.kpi.classes import classify
+from engine.kpi.library import compute_all
 from engine.kpi.parameters import KpiParameters
+from engine.kpi.scope import parse_scope
+from engine.periods import parse_period
 from storage.kpi import reading
-from storage.kpi.stock import stock_profile, stock_profiles
+from storage.kpi.stock import stock_profile, stock_rows
 from storage.rollup import refresh
+from storage.sqlutil import add_months, bind_day
 from tests.kpi.factories import Facts, rollup_rows
 
 
@@ -35,6 +42,15 @@ def test_abc_by_consumption_value_and_xyz_by_demand_variability(db):
     assert (loose["S30"].abc, loose["S3"].abc) == ("B", "B")
     tight = classify(db, date(2026, 10, 31), KpiParameters(xyz_cutoffs=(Decimal("0.4"), Decimal("1.0"))))
     assert tight["S50"].xyz == "Y"
+    # a look-back other than the rollup's trailing twelve months: August to October (27 units of value)
+    short = KpiParameters(class_months=3)
+    recent = classify(db, date(2026, 10, 31), short)
+    assert {s: c.abc for s, c in recent.items()} == {"S50": "A", "S30": "A", "S12": "B", "S5": "C", "S3": "C",
+                                                     "IDLE": "C"}
+    assert (recent["S50"].consumption_value, recent["S50"].xyz, recent["S5"].xyz) == (Decimal(15), "X", "Z")
+    # the stock profile behind the turnover breakdown classes SKUs the same way
+    values = {v.scope: v for v in compute_all(db, parse_period("2026-10"), params=short) if v.kpi == "turnover"}
+    assert [values[parse_scope(f"abc:{c}")].rows for c in "ABC"] == [2, 1, 3]
 
 
 def test_rollup_rows_carry_state_through_quiet_months(db):
@@ -72,23 +88,90 @@ def test_incremental_refresh_equals_a_full_rebuild(db):
     assert {r[1] for r in incremental if str(r[0]).startswith("2026-05")} == {"A", "B"}
 
 
-def test_year_ago_profile_read_in_the_same_pass_equals_its_own_read(db):
-    """The profile of a month and of the month a year before, read in one pass (month-end windows), equals
-    each read on its own — including a SKU that started after the year-ago month and one sold out since."""
+def _rows_by_sku(db) -> dict[str, list[dict]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM sku_months ORDER BY sku, month")).mappings().all()
+    by_sku: dict[str, list[dict]] = {}
+    for row in rows:
+        by_sku.setdefault(row["sku"], []).append(dict(row))
+    return by_sku
+
+
+def test_rollup_rows_carry_opening_state_and_trailing_twelve_months(db):
+    """Each row's opening is the previous row's closing; its trailing-twelve-month outbound is the cumulative
+    outbound minus that of the row twelve months earlier — after a full build and after late imports that
+    rebuild from a month whose look-back reaches before it."""
+    rng = random.Random(11)
+    f = Facts(db)
+    for n in range(6):
+        sku = f"S{n}"
+        f.sku(sku, unit_cost=str(n + 1))
+        first = date(2024, 1 + n, 3)
+        f.move(sku, "receipt", first, 500)
+        for month in range(30):
+            day = add_months(first, month)
+            if day > date(2026, 6, 30):
+                break
+            if rng.random() < 0.7:
+                f.move(sku, rng.choice(("sale", "issue")), day, rng.randint(1, 9), str(rng.randint(1, 4)))
+    f.save()
+
+    def check() -> None:
+        for sku, rows in _rows_by_sku(db).items():
+            for i, row in enumerate(rows):
+                opening = rows[i - 1]["closing_qty"] if i else 0
+                assert row["opening_qty"] == opening, (sku, row["month"])
+                assert Decimal(str(row["opening_value"])) == opening * (Decimal(sku[1:]) + 1), (sku, row["month"])
+                back = rows[i - 12] if i >= 12 else None
+                for column, cumulative in (("out_qty_12m", "cum_out_qty"), ("out_cost_12m", "cum_out_cost"),
+                                           ("out_qty2_12m", "cum_out_qty2")):
+                    expected = Decimal(str(row[cumulative])) - Decimal(str(back[cumulative] if back else 0))
+                    assert Decimal(str(row[column])) == expected, (sku, row["month"], column)
+
+    check()
+    full = rollup_rows(db)
+    # late imports: a sale in an old month of one SKU, then a new month for another
+    f.move("S2", "sale", date(2025, 8, 14), 4, "3").move("S4", "receipt", date(2026, 7, 2), 5)
+    late, f.rows = f.rows, []
+    with db.session() as session:
+        session.add_all(late)
+    with db.engine.begin() as conn:
+        refresh(conn, skus={"S2"}, since=date(2025, 8, 14))
+        refresh(conn, skus={"S4"}, since=date(2026, 7, 2))
+    check()
+    incremental = rollup_rows(db)
+    assert incremental != full
+    with db.engine.begin() as conn:
+        refresh(conn)
+    assert incremental == rollup_rows(db)
+
+
+def test_a_whole_month_read_from_its_own_row_equals_the_state_of_the_day_before(db):
+    """A monthly window reads opening and flows from the month's rollup row alone; without that row (the
+    state then comes from September's row plus October's movements) the figures are the same — including a
+    SKU that started after the year-ago month and one sold out since."""
     f = Facts(db)
     f.sku("OLD", category="tools", unit_cost="3").move("OLD", "receipt", date(2024, 6, 3), 50, "3")
-    f.move("OLD", "sale", date(2025, 9, 20), 10, "3").move("OLD", "sale", date(2025, 10, 2), 5, "3")
+    f.move("OLD", "sale", date(2025, 9, 20), 10, "3").move("OLD", "sale", date(2026, 10, 2), 5, "3")
     f.sku("GONE", category="toys").move("GONE", "receipt", date(2025, 8, 1), 4)
-    f.move("GONE", "sale", date(2026, 2, 1), 4)
-    f.sku("NEW", category="toys", unit_cost="2").move("NEW", "receipt", date(2026, 3, 1), 8, "2")
-    f.move("NEW", "sale", date(2026, 10, 9), 3, "2")
+    f.move("GONE", "sale", date(2026, 10, 1), 4)
+    f.sku("NEW", category="toys", unit_cost="2").move("NEW", "receipt", date(2026, 10, 1), 8, "2")
+    f.move("NEW", "sale", date(2026, 10, 9), 3, "2").move("NEW", "receipt", date(2026, 10, 30), 2, "2")
     f.save()
-    args = {"obsolete_before": date(2025, 10, 31)}
-    ya = (date(2025, 10, 1), date(2025, 10, 31), date(2024, 10, 31))
-    with reading(db) as conn:
-        current, before = stock_profiles(conn, date(2026, 10, 1), date(2026, 10, 31), year_ago=ya, **args)
-        assert current == stock_profile(conn, date(2026, 10, 1), date(2026, 10, 31), **args)
-        assert before == stock_profile(conn, ya[0], ya[1], obsolete_before=ya[2], with_classes=False)
-        assert {p.category for p in before} == {"tools", "toys"} and before  # NEW had no row a year ago
-        # mid-month: the state includes days after the last rollup month, so no folded year-ago profile
-        assert stock_profiles(conn, date(2026, 10, 1), date(2026, 10, 15), year_ago=ya, **args)[1] is None
+    window = (date(2026, 10, 1), date(2026, 10, 31))
+    args = {"obsolete_before": date(2025, 10, 31), "with_classes": False}
+
+    def read() -> tuple:
+        with reading(db) as conn:
+            return (stock_profile(conn, *window, **args),
+                    stock_rows(conn, *window, obsolete_before=args["obsolete_before"]))
+
+    own_row = read()
+    profile, rows = own_row
+    assert {p.category for p in profile} == {"tools", "toys"}
+    assert sum((w.out_cost for w in profile.values()), Decimal(0)) == Decimal(15 + 4 + 3 * 2)
+    assert {r["sku"]: (r["opening_qty"], r["closing_qty"]) for r in rows} == {
+        "OLD": (40, 35), "GONE": (4, 0), "NEW": (0, 7)}
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM sku_months WHERE month = :m"), {"m": bind_day(db.dialect, window[0])})
+    assert read() == own_row

@@ -327,6 +327,8 @@ def upgrade() -> None:
     sa.Column('sale_qty', sa.Integer(), nullable=False),
     sa.Column('out_qty', sa.Integer(), nullable=False),
     sa.Column('out_cost', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('opening_qty', sa.Integer(), nullable=False),
+    sa.Column('opening_value', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('closing_qty', sa.Integer(), nullable=False),
     sa.Column('closing_value', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('cum_out_qty', sa.Integer(), nullable=False),
@@ -335,6 +337,9 @@ def upgrade() -> None:
     sa.Column('cum_sale_qty', sa.Integer(), nullable=False),
     sa.Column('cum_receipt_qty', sa.Integer(), nullable=False),
     sa.Column('cum_receipt_cost', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('out_qty_12m', sa.Integer(), nullable=False),
+    sa.Column('out_cost_12m', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('out_qty2_12m', sa.Integer(), nullable=False),
     sa.Column('first_day', sa.Date(), nullable=True),
     sa.Column('last_sale_day', sa.Date(), nullable=True),
     sa.Column('last_out_day', sa.Date(), nullable=True),
@@ -344,6 +349,7 @@ def upgrade() -> None:
     sqlite_with_rowid=False
     )
     with op.batch_alter_table('sku_months', schema=None) as batch_op:
+        batch_op.create_index('ix_sku_months_month_value', ['month', 'out_cost_12m'], unique=False)
         batch_op.create_index('ix_sku_months_sku_sales', ['sku', 'month', 'sale_qty'], unique=False)
 
     op.create_table('work_orders',
@@ -612,6 +618,7 @@ def downgrade() -> None:
     op.drop_table('work_orders')
     with op.batch_alter_table('sku_months', schema=None) as batch_op:
         batch_op.drop_index('ix_sku_months_sku_sales')
+        batch_op.drop_index('ix_sku_months_month_value')
 
     op.drop_table('sku_months')
     with op.batch_alter_table('movements', schema=None) as batch_op:

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.bundled import bundled_path
 from engine.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout (tests); bundled files: engine.bundled
 ENV_PREFIX = "PERFRULES_"
 
 
@@ -110,7 +111,7 @@ class Settings:
     def rules_path(self) -> Path:
         path = Path(self.values["rules_dir"])
         if self.sources["rules_dir"] == "default" and not path.exists():
-            return PROJECT_ROOT / "rules"
+            return bundled_path("rules")
         return path
 
     def public_items(self) -> list[tuple[str, str, str]]:

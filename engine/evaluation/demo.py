@@ -6,19 +6,19 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from engine.bundled import bundled_path
 from engine.evaluation.export import export_payroll
 from engine.evaluation.kpis import library_kpis
 from engine.evaluation.run import evaluate
 from engine.periods import quarter_of
 from engine.rulebook.checker import load_rulebook
-from engine.settings import PROJECT_ROOT
 
 
 def evaluate_quarter(run: Any) -> None:
     """Evaluate the demo quarter, print its findings and write the payroll export."""
     rules = run.settings.rules_path
     if not rules.is_dir():
-        rules = PROJECT_ROOT / "rules"
+        rules = bundled_path("rules")
     rulebook = load_rulebook(rules)
     quarter = quarter_of(run.end)
     if quarter.last_day > run.end:  # the last complete quarter of the demo history

@@ -1,7 +1,8 @@
 """The one Jinja environment: sandboxed, StrictUndefined, autoescaped HTML, locale-aware filters.
 
 Templates are looked up first in the HR override folder (setting ``template_overrides_dir``), then in
-the bundled ``templates/`` folder. Every template renders in the sandbox, because HR may replace any of
+the bundled templates (:func:`engine.bundled.bundled_path`: the checkout's ``templates/`` folder, or the
+installed wheel's copy). Every template renders in the sandbox, because HR may replace any of
 them. Names: ``emails/<kind>.<locale>.subject.j2``, ``.txt.j2`` and ``.html.j2``.
 """
 
@@ -21,12 +22,11 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from pydantic import BaseModel
 
+from engine.bundled import bundled_path
 from engine.money import CURRENCY, round_cny
 from engine.notices.contexts import NoticeContext
 from engine.notices.errors import TemplateRenderError
-from engine.settings import PROJECT_ROOT
 
-BUNDLED_DIR = PROJECT_ROOT / "templates"
 PARTS = ("subject", "txt", "html")
 
 # Labels for codes that templates print (statuses, comparisons, notice kinds), per locale.
@@ -79,7 +79,7 @@ def make_environment(overrides_dir: str | Path | None = None, *, bundled_dir: st
                      ) -> NoticeSandbox:
     """The environment: ``overrides_dir`` (when set) is searched before the bundled templates."""
     paths = [Path(overrides_dir)] if overrides_dir else []
-    paths.append(Path(bundled_dir) if bundled_dir else BUNDLED_DIR)
+    paths.append(Path(bundled_dir) if bundled_dir else bundled_path("templates"))
     env = NoticeSandbox(
         loader=FileSystemLoader([str(p) for p in paths]),
         undefined=StrictUndefined,

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from engine.bundled import bundled_path
 from engine.errors import PerfRulesError
 from engine.kpi.catalog import BY_ID, Unit
 from engine.rulebook import holidays
@@ -23,9 +24,7 @@ from engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_fo
 from engine.rulebook.loader import Document, Loc, Problem, read_document
 from engine.rulebook.model import NOTICE_RECIPIENTS, BonusPolicy, Rule, RuleFile
 from engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
-from engine.settings import PROJECT_ROOT
 
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
 ROLE_DEPARTMENT = {"purchaser": "purchasing", "purchasing_manager": "purchasing", "finance_analyst": "finance",
                    "finance_manager": "finance", "operations_specialist": "operations",
                    "operations_manager": "operations", "planner": "planning", "planning_manager": "planning",
@@ -88,10 +87,8 @@ def _raw(data: Any, loc: Loc) -> Any:
 
 
 def known_templates() -> set[str]:
-    """Template names (``emails/reminder``) bundled under ``templates/``."""
-    if not TEMPLATES_DIR.is_dir():
-        return set()
-    return {f"{p.parent.name}/{p.name.split('.')[0]}" for p in TEMPLATES_DIR.glob("*/*.j2")}
+    """Template names (``emails/reminder``) of the bundled templates."""
+    return {f"{p.parent.name}/{p.name.split('.')[0]}" for p in bundled_path("templates").glob("*/*.j2")}
 
 
 def _check_value(doc: Document, loc: Loc, kpi_id: str, value: Any) -> Iterator[Problem]:

@@ -54,7 +54,7 @@ class Finding(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     rule_id: str = Field(max_length=128, index=True)
     subject: str = Field(max_length=64)  # employee id or department code
-    subject_kind: str = Field(max_length=16)  # employee, department, company
+    subject_kind: str = Field(max_length=16)  # company, or the scope kind: employee, department, category, …
     period: str = Field(max_length=16, index=True)  # the month the breach belongs to
     quarter: str = Field(max_length=8, index=True)
     kind: str = Field(max_length=32)  # breach, late, missing, ...

@@ -115,7 +115,7 @@ def _unjudged(rules: Sequence[SourcedRule], kpis: Sequence[KpiValue], empty: Seq
 
 
 def _subject_kind(value: KpiValue) -> str:
-    return value.scope if value.scope in ("employee", "department") else "company"
+    return "company" if value.scope == "company" or not value.scope_id else value.scope
 
 
 Matcher = Callable[[CompiledRuleset, list[dict[str, Any]]], list[Match]]

@@ -1,13 +1,19 @@
 """KPI values for a month from the KPI library (``engine.kpi.library``), exactly the ones the rules in
 force look at: their thresholds and the KPIs their attribution conditions name, per scope, for the month
-(and for the quarter or year when the month closes it)."""
+(and for the quarter or year when the month closes it).
+
+A threshold without ``scope_id`` judges every member of its scope, as HR's rule tests do with the facts
+they list: every category of the SKU master, every ABC / XYZ class and segment, and every employee of the
+rule's department employed at the month's end. (A ``sku`` threshold must name its SKU: ``perfrules check``.)"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from engine.evaluation.people import Person
 from engine.facts import KpiValue
 from engine.kpi.catalog import ScopeKind
 from engine.kpi.scope import Scope
@@ -15,16 +21,27 @@ from engine.periods import Period, quarter_of, year_of
 from engine.rulebook.rulebook import Rulebook
 from storage import Database
 
+# scope kind → its members, for a threshold without scope_id (categories and employees come from the database)
+FIXED_MEMBERS = {"abc_class": ("A", "B", "C"), "xyz_class": ("X", "Y", "Z"), "segment": ("active", "slow", "dead")}
+Members = Callable[[str, str, date], Sequence[str]]  # (scope kind, rule department, day) → scope keys
 
-def wanted(rulebook: Rulebook, month: Period) -> dict[tuple[str, str | None, str], set[str]]:
-    """(scope kind, scope key, period kind) → KPI ids the rules in force on the month's last day need."""
+
+def wanted(rulebook: Rulebook, month: Period, members: Members | None = None
+           ) -> dict[tuple[str, str | None, str], set[str]]:
+    """(scope kind, scope key, period kind) → KPI ids the rules in force on the month's last day need.
+    ``members`` names the keys of a threshold without ``scope_id`` (None: one value without a key)."""
     need: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
     for sourced in rulebook.in_force(month.last_day):
         rule = sourced.rule
         if rule.threshold is not None:
             t = rule.threshold
-            key = t.scope_id if t.scope_id is not None else (rule.department if t.scope == "department" else None)
-            need[(t.scope, key, t.period)].add(t.kpi)
+            if t.scope_id is not None or t.scope in ("company", "department") or members is None:
+                keys: Sequence[str | None] = [t.scope_id if t.scope_id is not None else (
+                    rule.department if t.scope == "department" else None)]
+            else:
+                keys = members(t.scope, rule.department, month.last_day)
+            for key in keys:
+                need[(t.scope, key, t.period)].add(t.kpi)
         for attribution in rule.attribution:
             cond = attribution.when
             if cond.kpi is not None:
@@ -32,6 +49,20 @@ def wanted(rulebook: Rulebook, month: Period) -> dict[tuple[str, str | None, str
                     rule.department if cond.scope == "department" else None)
                 need[(cond.scope, key, "month")].add(cond.kpi)
     return need
+
+
+def scope_members(categories: Sequence[str], people: Sequence[Person]) -> Members:
+    """The members of each scope kind: ``categories``, the fixed classes and segments, and the ``people``
+    employed on the day in the rule's department."""
+
+    def members(kind: str, department: str, day: date) -> Sequence[str]:
+        if kind == "category":
+            return categories
+        if kind == "employee":
+            return [p.id for p in people if (stint := p.stint_on(day)) is not None and stint.department == department]
+        return FIXED_MEMBERS.get(kind, ())
+
+    return members
 
 
 def _period(kind: str, month: Period) -> Period | None:
@@ -51,8 +82,12 @@ def library_kpis(zone: ZoneInfo, as_of: date | None = None):
     from engine.kpi.library import compute_all
 
     def source(db: Database, rulebook: Rulebook, month: Period) -> list[KpiValue]:
+        from engine.evaluation.run import load_people
+        from storage.kpi import categories
+
+        members = scope_members(categories(db), load_people(db))
         values = []
-        for (scope_kind, key, period_kind), kpi_ids in sorted(wanted(rulebook, month).items(),
+        for (scope_kind, key, period_kind), kpi_ids in sorted(wanted(rulebook, month, members).items(),
                                                               key=lambda kv: repr(kv[0])):
             period = _period(period_kind, month)
             if period is None:

@@ -41,7 +41,7 @@ class Observation:
     department: str  # the rule's department
     role: str  # the rule's responsible role
     subject: str  # employee id or department code
-    subject_kind: str  # employee, department, company
+    subject_kind: str  # company, or the scope kind of the subject: employee, department, category, abc_class, …
     period: str  # month label
     kind: str  # breach, late, missing, incomplete
     reference_day: date  # due date (deliverable) or last day of the month (KPI): who held the role then

@@ -114,6 +114,9 @@ def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Ite
         if t.scope not in kpi.scopes:
             yield doc.problem((*tloc, "scope"), f"{t.kpi} is not computed per {t.scope} (it is per "
                                                 f"{', '.join(sorted(kpi.scopes))})")
+        if t.scope == "sku" and t.scope_id is None:
+            yield doc.problem((*tloc, "scope"), "a sku threshold needs its scope_id (the SKU); to judge every "
+                                                "SKU, use a category, abc_class, xyz_class or segment scope")
         for key in ("target", "warning"):
             if getattr(t, key) is not None:
                 yield from _check_value(doc, (*tloc, key), t.kpi, getattr(t, key))

@@ -6,7 +6,7 @@ Everything here returns plain frozen values; ``engine.kpi`` turns them into KPI 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from storage.db import Database
 
@@ -17,3 +17,9 @@ def reading(db: Database) -> Iterator[Connection]:
     the rollup is refreshed in the importer's transaction)."""
     with db.engine.connect() as conn:
         yield conn
+
+
+def categories(db: Database) -> list[str]:
+    """The categories of the SKU master, sorted."""
+    with reading(db) as conn:
+        return [r[0] for r in conn.execute(text("SELECT DISTINCT category FROM skus ORDER BY category"))]

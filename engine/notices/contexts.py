@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 Locale = Literal["zh-CN", "en"]
 Unit = Literal["ratio", "days", "per_year", "money", "count"]
@@ -146,7 +146,12 @@ class DeadlineMissedContext(NoticeContext):
 
 
 class KpiWarningContext(NoticeContext):
-    """A KPI is below (or above) its target for the period."""
+    """A KPI of the period misses its target (``kind`` breach), or still meets it but is inside the rule's
+    warning band (``kind`` warning): between the target and the warning level, on the good side of the target.
+
+    ``threshold`` is always the target; ``warning_level`` (a warning only) is the edge of the band, the value
+    ``actual`` must reach (``actual <comparison> value``) to be clear of it. ``deducts``: missing the target
+    costs a bonus deduction under this rule."""
 
     KIND: ClassVar[str] = "kpi_warning"
     rule: RuleRef
@@ -154,7 +159,16 @@ class KpiWarningContext(NoticeContext):
     period: str
     actual: Decimal
     threshold: Threshold
+    kind: Literal["breach", "warning"] = "breach"
+    warning_level: Threshold | None = None
+    deducts: bool = False
     consecutive_periods: int = 1
+
+    @model_validator(mode="after")
+    def _band_has_its_level(self) -> KpiWarningContext:
+        if (self.kind == "warning") != (self.warning_level is not None):
+            raise ValueError("a warning-band notice gives its warning_level, a breach notice none")
+        return self
 
 
 class ConsequenceContext(NoticeContext):

@@ -2,13 +2,14 @@
 
 :mod:`~engine.reporting.reports` builds the weekly report (operations team, Monday 08:00) and the monthly
 report (management, the 5th) from the KPI library; :mod:`~engine.reporting.alerts` turns an evaluation's
-stored results into KPI warnings, deduction notices and escalations. :func:`report_handlers` and
-:func:`alert_hook` are what :func:`engine.scheduler.build_service` registers.
+results (stored findings and the warning-band values it hands over) into KPI warnings, deduction notices and
+escalations. :func:`report_handlers` and :func:`alert_hook` are what :func:`engine.scheduler.build_service`
+registers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,8 +34,9 @@ def report_handlers(db: Database, env: jinja2.Environment, rulebook: Callable[[]
 
 
 def alert_hook(db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str,
-               zone: ZoneInfo) -> Callable[[Iterable[Period], datetime], str]:
-    """What to run after an evaluation of some months: their KPI warnings, deductions and escalations."""
+               zone: ZoneInfo) -> Callable[[Iterable[Period], datetime, Iterable[Mapping[str, Any]]], str]:
+    """What to run after an evaluation of some months: their KPI warnings (stored breaches and the
+    evaluation's warning-band rows), deductions and escalations."""
     return Alerts(db, env, rulebook, mail_from, zone).after_evaluation
 
 

@@ -1,17 +1,20 @@
-"""What an evaluation's stored results tell people: KPI warnings, bonus deductions and escalations.
+"""What an evaluation's results tell people: KPI warnings, bonus deductions and escalations.
 
 Run after each evaluation the scheduler starts (daily KPI refresh, dated threshold checks, quarter end),
-from what the evaluation stored — findings, bonus lines, escalations — so the notices say exactly what
-was decided and why. Who is told is decided exactly as the notice intents of the decision core decide it
-(:mod:`engine.evaluation.intents`: :func:`~engine.evaluation.intents.warns`,
-:func:`~engine.evaluation.intents.recipients` over the people history on the month's last day), so the
-recipients HR proves with ``perfrules test`` are the recipients production writes to. Every notice has a
-natural outbox key:
+from what the evaluation stored — findings, bonus lines, escalations — and the warning-band values it
+found (handed over, never stored), so the notices say exactly what was decided and why. Who is told is
+decided exactly as the notice intents of the decision core decide it (:mod:`engine.evaluation.intents`:
+:func:`~engine.evaluation.intents.warns`, :func:`~engine.evaluation.intents.recipients` over the people
+history on the month's last day), so the recipients HR proves with ``perfrules test`` are the recipients
+production writes to. Every notice has a natural outbox key:
 
 * ``kpi_warning`` — ``<rule>#kpi_warning:<subject>``, the month, each recipient of the rule's
-  ``notify.kpi_warning``, for a breach of a rule without a consequence; repeated every
-  :func:`~engine.evaluation.intents.warning_interval` (the threshold's ``repeat``, default 7 days) while
-  the breach stays on record, and only while the month is being judged (until the end of the month after it);
+  ``notify.kpi_warning``, for a breach of a rule without a consequence; ``<rule>#kpi_warning:<subject>:band``
+  for a value inside the rule's warning band (it meets the target but has crossed the warning level), which
+  is not stored: the evaluation hands it over (:meth:`Alerts.after_evaluation` ``warnings``). Each repeats
+  every :func:`~engine.evaluation.intents.warning_interval` (the threshold's ``repeat``, default 7 days)
+  while the evaluation keeps finding it, and only while the month is being judged (until the end of the
+  month after it);
 * ``consequence`` — ``<rule>#consequence:<line kind>:<quarter>``, the line's period, each recipient of the
   rule's ``notify.consequence`` (the employee charged): once per bonus line, ever;
 * ``escalation_manager`` / ``escalation_hr`` — ``<rule>#escalation:<action>:<employee>``, the first month
@@ -20,7 +23,7 @@ natural outbox key:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -50,6 +53,7 @@ from engine.notices.queue import queue_notice
 from engine.periods import Period, local_date, parse_period, quarter_of
 from engine.reporting.lines import kpi_named, passing, rule_named, unit_of
 from engine.reporting.people import person_of, recipient_of
+from engine.rulebook.compiler import target_of
 from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
 from storage import Database
@@ -83,11 +87,15 @@ class Alerts:
     mail_from: str
     zone: ZoneInfo
 
-    def after_evaluation(self, months: Iterable[Period], now: datetime) -> str:
-        """Notices for the evaluated ``months``; a no-op for everything already in the outbox."""
-        months = list(months)
+    def after_evaluation(self, months: Iterable[Period], now: datetime,
+                         warnings: Iterable[Mapping[str, Any]]) -> str:
+        """Notices for the evaluated ``months``; a no-op for everything already in the outbox. ``warnings``:
+        the warning-band observations of this evaluation of those months, as finding rows
+        (:func:`engine.evaluation.core.finding_row`) — told, never stored, priced or streaked."""
+        months, band = list(months), list(warnings)
         book, people = self.rulebook(), load_people(self.db)
-        warned = sum(self.kpi_warnings(book, month, now, people) for month in months)
+        warned = sum(self.kpi_warnings(book, month, now, people, [w for w in band if w["period"] == month.label])
+                     for month in months)
         quarters = sorted({quarter_of(m.start).label for m in months})
         charged = sum(self.consequences(book, quarter, now, people) for quarter in quarters)
         escalated = self.escalations(book, {m.label for m in months}, now, people)
@@ -95,32 +103,41 @@ class Alerts:
 
     # --- KPI warnings -------------------------------------------------------------------------------
 
-    def kpi_warnings(self, book: Rulebook, month: Period, now: datetime, people: list[Person]) -> int:
+    def kpi_warnings(self, book: Rulebook, month: Period, now: datetime, people: list[Person],
+                     band: Iterable[Mapping[str, Any]] = ()) -> int:
+        """KPI warnings of ``month``: its stored breaches that :func:`~engine.evaluation.intents.warns`, and the
+        ``band`` rows (warning-band values of this evaluation, which are not stored)."""
         today = local_date(now, self.zone)
         if today >= month.next().end:  # an old month re-judged (quarter end) is not news any more
             return 0
         written = 0
-        for finding in store.findings(self.db, months=[month.label]):
+        for finding in [*store.findings(self.db, months=[month.label]), *band]:
             if not finding["kpi"] or finding["value"] is None:
                 continue
             sourced = _version(book, finding["rule_id"], finding["rule_version"])
             if sourced is None or not intents.warns(sourced.rule, finding["kind"]):
                 continue
-            rule, context = sourced.rule, self._warning_fields(finding)
+            rule, context = sourced.rule, self._warning_fields(finding, sourced.rule)
             about = intents.owner(finding["subject"], finding["subject_kind"])
+            series = f"{finding['rule_id']}#kpi_warning:{finding['subject']}"
+            if finding["kind"] == "warning":  # its own series: a warning never holds back a breach's notice
+                series += ":band"
             for _, person in self._told(people, rule, rule.notify.kpi_warning, about, month.last_day):
                 notice = KpiWarningContext(recipient=recipient_of(person, self.zone), **context)
-                written += self._queue(notice, f"{finding['rule_id']}#kpi_warning:{finding['subject']}",
-                                       month.label, now, repeat_every=warning_interval(rule))
+                written += self._queue(notice, series, month.label, now, repeat_every=warning_interval(rule))
         return written
 
-    def _warning_fields(self, finding: dict[str, Any]) -> dict[str, Any]:
-        kpi = finding["kpi"]
-        return {"rule": _ref(finding), "kpi": kpi_named(kpi), "period": finding["period"],
-                "actual": Decimal(finding["value"]),
-                "threshold": Threshold(comparison=_passing(finding), value=Decimal(finding["threshold"]),
-                                       unit=unit_of(kpi)),
-                "consecutive_periods": max(1, len(finding["streak"]))}
+    def _warning_fields(self, finding: Mapping[str, Any], rule: Rule) -> dict[str, Any]:
+        kpi, passes = finding["kpi"], _passing(finding)
+        seen = Threshold(comparison=passes, value=Decimal(finding["threshold"]), unit=unit_of(kpi))
+        fields = {"rule": _ref(finding), "kpi": kpi_named(kpi), "period": finding["period"],
+                  "actual": Decimal(finding["value"]), "threshold": seen, "deducts": _deducts(rule),
+                  "consecutive_periods": max(1, len(finding["streak"]))}
+        if finding["kind"] == "warning":  # the row's threshold is the warning level; the target is the rule's
+            assert rule.threshold is not None
+            target = Threshold(comparison=passes, value=target_of(rule.threshold)[0], unit=unit_of(kpi))
+            fields.update(kind="warning", threshold=target, warning_level=seen, consecutive_periods=1)
+        return fields
 
     def _told(self, people: list[Person], rule: Rule, words: list[str], about: str | None, day: date,
               department: str | None = None) -> list[tuple[str, PersonRecord]]:
@@ -234,14 +251,23 @@ def explain(finding: dict[str, Any]) -> tuple[tuple[FactSeen, ...], Threshold]:
     return (FactSeen(name=DAYS_LATE, value=late, unit="days"),), Threshold(comparison="<=", value=ZERO, unit="days")
 
 
-def _passing(finding: dict[str, Any]) -> str:
+def _deducts(rule: Rule) -> bool:
+    """Whether missing the rule's target costs a bonus deduction."""
+    c = rule.consequence
+    if c is None:
+        return False
+    return c.deduction > 0 if c.deduction is not None else c.proportional is not None and \
+        c.proportional.per_point_below > 0
+
+
+def _passing(finding: Mapping[str, Any]) -> str:
     # the stored comparison is the breach test (value < threshold when higher is better)
     if finding["comparison"] in ("<", ">"):
         return ">=" if finding["comparison"] == "<" else "<="
     return passing(catalog.get(finding["kpi"]).direction)
 
 
-def _ref(row: dict[str, Any]) -> RuleRef:
+def _ref(row: Mapping[str, Any]) -> RuleRef:
     return RuleRef(id=row["rule_id"], file=row["rule_file"], version=f"v{row['rule_version']}")
 
 

@@ -44,14 +44,17 @@ def rule_lookup(rules: FolderRules, zone: Any) -> Callable[[str, datetime], tupl
 
 
 def evaluation_handlers(db: Database, rules: FolderRules, zone: Any,
-                        after: Callable[[list[Period], datetime], str] | None = None) -> dict[str, Handler]:
+                        after: Callable[[list[Period], datetime, list[dict[str, Any]]], str] | None = None
+                        ) -> dict[str, Handler]:
     """KPI refresh, dated threshold checks and the quarter-end evaluation, by the evaluation engine;
-    ``after(months, now)`` runs once the months are evaluated (the alerts of :mod:`engine.reporting`).
+    ``after(months, now, warnings)`` runs once the months are evaluated (the alerts of :mod:`engine.reporting`),
+    with the months' warning-band observations as finding rows: the evaluation does not store them.
 
     Evaluation runs are idempotent (keyed by month, rulebook and facts), so a daily refresh of last month
     stores something only when late facts or a rule change altered the outcome; its KPI values are computed
     again only then too (:class:`~engine.scheduler.refresh.KpiMemo`).
     """
+    from engine.evaluation.core import finding_row
     from engine.evaluation.run import evaluate
     from engine.scheduler.refresh import KpiMemo
 
@@ -65,12 +68,13 @@ def evaluation_handlers(db: Database, rules: FolderRules, zone: Any,
         return [parse_period(slot.period)]
 
     def run(slot: Slot, now: datetime) -> str:
-        done = []
+        done, warnings = [], []
         for month in months(slot):
             report = evaluate(db, rules.rulebook, month, now=now, kpis=kpis.source(local_date(now, zone)))
+            warnings += [finding_row(w, [], ()) for w in report.judgement.warnings]
             done.append(f"{month.label}: {len(report.observations)} finding(s)")
         if after is not None:
-            done.append(after(months(slot), now))
+            done.append(after(months(slot), now, warnings))
         return "; ".join(done)
 
     return {KPI_REFRESH: run, THRESHOLD_CHECK: run, QUARTER_EVALUATION: run}

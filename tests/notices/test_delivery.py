@@ -73,7 +73,7 @@ def test_five_notices_to_one_person_on_one_day_are_one_email(db, smtp) -> None:
     assert report.digests == 1 and len(report.sent) == 1
     [received] = smtp.envelopes
     assert received.message["Subject"] == "【通知汇总】2024年3月6日，共 5 条通知"
-    assert received.message.get_body(("plain",)).get_content().count("【指标预警】") == 3
+    assert received.message.get_body(("plain",)).get_content().count("【指标未达标】") == 3
 
 
 def test_smtp_down_then_back_leaves_messages_pending_then_sends_each_once(db, smtp) -> None:

@@ -17,20 +17,33 @@ from engine.notices import (
     render_notice,
     template_variables,
 )
-from engine.notices.contexts import ConsequenceContext, Recipient
+from engine.notices.contexts import ConsequenceContext, KpiWarningContext, Recipient, Threshold
 from engine.notices.samples import SAMPLE_RECIPIENTS, sample_context
 
 GOLDEN = Path(__file__).parent / "golden"
 HOW_TO_UPDATE = "if the change is intended, regenerate with: .venv/bin/pytest tests/notices --update-golden"
 
 
+def band_warning(recipient: Recipient, *, deducts: bool = True) -> KpiWarningContext:
+    """The sample KPI warning as a warning-band value: 92% meets the 90% target but not the 95% warning level."""
+    sample = dict(sample_context("kpi_warning", recipient))
+    level = Threshold(comparison=">=", value=Decimal("0.95"), unit="ratio")
+    return KpiWarningContext(**{**sample, "kind": "warning", "actual": Decimal("0.92"), "warning_level": level,
+                                "deducts": deducts, "consecutive_periods": 1})
+
+
+VARIANTS = {"kpi_warning.band": band_warning}  # golden name → context of a second shape of one kind
+
+
 def rendered_text(kind: str, locale: str) -> str:
-    r = render_notice(make_environment(), sample_context(kind, SAMPLE_RECIPIENTS[locale]))
+    recipient = SAMPLE_RECIPIENTS[locale]
+    context = VARIANTS[kind](recipient) if kind in VARIANTS else sample_context(kind, recipient)
+    r = render_notice(make_environment(), context)
     return f"Subject: {r.subject}\n\n===== text/plain =====\n{r.text}\n===== text/html =====\n{r.html}"
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [*KINDS, *VARIANTS])
 def test_every_template_matches_its_golden_file(kind: str, locale: str, update_golden: bool) -> None:
     path = GOLDEN / f"{kind}.{locale}.txt"
     actual = rendered_text(kind, locale)
@@ -44,6 +57,32 @@ def test_chinese_notices_use_the_seed_terms() -> None:
     assert "季度奖金" in rendered_text("consequence", "zh-CN")
     assert "滞销品清单" in rendered_text("deadline_missed", "zh-CN")
     assert "书面改进计划" in rendered_text("escalation_hr", "zh-CN")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_kpi_warning_says_whether_the_target_is_missed_or_only_the_warning_level_crossed(locale: str) -> None:
+    env, recipient = make_environment(), SAMPLE_RECIPIENTS[locale]
+    breach = render_notice(env, sample_context("kpi_warning", recipient))
+    band = render_notice(env, band_warning(recipient, deducts=False))
+    if locale == "en":
+        assert breach.subject.startswith("KPI target missed:") and "misses its" in breach.text
+        assert band.subject.startswith("KPI early warning:") and "still meets" in band.text
+        assert "past the warning level 95.0%" in band.subject and "target (≥ 90.0%)" in band.text
+        assert "miss" not in band.subject and "and misses its" not in band.text and "missed its" not in band.text
+    else:
+        assert breach.subject.startswith("【指标未达标】") and "未达到目标" in breach.text
+        assert band.subject.startswith("【指标预警】") and "仍达到目标（≥ 90.0%）" in band.text
+        assert "预警线（95.0%）" in band.text and "未达到目标" not in band.text and "未达标" not in band.subject
+    # the bonus is mentioned only for a rule that deducts (a breach told by a KPI warning never does)
+    assert ("奖金" if locale == "zh-CN" else "bonus") not in breach.text + band.text.replace("不因此扣减奖金", "")
+    deducting = render_notice(env, band_warning(recipient)).text
+    assert ("一旦未达标，将按绩效规则扣减季度奖金" if locale == "zh-CN" else "a miss costs a deduction") in deducting
+
+
+def test_a_band_warning_without_its_warning_level_is_refused() -> None:
+    sample = dict(sample_context("kpi_warning", SAMPLE_RECIPIENTS["en"]))
+    with pytest.raises(ValueError, match="warning_level"):
+        KpiWarningContext(**{**sample, "kind": "warning"})
 
 
 def test_bundled_templates_are_complete_and_use_only_known_variables() -> None:

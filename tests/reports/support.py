@@ -53,8 +53,8 @@ def at(y: int, m: int, d: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(y, m, d, hour, minute, tzinfo=ZONE)
 
 
-def make_service(db: Database, smtp: SmtpServer, tmp_path: Path) -> Service:
-    settings = load_settings({"database_url": db.url, "rules_dir": str(RULES), "timezone": "Asia/Shanghai"},
+def make_service(db: Database, smtp: SmtpServer, tmp_path: Path, rules: Path = RULES) -> Service:
+    settings = load_settings({"database_url": db.url, "rules_dir": str(rules), "timezone": "Asia/Shanghai"},
                              environ={"PERFRULES_MAIL_FROM": MAIL_FROM, "PERFRULES_SMTP_HOST": "127.0.0.1",
                                       "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")})
     return build_service(settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport)

@@ -1,5 +1,6 @@
 """Alerts from evaluation results, through the scheduler's evaluation handlers, to a real SMTP server:
-a KPI breach warns its owner once per interval; a deduction and an escalation are told exactly once."""
+a KPI breach warns its owner once per interval; a value in a warning band is told once, as a warning, and never
+priced; a deduction and an escalation are told exactly once."""
 
 from __future__ import annotations
 
@@ -7,10 +8,18 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
+from engine.decide import decide
+from engine.evaluation.kpis import library_kpis
+from engine.evaluation.run import load_people
+from engine.facts import Facts as DecideFacts
+from engine.periods import parse_period
 from engine.reporting.alerts import KPI_WARNING_REPEAT
+from engine.rulebook.checker import load_rulebook
 from storage import Database
+from storage import evaluation_store as store
 from storage.outbox import list_messages
 from tests.reports.support import at, body, chinese, deliver, email_of, kinds_to, make_service, run_slot, seed_company
+from tests.scheduler.support import ZONE
 from tests.smtp import SmtpServer
 
 
@@ -70,3 +79,65 @@ def test_deduction_and_escalation_are_told_once_even_when_evaluation_runs_again(
     deliver(service, end + timedelta(days=1))
     assert kinds_to(db) == before and len(smtp.received) == 3 and set(got.values()) == {1}
     assert {m.key.kind for m in list_messages(db)} == {"consequence", "escalation_manager", "escalation_hr"}
+
+
+BAND_RULE = """\
+rules:
+  - id: purchasing.emergency_orders
+    effective_from: 2025-01-01
+    title: {zh-CN: 紧急订单率, en: Emergency order rate}
+    department: purchasing
+    role: purchaser
+    threshold: {kpi: emergency_order_rate, scope: employee, scope_id: P1, period: month, target: 10%, warning: 5%}
+    consequence: {deduction: 5%}
+    notify: {kpi_warning: [employee, manager]}
+"""
+
+
+def test_a_value_in_the_warning_band_is_told_once_as_a_warning_and_never_priced(
+        db: Database, smtp: SmtpServer, tmp_path: Path) -> None:
+    """王芳 (P1, English) placed 12 orders in February, one of them urgent: 8.3% meets the 10% target but has
+    crossed the 5% warning level. She and her manager 李明 (PM, Chinese) are warned once, as a warning."""
+    facts = seed_company(db)
+    for day in range(1, 13):
+        facts.po("S1", date(2026, 2, day), date(2026, 2, day + 7), buyer="P1", emergency=day == 3)
+    facts.save()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "purchasing.yaml").write_text(BAND_RULE, encoding="utf-8")
+    service = make_service(db, smtp, tmp_path, rules=tmp_path / "rules")
+    first = at(2026, 3, 1, 7)
+    for now, slot in ((first, "2026-03-01"), (first + timedelta(minutes=5), "2026-03-01"),  # a re-run
+                      (at(2026, 3, 2, 7), "2026-03-02"), (at(2026, 3, 7, 7), "2026-03-07")):
+        detail = run_slot(service, "kpi_refresh", "2026-03", now, slot=slot)
+        deliver(service, now)
+    assert "alerts: 0 KPI warning(s)" in detail  # the last refresh: nothing new within the 7-day interval
+    run_slot(service, "quarter_evaluation", "2026Q1", at(2026, 4, 1, 6))  # February is no longer news
+    deliver(service, at(2026, 4, 1, 6))
+
+    assert sorted(r.to for r in smtp.received) == [email_of("P1"), email_of("PM")]  # one each, nothing more
+    mails = {r.to: r.message for r in smtp.received}
+    english, chinese_mail = mails[email_of("P1")], mails[email_of("PM")]
+    assert str(english["Subject"]) == ("KPI early warning: Emergency order rate for 2026-02 is 8.3%, on target "
+                                       "(≤ 10.0%) but past the warning level 5.0%")
+    text = body(english)
+    assert "It still meets" in text and "crossed the warning level of 5.0%" in text and "and misses its" not in text
+    assert "not a missed target: nothing is deducted for it" in text and "a miss costs a deduction" in text
+    assert chinese(str(chinese_mail["Subject"])) and str(chinese_mail["Subject"]).startswith("【指标预警】")
+    assert "仍达到目标（≤ 10.0%），但已越过预警线（5.0%）" in body(chinese_mail)
+    assert "未达到目标" not in body(chinese_mail)
+    [entry] = {m.key for m in list_messages(db) if m.key.recipient_id == "P1"}
+    assert (entry.rule_id, entry.period, entry.kind, entry.slot) == (
+        "purchasing.emergency_orders#kpi_warning:P1:band", "2026-02", "kpi_warning", 0)
+
+    # the same people decide() names for the same facts — what HR's `perfrules test` shows
+    book = load_rulebook(tmp_path / "rules")
+    february = parse_period("2026-02")
+    values = library_kpis(ZONE, date(2026, 3, 1))(db, book, february)
+    decided = decide(book, DecideFacts("2026-02", kpis=tuple(values), people=tuple(load_people(db))), first)
+    assert [(f.subject, f.kind) for f in decided.findings] == [("employee:P1", "kpi_warning")]
+    intended = {n.to for n in decided.notices if n.kind == "kpi_warning"}
+    assert intended == {m.key.recipient_id for m in list_messages(db)} == {"P1", "PM"}
+
+    # a warning is no finding: nothing stored, priced or escalated
+    assert store.findings(db, active_only=False) == []
+    assert store.adjustments(db) == [] and store.escalations(db) == []

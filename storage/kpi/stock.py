@@ -154,13 +154,11 @@ def stock_profile(conn: Connection, start: date, end: date, *, obsolete_before: 
     # a state read from one rollup month carries the category; one with days after it joins ``skus``
     skus = "" if "cl" in sql.month_of_state else " JOIN skus s ON s.sku = c.sku"
     category = "c.category" if not skus else "s.category"
+    joins, classes = "", "'-', '-'"
     if with_classes:
         joins, abc, xyz = sql.class_columns("c.sku", end, classing, state="cl", alias="c")
         classes = f"{abc}, {xyz}"
-        body = body.replace("FROM cl c", f"FROM cl c{skus} {joins}", 1)
-    else:
-        classes = "'-', '-'"
-        body = body.replace("FROM cl c", f"FROM cl c{skus}", 1)
+    body = body.replace("FROM cl c", f"FROM cl c{skus} {joins}", 1)
     keys = (f"{category}, {classes}, {sql.segment_expr('c', end, classing)}, "
             "CASE WHEN c.cum_receipt_qty > 0 THEN 1 ELSE 0 END")
     grouped = keys if with_classes else keys.replace(f"{classes}, ", "", 1)

@@ -118,9 +118,11 @@ class PurchaseOrder(SQLModel, table=True):
     """A purchase order line: who bought it, when it was promised and received, and its quality check."""
 
     __tablename__ = "purchase_orders"
-    __table_args__ = (Index("ix_po_ordered_day", "ordered_day"),)
+    # (sku, ordered_day, id, buyer_id) also answers "who bought this SKU last, up to a day" from the index
+    __table_args__ = (Index("ix_po_ordered_day", "ordered_day"),
+                      Index("ix_po_sku_latest", "sku", "ordered_day", "id", "buyer_id"))
     id: str = Field(primary_key=True, max_length=64)
-    sku: str = Field(foreign_key="skus.sku", index=True, max_length=64)
+    sku: str = Field(foreign_key="skus.sku", max_length=64)
     supplier: str | None = Field(default=None, max_length=200)
     buyer_id: str | None = Field(default=None, foreign_key="employees.id", max_length=32)
     ordered_day: date

@@ -1,4 +1,4 @@
-"""Stock KPIs' inputs: inventory values, outbound cost and obsolete stock over a window, grouped or not."""
+"""Stock KPIs' inputs: inventory values, outbound cost and obsolete stock over a window, per selection or profile."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from sqlalchemy import Connection, bindparam, text
 
 from storage.kpi.common import Classing, Selection, Sql, dec, where
 from storage.sqlutil import add_months, to_date
-
-GROUPS = ("category", "abc", "xyz", "segment", "classes", "sku", "buyer")
 
 
 @dataclass(frozen=True)
@@ -42,14 +40,12 @@ class StockWindow:
 EMPTY = StockWindow(Decimal(0), Decimal(0), Decimal(0), 0, Decimal(0), Decimal(0), 0, 0)
 
 
-def _buyers(sql: Sql, day: date) -> str:
-    """CTE ``pb``: each purchased SKU with the buyer of its latest purchase order up to ``day``."""
-    if not any(c.startswith("pb AS") for c in sql.ctes):
-        d = sql.day("pb_day", day)
-        sql.cte("pb", "SELECT sku, buyer_id FROM (SELECT sku, buyer_id, ROW_NUMBER() OVER (PARTITION BY sku "
-                      f"ORDER BY ordered_day DESC, id DESC) AS rn FROM purchase_orders WHERE ordered_day <= {d}) x "
-                      "WHERE rn = 1")
-    return "pb"
+def _buyer_of(sql: Sql, sku: str, day: date) -> str:
+    """SQL: the buyer of the latest purchase order up to ``day`` of SKU column ``sku`` (NULL without one):
+    one short look-up per SKU through the (sku, ordered_day, id, buyer_id) index."""
+    d = sql.day("pb_day", day)
+    return (f"(SELECT p.buyer_id FROM purchase_orders p WHERE p.sku = {sku} AND p.ordered_day <= {d} "
+            "ORDER BY p.ordered_day DESC, p.id DESC LIMIT 1)")
 
 
 @dataclass(frozen=True)
@@ -72,39 +68,18 @@ _DAY_BEFORE = _Opening("o.qty", "o.value", "c.cum_out_qty - COALESCE(o.cum_out_q
 
 
 def _window_sql(sql: Sql, start: date, end: date, obsolete_before: date, classing: Classing,
-                group: str | None, selection: Selection, purchased_only: bool,
-                obsolete_only: bool = False) -> tuple[str, str, str, _Opening]:
-    """(FROM … WHERE clause, group key expression or '', select list of the sums, the opening's SQL)."""
+                selection: Selection, purchased_only: bool, obsolete_only: bool = False) -> tuple[str, str, _Opening]:
+    """(FROM … WHERE clause, select list of the sums, the opening's SQL) of the SKUs of ``selection``; an
+    employee's SKUs are those whose latest purchase order up to the window's end is theirs."""
     sql.state("cl", end)
     if start.day == 1 and sql.month_of_state.get("cl") == start:
         opening = _OWN_ROW
     else:
         sql.state("op", start - timedelta(days=1))
         opening = _DAY_BEFORE
-    joins = [f"FROM cl c{opening.join}"]
-    key = ""
-    if group == "category":
-        joins.append("JOIN skus s ON s.sku = c.sku")
-        key = "s.category"
-    elif group in ("abc", "xyz"):
-        sql.classes(end, classing)
-        joins.append("LEFT JOIN cls ON cls.sku = c.sku")
-        key = f"COALESCE(cls.{group}, '{'C' if group == 'abc' else 'Z'}')"
-    elif group == "segment":
-        key = sql.segment_expr("c", end, classing)
-    elif group == "classes":  # ABC, XYZ and segment at once: "A|X|active"
-        sql.classes(end, classing)
-        joins.append("LEFT JOIN cls ON cls.sku = c.sku")
-        key = (f"COALESCE(cls.abc, 'C') || '|' || COALESCE(cls.xyz, 'Z') || '|' || "
-               f"{sql.segment_expr('c', end, classing)}")
-    elif group == "sku":
-        key = "c.sku"
     conditions = [sql.sku_condition("c.sku", selection, end, classing)]
-    if group == "buyer" or selection.kind == "employee":
-        joins.append(f"JOIN {_buyers(sql, end)} ON pb.sku = c.sku")
-        key = "pb.buyer_id" if group == "buyer" else key
-        if selection.kind == "employee":
-            conditions.append(f"pb.buyer_id = {sql.bind('buyer', selection.key)}")
+    if selection.kind == "employee":
+        conditions.append(f"{_buyer_of(sql, 'c.sku', end)} = {sql.bind('buyer', selection.key)}")
     elif purchased_only:  # stock purchasing bought: SKUs received from suppliers
         conditions.append("c.cum_receipt_qty > 0")
     obs = sql.day("obsolete_before", obsolete_before)
@@ -116,20 +91,16 @@ def _window_sql(sql: Sql, start: date, end: date, obsolete_before: date, classin
         f"SUM({o.out_cost}), SUM({o.out_qty}), SUM({o.receipt_cost}), "
         f"SUM(CASE WHEN c.qty > 0 AND COALESCE(c.last_out_day, c.first_day) <= {obs} THEN c.value ELSE 0 END), "
         "COUNT(*), SUM(CASE WHEN c.qty > 0 THEN 1 ELSE 0 END)")
-    return " ".join(joins) + " " + where(*conditions), key, sums, opening
+    return f"FROM cl c{opening.join} " + where(*conditions), sums, opening
 
 
-def stock_windows(conn: Connection, start: date, end: date, *, obsolete_before: date,
-                  classing: Classing = Classing(), group: str | None = None, selection: Selection = Selection(),
-                  purchased_only: bool = False) -> dict[str | None, StockWindow]:
-    """Stock windows ``[start, end]`` per group key (``group=None``: one window under key None)."""
+def stock_window(conn: Connection, start: date, end: date, *, obsolete_before: date,
+                 classing: Classing = Classing(), selection: Selection = Selection(),
+                 purchased_only: bool = False) -> StockWindow:
+    """The stock window ``[start, end]`` of the selection's SKUs."""
     sql = Sql(conn)
-    body, key, sums, _ = _window_sql(sql, start, end, obsolete_before, classing, group, selection, purchased_only)
-    if group is None:
-        rows = sql.run(f"SELECT NULL, {sums} {body}").all()
-    else:
-        rows = sql.run(f"SELECT {key} AS k, {sums} {body} GROUP BY {key}").all()
-    return {r[0]: _window(r[1:]) for r in rows}
+    body, sums, _ = _window_sql(sql, start, end, obsolete_before, classing, selection, purchased_only)
+    return _window(sql.run(f"SELECT {sums} {body}").one())
 
 
 @dataclass(frozen=True, order=True)
@@ -150,7 +121,7 @@ def stock_profile(conn: Connection, start: date, end: date, *, obsolete_before: 
     month (a monthly KPI set, and a year before it) the pass reads that month's row of each SKU and nothing
     else: one contiguous range of the rollup."""
     sql = Sql(conn)
-    body, _, sums, _ = _window_sql(sql, start, end, obsolete_before, classing, None, Selection(), False)
+    body, sums, _ = _window_sql(sql, start, end, obsolete_before, classing, Selection(), False)
     # a state read from one rollup month carries the category; one with days after it joins ``skus``
     skus = "" if "cl" in sql.month_of_state else " JOIN skus s ON s.sku = c.sku"
     category = "c.category" if not skus else "s.category"
@@ -171,17 +142,13 @@ def _window(r: Any) -> StockWindow:
     return StockWindow(dec(ov), dec(cv), dec(oc), int(oq or 0), dec(rc), dec(obs), int(n or 0), int(n_stock or 0))
 
 
-def stock_window(conn: Connection, start: date, end: date, **kw: Any) -> StockWindow:
-    return stock_windows(conn, start, end, **kw).get(None, EMPTY)
-
-
 def stock_rows(conn: Connection, start: date, end: date, *, obsolete_before: date, classing: Classing = Classing(),
                selection: Selection = Selection(), purchased_only: bool = False, limit: int = 100,
                obsolete_only: bool = False) -> list[dict[str, Any]]:
     """The per-SKU rows behind a stock window, largest closing value first (the drill-down)."""
     sql = Sql(conn)
-    body, _, _, o = _window_sql(sql, start, end, obsolete_before, classing, None, selection, purchased_only,
-                                obsolete_only)
+    body, _, o = _window_sql(sql, start, end, obsolete_before, classing, selection, purchased_only,
+                             obsolete_only)
     seg = sql.segment_expr("c", end, classing)
     lim = sql.bind("limit", limit)
     rows = sql.run(

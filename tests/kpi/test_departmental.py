@@ -83,6 +83,17 @@ def test_purchasing_dio_and_its_year_on_year_change(db):
     assert compute(db, "turnover_improvement", parse_scope("sku:P"), SEP).value == Decimal("0.1111")
 
 
+def test_a_skus_stock_belongs_to_the_buyer_of_its_latest_order_up_to_the_windows_end(db):
+    f = purchasing_days(Facts(db)).employee("B2")
+    f.po("P", date(2026, 3, 1), date(2026, 3, 9), qty=5, buyer="B1")
+    f.po("P", date(2026, 3, 1), date(2026, 3, 9), qty=5, buyer="B2")  # same day, later id: the latest order
+    f.po("P", date(2026, 10, 2), date(2026, 10, 9), qty=5, buyer="B1")  # after the window: not counted
+    f.save()
+    assert compute(db, "purchasing_dio", parse_scope("employee:B2"), SEP).value == Decimal(54)
+    b1 = compute(db, "purchasing_dio", parse_scope("employee:B1"), SEP)
+    assert (b1.value, b1.rows) == (None, 0)
+
+
 def test_slow_mover_list_timeliness_counts_lists_due_in_the_period(db):
     f = Facts(db).employee("B1").employee("B2")
     f.submission("slow_mover_list", "2026-06", "B1", datetime(2026, 7, 5, 23, 59, tzinfo=ZONE))

@@ -505,7 +505,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_po_ordered_day', ['ordered_day'], unique=False)
         batch_op.create_index('ix_po_promised_day', ['promised_day'], unique=False)
         batch_op.create_index('ix_po_received_day', ['received_day'], unique=False)
-        batch_op.create_index(batch_op.f('ix_purchase_orders_sku'), ['sku'], unique=False)
+        batch_op.create_index('ix_po_sku_latest', ['sku', 'ordered_day', 'id', 'buyer_id'], unique=False)
 
     op.create_table('submissions',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -577,7 +577,7 @@ def downgrade() -> None:
 
     op.drop_table('submissions')
     with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_purchase_orders_sku'))
+        batch_op.drop_index('ix_po_sku_latest')
         batch_op.drop_index('ix_po_received_day')
         batch_op.drop_index('ix_po_promised_day')
         batch_op.drop_index('ix_po_ordered_day')

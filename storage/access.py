@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Index, delete, func, insert, select, true, update
+from sqlalchemy import JSON, Column, Connection, Index, bindparam, delete, func, insert, select, true, update
 from sqlmodel import Field, Session, SQLModel
 
 from engine.errors import PerfRulesError
@@ -130,6 +130,11 @@ class AuditEntry(SQLModel, table=True):
 
 _TOKENS = ApiToken.__table__
 _AUDIT = AuditEntry.__table__
+# Statements of the per-request path, built once (building and keying a statement costs more than running it)
+_INSERT_AUDIT = insert(_AUDIT)
+_ACTIVE_TOKEN = select(_TOKENS.c.id, _TOKENS.c.name, _TOKENS.c.prefix, _TOKENS.c.role, _TOKENS.c.employee_id,
+                       _TOKENS.c.created_at, _TOKENS.c.created_by, _TOKENS.c.revoked_at).where(
+    _TOKENS.c.digest == bindparam("digest"), _TOKENS.c.revoked_at.is_(None))
 
 
 @dataclass(frozen=True)
@@ -204,8 +209,8 @@ def record(db: Database, *, now: datetime, actor: str, action: str, target: str 
 def record_in(conn: Connection, *, now: datetime, actor: str, action: str, target: str = "",
               detail: dict[str, Any] | None = None) -> None:
     """Write one audit-log entry in the caller's open transaction (committed or rolled back with its change)."""
-    conn.execute(insert(_AUDIT), {"at": now, "actor": actor, "action": action, "target": target,
-                                  "detail": detail or {}})
+    conn.execute(_INSERT_AUDIT, {"at": now, "actor": actor, "action": action, "target": target,
+                                 "detail": detail or {}})
 
 
 def audit_entries(db: Database, *, limit: int = 200, action: str | None = None) -> list[AuditRecord]:
@@ -323,12 +328,8 @@ def revoke_token(db: Database, *, name: str, now: datetime, actor: str) -> int:
 def token_by_digest(db: Database, digest: str) -> TokenRecord | None:
     """The active token with this digest, or None. One Core query, nothing cached: a revoked token fails
     on its next request."""
-    t = _TOKENS
     with db.engine.connect() as conn:
-        row = conn.execute(
-            select(t.c.id, t.c.name, t.c.prefix, t.c.role, t.c.employee_id, t.c.created_at, t.c.created_by,
-                   t.c.revoked_at).where(t.c.digest == digest, t.c.revoked_at.is_(None))
-        ).one_or_none()
+        row = conn.execute(_ACTIVE_TOKEN, {"digest": digest}).one_or_none()
     return None if row is None else TokenRecord(*row)
 
 

@@ -38,6 +38,9 @@ from storage.models import FactChange, ImportBatch, KitComponent
 from storage.schema import metadata
 
 STAGE = "_import_stage"
+# Built once: every import (each API push) runs them, and building a statement costs more than running it.
+_INSERT_BATCH = insert(ImportBatch.__table__).returning(ImportBatch.__table__.c.id)
+_INSERT_CHANGES = insert(FactChange.__table__)
 # Tables whose rows refer to rows of the same table or carry side tables: always staged (one statement).
 _STAGED_ONLY = {"employees", "skus"}
 
@@ -321,13 +324,13 @@ class FactLoad:
             upd = updated[file_no]
             c = LoadCounts(info.rows, info.rows - existing[file_no], upd, existing[file_no] - upd)
             counts.append(c)
-            batch_ids.append(self.conn.execute(insert(ImportBatch.__table__).values(
-                kind=info.kind, source=info.source, sha256=info.sha256, rows=c.rows, inserted=c.inserted,
-                updated=c.updated, unchanged=c.unchanged, imported_at=now, imported_by=user,
-            ).returning(ImportBatch.__table__.c.id)).scalar_one())
+            batch_ids.append(self.conn.execute(_INSERT_BATCH, {
+                "kind": info.kind, "source": info.source, "sha256": info.sha256, "rows": c.rows,
+                "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged, "imported_at": now,
+                "imported_by": user}).scalar_one())
         if changes:
             kind = batches[0].kind
-            self.conn.execute(insert(FactChange.__table__), [
+            self.conn.execute(_INSERT_CHANGES, [
                 {"batch_id": batch_ids[file_no], "kind": kind, "fact_key": key, "old": old, "new": new}
                 for key, (file_no, old, new) in changes.items()])
         return counts

@@ -47,27 +47,38 @@ def _subsequence(short: str, long: str) -> bool:
     return all(c in chars for c in short)
 
 
+_ZONE_HOURS: dict[ZoneInfo, dict[str, str | None]] = {}
+_ZONE_HOURS_CAP = 100_000  # hours per zone kept between imports (~11 years of days, a few MB)
+
+
 class Context:
-    """Per-import parsing state: the company zone and a cache of local hour -> UTC hour."""
+    """Per-import parsing state: the company zone and its map of local hour -> UTC hour.
+
+    The map is shared by the imports of one process (API pushes convert the same days again and again); a
+    day is added whole in one step, so a concurrent import sees it complete or not at all."""
 
     def __init__(self, zone: ZoneInfo):
         self.zone = zone
-        self.hours: dict[str, str | None] = {}
+        hours = _ZONE_HOURS.get(zone)
+        if hours is None or len(hours) > _ZONE_HOURS_CAP:
+            hours = _ZONE_HOURS[zone] = {}  # a fresh map: imports under way keep the one they hold
+        self.hours = hours
 
     def utc_hour(self, prefix: str) -> str | None:
         """UTC ``YYYY-MM-DD HH`` of the local hour ``YYYY-MM-DDTHH``; None when the zone's offset is not whole
         hours or changes that day (then each value is converted on its own). Fills the whole day at once."""
         if prefix not in self.hours:
             day, sep = prefix[:10], prefix[10]
-            for hour in range(24):
-                self.hours[f"{day}{sep}{hour:02d}"] = None
+            filled: dict[str, str | None] = dict.fromkeys((f"{day}{sep}{hour:02d}" for hour in range(24)), None)
             start = datetime.fromisoformat(day).replace(tzinfo=self.zone)
             offset = start.utcoffset()
             last = start + timedelta(hours=23, minutes=59, seconds=59)
             if 1900 <= start.year <= 2200 and offset == last.utcoffset() and offset.total_seconds() % 3600 == 0:
                 utc = start.replace(tzinfo=None) - offset
                 for hour in range(24):
-                    self.hours[f"{day}{sep}{hour:02d}"] = (utc + timedelta(hours=hour)).isoformat(" ", "hours")
+                    filled[f"{day}{sep}{hour:02d}"] = (utc + timedelta(hours=hour)).isoformat(" ", "hours")
+            self.hours.update(filled)
+            return filled[prefix]
         return self.hours[prefix]
 
 

@@ -30,3 +30,14 @@ def sign_in(app):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figures():
+    """The dashboard keeps figures per database URL and facts generation; on PostgreSQL every test's fresh
+    database has the same URL and starts again at generation 1, so no figure may outlive its test."""
+    from engine.web import board
+
+    board._CACHE.clear()
+    yield
+    board._CACHE.clear()

@@ -114,3 +114,58 @@ def test_a_revoked_token_fails_on_its_next_request(app, company):
     access.revoke_token(company, name="erp", now=NOW, actor="user:hr")
     assert client.post("/api/v1/facts/departments", content=body, headers=headers).status_code == 401
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def _push(app, headers, kind: str, body: str):
+    return TestClient(app).post(f"/api/v1/facts/{kind}", content=body.encode(), headers=headers)
+
+
+def test_a_push_that_changes_a_row_says_so_and_records_the_old_and_new_value(app, company):
+    headers = _headers(company)
+    assert _push(app, headers, "departments", "code,name_en,name_zh\nops,Ops,运营\n").json()["inserted"] == 1
+    r = _push(app, headers, "departments", "code,name_en,name_zh\nops,Operations,运营\n")
+    assert r.status_code == 200
+    assert r.json() == {"kind": "departments", "rows": 1, "inserted": 0, "updated": 1, "unchanged": 0}
+    with company.engine.connect() as conn:
+        (change,) = conn.execute(text("SELECT fact_key, old, new FROM fact_changes")).all()
+    assert change.fact_key == "ops"
+    assert (change.old, change.new) in ((
+        {"name_en": "Ops"}, {"name_en": "Operations"}), ('{"name_en": "Ops"}', '{"name_en": "Operations"}'))
+    entries = access.audit_entries(company, action="facts.import")
+    assert [e.detail for e in entries] == [{"rows": 1, "inserted": 0, "updated": 1},
+                                           {"rows": 1, "inserted": 1, "updated": 0}]
+
+
+@pytest.mark.parametrize("zone, utc", [("Asia/Shanghai", "2026-02-27 02:15"), ("Europe/Berlin", "2026-02-27 09:15"),
+                                       ("America/St_Johns", "2026-02-27 13:45")])
+def test_local_times_of_a_push_are_read_in_the_company_zone(company, database_url, zone, utc):
+    """The importer keeps local-hour conversions between pushes; each zone keeps its own (St John's is
+    UTC-3:30, so it takes the conversion of whole hours' other path)."""
+    from engine.settings import load_settings
+    from engine.web.app import create_app
+
+    settings = load_settings({"database_url": database_url, "timezone": zone}, environ={})
+    app = create_app(settings, db=company, clock=lambda: NOW)
+    headers = _headers(company)
+    assert _push(app, headers, "skus", SKUS).status_code == 200
+    for i in range(2):  # the second push finds the day's hours already converted
+        body = f"id,sku,kind,moved_at,quantity,unit_cost,ref\nZ{i},P1,receipt,2026-02-27T10:15:00,1,10.00,po\n"
+        assert _push(app, headers, "movements", body).status_code == 200, zone
+    with company.engine.connect() as conn:
+        stored = conn.execute(text("SELECT moved_at FROM movements ORDER BY id")).scalars().all()
+    assert [str(s)[:16] for s in stored] == [utc, utc]
+
+
+def test_an_unknown_kind_is_a_404_and_a_bad_file_changes_nothing(app, company):
+    headers = _headers(company)
+    r = _push(app, headers, "departmentz", "code,name_en,name_zh\nops,Ops,运营\n")
+    assert r.status_code == 404 and "did you mean 'departments'" in r.json()["detail"]["message"]
+    r = _push(app, headers, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,NOPE,receipt,"
+                                         "2026-02-27T10:00:00,1,1.00,x\n")
+    assert r.status_code == 422
+    assert r.json()["detail"]["errors"] == ["upload.csv:2: sku: unknown SKU 'NOPE' (not in the store)",
+                                            "nothing imported: 1 error"]
+    with company.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM movements")).scalar() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM import_batches")).scalar() == 0
+    assert access.audit_entries(company, action="facts.import") == []

@@ -1,0 +1,43 @@
+"""The dashboard's figures are kept between requests and drawn up again as soon as facts change."""
+
+from __future__ import annotations
+
+from engine.importing import import_files
+from engine.importing.reading import Upload
+from engine.periods import parse_period
+from engine.web import board
+from tests.web.support import NOW, settings_for
+
+SKUS = "sku,name,category,unit_cost,price,supplier,season,kit_components\nP1,Plate,ceramic,10.00,25,,,\n"
+
+
+def _import(db, kind: str, body: str) -> None:
+    import_files(db, kind, [Upload(f"{kind}.csv", body.encode())], zone=NOW.tzinfo, now=NOW, user="test")
+
+
+def test_slow_mover_figures_are_kept_until_facts_change(company, database_url):
+    settings = settings_for(database_url)
+    february = parse_period("2026-02")
+    _import(company, "skus", SKUS)
+    first = board.slow_movers(company, settings, february)
+    assert first[3].rows == ()
+    assert board.slow_movers(company, settings, february) is first  # kept: nothing changed
+    _import(company, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
+                                  "M1,P1,receipt,2025-06-02T10:00:00,5,10.00,po\n")
+    after = board.slow_movers(company, settings, february)  # the import moved the facts generation on
+    assert [row[0] for row in after[3].rows] == ["P1"]
+    assert after[0].labels == ("ceramic",) and after[0].datasets == (("value", (50.0,)),)
+    assert board.slow_movers(company, settings, february) is after
+
+
+def test_kpi_trends_show_a_push_at_once(company, database_url):
+    settings = settings_for(database_url)
+    february = parse_period("2026-02")
+    kpi = next(k for k in board.kpi_defs() if k.id == "inventory_accuracy")
+    _import(company, "skus", SKUS)
+    before = board.trend(company, settings, kpi, scope_kind="company", scope="company", end=february)
+    assert dict(before.datasets)["value"][-1] is None  # no cycle count yet
+    _import(company, "cycle-counts", "id,sku,day,book_qty,counted_qty,counter_id\nC1,P1,2026-02-10,5,5,\n")
+    after = board.trend(company, settings, kpi, scope_kind="company", scope="company", end=february)
+    assert dict(after.datasets)["value"][-1] == 1.0
+    assert dict(after.datasets)["value"][:-1] == dict(before.datasets)["value"][:-1]

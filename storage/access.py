@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlmodel import Field, Session, SQLModel
 from engine.errors import PerfRulesError
 from storage.db import Database
 from storage.evaluation import Adjustment, Finding
-from storage.models import Department, Employee, ImportBatch
+from storage.models import Department, Employee, FactGeneration
 from storage.types import UTCDateTime
 
 ROLES = ("hr", "manager", "staff", "payroll", "system")
@@ -485,7 +485,15 @@ def adjustments_for(db: Database, *, visible: frozenset[str] | None, quarter: st
         return out
 
 
-def facts_generation(db: Database) -> int:
-    """The id of the newest import batch: changes whenever facts change (cache key for KPI values)."""
-    with db.session() as session:
-        return session.execute(select(func.max(ImportBatch.id))).scalar_one() or 0
+def facts_generation(db: Database, until: date | None = None) -> int:
+    """The newest import batch that changed facts (of a month up to ``until``, or master data): it moves on
+    whenever the KPI values of a period ending on or after ``until`` may have changed (cache key for them).
+    ``until`` None: any change at all."""
+    table = FactGeneration.__table__
+    stmt = select(func.max(table.c.generation))
+    if until is not None:
+        stmt = stmt.where(table.c.month <= until)
+    with db.engine.connect() as conn:
+        return conn.execute(stmt).scalar_one() or 0
+
+

@@ -19,7 +19,7 @@ import importlib
 import importlib.util
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,13 +34,14 @@ from sqlalchemy.schema import CreateTable
 
 from engine.errors import PerfRulesError
 from storage.db import Database
-from storage.models import FactChange, ImportBatch, KitComponent
+from storage.models import FactChange, FactGeneration, ImportBatch, KitComponent
 from storage.schema import metadata
 
 STAGE = "_import_stage"
 # Built once: every import (each API push) runs them, and building a statement costs more than running it.
 _INSERT_BATCH = insert(ImportBatch.__table__).returning(ImportBatch.__table__.c.id)
 _INSERT_CHANGES = insert(FactChange.__table__)
+EVERY_PERIOD = date(1, 1, 1)  # the fact_generations month of master data: before every period
 # Tables whose rows refer to rows of the same table or carry side tables: always staged (one statement).
 _STAGED_ONLY = {"employees", "skus"}
 
@@ -75,6 +76,15 @@ class LoadCounts:
 
 
 @dataclass(frozen=True)
+class Dating:
+    """The columns that date a row of a kind, and the first day a value of them concerns (a day, a timestamp,
+    a period label): a batch's first day tells which KPI periods its facts can change."""
+
+    columns: tuple[str, ...]
+    first_day: Callable[[Any], date | None]
+
+
+@dataclass(frozen=True)
 class RollupScope:
     """Columns naming the SKU and the local day of a row, for the rollup refresh after the load."""
 
@@ -94,7 +104,7 @@ class FactLoad:
     """One import transaction into one fact table; create with :func:`open_load`."""
 
     def __init__(self, conn: Connection, table: str, columns: Sequence[str], rollup: RollupScope | None,
-                 refresh_rollup: bool = True):
+                 refresh_rollup: bool = True, dating: Dating | None = None):
         self.conn = conn
         self.table: Table = metadata.tables[table]
         self.columns = tuple(columns)
@@ -111,6 +121,8 @@ class FactLoad:
         self._since: str | None = None
         self.kits: dict[str, tuple[int, str | None]] = {}
         self._has_stage = False  # created on the first staged chunk: a push of new rows needs no DDL
+        self.dating = dating
+        self._first_days: dict[int, date] = {}  # per file: the first day its rows concern
 
     # -- reading what is on file -------------------------------------------------------------------------
     def keys(self, table: str, column_name: str) -> set[str]:
@@ -147,6 +159,7 @@ class FactLoad:
         n = len(columns[0]) if columns else 0
         if not n:
             return
+        self._note_days(file_no, [columns[self.columns.index(c)] for c in self.dating.columns] if self.dating else [])
         try:
             if self._fast and self._insert_new(columns, n):
                 self._inserted[file_no] += n
@@ -201,6 +214,15 @@ class FactLoad:
         if self.rollup.day:
             first = min(columns[self.columns.index(self.rollup.day)])
             self._since = first if self._since is None else min(first, self._since)
+
+    def _note_days(self, file_no: int, values: Sequence[Any]) -> None:
+        """Lower file ``file_no``'s first day to the first day any of ``values`` (columns of dated values, or
+        changed values) concerns; each distinct value is converted once."""
+        days = [d for col in values for d in map(self.dating.first_day, set(col) - {None}) if d is not None] \
+            if self.dating else []
+        if days:
+            first = min(days)
+            self._first_days[file_no] = min(first, self._first_days.get(file_no, first))
 
     # -- the set-wise part -------------------------------------------------------------------------------
     def _differs(self, a: str, b: str, name: str) -> str:
@@ -319,21 +341,39 @@ class FactLoad:
     def _record(self, batches: Sequence[BatchInfo], existing: Counter[int], changes: dict, now: datetime,
                 user: str) -> list[LoadCounts]:
         updated = Counter(file_no for file_no, _o, _n in changes.values())
+        if self.dating:  # a changed date moves the facts out of the periods of its old value too
+            for file_no, old, _new in changes.values():
+                self._note_days(file_no, [[old[c]] for c in self.dating.columns if c in old])
         counts, batch_ids = [], []
         for file_no, info in enumerate(batches):
             upd = updated[file_no]
             c = LoadCounts(info.rows, info.rows - existing[file_no], upd, existing[file_no] - upd)
             counts.append(c)
-            batch_ids.append(self.conn.execute(_INSERT_BATCH, {
+            first_day = self._first_days.get(file_no) if self.dating else None
+            batch_id = self.conn.execute(_INSERT_BATCH, {
                 "kind": info.kind, "source": info.source, "sha256": info.sha256, "rows": c.rows,
                 "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged, "imported_at": now,
-                "imported_by": user}).scalar_one())
+                "imported_by": user, "first_day": first_day}).scalar_one()
+            batch_ids.append(batch_id)
+            if c.inserted or c.updated:
+                self._advance_generation(first_day, batch_id)
         if changes:
             kind = batches[0].kind
             self.conn.execute(_INSERT_CHANGES, [
                 {"batch_id": batch_ids[file_no], "kind": kind, "fact_key": key, "old": old, "new": new}
                 for key, (file_no, old, new) in changes.items()])
         return counts
+
+    def _advance_generation(self, first_day: date | None, batch_id: int) -> None:
+        """Record ``batch_id`` as the newest batch of the month of ``first_day`` (None: of every period)."""
+        month = EVERY_PERIOD if first_day is None else first_day.replace(day=1)
+        newest = "MAX" if self.dialect == "sqlite" else "GREATEST"
+        table = FactGeneration.__tablename__
+        self.conn.execute(text(f"INSERT INTO {table} (month, generation) VALUES (:month, :generation) "
+                               f"ON CONFLICT (month) DO UPDATE SET generation = "
+                               f"{newest}({table}.generation, excluded.generation)"),
+                          {"month": month if self.dialect == "postgresql" else month.isoformat(),
+                           "generation": batch_id})
 
     def _refresh_rollup(self) -> None:
         """Call ``storage.rollup.refresh`` for the touched SKUs when that module provides it."""
@@ -381,8 +421,8 @@ def write_lock(db: Database) -> Iterator[None]:
 
 
 @contextmanager
-def open_load(db: Database, table: str, columns: Sequence[str], *,
-              rollup: RollupScope | None = None, refresh_rollup: bool = True) -> Iterator[FactLoad]:
+def open_load(db: Database, table: str, columns: Sequence[str], *, rollup: RollupScope | None = None,
+              refresh_rollup: bool = True, dating: Dating | None = None) -> Iterator[FactLoad]:
     """A :class:`FactLoad` in its own transaction: committed when the block ends, rolled back on error.
 
     On SQLite the transaction takes the write lock at once (``BEGIN IMMEDIATE``, under :func:`write_lock`):
@@ -395,7 +435,7 @@ def open_load(db: Database, table: str, columns: Sequence[str], *,
         else:  # naive UTC text from the importer is read as UTC by timestamptz columns
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         try:
-            yield FactLoad(conn, table, columns, rollup, refresh_rollup)
+            yield FactLoad(conn, table, columns, rollup, refresh_rollup, dating)
             conn.commit()
         except BaseException:
             conn.rollback()

@@ -230,6 +230,21 @@ class ImportBatch(SQLModel, table=True):
     unchanged: int
     imported_at: datetime = _utc()
     imported_by: str = Field(max_length=200)
+    # the first day the batch's new or changed facts concern (None: every period — master data); a KPI of a
+    # period ending before it cannot have changed
+    first_day: date | None = None
+
+
+class FactGeneration(SQLModel, table=True):
+    """Per month, the newest import batch whose facts begin in it (``0001-01-01``: master data, every month).
+
+    The KPI values of a period can only have changed since they were computed if a batch of a month up to
+    the period's end is newer than then: the dashboard keys its cached figures by that (one small table,
+    whatever the number of pushes)."""
+
+    __tablename__ = "fact_generations"
+    month: date = Field(primary_key=True)
+    generation: int
 
 
 class FactChange(SQLModel, table=True):

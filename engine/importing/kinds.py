@@ -73,6 +73,9 @@ class Kind:
     check: Callable[[Columns, Report], None] | None = None
     derive: Callable[[Columns], None] | None = None
     rollup: tuple[str, str | None] | None = None  # (sku column, day column) for the rollup refresh
+    # table columns dating a row (days, timestamps, period labels): the first periods its facts can change;
+    # none for master data, which concerns every period
+    dated: tuple[str, ...] = ()
     not_stored: tuple[str, ...] = field(default=())  # file columns kept out of the table
 
     @property
@@ -245,7 +248,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _o("ref", Text(100), "source document reference"),
     ), "Stock movements (stored signed: receipts +, sales −).",
         "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,S1,receipt,2026-09-01T08:30:00,100,12.50,PO-1\n",
-        check=_check_movements, derive=_derive_movements, rollup=("sku", "day")),
+        check=_check_movements, derive=_derive_movements, rollup=("sku", "day"), dated=("day",)),
     Kind("demand", "demand_lines", ("id",), (
         ID, SKU,
         _c("requested_at", Timestamp(day=True), "when the demand arrived"),
@@ -255,7 +258,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _o("stockout_end", Timestamp(), "end of that stockout"),
     ), "Demand lines (fill rate, stockouts).",
         "id,sku,requested_at,qty_requested,qty_served,stockout_start,stockout_end\n"
-        "D1,S1,2026-09-02T10:00:00,10,8,2026-09-02T10:00:00,2026-09-04T09:00:00\n", check=_check_demand),
+        "D1,S1,2026-09-02T10:00:00,10,8,2026-09-02T10:00:00,2026-09-04T09:00:00\n", check=_check_demand,
+        dated=("day", "stockout_start")),
     Kind("purchase-orders", "purchase_orders", ("id",), (
         ID, SKU,
         _o("supplier", Text(200), "supplier"),
@@ -271,7 +275,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     ), "Purchase order lines (on-time rate, quality, emergency orders).",
         "id,sku,supplier,buyer_id,ordered_day,promised_day,received_day,quantity,unit_cost,emergency,"
         "qty_inspected,qty_passed\nPO1,S1,Jingdezhen Co,E001,2026-08-20,2026-09-01,2026-09-01,100,12.50,no,100,99\n",
-        check=_check_purchase_orders, derive=_derive_purchase_orders),
+        check=_check_purchase_orders, derive=_derive_purchase_orders,
+        dated=("ordered_day", "promised_day", "received_day")),
     Kind("cycle-counts", "cycle_counts", ("id",), (
         ID, SKU,
         _c("day", Day(), "day of the count"),
@@ -279,7 +284,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _c("counted_qty", WholeNumber(0), "quantity counted"),
         _o("counter_id", Text(32), "employee who counted", "employees"),
     ), "Stock counts (inventory accuracy).",
-        "id,sku,day,book_qty,counted_qty,counter_id\nC1,S1,2026-09-30,92,92,E003\n"),
+        "id,sku,day,book_qty,counted_qty,counter_id\nC1,S1,2026-09-30,92,92,E003\n", dated=("day",)),
     Kind("work-orders", "work_orders", ("id",), (
         ID,
         _c("kit_sku", Text(64), "the kit SKU built", "skus"),
@@ -287,7 +292,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _c("quantity", WholeNumber(1), "kits to build"),
         _o("all_components_available", Flag(), "as the ERP recorded it; empty = computed from stock"),
     ), "Kit work orders (kit completeness).",
-        "id,kit_sku,day,quantity,all_components_available\nW1,K1,2026-09-03,5,yes\n"),
+        "id,kit_sku,day,quantity,all_components_available\nW1,K1,2026-09-03,5,yes\n", dated=("day",)),
     Kind("forecasts", "forecasts", ("sku", "month"), (
         SKU,
         _c("month", Month(), "forecast month"),
@@ -295,7 +300,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _o("actual_qty", WholeNumber(0), "actual units (empty = taken from sale movements)"),
         _o("forecaster_id", Text(32), "employee who forecast", "employees"),
     ), "Monthly sales forecasts (forecast accuracy).",
-        "sku,month,forecast_qty,actual_qty,forecaster_id\nS1,2026-09,120,,E004\n"),
+        "sku,month,forecast_qty,actual_qty,forecaster_id\nS1,2026-09,120,,E004\n", dated=("month",)),
     Kind("finance", "finance_months", ("month",), (
         _c("month", Month(), "month"),
         _c("current_assets", Amount(), "current assets at month end, CNY"),
@@ -309,7 +314,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _c("risk_cost", Amount(), "risk cost (shrinkage, obsolescence), CNY"),
     ), "Monthly ledger figures.",
         "month,current_assets,revenue,receivable_days,payable_days,impairment_loss,capital_cost,storage_cost,"
-        "handling_cost,risk_cost\n2026-09,\"8,000,000.00\",\"700,000.00\",45,60,2000,5000,3000,1500,800\n"),
+        "handling_cost,risk_cost\n2026-09,\"8,000,000.00\",\"700,000.00\",45,60,2000,5000,3000,1500,800\n",
+        dated=("month",)),
     Kind("submissions", "submissions", ("id",), (
         ID,
         _c("deliverable", Choice(DELIVERABLES), "what was handed in"),
@@ -321,7 +327,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     ), "Deliverables handed in.",
         "id,deliverable,period,employee_id,submitted_at,note,payload\n"
         "SUB1,capital_report,2026-08,E005,2026-09-09T17:00:00,,\"{\"\"impairment_accounted\"\": true}\"\n",
-        check=_check_submissions, derive=_derive_submissions),
+        check=_check_submissions, derive=_derive_submissions, dated=("period",)),
     Kind("disposals", "disposals", ("id",), (
         ID, SKU,
         _c("action", Choice(DISPOSAL_ACTIONS), "promotion 促销, clearance 清仓 or return 退货"),
@@ -332,5 +338,5 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _o("recovered_value", Amount(), "money recovered, CNY"),
     ), "Disposal actions on slow movers.",
         "id,sku,action,quantity,day,employee_id,list_period,recovered_value\nX1,S1,clearance,20,2026-09-15,E006,"
-        "2026-08,180.00\n"),
+        "2026-08,180.00\n", dated=("day",)),
 )}

@@ -6,7 +6,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +18,9 @@ from engine.importing.columns import Context, convert, suggest
 from engine.importing.errors import ErrorLog, ImportRejected, RowError
 from engine.importing.kinds import KINDS, REFERENCES, Kind
 from engine.importing.reading import CHUNK_ROWS, Chunk, FactFile, Upload
+from engine.periods import parse_period
 from storage import Database
-from storage.facts import BatchInfo, FactLoad, RollupScope, open_load
+from storage.facts import BatchInfo, Dating, FactLoad, RollupScope, open_load
 
 
 class UnknownKind(PerfRulesError, LookupError):
@@ -65,8 +66,9 @@ def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], 
     spec = KINDS[kind]
     log = ErrorLog(max_errors)
     rollup = RollupScope(*spec.rollup) if spec.rollup else None
-    with _no_cyclic_gc(), open_load(db, spec.table, spec.columns, rollup=rollup,
-                                    refresh_rollup=refresh_rollup) as load:
+    dating = Dating(spec.dated, first_day) if spec.dated else None
+    with _no_cyclic_gc(), open_load(db, spec.table, spec.columns, rollup=rollup, refresh_rollup=refresh_rollup,
+                                    dating=dating) as load:
         checker = _Checker(spec, load, log, Context(zone))
         files = []
         for file_no, path in enumerate(paths):
@@ -84,6 +86,22 @@ def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], 
         if on_loaded is not None:
             on_loaded(load.conn, results)
     return results
+
+
+def first_day(value: Any) -> date | None:
+    """The first day a dated value concerns: a day (``2026-09-30``) itself, a timestamp (UTC text, or a
+    datetime) the day before its UTC date (so its local day is never earlier, whatever the zone), a period
+    label (``2026-09``, ``2026-W38``, ``2026Q3``) its first day."""
+    if isinstance(value, datetime):
+        return value.date() - timedelta(days=1)
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    if len(text) > 10 and text[4] == "-" and text[10] in " T":
+        return date.fromisoformat(text[:10]) - timedelta(days=1)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return date.fromisoformat(text)
+    return parse_period(text).start
 
 
 def _in_file_order(errors: list[RowError], files: list[FactFile], spec: Kind) -> list[RowError]:

@@ -88,12 +88,14 @@ _CACHE: dict[tuple[Any, ...], tuple[float, Any]] = {}
 CACHE_SECONDS = 600.0  # also keyed by the newest import batch, so new facts show at once
 
 
-def _cached(db: Database, what: tuple[Any, ...], compute: Callable[[], Any], generation: int | None = None) -> Any:
-    """``compute()`` for ``what``, kept briefly per database and facts generation (the newest import batch).
+def _cached(db: Database, what: tuple[Any, ...], compute: Callable[[], Any], until: date) -> Any:
+    """``compute()`` for ``what`` — figures of a period ending on ``until`` — kept briefly per database and
+    facts generation up to ``until`` (the newest import batch that changed facts of a month up to then, or
+    master data): a push of today's movements recomputes this month's figures, not last year's.
 
     The generation is read before computing: a push that lands meanwhile moves it on, so the next request
     computes again and never keeps a figure that misses committed facts."""
-    key = (db.url, access.facts_generation(db) if generation is None else generation, *what)
+    key = (db.url, access.facts_generation(db, until), *what)
     hit = _CACHE.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
@@ -105,7 +107,7 @@ def _cached(db: Database, what: tuple[Any, ...], compute: Callable[[], Any], gen
 
 
 def _values(db: Database, settings: Settings, scope_kind: str, scope: str, period: Period,
-            today: date | None, generation: int | None = None) -> dict[tuple[str, str, str | None], Any]:
+            today: date | None) -> dict[tuple[str, str, str | None], Any]:
     """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly."""
     from engine.kpi import library
     from engine.kpi.scope import COMPANY, Scope
@@ -119,7 +121,7 @@ def _values(db: Database, settings: Settings, scope_kind: str, scope: str, perio
         values = library.compute_all(db, period, scope=target, as_of=as_of, zone=settings.zone)
         return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
 
-    return _cached(db, ("kpis", scope_kind, scope, period.label, as_of), compute, generation)
+    return _cached(db, ("kpis", scope_kind, scope, period.label, as_of), compute, period.last_day)
 
 
 def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) -> KpiCell:
@@ -148,10 +150,9 @@ def trend(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, sco
     """The KPI month by month for the twelve months up to ``end``, with its target."""
     periods = months_back(end, months)
     key = None if scope_kind == "company" else scope
-    generation = access.facts_generation(db)  # once for the twelve months (one query instead of twelve)
     values: list[float | None] = []
     for p in periods:
-        v = _values(db, settings, scope_kind, scope, p, today, generation).get((kpi.id, scope_kind, key))
+        v = _values(db, settings, scope_kind, scope, p, today).get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
     target = float(catalog.target_for(kpi.id, scope_kind, key))
     return Series(kpi.name_en, tuple(p.label for p in periods),
@@ -187,7 +188,7 @@ def class_comparison(db: Database, settings: Settings, period: Period, today: da
 def slow_movers(db: Database, settings: Settings, period: Period) -> tuple[Series, Series, Series, Table]:
     """Slow-mover stock value by category, by age band and by value band, and the list behind them (cached
     like the KPI values: at the medium size the list takes a third of a second to draw up)."""
-    return _cached(db, ("slow_movers", period.label), lambda: _slow_movers(db, period))
+    return _cached(db, ("slow_movers", period.label), lambda: _slow_movers(db, period), period.last_day)
 
 
 def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, Table]:
@@ -238,10 +239,8 @@ def forecast_vs_actual(db: Database, settings: Settings, end: Period, today: dat
     periods = months_back(end, 12)
     forecast: list[float | None] = []
     actual: list[float | None] = []
-    generation = access.facts_generation(db)
     for p in periods:
-        v = _values(db, settings, "company", "company", p, today, generation).get(
-            ("forecast_accuracy", "company", None))
+        v = _values(db, settings, "company", "company", p, today).get(("forecast_accuracy", "company", None))
         inputs = {} if v is None else v.inputs
         forecast.append(float(inputs["forecast"]) if inputs.get("forecast") is not None else None)
         actual.append(float(inputs["actual"]) if inputs.get("actual") is not None else None)

@@ -41,3 +41,30 @@ def test_kpi_trends_show_a_push_at_once(company, database_url):
     after = board.trend(company, settings, kpi, scope_kind="company", scope="company", end=february)
     assert dict(after.datasets)["value"][-1] == 1.0
     assert dict(after.datasets)["value"][:-1] == dict(before.datasets)["value"][:-1]
+
+
+def test_a_push_recomputes_the_months_it_concerns_and_keeps_the_earlier_ones(company, database_url, monkeypatch):
+    """Figures of a month are drawn up again only when a batch changed facts of a month up to its end (or
+    master data): today's movements leave last year's figures where they are."""
+    settings = settings_for(database_url)
+    _import(company, "skus", SKUS)
+    computed: list[str] = []
+    real = board._cached
+
+    def counting(db, what, compute, until):
+        return real(db, what, lambda: computed.append(what[3]) or compute(), until)
+
+    monkeypatch.setattr(board, "_cached", counting)
+    january, february = parse_period("2026-01"), parse_period("2026-02")
+    for month in (january, february):
+        board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
+    assert computed == ["2026-01", "2026-02"]
+    _import(company, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
+                                  "M1,P1,receipt,2026-02-03T10:00:00,5,10.00,po\n")  # a February fact
+    for month in (january, february):
+        board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
+    assert computed == ["2026-01", "2026-02", "2026-02"]  # January kept
+    _import(company, "skus", SKUS.replace("10.00", "12.00"))  # a cost: master data concerns every month
+    for month in (january, february):
+        board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
+    assert computed == ["2026-01", "2026-02", "2026-02", "2026-01", "2026-02"]

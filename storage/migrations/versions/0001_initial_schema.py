@@ -55,6 +55,11 @@ def upgrade() -> None:
     with op.batch_alter_table('evaluation_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evaluation_runs_period'), ['period'], unique=False)
 
+    op.create_table('fact_generations',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('generation', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month')
+    )
     op.create_table('finance_months',
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('current_assets', sa.Numeric(precision=18, scale=4), nullable=False),
@@ -79,6 +84,7 @@ def upgrade() -> None:
     sa.Column('unchanged', sa.Integer(), nullable=False),
     sa.Column('imported_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('imported_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('first_day', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('import_batches', schema=None) as batch_op:
@@ -674,6 +680,7 @@ def downgrade() -> None:
 
     op.drop_table('import_batches')
     op.drop_table('finance_months')
+    op.drop_table('fact_generations')
     with op.batch_alter_table('evaluation_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluation_runs_period'))
 

@@ -3,8 +3,9 @@
 The daily KPI refresh re-judges last month every day. Deadline states change with the clock, so the
 judgement is made again each time, but the KPI values of a past month depend only on the facts, the
 rules in force (which KPIs they need) and the as-of day the library uses (``min(month end, today)``).
-:class:`KpiMemo` keys them on exactly that: (facts generation = newest import batch id, rulebook digest,
-month, as-of day). A late import or a rulebook edit changes the key, so the next run computes afresh.
+:class:`KpiMemo` keys them on exactly that: (facts generation of the month = the newest import batch that
+changed facts of a month up to its end, or master data; rulebook digest; month; as-of day). A late import
+that concerns the month, or a rulebook edit, changes the key, so the next run computes afresh.
 
 :class:`PlanMemo` expands the calendar of a fixed window once per rulebook version; the replay asks
 for the due slots of that window about 200 times.
@@ -37,7 +38,7 @@ class KpiMemo:
     def source(self, as_of: date) -> Callable[[Database, Rulebook, Period], tuple[KpiValue, ...]]:
         def source(db: Database, rulebook: Rulebook, month: Period) -> tuple[KpiValue, ...]:
             day = min(month.last_day, as_of)  # the as-of day the library uses for the month (and its quarter/year)
-            key = (db.url, facts_generation(db), rulebook.digest, month.label, day)  # generation read first
+            key = (db.url, facts_generation(db, month.last_day), rulebook.digest, month.label, day)  # read first
             values = self._values.get(key)
             if values is None:
                 values = tuple(library_kpis(self.zone, day)(db, rulebook, month))

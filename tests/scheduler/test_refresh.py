@@ -8,8 +8,12 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+
 from engine.demo import custom_size, generate
 from engine.demo.loading import import_generated
+from engine.importing import import_files
+from engine.importing.reading import Upload
 from engine.periods import parse_period
 from engine.rulebook.checker import load_rulebook
 from engine.scheduler.refresh import KpiMemo
@@ -34,8 +38,25 @@ def test_kpis_are_recomputed_only_after_an_import_or_a_rule_edit(db: Database, t
     edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     memo.source(date(2026, 4, 21))(db, load_rulebook(rules), march)
     assert memo.computed == 2
-    import_generated(db, report, settings, now)  # a late import: a new facts generation
+    import_generated(db, report, settings, now)  # the same files again: nothing changed
     memo.source(date(2026, 4, 22))(db, load_rulebook(rules), march)
+    assert memo.computed == 2
+    sku = _a_sku(db)
+    _movement(db, zone, now, f"M-APRIL,{sku},receipt,2026-04-01T10:00:00,5,1.00,\n")  # April: not March's
+    memo.source(date(2026, 4, 23))(db, load_rulebook(rules), march)
+    assert memo.computed == 2
+    _movement(db, zone, now, f"M-LATE,{sku},receipt,2026-03-30T10:00:00,5,1.00,\n")  # a late March fact
+    memo.source(date(2026, 4, 24))(db, load_rulebook(rules), march)
     assert memo.computed == 3
     memo.source(date(2026, 3, 20))(db, load_rulebook(rules), march)  # mid-month: another as-of day
     assert memo.computed == 4
+
+
+def _a_sku(db: Database) -> str:
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT MIN(sku) FROM skus")).scalar_one()
+
+
+def _movement(db: Database, zone: ZoneInfo, now: datetime, row: str) -> None:
+    body = "id,sku,kind,moved_at,quantity,unit_cost,ref\n" + row
+    import_files(db, "movements", [Upload("late.csv", body.encode())], zone=zone, now=now, user="test")

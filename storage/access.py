@@ -14,13 +14,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Index, bindparam, delete, func, insert, select, true, update
+from sqlalchemy import JSON, Column, Connection, Index, bindparam, delete, insert, select, true, update
 from sqlmodel import Field, Session, SQLModel
 
 from engine.errors import PerfRulesError
 from storage.db import Database
 from storage.evaluation import Adjustment, Finding
 from storage.models import Department, Employee, FactGeneration
+from storage.sqlutil import to_date
 from storage.types import UTCDateTime
 
 ROLES = ("hr", "manager", "staff", "payroll", "system")
@@ -489,11 +490,25 @@ def facts_generation(db: Database, until: date | None = None) -> int:
     """The newest import batch that changed facts (of a month up to ``until``, or master data): it moves on
     whenever the KPI values of a period ending on or after ``until`` may have changed (cache key for them).
     ``until`` None: any change at all."""
+    return fact_generations(db).until(until)
+
+
+@dataclass(frozen=True)
+class FactGenerations:
+    """The ``fact_generations`` table as read once: month → newest import batch that changed its facts."""
+
+    months: tuple[tuple[date, int], ...]
+
+    def until(self, day: date | None) -> int:
+        """The newest batch of a month up to ``day`` (None: of any month), master data included; 0: none."""
+        return max((g for m, g in self.months if day is None or m <= day), default=0)
+
+
+def fact_generations(db: Database) -> FactGenerations:
+    """Read ``fact_generations`` (one row per month with facts, and one for master data)."""
     table = FactGeneration.__table__
-    stmt = select(func.max(table.c.generation))
-    if until is not None:
-        stmt = stmt.where(table.c.month <= until)
     with db.engine.connect() as conn:
-        return conn.execute(stmt).scalar_one() or 0
+        rows = conn.execute(select(table.c.month, table.c.generation)).all()
+    return FactGenerations(tuple((to_date(m), g) for m, g in rows))
 
 

@@ -88,14 +88,16 @@ _CACHE: dict[tuple[Any, ...], tuple[float, Any]] = {}
 CACHE_SECONDS = 600.0  # also keyed by the newest import batch, so new facts show at once
 
 
-def _cached(db: Database, what: tuple[Any, ...], compute: Callable[[], Any], until: date) -> Any:
+def _cached(db: Database, what: tuple[Any, ...], compute: Callable[[], Any], until: date,
+            generations: access.FactGenerations | None = None) -> Any:
     """``compute()`` for ``what`` — figures of a period ending on ``until`` — kept briefly per database and
     facts generation up to ``until`` (the newest import batch that changed facts of a month up to then, or
     master data): a push of today's movements recomputes this month's figures, not last year's.
 
     The generation is read before computing: a push that lands meanwhile moves it on, so the next request
-    computes again and never keeps a figure that misses committed facts."""
-    key = (db.url, access.facts_generation(db, until), *what)
+    computes again and never keeps a figure that misses committed facts. ``generations``: the table as a
+    caller that asks for many periods read it once (a trend's twelve months)."""
+    key = (db.url, (generations or access.fact_generations(db)).until(until), *what)
     hit = _CACHE.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
@@ -107,7 +109,8 @@ def _cached(db: Database, what: tuple[Any, ...], compute: Callable[[], Any], unt
 
 
 def _values(db: Database, settings: Settings, scope_kind: str, scope: str, period: Period,
-            today: date | None) -> dict[tuple[str, str, str | None], Any]:
+            today: date | None, generations: access.FactGenerations | None = None
+            ) -> dict[tuple[str, str, str | None], Any]:
     """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly."""
     from engine.kpi import library
     from engine.kpi.scope import COMPANY, Scope
@@ -121,7 +124,7 @@ def _values(db: Database, settings: Settings, scope_kind: str, scope: str, perio
         values = library.compute_all(db, period, scope=target, as_of=as_of, zone=settings.zone)
         return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
 
-    return _cached(db, ("kpis", scope_kind, scope, period.label, as_of), compute, period.last_day)
+    return _cached(db, ("kpis", scope_kind, scope, period.label, as_of), compute, period.last_day, generations)
 
 
 def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) -> KpiCell:
@@ -149,10 +152,11 @@ def trend(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, sco
           months: int = 12, today: date | None = None) -> Series:
     """The KPI month by month for the twelve months up to ``end``, with its target."""
     periods = months_back(end, months)
+    generations = access.fact_generations(db)  # read once for the twelve months
     key = None if scope_kind == "company" else scope
     values: list[float | None] = []
     for p in periods:
-        v = _values(db, settings, scope_kind, scope, p, today).get((kpi.id, scope_kind, key))
+        v = _values(db, settings, scope_kind, scope, p, today, generations).get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
     target = float(catalog.target_for(kpi.id, scope_kind, key))
     return Series(kpi.name_en, tuple(p.label for p in periods),
@@ -237,10 +241,12 @@ def _value_band(value: Decimal) -> str:
 def forecast_vs_actual(db: Database, settings: Settings, end: Period, today: date | None = None) -> Series:
     """Forecast and actual quantity per month, twelve months up to ``end`` (the forecast-accuracy inputs)."""
     periods = months_back(end, 12)
+    generations = access.fact_generations(db)
     forecast: list[float | None] = []
     actual: list[float | None] = []
     for p in periods:
-        v = _values(db, settings, "company", "company", p, today).get(("forecast_accuracy", "company", None))
+        v = _values(db, settings, "company", "company", p, today, generations).get(
+            ("forecast_accuracy", "company", None))
         inputs = {} if v is None else v.inputs
         forecast.append(float(inputs["forecast"]) if inputs.get("forecast") is not None else None)
         actual.append(float(inputs["actual"]) if inputs.get("actual") is not None else None)

@@ -51,8 +51,8 @@ def test_a_push_recomputes_the_months_it_concerns_and_keeps_the_earlier_ones(com
     computed: list[str] = []
     real = board._cached
 
-    def counting(db, what, compute, until):
-        return real(db, what, lambda: computed.append(what[3]) or compute(), until)
+    def counting(db, what, compute, until, generations=None):
+        return real(db, what, lambda: computed.append(what[3]) or compute(), until, generations)
 
     monkeypatch.setattr(board, "_cached", counting)
     january, february = parse_period("2026-01"), parse_period("2026-02")

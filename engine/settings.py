@@ -37,6 +37,13 @@ def _port(value: str) -> int:
     return port
 
 
+def _seconds(value: str) -> int:
+    seconds = int(value)
+    if seconds < 0:
+        raise ValueError("must be 0 (off) or a number of seconds")
+    return seconds
+
+
 def _choice(*options: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if value not in options:
@@ -86,6 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_from", "perfrules@localhost", "Sender address of every notice."),
     Setting("listen_host", "127.0.0.1", "Address the web service binds to (localhost unless told otherwise)."),
     Setting("listen_port", 8000, "Port of the web service.", _port),
+    Setting("dashboard_warm_seconds", 30, "How often `serve` checks for new facts and then draws up the company "
+            "dashboard of the last month in the background, so its first view is quick (0: never).", _seconds),
 )
 BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
 

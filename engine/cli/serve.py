@@ -26,16 +26,19 @@ def _start_web(app: AppContext, db, host: str, port: int) -> Callable[[], None]:
     import uvicorn
 
     from engine.web.app import create_app
+    from engine.web.board import start_warmer
 
-    config = uvicorn.Config(create_app(app.settings, db=db), host=host, port=port, log_level="info",
-                            access_log=False)
+    web = create_app(app.settings, db=db)
+    config = uvicorn.Config(web, host=host, port=port, log_level="info", access_log=False)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # the service owns SIGTERM/SIGINT
     thread = threading.Thread(target=server.run, name="perfrules-web", daemon=True)
     thread.start()
     logging.getLogger("perfrules.serve").info("dashboard and API on http://%s:%s/", host, port)
+    stop_warming = start_warmer(db, app.settings, web.state.clock)  # the dashboard drawn up after facts change
 
     def stop() -> None:
+        stop_warming()
         server.should_exit = True
         thread.join(timeout=10)
 

@@ -30,13 +30,18 @@ def web(app: AppContext, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from engine.web.app import create_app
+    from engine.web.board import start_warmer
 
     settings = app.settings
     asgi = create_app(settings, db=app.database())
     host = host or settings.listen_host
     port = port or settings.listen_port
     click.echo(f"perfrules web on http://{host}:{port}/ (database {app.database().display_url})")
-    uvicorn.run(asgi, host=host, port=port, log_level="info", access_log=False)
+    stop_warming = start_warmer(app.database(), settings, asgi.state.clock)
+    try:
+        uvicorn.run(asgi, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        stop_warming()
 
 
 # --- users -------------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ yet show as empty (``available=False``) instead of failing the page.
 from __future__ import annotations
 
 import importlib
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -265,3 +267,75 @@ def deadlines(db: Database, settings: Settings, *, now: datetime, visible: froze
             for d in mod.upcoming(db, settings, now=now)
             if visible is None or d.employee_id in visible]
     return Table("deadlines", cols, tuple(rows))
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    """What the company dashboard of a period shows from the KPI library (cached per facts generation)."""
+
+    cells: list[KpiCell]
+    trends: list[Series]
+    slow: tuple[Series, Series, Series]
+    classes: Series
+    forecast: Series
+
+
+def dashboard_figures(db: Database, settings: Settings, period: Period, today: date) -> DashboardFigures:
+    """The company dashboard's KPI table, trends, slow-mover charts, class comparison and forecast."""
+    cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today)
+    trends = [trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today)
+              for c in cells]
+    by_cat, by_age, by_value, _ = slow_movers(db, settings, period)
+    return DashboardFigures(cells, trends, (by_cat, by_age, by_value), class_comparison(db, settings, period, today),
+                            forecast_vs_actual(db, settings, period, today))
+
+
+def last_month(now: datetime) -> Period:
+    """The last complete month before ``now``: the period pages show when none is asked for."""
+    first = now.date().replace(day=1)
+    return month_of(first.fromordinal(first.toordinal() - 1))
+
+
+_log = logging.getLogger("perfrules.web")
+
+
+class DashboardWarmer:
+    """Keeps the company dashboard of the last month drawn up in the background: whenever facts changed
+    since its last round, the next round computes what the page shows (only the periods the change concerns
+    are computed again), so a manager's first view after an import finds it cached."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]):
+        self.db, self.settings, self.clock = db, settings, clock
+        self._seen: access.FactGenerations | None = None
+
+    def tick(self) -> bool:
+        """One round: draw the dashboard up if facts changed since the last round; True if it did."""
+        generations = access.fact_generations(self.db)  # read first: a push meanwhile means another round
+        if generations == self._seen:
+            return False
+        now = self.clock()
+        dashboard_figures(self.db, self.settings, last_month(now), now.date())
+        self._seen = generations
+        return True
+
+    def run(self, stop: threading.Event, every: float) -> None:
+        """A round at once, then every ``every`` seconds until ``stop`` is set; a failing round is logged,
+        not fatal."""
+        while not stop.is_set():
+            try:
+                started = time.monotonic()
+                if self.tick():
+                    _log.info("dashboard drawn up in %.1f s", time.monotonic() - started)
+            except Exception:  # the page computes its own figures: warming is best effort
+                _log.exception("could not draw up the dashboard in the background")
+            stop.wait(every)
+
+
+def start_warmer(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Callable[[], None]:
+    """Run :class:`DashboardWarmer` rounds every ``dashboard_warm_seconds`` (0: none) in a daemon thread;
+    returns the function that stops them."""
+    stop = threading.Event()
+    if settings.dashboard_warm_seconds:
+        threading.Thread(target=DashboardWarmer(db, settings, clock).run, args=(stop, settings.dashboard_warm_seconds),
+                         name="perfrules-warm", daemon=True).start()
+    return stop.set

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engine.errors import PerfRulesError
 from engine.kpi import catalog
 from engine.notices.templating import make_environment
-from engine.periods import Period, month_of, parse_period
+from engine.periods import Period, parse_period
 from engine.settings import Settings
 from engine.web import auth, board, data, i18n
 from engine.web.auth import Principal, principal, require, require_employee
@@ -72,17 +72,11 @@ def render(request: Request, template: str, who: Principal | None, status_code: 
 
 def _period(request: Request, text: str | None) -> Period:
     if not text:
-        now = request.app.state.clock()
-        return _last_month(now)
+        return board.last_month(request.app.state.clock())
     try:
         return parse_period(text)
     except PerfRulesError as exc:
         raise HTTPException(400, str(exc)) from None
-
-
-def _last_month(now) -> Period:
-    first = now.date().replace(day=1)
-    return month_of(first.fromordinal(first.toordinal() - 1))
 
 
 # --- sign-in ---------------------------------------------------------------------------------------------
@@ -140,15 +134,11 @@ def dashboard(request: Request, period: str | None = None, who: Principal = Depe
               ) -> HTMLResponse:
     db, settings = request.app.state.db, request.app.state.settings
     p = _period(request, period)
-    cells = board.kpi_table(db, settings, scope_kind="company", scope="company", period=p, today=_today(request))
-    trends = [board.trend(db, settings, c.kpi, scope_kind="company", scope="company", end=p,
-                              today=_today(request)) for c in cells]
-    by_cat, by_age, by_value, _ = board.slow_movers(db, settings, p)
+    figures = board.dashboard_figures(db, settings, p, _today(request))
     quarter = data.quarter_of(p)
     return render(
-        request, "dashboard", who, period=p, cells=cells, trends=trends,
-        classes=board.class_comparison(db, settings, p, _today(request)), slow=(by_cat, by_age, by_value),
-        forecast=board.forecast_vs_actual(db, settings, p, _today(request)),
+        request, "dashboard", who, period=p, cells=figures.cells, trends=figures.trends, classes=figures.classes,
+        slow=figures.slow, forecast=figures.forecast,
         deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=who.visible),
         warnings=data.warnings(db, period=p, visible=who.visible),
         adjustments=data.adjustments(db, quarter=quarter, visible=who.visible), quarter=quarter,

@@ -68,3 +68,47 @@ def test_a_push_recomputes_the_months_it_concerns_and_keeps_the_earlier_ones(com
     for month in (january, february):
         board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
     assert computed == ["2026-01", "2026-02", "2026-02", "2026-01", "2026-02"]
+
+
+def test_the_warmer_draws_the_dashboard_up_after_facts_change_so_the_first_view_computes_nothing(
+        company, database_url, monkeypatch):
+    settings = settings_for(database_url)
+    _import(company, "skus", SKUS)
+    warmer = board.DashboardWarmer(company, settings, lambda: NOW)  # 10 March: the dashboard shows February
+    assert warmer.tick() is True
+    computed: list[tuple] = []
+    real = board._cached
+
+    def counting(db, what, compute, until, generations=None):
+        return real(db, what, lambda: computed.append(what) or compute(), until, generations)
+
+    monkeypatch.setattr(board, "_cached", counting)
+    figures = board.dashboard_figures(company, settings, parse_period("2026-02"), NOW.date())
+    assert computed == [] and len(figures.trends) == len(figures.cells) > 0  # all drawn up by the warmer
+    assert warmer.tick() is False  # nothing changed since
+    _import(company, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
+                                  "M1,P1,receipt,2026-02-03T10:00:00,5,10.00,po\n")
+    assert warmer.tick() is True
+    assert {what[0] for what in computed} == {"kpis", "slow_movers"}
+    assert {what[3] for what in computed if what[0] == "kpis"} == {"2026-02"}  # only the month the push concerns
+    computed.clear()
+    board.dashboard_figures(company, settings, parse_period("2026-02"), NOW.date())
+    assert computed == []
+
+
+def test_a_failing_round_is_logged_and_the_warmer_goes_on(company, database_url, monkeypatch, caplog):
+    import threading
+
+    warmer = board.DashboardWarmer(company, settings_for(database_url), lambda: NOW)
+    rounds: list[int] = []
+
+    def broken() -> bool:
+        rounds.append(1)
+        if len(rounds) == 2:
+            stop.set()
+        raise RuntimeError("boom")
+
+    stop = threading.Event()
+    monkeypatch.setattr(warmer, "tick", broken)
+    warmer.run(stop, 0.01)
+    assert len(rounds) == 2 and "could not draw up the dashboard" in caplog.text

@@ -107,8 +107,10 @@ def send(app: AppContext) -> None:
 @click.argument("template")
 @click.option("--employee", "employee_id", required=True, help="Employee id whose real data fills the preview.")
 @click.option("--locale", type=click.Choice(["zh-CN", "en"]), help="Language (default: the employee's).")
+@click.option("--warning-band", is_flag=True,
+              help="kpi_warning: a value inside the rule's warning band instead of a missed target.")
 @pass_app
-def preview(app: AppContext, template: str, employee_id: str, locale: str | None) -> None:
+def preview(app: AppContext, template: str, employee_id: str, locale: str | None, warning_band: bool) -> None:
     """Preview a notice for an employee: their real data, sample values for the rest; nothing is sent."""
     match = re.fullmatch(_TEMPLATE, template)
     kind = match["kind"] if match else template
@@ -124,9 +126,11 @@ def preview(app: AppContext, template: str, employee_id: str, locale: str | None
     recipient = Recipient(id=recipient_person.id, name_zh=recipient_person.name_zh,
                           name_en=recipient_person.name_en, email=recipient_person.email, locale=locale,
                           zone=app.settings.timezone)
+    if warning_band and kind != "kpi_warning":
+        raise click.UsageError("--warning-band is for kpi_warning templates")
     context = sample_context(kind, recipient, employee=_person(person),
                              manager=_person(manager) if manager else None, bonus_base=person.bonus_base,
-                             now=app.now())
+                             now=app.now(), warning_band=warning_band)
     env = environment_from_settings(app.settings)
     click.echo(f"=== PREVIEW (nothing is sent) — {template} for {person.id} {person.name_en} / {person.name_zh}, "
                f"locale {locale}.\n=== Names, e-mail, department, manager and bonus base are real; "

@@ -62,8 +62,9 @@ def _metric(code: str, zh: str, en: str, actual: str, op: str, target: str, unit
 
 def sample_context(kind: str, recipient: Recipient, *, employee: Person = SAMPLE_EMPLOYEE,
                    manager: Person | None = SAMPLE_MANAGER, bonus_base: Decimal = Decimal("12000"),
-                   now: datetime = SAMPLE_NOW) -> NoticeContext:
-    """A complete, plausible context of ``kind`` addressed to ``recipient``."""
+                   now: datetime = SAMPLE_NOW, warning_band: bool = False) -> NoticeContext:
+    """A complete, plausible context of ``kind`` addressed to ``recipient`` (``warning_band``: a kpi_warning
+    about a value inside the rule's warning band instead of a missed target)."""
     due = datetime(2024, 3, 5, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
     if kind == "reminder":
         return ReminderContext(recipient=recipient, rule=RULE, deliverable=SLOW_MOVER_LIST, period="2024-02",
@@ -71,6 +72,11 @@ def sample_context(kind: str, recipient: Recipient, *, employee: Person = SAMPLE
     if kind == "deadline_missed":
         return DeadlineMissedContext(recipient=recipient, rule=RULE, deliverable=SLOW_MOVER_LIST,
                                      period="2024-02", due_at=due, days_late=1)
+    if kind == "kpi_warning" and warning_band:
+        return KpiWarningContext(recipient=recipient, rule=RULE, kpi=LIST_TIMELINESS, period="2024-02",
+                                 actual=Decimal("0.92"), kind="warning", deducts=True,
+                                 threshold=Threshold(comparison=">=", value=Decimal("0.90"), unit="ratio"),
+                                 warning_level=Threshold(comparison=">=", value=Decimal("0.95"), unit="ratio"))
     if kind == "kpi_warning":
         return KpiWarningContext(recipient=recipient, rule=RULE, kpi=LIST_TIMELINESS, period="2024-02",
                                  actual=Decimal("0.85"),
@@ -124,8 +130,8 @@ def sample_context(kind: str, recipient: Recipient, *, employee: Person = SAMPLE
             ("reminder", "【截止提醒】滞销品清单（2024-03）将于2024年4月5日截止" if zh
              else "Reminder: slow-mover list for 2024-03 is due on 5 Apr 2024",
              "您负责的「滞销品清单」将于 2024年4月5日 截止。" if zh else "Your slow-mover list is due on 5 Apr 2024."),
-            ("kpi_warning", "【指标预警】滞销品统计分析及时率（2024-02）为 85.0%" if zh
-             else "KPI warning: slow-mover list timeliness for 2024-02 is 85.0%",
+            ("kpi_warning", "【指标未达标】滞销品统计分析及时率（2024-02）为 85.0%" if zh
+             else "KPI target missed: slow-mover list timeliness for 2024-02 is 85.0%",
              "指标「滞销品统计分析及时率」为 85.0%，未达到目标（≥ 90.0%）。" if zh
              else "slow-mover list timeliness stands at 85.0% and misses its target (≥ 90.0%)."),
         )

@@ -52,6 +52,19 @@ def test_preview_of_one_template_and_its_errors(runner, database_url) -> None:
     assert bad.exit_code == 1 and "unknown template 'remindr'" in bad.output
 
 
+def test_preview_of_a_warning_band_kpi_warning(runner, database_url) -> None:
+    add_people(connect(database_url))
+    base = ["--database-url", database_url, "preview", "kpi_warning", "--employee", "P1"]
+    band = runner.invoke(cli, [*base, "--warning-band"])
+    assert band.exit_code == 0, band.output
+    assert "Subject: KPI early warning:" in band.output and "past the warning level 95.0%" in band.output
+    miss = runner.invoke(cli, base)
+    assert miss.exit_code == 0 and "Subject: KPI target missed:" in miss.output
+    wrong = runner.invoke(cli, ["--database-url", database_url, "preview", "reminder", "--employee", "P1",
+                                "--warning-band"])
+    assert wrong.exit_code == 2 and "--warning-band is for kpi_warning templates" in wrong.output
+
+
 def test_outbox_list_send_show_and_retry(runner, db, database_url, tmp_path: Path) -> None:
     queue(db, "deadline_missed", WANG)
     queue(db, "reminder", LI)

@@ -2,9 +2,10 @@
 force look at: their thresholds and the KPIs their attribution conditions name, per scope, for the month
 (and for the quarter or year when the month closes it).
 
-A threshold without ``scope_id`` judges every member of its scope, as HR's rule tests do with the facts
-they list: every category of the SKU master, every ABC / XYZ class and segment, and every employee of the
-rule's department employed at the month's end. (A ``sku`` threshold must name its SKU: ``perfrules check``.)"""
+A threshold (or an attribution condition) without ``scope_id`` covers every member of its scope, as HR's
+rule tests do with the facts they list: every category of the SKU master, every ABC / XYZ class and
+segment, and every employee of the rule's department employed at the month's end (a condition then holds
+when any member's value does). A ``sku`` threshold must name its SKU (``perfrules check``)."""
 
 from __future__ import annotations
 
@@ -31,23 +32,23 @@ def wanted(rulebook: Rulebook, month: Period, members: Members | None = None
     """(scope kind, scope key, period kind) → KPI ids the rules in force on the month's last day need.
     ``members`` names the keys of a threshold without ``scope_id`` (None: one value without a key)."""
     need: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
+
+    def keys(scope: str, scope_id: str | None, department: str) -> Sequence[str | None]:
+        if scope_id is not None or scope in ("company", "department") or members is None:
+            return [scope_id if scope_id is not None else (department if scope == "department" else None)]
+        return members(scope, department, month.last_day)
+
     for sourced in rulebook.in_force(month.last_day):
         rule = sourced.rule
         if rule.threshold is not None:
             t = rule.threshold
-            if t.scope_id is not None or t.scope in ("company", "department") or members is None:
-                keys: Sequence[str | None] = [t.scope_id if t.scope_id is not None else (
-                    rule.department if t.scope == "department" else None)]
-            else:
-                keys = members(t.scope, rule.department, month.last_day)
-            for key in keys:
+            for key in keys(t.scope, t.scope_id, rule.department):
                 need[(t.scope, key, t.period)].add(t.kpi)
-        for attribution in rule.attribution:
+        for attribution in rule.attribution:  # a condition without scope_id holds when any member's value does
             cond = attribution.when
             if cond.kpi is not None:
-                key = cond.scope_id if cond.scope_id is not None else (
-                    rule.department if cond.scope == "department" else None)
-                need[(cond.scope, key, "month")].add(cond.kpi)
+                for key in keys(cond.scope, cond.scope_id, rule.department):
+                    need[(cond.scope, key, "month")].add(cond.kpi)
     return need
 
 

@@ -63,3 +63,41 @@ def test_a_threshold_without_scope_id_judges_every_category_and_every_employee(d
     decided = decide(book, DecideFacts("2026-02", kpis=tuple(values), people=tuple(load_people(db))),
                      at(2026, 3, 1, 7))
     assert sorted(f.subject for f in decided.findings if f.kind == "kpi_breach") == ["category:toys", "employee:P1"]
+
+
+ATTRIBUTED = """\
+rules:
+  - id: warehouse.obsolete
+    effective_from: 2025-01-01
+    title: {zh-CN: 呆滞率, en: Obsolete ratio}
+    department: warehouse
+    role: warehouse_keeper
+    threshold: {kpi: obsolete_ratio, scope: company, period: month, target: 5%}
+    consequence: {deduction: 5%}
+    attribution:
+      - when: {kpi: obsolete_ratio, scope: category, above: 50%}
+        carried_by: {department: purchasing, role: purchaser}
+"""
+
+
+def test_a_condition_without_scope_id_holds_when_any_member_holds_it(db: Database, tmp_path: Path):
+    """The company's obsolete ratio is in breach and one category is over half obsolete: purchasing carries it,
+    in production as in HR's tests."""
+    facts = seed_company(db)
+    facts.sku("TOY", category="toys").move("TOY", "receipt", date(2024, 6, 1), 10)
+    facts.sku("PAN", category="kitchen").move("PAN", "receipt", date(2024, 6, 1), 10)
+    facts.move("PAN", "sale", date(2026, 2, 10), 2)
+    facts.save()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "rules.yaml").write_text(ATTRIBUTED, encoding="utf-8")
+    book = load_rulebook(tmp_path / "rules")
+    february, now = parse_period("2026-02"), at(2026, 3, 1, 7)
+    kpis = library_kpis(ZONE, date(2026, 3, 1))
+    values = kpis(db, book, february)
+    assert {v.scope_id for v in values if v.scope == "category"} == {"general", "kitchen", "toys"}
+    report = evaluate(db, book, february, now=now, kpis=kpis)
+    [finding] = report.observations
+    assert [c["employee"] for c in report.charged[finding.key]] == ["P1"]  # the purchaser, not the warehouse
+    decided = decide(book, DecideFacts("2026-02", kpis=tuple(values), people=tuple(load_people(db))), now)
+    assert {(c.employee, c.department, c.attributed_from) for c in decided.consequences} == {
+        ("P1", "purchasing", "warehouse")}

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Index, TextClause, bindparam, text
 from sqlmodel import Field, SQLModel
 
 from storage.models import Forecast, PurchaseOrder
-from storage.sqlutil import add_months, bind_day, day_order_hint, month_expr, month_start, to_date
+from storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_expr, month_start, to_date
 from storage.types import MONEY
 
 TRAILING_MONTHS = 12  # the months the rollup's trailing outbound sums (``out_*_12m``) cover
@@ -153,7 +153,7 @@ FROM filled
 # the window frame w12 then sums the rebuilt months S…M, and the months M−11…S−1 are the kept rows' cumulative
 # difference (the row before S minus the row of M − 12 = ``back12``, which a SKU that started later has not got).
 _BACK_JOIN = "LEFT JOIN sku_months b ON b.sku = g.sku AND b.month = g.back12"
-_BEFORE = "CASE WHEN g.back12 >= :since THEN 0 ELSE COALESCE(p.{col}, 0) - COALESCE(b.{col}, 0) END"
+_BEFORE = "CASE WHEN g.back12 >= {since} THEN 0 ELSE COALESCE(p.{col}, 0) - COALESCE(b.{col}, 0) END"
 
 
 def _months_sql(dialect: str, months: list[date]) -> tuple[str, dict[str, object]]:
@@ -176,10 +176,9 @@ def _statements(dialect: str, month_count: int, subset: bool, kept_rows: bool) -
     delete = f"DELETE FROM sku_months WHERE month >= :since {sku_filter}"
     agg = _AGG.format(month=month_expr(dialect, "day"), sku_filter=sku_filter,
                       hint=day_order_hint(dialect) if not subset else "")
-    before = {f"before_{name}": _BEFORE.format(col=column) if kept_rows else "0"
+    since = day_param(dialect, "since")
+    before = {f"before_{name}": _BEFORE.format(col=column, since=since) if kept_rows else "0"
               for name, column in (("qty", "cum_out_qty"), ("cost", "cum_out_cost"), ("qty2", "cum_out_qty2"))}
-    if kept_rows and dialect == "postgresql":
-        before = {k: v.replace(":since", "CAST(:since AS DATE)") for k, v in before.items()}
     insert = _INSERT.format(agg=agg, months=months_sql, sku_filter=sku_filter,
                             back_join=_BACK_JOIN if kept_rows else "", preceding=TRAILING_MONTHS - 1, **before)
     statements = (text(delete), text(insert))

@@ -146,6 +146,9 @@ class Escalation(SQLModel, table=True):
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_run_id: int = Field(foreign_key="evaluation_runs.id")
     created_at: datetime = _utc()
+    # withdrawn: a later run no longer sees a breach of its streak (late facts, a rule change); kept for the record
+    status: str = Field(default="active", max_length=16)
+    withdrawn_run_id: int | None = Field(default=None, foreign_key="evaluation_runs.id")
 
 
 class QuarterCloseEvent(SQLModel, table=True):

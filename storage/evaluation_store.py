@@ -300,13 +300,38 @@ def actions(db: Database, adjustment_ids: Iterable[int]) -> dict[int, list[dict[
 # --- escalations -------------------------------------------------------------------------------------
 
 def store_escalations(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert new escalations; an existing (rule, subject, kind, streak_start) is left alone. Returns new."""
+    """Insert new escalations; an existing (rule, subject, kind, streak_start) is left alone, or active
+    again if it had been withdrawn (its breaches are back). Returns how many are new or active again."""
     new = 0
     stmt = _insert(session, Escalation).on_conflict_do_nothing(index_elements=list(ESCALATION_KEY)).returning(
         Escalation.__table__.c.id)
     for row in rows:
-        new += session.execute(stmt, row).first() is not None
+        if session.execute(stmt, row).first() is not None:
+            new += 1
+            continue
+        key = [getattr(Escalation, k) == row[k] for k in ESCALATION_KEY]
+        new += session.execute(update(Escalation).where(*key, Escalation.status == "withdrawn").values(
+            status="active", withdrawn_run_id=None)).rowcount
     return new
+
+
+def withdraw_escalations(session: Session, run_id: int, period: str, breach_kinds: Iterable[str]) -> list[int]:
+    """Mark ``withdrawn`` each active escalation whose streak holds ``period`` but which no active breach
+    finding of its rule in ``period`` is charged to any more (the run that judged ``period`` no longer sees
+    it). Returns their ids."""
+    kinds = list(breach_kinds)
+    charged: dict[str, set[str]] = {}
+    for f in session.execute(select(Finding).where(Finding.period == period, Finding.status == "active",
+                                                Finding.kind.in_(kinds))).scalars():
+        charged.setdefault(f.rule_id, set()).update(t["employee"] if isinstance(t, dict) else t
+                                                    for t in f.charged_to)
+    withdrawn = []
+    for e in session.execute(select(Escalation).where(Escalation.status == "active")).scalars():
+        if period in e.streak and e.subject not in charged.get(e.rule_id, set()):
+            e.status, e.withdrawn_run_id = "withdrawn", run_id
+            session.add(e)
+            withdrawn.append(e.id)
+    return withdrawn
 
 
 def escalations(db: Database, subject: str | None = None) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ from storage.db import Database
 from storage.models import Department, Employee
 from storage.types import UTCDateTime
 
-STATUSES = ("pending", "sending", "sent", "failed", "dead", "merged")
+STATUSES = ("pending", "sending", "sent", "failed", "dead", "merged", "cancelled")
 DUE_STATUSES = ("pending", "failed")
 
 
@@ -332,6 +332,16 @@ def retry(db: Database, message_ids: Sequence[int] | None, *, now: datetime) -> 
             .values(status="pending", attempts=0, next_attempt_at=now))
     if message_ids is not None:
         stmt = stmt.where(OutboxMessage.id.in_(list(message_ids)))
+    with db.session() as session:
+        return session.execute(stmt).rowcount
+
+
+def cancel(db: Database, *, rule_id: str, period: str, now: datetime, reason: str) -> int:
+    """Cancel the messages of outbox key (``rule_id``, ``period``) not sent yet (pending or failed): what
+    they announce no longer holds. Sent ones stay as they are. Returns how many were cancelled."""
+    stmt = (update(OutboxMessage).where(OutboxMessage.rule_id == rule_id, OutboxMessage.period == period,
+                                        OutboxMessage.status.in_(DUE_STATUSES))
+            .values(status="cancelled", last_error=f"cancelled {now.isoformat()}: {reason}"))
     with db.session() as session:
         return session.execute(stmt).rowcount
 

@@ -79,6 +79,9 @@ def evaluate(app: AppContext, period_text: str, as_of: str | None, dry_run: bool
     click.echo(f"  {len(report.observations)} finding(s)"
                + ("" if dry_run else f", {report.escalations} new escalation(s), {report.lines} bonus line(s)"
                   + (" (quarter closed: differences go to correction lines)" if report.quarter_closed else "")))
+    if report.withdrawn_escalations:
+        click.echo(f"  withdrawn escalation(s) {', '.join(f'#{i}' for i in report.withdrawn_escalations)}: "
+                   f"a month of their streak is no longer a breach")
 
 
 @click.command()

@@ -80,6 +80,8 @@ def explain(db: Database, employee_id: str, quarter: Period) -> str:
     if escalations:
         out += ["", "Escalations"]
         for e in escalations:
+            withdrawn = f" — WITHDRAWN by run #{e['withdrawn_run_id']} (a month of its streak is no longer a breach)" \
+                if e["status"] == "withdrawn" else ""
             out.append(f"- {e['kind']} from {e['rule_id']} v{e['rule_version']} ({e['rule_file']}:{e['rule_line']}) "
-                       f"triggered {e['triggered_period']}: {e['detail']}; streak {', '.join(e['streak'])}")
+                       f"triggered {e['triggered_period']}: {e['detail']}; streak {', '.join(e['streak'])}{withdrawn}")
     return "\n".join(out)

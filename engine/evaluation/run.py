@@ -20,7 +20,7 @@ from engine.evaluation.core import History, judge
 from engine.evaluation.observations import Judgement, Observation
 from engine.evaluation.people import Person, Stint
 from engine.evaluation.pricing import reprice
-from engine.evaluation.streaks import employee_history
+from engine.evaluation.streaks import BREACH_KINDS, employee_history
 from engine.facts import KpiValue, Submission
 from engine.periods import Period, PeriodKind, quarter_of, week_of
 from engine.rulebook.rulebook import Rulebook
@@ -44,6 +44,7 @@ class RunReport:
     lines: int = 0
     quarter_closed: bool = False
     judgement: Judgement = field(default_factory=Judgement)  # + warnings, pending deliverables, unjudged rules
+    withdrawn_escalations: tuple[int, ...] = ()  # ids: their streak lost a breach in this run
 
 
 def load_people(db: Database) -> list[Person]:
@@ -110,6 +111,7 @@ def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, 
     new_escalations = 0
     with db.session() as s:
         store.store_findings(s, run_id, month.label, rows, rule_ids)
+        withdrawn = store.withdraw_escalations(s, run_id, month.label, BREACH_KINDS)
         escalations = [{**e, "created_run_id": run_id} for e in result.escalations]
         new_escalations = store.store_escalations(s, escalations)
     quarter_findings = store.findings(db, quarter=quarter.label)
@@ -118,7 +120,7 @@ def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, 
         lines = reprice(s, run_id, quarter, by_id, quarter_findings, cap)
         store.finish_run(s, run_id, now, findings=len(rows), adjustments=lines, escalations=new_escalations)
     return RunReport(month.label, version, run_id, not created, tuple(observations), charged, new_escalations,
-                     lines, closed, result.judgement)
+                     lines, closed, result.judgement, withdrawn_escalations=tuple(withdrawn))
 
 
 def _months_before(month: Period, count: int) -> list[Period]:

@@ -58,7 +58,7 @@ from engine.rulebook.model import Rule
 from engine.rulebook.rulebook import Rulebook, SourcedRule
 from storage import Database
 from storage import evaluation_store as store
-from storage.outbox import PersonRecord, find_person
+from storage.outbox import PersonRecord, cancel, find_person
 
 ESCALATION_CONTEXTS = {"emails/escalation_manager": EscalationManagerContext,
                        "emails/escalation_hr": EscalationHrContext}
@@ -179,6 +179,11 @@ class Alerts:
         in the wording :data:`engine.evaluation.intents.ESCALATION_TEMPLATES` gives that recipient."""
         written = 0
         for row in store.escalations(self.db):
+            key = f"{row['rule_id']}#escalation:{row['kind']}:{row['subject']}"
+            if row["status"] == "withdrawn":  # its breaches are gone: what is not sent yet never will be
+                cancel(self.db, rule_id=key, period=row["streak_start"], now=now,
+                       reason="the escalation was withdrawn (its streak no longer holds)")
+                continue
             if row["triggered_period"] not in months:
                 continue
             employee = find_person(self.db, row["subject"])
@@ -195,8 +200,7 @@ class Alerts:
                     continue
                 extra = self._hr_fields(row, employee) if kind is EscalationHrContext else {}
                 notice = kind(recipient=recipient_of(person, self.zone), **fields, **extra)
-                written += self._queue(notice, f"{row['rule_id']}#escalation:{row['kind']}:{row['subject']}",
-                                       row["streak_start"], now)
+                written += self._queue(notice, key, row["streak_start"], now)
         return written
 
     def _hr_fields(self, row: dict[str, Any], employee: PersonRecord) -> dict[str, Any]:

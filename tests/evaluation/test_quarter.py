@@ -113,3 +113,29 @@ def test_quarter_walk_through(company):
         ("E_F1", "finance.capital_occupation", "deduction"): Decimal("-1800.00"),
         ("E_O1", "operations.slow_mover_digestion", "deduction"): Decimal("-1080.00"),
     }
+
+
+def test_a_late_correction_withdraws_the_escalation_whose_streak_it_breaks(company):
+    """Finance's improvement plan rests on July and August. Corrected July figures clear July: the plan is
+    withdrawn (kept for the record, named in explain); July's breach back again makes it active again."""
+    from engine.evaluation.explain import explain
+
+    db, rb, source = company, rulebook(), kpis()
+    walk_quarter(db, rb, source)
+    plan = next(e for e in store.escalations(db) if (e["subject"], e["kind"]) == ("E_F1", "improvement_plan"))
+    assert plan["status"] == "active"
+
+    source.values[occupation("2026-07", "0")[0]] = Decimal("0.25")  # finance's July, corrected: under 30 %
+    july = run_month(db, "2026-07", at(2026, 10, 21), source, rb)
+    assert july.withdrawn_escalations == (plan["id"],)
+    after = {e["id"]: e for e in store.escalations(db)}
+    assert (after[plan["id"]]["status"], after[plan["id"]]["withdrawn_run_id"]) == ("withdrawn", july.run_id)
+    assert all(e["status"] == "active" for i, e in after.items() if i != plan["id"])  # purchasing's stays
+    assert run_month(db, "2026-08", at(2026, 10, 21), source, rb).escalations == 0  # August alone: no streak
+    assert "WITHDRAWN by run" in explain(db, "E_F1", parse_period(Q3))
+
+    source.values[occupation("2026-07", "0")[0]] = Decimal("0.32")  # the correction itself was wrong
+    run_month(db, "2026-07", at(2026, 10, 22), source, rb)
+    again = run_month(db, "2026-08", at(2026, 10, 22), source, rb)
+    assert again.escalations == 1
+    assert {e["id"]: e["status"] for e in store.escalations(db)}[plan["id"]] == "active"

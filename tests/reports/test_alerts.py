@@ -141,3 +141,23 @@ def test_a_value_in_the_warning_band_is_told_once_as_a_warning_and_never_priced(
     # a warning is no finding: nothing stored, priced or escalated
     assert store.findings(db, active_only=False) == []
     assert store.adjustments(db) == [] and store.escalations(db) == []
+
+
+def test_an_escalation_withdrawn_before_its_e_mail_went_out_is_never_sent(
+        db: Database, smtp: SmtpServer, tmp_path: Path) -> None:
+    facts = seed_company(db)
+    facts.save()  # 王芳 (P1) has not handed in the lists of December and January: two months in a row
+    service = make_service(db, smtp, tmp_path)
+    end = at(2026, 4, 1, 6)
+    assert "2 escalation notice(s)" in run_slot(service, "quarter_evaluation", "2026Q1", end)
+    # before anything is delivered, the lists turn up: handed in on time, recorded late by the ERP
+    facts.submission("slow_mover_list", "2025-12", "P1", at(2026, 1, 4, 9))
+    facts.submission("slow_mover_list", "2026-01", "P1", at(2026, 2, 3, 9))
+    facts.save()
+    run_slot(service, "quarter_evaluation", "2026Q1", end + timedelta(hours=1), slot="again")
+    deliver(service, end + timedelta(hours=1))
+    escalation_mails = [m for m in list_messages(db) if m.key.kind.startswith("escalation")]
+    assert escalation_mails and {m.status for m in escalation_mails} == {"cancelled"}
+    assert not [r for r in smtp.received if "升级" in str(r.message["Subject"]) or
+                "scalat" in str(r.message["Subject"])]
+    assert {e["status"] for e in store.escalations(db)} == {"withdrawn"}

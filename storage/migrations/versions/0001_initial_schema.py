@@ -245,7 +245,10 @@ def upgrade() -> None:
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('created_run_id', sa.Integer(), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('withdrawn_run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_run_id'], ['evaluation_runs.id'], ),
+    sa.ForeignKeyConstraint(['withdrawn_run_id'], ['evaluation_runs.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('rule_id', 'subject', 'kind', 'streak_start')
     )

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 CURRENCY = "CNY"
 FEN = Decimal("0.01")
-
-
-def to_decimal(value: object) -> Decimal:
-    """Exact conversion; floats go through ``repr`` so 0.1 stays 0.1. Raises ``ValueError``."""
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, float):
-        result = Decimal(repr(value))
-    else:
-        try:
-            result = Decimal(str(value).strip().replace(",", ""))
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
-    if not result.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
-    return result
 
 
 def round_cny(amount: Decimal) -> Decimal:

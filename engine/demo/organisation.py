@@ -75,7 +75,6 @@ ROSTER = (
     Person("E061", "Luo Xin", "罗欣", "hr", "hr_specialist", "E060"),
 )
 PURCHASERS = ("E011", "E012", "E013")
-PLANNERS = ("E041", "E042")
 OPERATIONS = ("E031", "E032", "E033")
 KEEPERS = ("E051", "E052", "E053", "E054")
 CAPITAL_REPORTER = "E021"

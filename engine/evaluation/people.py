@@ -66,9 +66,6 @@ class Person:
             return None
         return next((s for s in self.history() if s.covers(day)), None)
 
-    def chargeable_on(self, day: date) -> bool:
-        return self.employed_on(day) and not self.on_leave(day)
-
     def days_in(self, period: Period, department: str | None = None) -> int:
         """Days of ``period`` the person was employed (in ``department`` when given)."""
         employed_to = self.active_to + timedelta(days=1) if self.active_to else date.max

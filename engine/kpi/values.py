@@ -49,10 +49,6 @@ class KpiValue:
     def definition(self) -> catalog.KpiDef:
         return catalog.get(self.kpi)
 
-    @property
-    def applicable(self) -> bool:
-        return self.value is not None
-
     def as_dict(self) -> dict[str, Any]:
         return {"kpi": self.kpi, "scope": self.scope.label, "period": self.period, "start": self.start.isoformat(),
                 "end": self.end.isoformat(), "value": _plain(self.value), "reason": self.reason,

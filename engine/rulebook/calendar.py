@@ -24,7 +24,7 @@ import chinese_calendar
 from chinese_calendar.constants import holidays as _PACKAGE_HOLIDAYS
 
 from engine.errors import PerfRulesError
-from engine.periods import Period, PeriodKind, month_of, week_of
+from engine.periods import Period, month_of, week_of
 from engine.rulebook.model import WEEKDAYS, Schedule
 
 log = logging.getLogger("perfrules.rulebook")
@@ -33,7 +33,6 @@ log = logging.getLogger("perfrules.rulebook")
 FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
 FIXED_HOLIDAYS_TEXT = "1 Jan, 1–2 May, 1–3 Oct"
 PACKAGE_YEARS = range(min(_PACKAGE_HOLIDAYS).year, max(_PACKAGE_HOLIDAYS).year + 1)
-CALENDARS = ("cn", "cn_provisional", "weekends")
 
 
 class CalendarOutOfRange(PerfRulesError, ValueError):
@@ -69,9 +68,6 @@ class WorkCalendar:
 
     def entry(self, year: int) -> OfficialYear | None:
         return self._by_year.get(year)
-
-    def knows(self, year: int) -> bool:
-        return year in self._by_year or year in PACKAGE_YEARS
 
     def official_workday(self, day: date) -> bool | None:
         """Whether ``day`` is worked by the official data, or None when its year has none."""
@@ -172,6 +168,3 @@ def covered_periods(schedule: Schedule, window: Period) -> list[Period]:
     out = [p for p in periods if window.start <= p.start < window.end]
     return [p for p in out if nominal_due_day(schedule, p) is not None]
 
-
-def covered_kind(schedule: Schedule) -> PeriodKind:
-    return PeriodKind.MONTH if schedule.due.day is not None else PeriodKind.WEEK

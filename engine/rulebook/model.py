@@ -157,10 +157,6 @@ class Due(Strict):
             raise ValueError("give exactly one of 'day' (monthly) or 'weekday' (weekly)")
         return self
 
-    @property
-    def frequency(self) -> str:
-        return "monthly" if self.day is not None else "weekly"
-
 
 class Schedule(Strict):
     """A recurring due date: which period an instance covers and when it is due."""

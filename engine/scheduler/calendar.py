@@ -92,7 +92,6 @@ SYSTEM_JOBS: tuple[SystemJob, ...] = (
               {"month": "jan,apr,jul,oct", "day": 1, "hour": 6, "minute": 0},
               period_of=lambda at: quarter_of(at.date()).previous().label),
 )
-SYSTEM_BY_KIND = {job.kind: job for job in SYSTEM_JOBS}
 
 
 @dataclass(frozen=True)

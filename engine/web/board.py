@@ -142,19 +142,20 @@ def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) 
 
 
 def kpi_table(db: Database, settings: Settings, *, scope_kind: str, scope: str, period: Period,
-              department: str | None = None, today: date | None = None) -> list[KpiCell]:
+              department: str | None = None, today: date | None = None,
+              generations: access.FactGenerations | None = None) -> list[KpiCell]:
     """Every KPI that applies to the scope, with value, target, achievement and status."""
-    values = _values(db, settings, scope_kind, scope, period, today)
+    values = _values(db, settings, scope_kind, scope, period, today, generations)
     key = None if scope_kind == "company" else scope
     return [_cell(kpi, values.get((kpi.id, scope_kind, key)), scope_kind, scope, period)
             for kpi in kpi_defs(department) if ScopeKind(scope_kind) in kpi.scopes]
 
 
 def trend(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, end: Period,
-          months: int = 12, today: date | None = None) -> Series:
+          months: int = 12, today: date | None = None, generations: access.FactGenerations | None = None) -> Series:
     """The KPI month by month for the twelve months up to ``end``, with its target."""
     periods = months_back(end, months)
-    generations = access.fact_generations(db)  # read once for the twelve months
+    generations = generations or access.fact_generations(db)  # read once for the twelve months
     key = None if scope_kind == "company" else scope
     values: list[float | None] = []
     for p in periods:
@@ -179,9 +180,10 @@ def drill(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, sco
     return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
 
 
-def class_comparison(db: Database, settings: Settings, period: Period, today: date | None = None) -> Series:
+def class_comparison(db: Database, settings: Settings, period: Period, today: date | None = None,
+                     generations: access.FactGenerations | None = None) -> Series:
     """Turnover per ABC and XYZ class against the class targets."""
-    values = _values(db, settings, "company", "company", period, today)
+    values = _values(db, settings, "company", "company", period, today, generations)
     labels = ("A", "B", "C", "X", "Y", "Z")
     kinds = [("abc_class" if c in "ABC" else "xyz_class", c) for c in labels]
     found = [values.get(("turnover", kind, c)) for kind, c in kinds]
@@ -191,10 +193,12 @@ def class_comparison(db: Database, settings: Settings, period: Period, today: da
                   link=f"/kpis/turnover?scope_kind=abc_class&scope=A&period={period.label}")
 
 
-def slow_movers(db: Database, settings: Settings, period: Period) -> tuple[Series, Series, Series, Table]:
+def slow_movers(db: Database, settings: Settings, period: Period, generations: access.FactGenerations | None = None
+                ) -> tuple[Series, Series, Series, Table]:
     """Slow-mover stock value by category, by age band and by value band, and the list behind them (cached
     like the KPI values: at the medium size the list takes a third of a second to draw up)."""
-    return _cached(db, ("slow_movers", period.label), lambda: _slow_movers(db, period), period.last_day)
+    return _cached(db, ("slow_movers", period.label), lambda: _slow_movers(db, period), period.last_day,
+                   generations)
 
 
 def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, Table]:
@@ -240,10 +244,11 @@ def _value_band(value: Decimal) -> str:
     return "≥ 100k"
 
 
-def forecast_vs_actual(db: Database, settings: Settings, end: Period, today: date | None = None) -> Series:
+def forecast_vs_actual(db: Database, settings: Settings, end: Period, today: date | None = None,
+                       generations: access.FactGenerations | None = None) -> Series:
     """Forecast and actual quantity per month, twelve months up to ``end`` (the forecast-accuracy inputs)."""
     periods = months_back(end, 12)
-    generations = access.fact_generations(db)
+    generations = generations or access.fact_generations(db)
     forecast: list[float | None] = []
     actual: list[float | None] = []
     for p in periods:
@@ -280,14 +285,18 @@ class DashboardFigures:
     forecast: Series
 
 
-def dashboard_figures(db: Database, settings: Settings, period: Period, today: date) -> DashboardFigures:
-    """The company dashboard's KPI table, trends, slow-mover charts, class comparison and forecast."""
-    cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today)
-    trends = [trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today)
-              for c in cells]
-    by_cat, by_age, by_value, _ = slow_movers(db, settings, period)
-    return DashboardFigures(cells, trends, (by_cat, by_age, by_value), class_comparison(db, settings, period, today),
-                            forecast_vs_actual(db, settings, period, today))
+def dashboard_figures(db: Database, settings: Settings, period: Period, today: date,
+                      generations: access.FactGenerations | None = None) -> DashboardFigures:
+    """The company dashboard's KPI table, trends, slow-mover charts, class comparison and forecast (the facts
+    generations read once for all of them, unless given)."""
+    g = generations or access.fact_generations(db)
+    cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today, generations=g)
+    trends = [trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today,
+                    generations=g) for c in cells]
+    by_cat, by_age, by_value, _ = slow_movers(db, settings, period, generations=g)
+    return DashboardFigures(cells, trends, (by_cat, by_age, by_value),
+                            class_comparison(db, settings, period, today, generations=g),
+                            forecast_vs_actual(db, settings, period, today, generations=g))
 
 
 def last_month(now: datetime) -> Period:
@@ -314,7 +323,7 @@ class DashboardWarmer:
         if generations == self._seen:
             return False
         now = self.clock()
-        dashboard_figures(self.db, self.settings, last_month(now), now.date())
+        dashboard_figures(self.db, self.settings, last_month(now), now.date(), generations)
         self._seen = generations
         return True
 

@@ -134,15 +134,20 @@ def test_holding_cost_rate_25_percent_of_2500_is_625_a_year(db):
     assert value.denominator * value.value == Decimal(625)
 
 
-def test_blended_turnover_hides_dead_stock(db):
-    """Seed 004: active stock 1200 at 12 turns and dead stock 1300 at 0 turns. The seed prints the blend as
-    4.8; the same figures give 14400 ÷ 2500 = 5.76 (see docs/kpis.md). What matters: the split shows it."""
+def blended_stock(db) -> None:
+    """Seed 004's two stocks: 1300 untouched since mid-2023 and 1200 turned over every month of 2025."""
     f = Facts(db).sku("ACTIVE").sku("DEAD")
     f.move("DEAD", "receipt", date(2023, 6, 1), 1300)
     f.move("ACTIVE", "receipt", date(2024, 12, 1), 1200)
     for month in range(1, 13):
         f.move("ACTIVE", "receipt", date(2025, month, 1), 1200).move("ACTIVE", "sale", date(2025, month, 20), 1200)
     f.save()
+
+
+def test_blended_turnover_hides_dead_stock(db):
+    """Seed 004: active stock 1200 at 12 turns and dead stock 1300 at 0 turns. The seed prints the blend as
+    4.8; the same figures give 14400 ÷ 2500 = 5.76 (see docs/kpis.md). What matters: the split shows it."""
+    blended_stock(db)
     values = {v.scope: v for v in compute_all(db, Y2025, kpis=["turnover"])}
     assert values[parse_scope("segment:active")].value == Decimal(12)
     assert values[parse_scope("segment:dead")].value == Decimal(0)
@@ -154,10 +159,5 @@ def test_blended_turnover_hides_dead_stock(db):
 @pytest.mark.parametrize(("scope", "expected"), [("abc:A", Decimal(12)), ("abc:C", Decimal(0)),
                                                   ("xyz:X", Decimal(12)), ("xyz:Z", Decimal(0))])
 def test_turnover_per_class(db, scope, expected):
-    f = Facts(db).sku("ACTIVE").sku("DEAD")
-    f.move("DEAD", "receipt", date(2023, 6, 1), 1300)
-    f.move("ACTIVE", "receipt", date(2024, 12, 1), 1200)
-    for month in range(1, 13):
-        f.move("ACTIVE", "receipt", date(2025, month, 1), 1200).move("ACTIVE", "sale", date(2025, month, 20), 1200)
-    f.save()
+    blended_stock(db)
     assert compute(db, "turnover", parse_scope(scope), Y2025).value == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine.importing import import_files
 from engine.importing.reading import Upload
 from engine.periods import parse_period
@@ -9,6 +11,19 @@ from engine.web import board
 from tests.web.support import NOW, settings_for
 
 SKUS = "sku,name,category,unit_cost,price,supplier,season,kit_components\nP1,Plate,ceramic,10.00,25,,,\n"
+
+
+@pytest.fixture
+def computed(monkeypatch) -> list[tuple]:
+    """What the dashboard draws up from here on (the cache keys of the figures it computes, not found kept)."""
+    drawn: list[tuple] = []
+    real = board._cached
+
+    def counting(db, what, compute, until, generations=None):
+        return real(db, what, lambda: drawn.append(what) or compute(), until, generations)
+
+    monkeypatch.setattr(board, "_cached", counting)
+    return drawn
 
 
 def _import(db, kind: str, body: str) -> None:
@@ -43,46 +58,33 @@ def test_kpi_trends_show_a_push_at_once(company, database_url):
     assert dict(after.datasets)["value"][:-1] == dict(before.datasets)["value"][:-1]
 
 
-def test_a_push_recomputes_the_months_it_concerns_and_keeps_the_earlier_ones(company, database_url, monkeypatch):
+def test_a_push_recomputes_the_months_it_concerns_and_keeps_the_earlier_ones(company, database_url, computed):
     """Figures of a month are drawn up again only when a batch changed facts of a month up to its end (or
     master data): today's movements leave last year's figures where they are."""
     settings = settings_for(database_url)
     _import(company, "skus", SKUS)
-    computed: list[str] = []
-    real = board._cached
-
-    def counting(db, what, compute, until, generations=None):
-        return real(db, what, lambda: computed.append(what[3]) or compute(), until, generations)
-
-    monkeypatch.setattr(board, "_cached", counting)
     january, february = parse_period("2026-01"), parse_period("2026-02")
     for month in (january, february):
         board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
-    assert computed == ["2026-01", "2026-02"]
+    assert [what[3] for what in computed] == ["2026-01", "2026-02"]
     _import(company, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
                                   "M1,P1,receipt,2026-02-03T10:00:00,5,10.00,po\n")  # a February fact
     for month in (january, february):
         board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
-    assert computed == ["2026-01", "2026-02", "2026-02"]  # January kept
+    assert [what[3] for what in computed] == ["2026-01", "2026-02", "2026-02"]  # January kept
     _import(company, "skus", SKUS.replace("10.00", "12.00"))  # a cost: master data concerns every month
     for month in (january, february):
         board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
-    assert computed == ["2026-01", "2026-02", "2026-02", "2026-01", "2026-02"]
+    assert [what[3] for what in computed] == ["2026-01", "2026-02", "2026-02", "2026-01", "2026-02"]
 
 
 def test_the_warmer_draws_the_dashboard_up_after_facts_change_so_the_first_view_computes_nothing(
-        company, database_url, monkeypatch):
+        company, database_url, computed):
     settings = settings_for(database_url)
     _import(company, "skus", SKUS)
     warmer = board.DashboardWarmer(company, settings, lambda: NOW)  # 10 March: the dashboard shows February
     assert warmer.tick() is True
-    computed: list[tuple] = []
-    real = board._cached
-
-    def counting(db, what, compute, until, generations=None):
-        return real(db, what, lambda: computed.append(what) or compute(), until, generations)
-
-    monkeypatch.setattr(board, "_cached", counting)
+    computed.clear()  # what the warmer drew up
     figures = board.dashboard_figures(company, settings, parse_period("2026-02"), NOW.date())
     assert computed == [] and len(figures.trends) == len(figures.cells) > 0  # all drawn up by the warmer
     assert warmer.tick() is False  # nothing changed since

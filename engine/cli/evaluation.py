@@ -62,14 +62,12 @@ def _who(by: str | None) -> str:
 @pass_app
 def evaluate(app: AppContext, period_text: str, as_of: str | None, dry_run: bool) -> None:
     """Evaluate one month: compute KPIs, run the rulebook, store findings, escalations and bonus lines."""
-    from engine.evaluation.kpis import library_kpis
-    from engine.evaluation.run import evaluate as run
+    from engine.evaluation.run import evaluate_months
 
     month = _period(period_text, PeriodKind.MONTH)
     now = _as_of(app, as_of)
     rulebook = _rulebook(app.settings.rules_path)
-    report = run(app.database(), rulebook, month, now=now, kpis=library_kpis(app.settings.zone, now.date()),
-                 dry_run=dry_run)
+    [report] = evaluate_months(app.database(), rulebook, [month], now=now, zone=app.settings.zone, dry_run=dry_run)
     head = "dry run" if dry_run else (f"run #{report.run_id}" + (" (repeat: nothing changed)" if report.repeat
                                                                  else ""))
     click.echo(f"Evaluating {month.label} with rulebook {report.rulebook_version}: {head}")

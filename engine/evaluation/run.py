@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.evaluation.core import History, judge
+from engine.evaluation.kpis import library_kpis
 from engine.evaluation.observations import Judgement, Observation
 from engine.evaluation.people import Person, Stint
 from engine.evaluation.pricing import reprice
 from engine.evaluation.streaks import BREACH_KINDS, employee_history
 from engine.facts import KpiValue, Submission
-from engine.periods import Period, PeriodKind, quarter_of, week_of
+from engine.periods import Period, PeriodKind, local_date, quarter_of, week_of
 from engine.rulebook.rulebook import Rulebook
 from storage import Database
 from storage import evaluation_store as store
@@ -121,6 +123,15 @@ def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, 
         store.finish_run(s, run_id, now, findings=len(rows), adjustments=lines, escalations=new_escalations)
     return RunReport(month.label, version, run_id, not created, tuple(observations), charged, new_escalations,
                      lines, closed, result.judgement, withdrawn_escalations=tuple(withdrawn))
+
+
+def evaluate_months(db: Database, rulebook: Rulebook, months: Sequence[Period], *, now: datetime, zone: ZoneInfo,
+                    dry_run: bool = False) -> list[RunReport]:
+    """:func:`evaluate` each of ``months`` in order with KPIs from the KPI library as of ``now``'s local day:
+    what ``perfrules evaluate`` and ``POST /api/v1/evaluations`` run (the scheduler has its own memoised
+    KPI source)."""
+    kpis = library_kpis(zone, local_date(now, zone))
+    return [evaluate(db, rulebook, month, now=now, kpis=kpis, dry_run=dry_run) for month in months]
 
 
 def _months_before(month: Period, count: int) -> list[Period]:

@@ -17,7 +17,7 @@ from engine.errors import PerfRulesError
 from engine.importing import FileResult, UnknownKind, import_files
 from engine.importing.reading import Upload
 from engine.kpi import catalog
-from engine.periods import PeriodKind, local_date, parse_period
+from engine.periods import PeriodKind, parse_period
 from engine.web import board, data
 from engine.web.auth import Principal, principal, require, require_employee
 from storage import access
@@ -184,8 +184,7 @@ def evaluate(request: Request, body: EvaluationIn, who: Principal = Depends(requ
     findings, escalations and bonus lines stored as ``perfrules evaluate`` does. Idempotent: a re-run on
     unchanged facts and rules answers ``repeat: true`` per month and changes nothing. Recorded in the audit
     log."""
-    from engine.evaluation.kpis import library_kpis
-    from engine.evaluation.run import evaluate as evaluate_month
+    from engine.evaluation.run import evaluate_months
     from engine.rulebook.checker import load_rulebook
 
     period = _period(body.period)
@@ -194,9 +193,7 @@ def evaluate(request: Request, body: EvaluationIn, who: Principal = Depends(requ
     db, settings, now = request.app.state.db, request.app.state.settings, request.app.state.clock()
     months = [period] if period.kind is PeriodKind.MONTH else list(period.months())
     try:
-        rulebook = load_rulebook(settings.rules_path)
-        kpis = library_kpis(settings.zone, local_date(now, settings.zone))
-        reports = [evaluate_month(db, rulebook, month, now=now, kpis=kpis) for month in months]
+        reports = evaluate_months(db, load_rulebook(settings.rules_path), months, now=now, zone=settings.zone)
     except PerfRulesError as exc:
         raise HTTPException(422, str(exc)) from None
     result = {"period": period.label, "rulebook_version": reports[0].rulebook_version,

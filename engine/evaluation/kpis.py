@@ -52,14 +52,22 @@ def wanted(rulebook: Rulebook, month: Period, members: Members | None = None
     return need
 
 
-def scope_members(categories: Sequence[str], people: Sequence[Person]) -> Members:
-    """The members of each scope kind: ``categories``, the fixed classes and segments, and the ``people``
-    employed on the day in the rule's department."""
+def scope_members(db: Database) -> Members:
+    """The members of each scope kind: the categories of the SKU master, the fixed classes and segments, and
+    the people employed on the day in the rule's department (each read from ``db`` once, when first asked)."""
+    from engine.evaluation.run import load_people
+    from storage.kpi import categories
+
+    known_categories: list[str] | None = None
+    people: list[Person] | None = None
 
     def members(kind: str, department: str, day: date) -> Sequence[str]:
+        nonlocal known_categories, people
         if kind == "category":
-            return categories
+            known_categories = categories(db) if known_categories is None else known_categories
+            return known_categories
         if kind == "employee":
+            people = load_people(db) if people is None else people
             return [p.id for p in people if (stint := p.stint_on(day)) is not None and stint.department == department]
         return FIXED_MEMBERS.get(kind, ())
 
@@ -83,10 +91,7 @@ def library_kpis(zone: ZoneInfo, as_of: date | None = None):
     from engine.kpi.library import compute_all
 
     def source(db: Database, rulebook: Rulebook, month: Period) -> list[KpiValue]:
-        from engine.evaluation.run import load_people
-        from storage.kpi import categories
-
-        members = scope_members(categories(db), load_people(db))
+        members = scope_members(db)
         values = []
         for (scope_kind, key, period_kind), kpi_ids in sorted(wanted(rulebook, month, members).items(),
                                                               key=lambda kv: repr(kv[0])):

@@ -15,6 +15,7 @@ DBAPI, never through ORM objects:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import threading
@@ -28,7 +29,7 @@ from itertools import repeat
 from typing import Any
 
 import psycopg
-from sqlalchemy import Column, Connection, Dialect, Integer, MetaData, Table, column, insert, text
+from sqlalchemy import Column, Connection, Dialect, Integer, MetaData, Table, TextClause, column, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
@@ -367,11 +368,7 @@ class FactLoad:
     def _advance_generation(self, first_day: date | None, batch_id: int) -> None:
         """Record ``batch_id`` as the newest batch of the month of ``first_day`` (None: of every period)."""
         month = EVERY_PERIOD if first_day is None else first_day.replace(day=1)
-        newest = "MAX" if self.dialect == "sqlite" else "GREATEST"
-        table = FactGeneration.__tablename__
-        self.conn.execute(text(f"INSERT INTO {table} (month, generation) VALUES (:month, :generation) "
-                               f"ON CONFLICT (month) DO UPDATE SET generation = "
-                               f"{newest}({table}.generation, excluded.generation)"),
+        self.conn.execute(_advance_statement(self.dialect),
                           {"month": month if self.dialect == "postgresql" else month.isoformat(),
                            "generation": batch_id})
 
@@ -401,6 +398,15 @@ def _stage_ddl(table: str, columns: tuple[str, ...], dialect: Dialect) -> str:
         stage = Table(STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
         _STAGE_DDL[key] = str(CreateTable(stage).compile(dialect=dialect))
     return _STAGE_DDL[key]
+
+
+@functools.cache
+def _advance_statement(dialect: str) -> TextClause:
+    """Upsert of a month's facts generation that never moves it back (built once: every push runs it)."""
+    newest = "MAX" if dialect == "sqlite" else "GREATEST"
+    table = FactGeneration.__tablename__
+    return text(f"INSERT INTO {table} (month, generation) VALUES (:month, :generation) ON CONFLICT (month) "
+                f"DO UPDATE SET generation = {newest}({table}.generation, excluded.generation)")
 
 
 @contextmanager

@@ -1,30 +1,36 @@
 # perfrules — every target installs what it needs into .venv first.
-PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
-VENV   := .venv
+# PYTHON picks the interpreter (3.11, 3.12 or 3.13); VENV the folder, so one checkout can hold several.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# durable-rules 2.0.28 (source only) calls PyEval_CallObject, which Python 3.13 removed from the C API; its
+# build ignores CFLAGS but honours CC, so the macro maps the call to its successor (a no-op before 3.13).
+DURABLE_CC := $(or $(CC),gcc) -DPyEval_CallObject=PyObject_CallObject
+LINTED := engine storage tests bench
 
 .PHONY: demo test lint bench migration clean
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c "import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)" || { echo "perfrules needs Python 3.11 or 3.12 (set PYTHON=…)"; exit 2; }
+	@$(PYTHON) -c "import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)" || { echo "perfrules needs Python 3.11, 3.12 or 3.13 (set PYTHON=…)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	CC="$(DURABLE_CC)" $(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -c "import durable.engine" || { echo "durable-rules installed but does not import (see README, Requirements)"; exit 1; }
 	@touch $(STAMP)
 
 ## demo: build the demo company in SQLite (demo.db) and run the main job on it
 demo: $(STAMP)
 	$(BIN)/perfrules demo
 
-## test: the whole test suite (PostgreSQL too when PERFRULES_TEST_DATABASE_URL is set)
-test: $(STAMP)
-	$(BIN)/ruff check engine storage tests bench
+## test: lint (ruff, formatting, layer contracts) and the whole test suite (PostgreSQL too when PERFRULES_TEST_DATABASE_URL is set)
+test: lint
 	$(BIN)/pytest
 
+## lint: ruff check, ruff format --check and the import-layer contracts of docs/architecture.md
 lint: $(STAMP)
-	$(BIN)/ruff check engine storage tests bench
-	$(BIN)/ruff format --check engine storage tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 ## bench: every benchmark of bench/ (prints its figures)
 bench: $(STAMP)
@@ -32,7 +38,7 @@ bench: $(STAMP)
 
 ## migration: regenerate the initial migration from the models (pre-release only)
 migration: $(STAMP)
-	$(BIN)/python -m storage.migrations.regenerate
+	$(BIN)/python -m perfrules.storage.migrations.regenerate
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-* outbox .pytest_cache
+	rm -rf $(VENV) .venv-* demo.db demo.db-* outbox .pytest_cache

@@ -6,7 +6,7 @@ about ``--breach-rate`` of them in breach). It then times, in the same run and o
 
 * the rule-engine path: facts → durable_rules (compiled rulebook) → observations;
 * a plain-Python path: the same facts, the same thresholds compared in a dict lookup → observations;
-* the whole month end to end: ``engine.evaluation.run.evaluate`` (decide, store findings, escalations,
+* the whole month end to end: ``perfrules.engine.evaluation.run.evaluate`` (decide, store findings, escalations,
   re-price the quarter), once fresh and once repeated (idempotent re-run).
 
 Run: ``.venv/bin/python bench/evaluate.py --employees 20000``; prints facts per second and the ratio.
@@ -23,20 +23,25 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from engine.evaluation.decision import decide_month, durable_matcher
-from engine.evaluation.run import evaluate, load_people
-from engine.facts import KpiValue
-from engine.kpi.catalog import CATALOG, ScopeKind
-from engine.periods import parse_period
-from engine.rulebook.checker import load_rulebook
-from engine.rulebook.compiler import CompiledRuleset, compile_for, scale
-from engine.runtime import Match
-from storage import connect
-from storage.models import Department, Employee
+from perfrules.engine.evaluation.decision import decide_month, durable_matcher
+from perfrules.engine.evaluation.run import evaluate, load_people
+from perfrules.engine.facts import KpiValue
+from perfrules.engine.kpi.catalog import CATALOG, ScopeKind
+from perfrules.engine.periods import parse_period
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.rulebook.compiler import CompiledRuleset, compile_for, scale
+from perfrules.engine.runtime import Match
+from perfrules.storage import connect
+from perfrules.storage.models import Department, Employee
 
 ZONE = ZoneInfo("Asia/Shanghai")
-DEPARTMENTS = {"purchasing": "purchaser", "operations": "operations_manager", "warehouse": "warehouse_keeper",
-               "planning": "planner", "finance": "finance_analyst"}
+DEPARTMENTS = {
+    "purchasing": "purchaser",
+    "operations": "operations_manager",
+    "warehouse": "warehouse_keeper",
+    "planning": "planner",
+    "finance": "finance_analyst",
+}
 KPIS = [k for k in CATALOG if ScopeKind.EMPLOYEE in k.scopes and k.unit == "ratio"]
 
 
@@ -49,7 +54,9 @@ def write_rules(folder: Path) -> None:
             f"    department: {kpi.department if kpi.department in DEPARTMENTS else 'purchasing'}\n"
             f"    role: {role}\n    threshold: {{kpi: {kpi.id}, scope: employee, period: month}}\n"
             f"    consequence: {{deduction: 5%}}\n    escalations:\n      - after: 3\n"
-            f"        action: no_promotion\n", encoding="utf-8")
+            f"        action: no_promotion\n",
+            encoding="utf-8",
+        )
 
 
 def seed_company(url: str, employees: int) -> None:
@@ -61,9 +68,18 @@ def seed_company(url: str, employees: int) -> None:
         codes = list(DEPARTMENTS)
         for i in range(employees):
             dept = codes[i % len(codes)]
-            s.add(Employee(id=f"E{i:06d}", name_en=f"Person {i}", name_zh=f"员工{i}", department=dept,
-                           role=DEPARTMENTS[dept], email=f"e{i}@example.com", bonus_base=Decimal(10000 + i % 7 * 1000),
-                           active_from=date(2025, 1, 1)))
+            s.add(
+                Employee(
+                    id=f"E{i:06d}",
+                    name_en=f"Person {i}",
+                    name_zh=f"员工{i}",
+                    department=dept,
+                    role=DEPARTMENTS[dept],
+                    email=f"e{i}@example.com",
+                    bonus_base=Decimal(10000 + i % 7 * 1000),
+                    active_from=date(2025, 1, 1),
+                )
+            )
     db.dispose()
 
 
@@ -116,8 +132,10 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
         started = time.perf_counter()
         seed_company(url, args.employees)
-        print(f"company: {args.employees:,} employees, {len(KPIS)} employee KPIs "
-              f"({time.perf_counter() - started:.1f} s to build)")
+        print(
+            f"company: {args.employees:,} employees, {len(KPIS)} employee KPIs "
+            f"({time.perf_counter() - started:.1f} s to build)"
+        )
         db = connect(url)
         rulebook = load_rulebook(folder)
         month = parse_period("2026-09")
@@ -141,16 +159,29 @@ def main() -> None:
 
         # matching alone (no fact building, no observations): the engine's raw cost per fact
         ruleset = compile_for(rulebook, month.last_day)
-        raw = [{"id": f"k{i}", "t": "kpi", "kpi": v.kpi, "scope": v.scope, "scope_id": v.scope_id, "pk": "month",
-                "period": month.label, "value": scale(v.value)} for i, v in enumerate(values)]
+        raw = [
+            {
+                "id": f"k{i}",
+                "t": "kpi",
+                "kpi": v.kpi,
+                "scope": v.scope,
+                "scope_id": v.scope_id,
+                "pk": "month",
+                "period": month.label,
+                "value": scale(v.value),
+            }
+            for i, v in enumerate(values)
+        ]
         t0 = time.perf_counter()
         durable_matcher(ruleset, raw)
         match_engine = time.perf_counter() - t0
         t0 = time.perf_counter()
         plain_matcher(ruleset, raw)
         match_plain = time.perf_counter() - t0
-        print(f"matching alone: rule engine {facts / match_engine:,.0f} facts/s, plain Python "
-              f"{facts / match_plain:,.0f} facts/s ({match_engine / match_plain:.1f}x)")
+        print(
+            f"matching alone: rule engine {facts / match_engine:,.0f} facts/s, plain Python "
+            f"{facts / match_plain:,.0f} facts/s ({match_engine / match_plain:.1f}x)"
+        )
 
         def source(_db, _rb, m):
             return values if m == month else []
@@ -159,8 +190,10 @@ def main() -> None:
             t0 = time.perf_counter()
             report = evaluate(db, rulebook, month, now=now, kpis=source)
             seconds = time.perf_counter() - t0
-            print(f"{label}: {seconds:.1f} s ({facts / seconds:,.0f} facts/s), {len(report.observations):,} "
-                  f"findings, {report.lines:,} bonus lines, repeat={report.repeat} (target < 60 s)")
+            print(
+                f"{label}: {seconds:.1f} s ({facts / seconds:,.0f} facts/s), {len(report.observations):,} "
+                f"findings, {report.lines:,} bonus lines, repeat={report.repeat} (target < 60 s)"
+            )
         db.dispose()
 
 

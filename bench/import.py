@@ -3,7 +3,7 @@
 Generates a movements CSV deterministically (numpy, fixed seed), then per repetition, each into a fresh
 migrated SQLite file holding the same SKUs:
 
-- import: ``engine.importing.import_files`` (read, decode, check every cell/key/reference, load, record),
+- import: ``perfrules.engine.importing.import_files`` (read, decode, check every cell/key/reference, load, record),
   without the rollup refresh (timed on its own afterwards: it belongs to the KPI library);
 - raw: the same final rows, already converted, loaded with one ``executemany`` in one transaction on a
   plain ``sqlite3`` connection with the same pragmas — the floor nothing can beat;
@@ -28,10 +28,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-
-from engine.importing import import_files
-from storage import connect
-from storage.db import _sqlite_pragmas
+from perfrules.engine.importing import import_files
+from perfrules.storage import connect
+from perfrules.storage.db import _sqlite_pragmas
 
 ZONE = ZoneInfo("Asia/Shanghai")
 KINDS = np.array(["receipt", "sale", "issue", "customer_return", "supplier_return", "adjustment"])
@@ -43,7 +42,8 @@ def generate(rows: int, skus: int, seed: int = 20260901) -> tuple[str, str]:
     rng = np.random.default_rng(seed)
     cost = np.round(rng.uniform(1, 500, skus), 2)
     sku_csv = "sku,name,category,unit_cost,price\n" + "".join(
-        f"S{j:06d},Item {j},cat{j % 40},{cost[j]:.2f},{cost[j] * 2:.2f}\n" for j in range(skus))
+        f"S{j:06d},Item {j},cat{j % 40},{cost[j]:.2f},{cost[j] * 2:.2f}\n" for j in range(skus)
+    )
     sku = rng.integers(0, skus, rows)
     kind = rng.choice(len(KINDS), rows, p=WEIGHTS)
     qty = rng.integers(1, 60, rows)
@@ -53,9 +53,10 @@ def generate(rows: int, skus: int, seed: int = 20260901) -> tuple[str, str]:
     seconds = np.sort(rng.integers(0, 3 * 365 * 86400, rows)) + int(start) + 8 * 3600  # local wall time
     stamps = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s")
     kinds = KINDS[kind]
-    lines = [f"M{i:010d},S{s:06d},{k},{t},{q},{cost[s]:.2f},\n"
-             for i, (s, k, t, q) in enumerate(zip(sku.tolist(), kinds.tolist(), stamps.tolist(), qty.tolist(),
-                                                  strict=True))]
+    lines = [
+        f"M{i:010d},S{s:06d},{k},{t},{q},{cost[s]:.2f},\n"
+        for i, (s, k, t, q) in enumerate(zip(sku.tolist(), kinds.tolist(), stamps.tolist(), qty.tolist(), strict=True))
+    ]
     return sku_csv, "id,sku,kind,moved_at,quantity,unit_cost,ref\n" + "".join(lines)
 
 
@@ -95,8 +96,11 @@ def time_raw(path: Path, rows: list[tuple]) -> Timer:
     conn = sqlite3.connect(path)
     _sqlite_pragmas(conn, None)
     with Timer() as timer:
-        conn.executemany("INSERT INTO movements (id, sku, kind, moved_at, day, quantity, unit_cost, ref) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO movements (id, sku, kind, moved_at, day, quantity, unit_cost, ref) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         conn.commit()
     conn.close()
     return timer
@@ -105,15 +109,16 @@ def time_raw(path: Path, rows: list[tuple]) -> Timer:
 def time_import(path: Path, csv_path: Path, *, refresh: bool = False) -> Timer:
     db = connect(f"sqlite:///{path}")
     with Timer() as timer:
-        import_files(db, "movements", [csv_path], zone=ZONE, now=datetime.now(UTC), user="bench",
-                     refresh_rollup=refresh)
+        import_files(
+            db, "movements", [csv_path], zone=ZONE, now=datetime.now(UTC), user="bench", refresh_rollup=refresh
+        )
     db.dispose()
     return timer
 
 
 def time_rollup(path: Path) -> float | None:
     try:
-        from storage import rollup
+        from perfrules.storage import rollup
     except ImportError:
         return None
     db = connect(f"sqlite:///{path}")
@@ -140,8 +145,10 @@ def main() -> None:
         csv_path = folder / "movements.csv"
         csv_path.write_text(movement_text, encoding="utf-8")
         del movement_text
-        print(f"generated {args.rows:,} movements ({csv_path.stat().st_size / 1e6:.0f} MB) "
-              f"in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated {args.rows:,} movements ({csv_path.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
         base = template(folder, folder / "skus.csv")
         imports, raws, reimports = [], [], []
         rows: list[tuple] = []
@@ -153,8 +160,10 @@ def main() -> None:
                 rows = raw_rows(path)
                 rollup = time_rollup(path)
             raws.append(time_raw(fresh(base, folder, "raw.db"), rows))
-            print(f"  run {n + 1}: import {imports[-1].wall:.2f} s ({imports[-1].cpu:.2f} s CPU), "
-                  f"raw {raws[-1].wall:.2f} s ({raws[-1].cpu:.2f} s CPU), re-import {reimports[-1].wall:.2f} s")
+            print(
+                f"  run {n + 1}: import {imports[-1].wall:.2f} s ({imports[-1].cpu:.2f} s CPU), "
+                f"raw {raws[-1].wall:.2f} s ({raws[-1].cpu:.2f} s CPU), re-import {reimports[-1].wall:.2f} s"
+            )
     for clock in ("wall", "cpu"):
         rate = args.rows / statistics.median(getattr(t, clock) for t in imports)
         raw_rate = args.rows / statistics.median(getattr(t, clock) for t in raws)

@@ -1,11 +1,11 @@
 """KPI benchmark: the whole monthly KPI set on the fact store beside DuckDB on the same movements.
 
-Builds the demo company (``engine.demo``: generate the export files, import them with the real importer,
+Builds the demo company (``perfrules.engine.demo``: generate the export files, import them with the real importer,
 which keeps the per-SKU rollup up to date), then times, for the last month of history:
 
 - rollup: a full rebuild of ``sku_months`` from every movement (what ``perfrules kpi --rebuild`` does);
 - kpi set: every KPI of the catalogue at company scope, turnover per ABC class, XYZ class, segment and
-  category, and the slow-mover list (``engine.kpi``, set-wise SQL on the rollup);
+  category, and the slow-mover list (``perfrules.engine.kpi``, set-wise SQL on the rollup);
 - duckdb: the slow-mover list, category turnover and obsolete ratio computed by DuckDB from the raw
   movements (loaded from the same CSV files into an in-memory table; the load is not timed).
 
@@ -28,18 +28,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-
-from engine.demo import SIZES, custom_size, generate
-from engine.demo.loading import import_generated
-from engine.kpi.library import compute_all
-from engine.kpi.slow_movers import slow_mover_list
-from engine.periods import month_of
-from engine.settings import load_settings
-from storage import connect
-from storage.kpi import reading
-from storage.models import DemandLine
-from storage.rollup import FACT_INDEXES, SkuMonth, refresh
-from storage.sqlutil import add_months
+from perfrules.engine.demo import SIZES, custom_size, generate
+from perfrules.engine.demo.loading import import_generated
+from perfrules.engine.kpi.library import compute_all
+from perfrules.engine.kpi.slow_movers import slow_mover_list
+from perfrules.engine.periods import month_of
+from perfrules.engine.settings import load_settings
+from perfrules.storage import connect
+from perfrules.storage.kpi import reading
+from perfrules.storage.models import DemandLine
+from perfrules.storage.rollup import FACT_INDEXES, SkuMonth, refresh
+from perfrules.storage.sqlutil import add_months
 
 DUCK_LOAD = """
 CREATE TABLE skus AS SELECT sku, category, CAST(unit_cost AS DOUBLE) AS unit_cost
@@ -58,14 +57,17 @@ WITH st AS (
   FROM mv WHERE day <= DATE '{end}' GROUP BY sku)
 """
 DUCK_QUERIES = {
-    "slow-mover list": DUCK_STATE + """
+    "slow-mover list": DUCK_STATE
+    + """
 SELECT st.sku, st.qty, st.qty * s.unit_cost AS value, st.last_sale FROM st JOIN skus s USING (sku)
 WHERE st.qty > 0 AND COALESCE(st.last_sale, st.first_day) < DATE '{slow_cut}' ORDER BY value DESC""",
-    "category turnover": DUCK_STATE + """
+    "category turnover": DUCK_STATE
+    + """
 SELECT s.category, SUM(st.out_cost) * 365.0 / {days} / NULLIF((SUM(CASE WHEN st.open_qty > 0 THEN st.open_qty
   * s.unit_cost ELSE 0 END) + SUM(CASE WHEN st.qty > 0 THEN st.qty * s.unit_cost ELSE 0 END)) / 2, 0)
 FROM st JOIN skus s USING (sku) GROUP BY s.category""",
-    "obsolete ratio": DUCK_STATE + """
+    "obsolete ratio": DUCK_STATE
+    + """
 SELECT SUM(CASE WHEN st.qty > 0 AND COALESCE(st.last_out, st.first_day) <= DATE '{obsolete_cut}'
   THEN st.qty * s.unit_cost ELSE 0 END) / SUM(CASE WHEN st.qty > 0 THEN st.qty * s.unit_cost ELSE 0 END)
 FROM st JOIN skus s USING (sku)""",
@@ -86,8 +88,10 @@ def build(workdir: Path, args: argparse.Namespace) -> None:
     settings = load_settings({"timezone": "Asia/Shanghai"})
     summaries = import_generated(db, report, settings, datetime.now(UTC))
     rows = {s.kind: s.rows for s in summaries}
-    print(f"import     {time.perf_counter() - started:8.1f} s  ({rows.get('movements', 0):,} movements, "
-          "incl. the importer's rollup refresh)")
+    print(
+        f"import     {time.perf_counter() - started:8.1f} s  ({rows.get('movements', 0):,} movements, "
+        "incl. the importer's rollup refresh)"
+    )
     db.dispose()
 
 
@@ -147,8 +151,13 @@ def main() -> None:
     started = time.perf_counter()
     duck.execute(DUCK_LOAD.format(data=workdir / "data"))
     print(f"duckdb load{time.perf_counter() - started:8.2f} s  (not counted)")
-    params = {"start": start, "end": end, "days": (end - start).days + 1, "slow_cut": end - timedelta(days=90),
-              "obsolete_cut": add_months(end, -12)}
+    params = {
+        "start": start,
+        "end": end,
+        "days": (end - start).days + 1,
+        "slow_cut": end - timedelta(days=90),
+        "obsolete_cut": add_months(end, -12),
+    }
     duck_total = 0.0
     for name, query in DUCK_QUERIES.items():
         seconds = median(lambda q=query: duck.execute(q.format(**params)).fetchall(), args.repeat)

@@ -36,13 +36,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
-
-from engine.demo.generator import SIZES, DemoSize, custom_size, generate
-from engine.demo.loading import import_generated
-from engine.settings import load_settings
-from engine.web import credentials
-from engine.web.app import create_app
-from storage import access, connect
+from perfrules.engine.demo.generator import SIZES, DemoSize, custom_size, generate
+from perfrules.engine.demo.loading import import_generated
+from perfrules.engine.settings import load_settings
+from perfrules.engine.web import credentials
+from perfrules.engine.web.app import create_app
+from perfrules.storage import access, connect
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 10, 9, tzinfo=ZONE)
@@ -66,8 +65,10 @@ def build(folder: Path, size: DemoSize) -> None:
     import_generated(db, report, settings, NOW)
     shutil.rmtree(folder / "exports")
     rows = sum(report.rows.values())
-    print(f"company {size.name}: {size.skus:,} SKUs, {size.months} months, {rows:,} fact rows "
-          f"(built in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"company {size.name}: {size.skus:,} SKUs, {size.months} months, {rows:,} fact rows "
+        f"(built in {time.perf_counter() - t0:.1f} s)"
+    )
     (folder / BUILT).write_text(json.dumps({"size": _describe(size), "rows": rows}))
     db.dispose()
 
@@ -86,11 +87,27 @@ def company(folder: Path, size: DemoSize, reuse: bool):
     settings = load_settings({"database_url": url}, environ={})
     db = connect(url)
     if access.get_user(db, "hr") is None:
-        access.add_user(db, username="hr", display_name="HR", password_hash=credentials.hash_password(PASSWORD),
-                        role="hr", employee_id=None, now=NOW, actor="bench")
+        access.add_user(
+            db,
+            username="hr",
+            display_name="HR",
+            password_hash=credentials.hash_password(PASSWORD),
+            role="hr",
+            employee_id=None,
+            now=NOW,
+            actor="bench",
+        )
     secret = credentials.new_token()
-    access.create_token(db, name=f"erp-{secret[3:11]}", digest=credentials.digest(secret), prefix=secret[:8],
-                        role="system", employee_id=None, now=NOW, actor="bench")
+    access.create_token(
+        db,
+        name=f"erp-{secret[3:11]}",
+        digest=credentials.digest(secret),
+        prefix=secret[:8],
+        role="system",
+        employee_id=None,
+        now=NOW,
+        actor="bench",
+    )
     return settings, db, secret
 
 
@@ -111,8 +128,9 @@ def _run_server(url: str, port: int) -> None:
 def serve(settings) -> tuple[multiprocessing.Process, str]:
     """uvicorn serving the app in a fresh process; returns it and its base URL once it answers."""
     port = _port()
-    server = multiprocessing.get_context("spawn").Process(target=_run_server, args=(settings.database_url, port),
-                                                          daemon=True)
+    server = multiprocessing.get_context("spawn").Process(
+        target=_run_server, args=(settings.database_url, port), daemon=True
+    )
     server.start()
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -128,9 +146,15 @@ def bench_pages(base: str, db, count: int, secret: str) -> None:
     client = httpx.Client(base_url=base, timeout=300)
     client.post("/login", data={"username": "hr", "password": PASSWORD, "next": "/"})
     employee = access.employees_of(db)[0].id
-    pages = ["/dashboard?period=2026-02", "/departments/purchasing?period=2026-02",
-             "/departments/warehouse?period=2026-02", f"/employees/{employee}?period=2026-02",
-             "/kpis/turnover?period=2026-02", "/people", "/api/v1/kpis?period=2026-02"]
+    pages = [
+        "/dashboard?period=2026-02",
+        "/departments/purchasing?period=2026-02",
+        "/departments/warehouse?period=2026-02",
+        f"/employees/{employee}?period=2026-02",
+        "/kpis/turnover?period=2026-02",
+        "/people",
+        "/api/v1/kpis?period=2026-02",
+    ]
     for page in pages:
         t0 = time.perf_counter()
         assert client.get(page).status_code == 200, page
@@ -140,27 +164,35 @@ def bench_pages(base: str, db, count: int, secret: str) -> None:
             t0 = time.perf_counter()
             client.get(page)
             times.append(time.perf_counter() - t0)
-        print(f"  {page:45s} cold {cold * 1000:8.1f} ms   warm median {statistics.median(times) * 1000:7.1f} ms"
-              f"  {_load()}")
+        print(
+            f"  {page:45s} cold {cold * 1000:8.1f} ms   warm median {statistics.median(times) * 1000:7.1f} ms"
+            f"  {_load()}"
+        )
     # the view a manager gets while an ERP pushes: each round pushes one movement of the shown month (a new
     # facts generation for it), then views the dashboard — only that month's figures are drawn up again
     skus = _skus(db)
     after = []
     for i in range(max(3, count // 3)):
         kind, body = _movement(f"view{time.monotonic_ns()}", i, skus)
-        r = client.post(f"/api/v1/facts/{kind}", content=body,
-                        headers={"Authorization": f"Bearer {secret}", "Content-Type": "text/csv"})
+        r = client.post(
+            f"/api/v1/facts/{kind}",
+            content=body,
+            headers={"Authorization": f"Bearer {secret}", "Content-Type": "text/csv"},
+        )
         assert r.status_code == 200, r.text
         t0 = time.perf_counter()
         assert client.get(pages[0]).status_code == 200
         after.append(time.perf_counter() - t0)
-    print(f"  {pages[0] + ' after a push':45s} median {statistics.median(after) * 1000:8.1f} ms "
-          f"({len(after)} rounds: push a February movement, view)  {_load()}")
+    print(
+        f"  {pages[0] + ' after a push':45s} median {statistics.median(after) * 1000:8.1f} ms "
+        f"({len(after)} rounds: push a February movement, view)  {_load()}"
+    )
 
 
 # -- fact pushes ------------------------------------------------------------------------------------------------
 # Each push is one row; ids carry a per-run tag so every movement push inserts a new row even on a reused
 # company, and department pushes cycle over 50 codes (first inserts, then updates with changes recorded).
+
 
 def _department(tag: str, i: int, _skus: list[str]) -> tuple[str, bytes]:
     return "departments", f"code,name_en,name_zh\nbench{i % 50},Bench {tag} {i},测试{i}\n".encode()
@@ -168,15 +200,17 @@ def _department(tag: str, i: int, _skus: list[str]) -> tuple[str, bytes]:
 
 def _movement(tag: str, i: int, skus: list[str]) -> tuple[str, bytes]:
     sku = skus[i * 7919 % len(skus)]
-    return "movements", (f"id,sku,kind,moved_at,quantity,unit_cost,ref\n"
-                         f"BENCH-{tag}-{i},{sku},receipt,2026-02-27T10:00:00,3,1.50,bench\n").encode()
+    return "movements", (
+        f"id,sku,kind,moved_at,quantity,unit_cost,ref\nBENCH-{tag}-{i},{sku},receipt,2026-02-27T10:00:00,3,1.50,bench\n"
+    ).encode()
 
 
 BODIES = {"departments": _department, "movements": _movement}
 
 
-def httpx_push(base: str, secret: str, kind: str, skus: list[str], tag: str, *, count: int,
-               clients: int) -> tuple[float, int]:
+def httpx_push(
+    base: str, secret: str, kind: str, skus: list[str], tag: str, *, count: int, clients: int
+) -> tuple[float, int]:
     """``count`` pushes from ``clients`` httpx clients in threads: (requests per second, requests answered 200)."""
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "text/csv"}
     local = threading.local()
@@ -185,8 +219,9 @@ def httpx_push(base: str, secret: str, kind: str, skus: list[str], tag: str, *, 
         if not hasattr(local, "client"):
             local.client = httpx.Client(base_url=base, timeout=60)
         try:
-            return local.client.post(f"/api/v1/facts/{kind}", content=BODIES[kind](tag, i, skus)[1],
-                                     headers=headers).status_code
+            return local.client.post(
+                f"/api/v1/facts/{kind}", content=BODIES[kind](tag, i, skus)[1], headers=headers
+            ).status_code
         except httpx.TransportError:
             return 0  # counted as a failed request (e.g. the server dropped the connection)
 
@@ -218,17 +253,21 @@ end
 """
 
 
-def wrk_push(base: str, secret: str, kind: str, skus: list[str], tag: str, *, seconds: float,
-             clients: int) -> tuple[float, int, int]:
+def wrk_push(
+    base: str, secret: str, kind: str, skus: list[str], tag: str, *, seconds: float, clients: int
+) -> tuple[float, int, int]:
     """wrk for ``seconds`` with ``clients`` connections: (requests per second, requests, non-2xx answers)."""
     sample = skus[:: max(1, len(skus) // 5000)]  # a spread of SKUs small enough for a Lua table literal
-    script = _WRK_SCRIPT % {"kind": kind, "tag": tag, "secret": secret,
-                            "skus": ",".join(f'"{s}"' for s in sample)}
+    script = _WRK_SCRIPT % {"kind": kind, "tag": tag, "secret": secret, "skus": ",".join(f'"{s}"' for s in sample)}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     try:
-        out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s", "-s", f.name,
-                              base], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s", "-s", f.name, base],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(f.name)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -239,8 +278,9 @@ def wrk_push(base: str, secret: str, kind: str, skus: list[str], tag: str, *, se
     return rate, total, failed
 
 
-def bench_push(base: str, secret: str, db, skus: list[str], *, clients: list[int], count: int, seconds: float,
-               repeat: int) -> None:
+def bench_push(
+    base: str, secret: str, db, skus: list[str], *, clients: list[int], count: int, seconds: float, repeat: int
+) -> None:
     have_wrk = shutil.which("wrk") is not None
     if not have_wrk:
         print("  (wrk is not installed: httpx clients only; apt-get install wrk for the server's own capacity)")
@@ -253,19 +293,27 @@ def bench_push(base: str, secret: str, db, skus: list[str], *, clients: list[int
                     rate, total, failed = wrk_push(base, secret, kind, skus, tag, seconds=seconds, clients=n)
                     stored = _stored(db, kind, tag, total)
                     runs.append(rate)
-                    print(f"    wrk   {kind:12s} {n} client{'s' if n > 1 else ' '}: {total:5d} requests, "
-                          f"{failed} failed{stored}: {rate:5.0f} requests/s  {_load()}")
-                print(f"  wrk   {kind:12s} {n} client{'s' if n > 1 else ' '}: median {statistics.median(runs):5.0f}"
-                      f" requests/s (of {repeat})")
+                    print(
+                        f"    wrk   {kind:12s} {n} client{'s' if n > 1 else ' '}: {total:5d} requests, "
+                        f"{failed} failed{stored}: {rate:5.0f} requests/s  {_load()}"
+                    )
+                print(
+                    f"  wrk   {kind:12s} {n} client{'s' if n > 1 else ' '}: median {statistics.median(runs):5.0f}"
+                    f" requests/s (of {repeat})"
+                )
             runs = []
             for r in range(repeat):
                 tag = f"h{n}{r}{os.getpid()}{int(time.time())}"
                 rate, ok = httpx_push(base, secret, kind, skus, tag, count=count, clients=n)
                 runs.append(rate)
-                print(f"    httpx {kind:12s} {n} client{'s' if n > 1 else ' '}: {count:5d} requests, "
-                      f"{count - ok} failed{_stored(db, kind, tag, count)}: {rate:5.0f} requests/s  {_load()}")
-            print(f"  httpx {kind:12s} {n} client{'s' if n > 1 else ' '}: median {statistics.median(runs):5.0f}"
-                  f" requests/s (of {repeat})")
+                print(
+                    f"    httpx {kind:12s} {n} client{'s' if n > 1 else ' '}: {count:5d} requests, "
+                    f"{count - ok} failed{_stored(db, kind, tag, count)}: {rate:5.0f} requests/s  {_load()}"
+                )
+            print(
+                f"  httpx {kind:12s} {n} client{'s' if n > 1 else ' '}: median {statistics.median(runs):5.0f}"
+                f" requests/s (of {repeat})"
+            )
 
 
 def _stored(db, kind: str, tag: str, requests: int) -> str:
@@ -274,8 +322,9 @@ def _stored(db, kind: str, tag: str, requests: int) -> str:
         return ""
     prefix = f"BENCH-{tag}-"
     with db.engine.connect() as conn:  # a key range, not LIKE: the primary key's index answers it
-        n = conn.exec_driver_sql("SELECT COUNT(*) FROM movements WHERE id >= ? AND id < ?",
-                                 (prefix, prefix[:-1] + ".")).scalar()
+        n = conn.exec_driver_sql(
+            "SELECT COUNT(*) FROM movements WHERE id >= ? AND id < ?", (prefix, prefix[:-1] + ".")
+        ).scalar()
     return f", {n} rows stored"
 
 
@@ -309,8 +358,16 @@ def main() -> None:
                 bench_pages(base, db, args.pages, secret)
             if args.pushes:
                 print("fact push (one-row files, bearer token):")
-                bench_push(base, secret, db, skus, clients=[1, args.workers], count=args.pushes,
-                           seconds=args.seconds, repeat=args.repeat)
+                bench_push(
+                    base,
+                    secret,
+                    db,
+                    skus,
+                    clients=[1, args.workers],
+                    count=args.pushes,
+                    seconds=args.seconds,
+                    repeat=args.repeat,
+                )
         finally:
             server.terminate()
             server.join()

@@ -1,7 +1,8 @@
 """perfrules: inventory-performance rules engine.
 
 Data flows one way: exports -> ``perfrules import`` -> fact store (``storage``) -> KPI library
-(``engine.kpi``) -> facts for the rule runtime; ``rules/*.yaml`` -> ``engine.rulebook`` -> ``engine.runtime``
+(``perfrules.engine.kpi``) -> facts for the rule runtime; ``rules/*.yaml`` -> ``perfrules.engine.rulebook``
+-> ``perfrules.engine.runtime``
 -> findings -> consequences -> notices / payroll export.
 """
 

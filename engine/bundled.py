@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from engine.errors import PerfRulesError
+from perfrules.engine.errors import PerfRulesError
 
 FOLDERS = ("templates", "rules")
 INSTALLED = "_bundled"  # the folder inside the engine package that a wheel carries them in
@@ -24,8 +24,9 @@ class BundledFilesMissing(PerfRulesError, FileNotFoundError):
 
     def __init__(self, folder: str, searched: tuple[Path, ...]):
         where = " or ".join(str(p) for p in searched)
-        super().__init__(f"the bundled {folder} are missing (looked in {where}): reinstall perfrules "
-                         f"from a wheel or a checkout")
+        super().__init__(
+            f"the bundled {folder} are missing (looked in {where}): reinstall perfrules from a wheel or a checkout"
+        )
         self.folder = folder
         self.searched = searched
 
@@ -35,7 +36,7 @@ def bundled_path(folder: str) -> Path:
     them there, else the checkout's top-level folder."""
     if folder not in FOLDERS:
         raise ValueError(f"unknown bundled folder {folder!r} (expected one of {', '.join(FOLDERS)})")
-    package = files("engine")
+    package = files("perfrules.engine")
     if not isinstance(package, Path):  # a zip import: Jinja and the rule loader need real files
         raise BundledFilesMissing(folder, (Path(str(package)),))
     installed = package / INSTALLED / folder

@@ -15,14 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.errors import PerfRulesError, UnknownEmployee
-from engine.kpi.catalog import BY_ID
-from engine.notices.templating import make_environment
-from engine.rulebook.checker import load_rulebook
-from engine.rulebook.model import Rule
-from engine.rulebook.rulebook import Rulebook, SourcedRule
-from engine.settings import Settings
-from storage import Database, access
+from perfrules.engine.errors import PerfRulesError, UnknownEmployee
+from perfrules.engine.kpi.catalog import BY_ID
+from perfrules.engine.notices.templating import make_environment
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.rulebook.model import Rule
+from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
+from perfrules.engine.settings import Settings
+from perfrules.storage import Database, access
 
 ACTIONS = {
     "no_promotion": ("取消年度晋升资格", "no promotion this year"),
@@ -32,8 +32,10 @@ ACTIONS = {
     "clarify_definition": ("澄清统计口径", "a clarification of the definition"),
 }
 COVERS = {
-    "previous_month": ("上月", "the previous month"), "current_month": ("当月", "the current month"),
-    "previous_week": ("上周", "the previous week"), "current_week": ("本周", "the current week"),
+    "previous_month": ("上月", "the previous month"),
+    "current_month": ("当月", "the current month"),
+    "previous_week": ("上周", "the previous week"),
+    "current_week": ("本周", "the current week"),
 }
 DELIVERABLES = {
     "slow_mover_list": ("滞销品清单", "slow-mover list"),
@@ -41,8 +43,15 @@ DELIVERABLES = {
     "capital_report": ("库存资金分析报告", "inventory-capital analysis report"),
     "improvement_plan": ("书面改进计划", "improvement plan"),
 }
-WEEKDAYS_ZH = {"monday": "周一", "tuesday": "周二", "wednesday": "周三", "thursday": "周四", "friday": "周五",
-               "saturday": "周六", "sunday": "周日"}
+WEEKDAYS_ZH = {
+    "monday": "周一",
+    "tuesday": "周二",
+    "wednesday": "周三",
+    "thursday": "周四",
+    "friday": "周五",
+    "saturday": "周六",
+    "sunday": "周日",
+}
 
 
 class NoRulesForRole(PerfRulesError, LookupError):
@@ -119,13 +128,20 @@ def _numbers(rule: Rule) -> dict[str, Any]:
     out: dict[str, Any] = {"rule_id": rule.id}
     if rule.deadline is not None:
         d = rule.deadline
-        out |= {"day": d.due.day, "weekday": d.due.weekday, "time": d.due.time.strftime("%H:%M"),
-                "deliverable": d.deliverable}
+        out |= {
+            "day": d.due.day,
+            "weekday": d.due.weekday,
+            "time": d.due.time.strftime("%H:%M"),
+            "deliverable": d.deliverable,
+        }
     if rule.threshold is not None:
         t = rule.threshold
         target = t.target if t.target is not None else BY_ID[t.kpi].target
-        out |= {"kpi": t.kpi, "target": _kpi_value(t.kpi, Decimal(target)),
-                "warning": None if t.warning is None else _kpi_value(t.kpi, Decimal(t.warning))}
+        out |= {
+            "kpi": t.kpi,
+            "target": _kpi_value(t.kpi, Decimal(target)),
+            "warning": None if t.warning is None else _kpi_value(t.kpi, Decimal(t.warning)),
+        }
     if rule.consequence is not None and rule.consequence.deduction is not None:
         out["deduction"] = _pct(rule.consequence.deduction)
     if rule.escalations:
@@ -153,10 +169,17 @@ def _duties(rule: Rule, zh: bool) -> list[str]:
         higher = (t.direction or kpi.direction.value) == "higher"
         sign = "≥" if higher else "≤"
         shown = _kpi_value(t.kpi, Decimal(target))
-        period = {"week": ("每周", "weekly"), "month": ("每月", "monthly"), "quarter": ("每季度", "quarterly"),
-                  "year": ("每年", "yearly")}[t.period]
-        out.append(f"{kpi.name_zh}{period[0]}{sign} {shown}。" if zh
-                   else f"Keep {kpi.name_en.lower()} {sign} {shown}, measured {period[1]}.")
+        period = {
+            "week": ("每周", "weekly"),
+            "month": ("每月", "monthly"),
+            "quarter": ("每季度", "quarterly"),
+            "year": ("每年", "yearly"),
+        }[t.period]
+        out.append(
+            f"{kpi.name_zh}{period[0]}{sign} {shown}。"
+            if zh
+            else f"Keep {kpi.name_en.lower()} {sign} {shown}, measured {period[1]}."
+        )
     return out
 
 
@@ -167,18 +190,27 @@ def _consequences(rule: Rule, zh: bool) -> list[str]:
     out = []
     if c.deduction is not None:
         once = "" if c.stacks else ("（每季度最多一次）" if zh else " (at most once a quarter)")
-        out.append(f"未达标时扣减当季度奖金的 {_pct(c.deduction)}{once}。" if zh
-                   else f"A breach deducts {_pct(c.deduction)} of the quarterly bonus{once}.")
+        out.append(
+            f"未达标时扣减当季度奖金的 {_pct(c.deduction)}{once}。"
+            if zh
+            else f"A breach deducts {_pct(c.deduction)} of the quarterly bonus{once}."
+        )
     if c.proportional is not None:
         p = c.proportional
         out.append(
             f"指标占季度奖金的 {_pct(p.kpi_share)}，本指标权重 {_pct(p.weight)}；每高于目标一个百分点奖励 "
-            f"{_pct(p.per_point_above)}，每低于一个百分点扣减 {_pct(p.per_point_below)}。" if zh else
-            f"KPIs make up {_pct(p.kpi_share)} of the quarterly bonus, this KPI weighs {_pct(p.weight)}; each point "
-            f"above target adds {_pct(p.per_point_above)}, each point below deducts {_pct(p.per_point_below)}.")
+            f"{_pct(p.per_point_above)}，每低于一个百分点扣减 {_pct(p.per_point_below)}。"
+            if zh
+            else f"KPIs make up {_pct(p.kpi_share)} of the quarterly bonus, this KPI weighs "
+            f"{_pct(p.weight)}; each point "
+            f"above target adds {_pct(p.per_point_above)}, each point below deducts {_pct(p.per_point_below)}."
+        )
     if c.cap is not None:
-        out.append(f"本规则每季度调整上限为奖金的 {_pct(c.cap)}。" if zh
-                   else f"This rule moves at most {_pct(c.cap)} of the quarterly bonus per quarter.")
+        out.append(
+            f"本规则每季度调整上限为奖金的 {_pct(c.cap)}。"
+            if zh
+            else f"This rule moves at most {_pct(c.cap)} of the quarterly bonus per quarter."
+        )
     return out
 
 
@@ -188,8 +220,11 @@ def _escalations(rule: Rule, zh: bool) -> list[str]:
         action = ACTIONS[e.action][0 if zh else 1]
         unit = {"week": "周", "month": "个月", "quarter": "个季度", "year": "年"}
         per = rule.threshold.period if rule.threshold is not None else "month"
-        text = (f"连续{e.after}{unit[per]}未达标：{action}。" if zh
-                else f"After {e.after} consecutive breaching {per}s: {action}.")
+        text = (
+            f"连续{e.after}{unit[per]}未达标：{action}。"
+            if zh
+            else f"After {e.after} consecutive breaching {per}s: {action}."
+        )
         if e.text is not None:
             text += " " + (e.text.zh_cn if zh else e.text.en)
         out.append(text)
@@ -206,13 +241,21 @@ def _clause(env: Any, number: int, sourced: SourcedRule, zh: bool) -> Clause:
         if rule.wording.penalty is not None:
             consequences.insert(0, render(rule.wording.penalty.zh_cn if zh else rule.wording.penalty.en))
     until = rule.effective_to.isoformat() if rule.effective_to else ("长期有效" if zh else "until changed")
-    return Clause(number, rule.id, rule.version, ref.source, ref.sha256[:12],
-                  rule.title.zh_cn if zh else rule.title.en, tuple(duties), tuple(consequences),
-                  tuple(_escalations(rule, zh)), f"{rule.effective_from.isoformat()} – {until}")
+    return Clause(
+        number,
+        rule.id,
+        rule.version,
+        ref.source,
+        ref.sha256[:12],
+        rule.title.zh_cn if zh else rule.title.en,
+        tuple(duties),
+        tuple(consequences),
+        tuple(_escalations(rule, zh)),
+        f"{rule.effective_from.isoformat()} – {until}",
+    )
 
 
-def build_contract(rulebook: Rulebook, *, role: str, locale: str, day: date, party: Party | None,
-                   env: Any) -> Contract:
+def build_contract(rulebook: Rulebook, *, role: str, locale: str, day: date, party: Party | None, env: Any) -> Contract:
     """The clauses of ``role`` from the rules in force on ``day``, in ``locale``."""
     zh = locale == "zh-CN"
     mine = sorted((r for r in rulebook.in_force(day) if r.rule.role == role), key=lambda r: r.rule.id)
@@ -220,8 +263,16 @@ def build_contract(rulebook: Rulebook, *, role: str, locale: str, day: date, par
     return Contract(role, locale, day, party, clauses, rulebook.digest, rulebook.files)
 
 
-def render_contract(settings: Settings, *, role: str, locale: str, fmt: str, day: date,
-                    party: Party | None = None, rules_dir: Path | None = None) -> str:
+def render_contract(
+    settings: Settings,
+    *,
+    role: str,
+    locale: str,
+    fmt: str,
+    day: date,
+    party: Party | None = None,
+    rules_dir: Path | None = None,
+) -> str:
     """Markdown or HTML clauses of ``role`` (or ``party``) from the rule folder, in ``locale``."""
     folder = rules_dir or settings.rules_path
     rulebook = load_rulebook(folder)

@@ -1,11 +1,11 @@
-"""``decide(rulebook, facts, now) -> Decision``: the production core (:mod:`engine.evaluation.core`) run
+"""``decide(rulebook, facts, now) -> Decision``: the production core (:mod:`perfrules.engine.evaluation.core`) run
 over an in-memory :class:`~engine.facts.Facts` bundle, as HR rule tests and the agreement tests use it.
 
 Each month of the period under evaluation is judged in turn exactly as ``perfrules evaluate`` judges it
 (quarter KPIs in the quarter's last month); earlier breaches become the streak history, earlier
 consequences become earlier findings of the quarter, and the quarter is re-priced with each month's
 findings (once per quarter, stacking, caps, pro-rated bases). The result is shown in the flat
-:mod:`engine.decision` view: findings, consequences (the change of each bonus line), escalations,
+:mod:`perfrules.engine.decision` view: findings, consequences (the change of each bonus line), escalations,
 notice intents and rules not judged. No clock, no database.
 """
 
@@ -16,18 +16,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.decision import Consequence, Decision, Escalation, Finding, NotApplicable, PlanItem
-from engine.evaluation.charging import responsible
-from engine.evaluation.core import History, LineChange, judge, quarter_changes
-from engine.evaluation.intents import notice_intents, subject_of
-from engine.evaluation.observations import Observation
-from engine.facts import Facts
-from engine.periods import Period, PeriodKind, parse_period, quarter_of
-from engine.rulebook.compiler import target_of
-from engine.rulebook.rulebook import Rulebook, SourcedRule
+from perfrules.engine.decision import Consequence, Decision, Escalation, Finding, NotApplicable, PlanItem
+from perfrules.engine.evaluation.charging import responsible
+from perfrules.engine.evaluation.core import History, LineChange, judge, quarter_changes
+from perfrules.engine.evaluation.intents import notice_intents, subject_of
+from perfrules.engine.evaluation.observations import Observation
+from perfrules.engine.facts import Facts
+from perfrules.engine.periods import Period, PeriodKind, parse_period, quarter_of
+from perfrules.engine.rulebook.compiler import target_of
+from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
 
-KINDS = {"breach": "kpi_breach", "met": "kpi_met", "warning": "kpi_warning", "late": "deadline_missed",
-         "missing": "deadline_missed", "incomplete": "incomplete"}
+KINDS = {
+    "breach": "kpi_breach",
+    "met": "kpi_met",
+    "warning": "kpi_warning",
+    "late": "deadline_missed",
+    "missing": "deadline_missed",
+    "incomplete": "incomplete",
+}
 
 
 def months_of(window: Period) -> list[Period]:
@@ -58,17 +64,27 @@ def decide(rulebook: Rulebook, facts: Facts, now: datetime) -> Decision:
         changes = quarter_changes(quarter, by_id, [r for r in earlier if r["quarter"] == quarter.label], rows)
         earlier += rows
         history = history.after(result.rows)
-        out["findings"] += [_finding(rules[o.rule_id], o, len(r["streak"]))
-                            for o, r in zip(result.judgement.observations, rows, strict=True)]
+        out["findings"] += [
+            _finding(rules[o.rule_id], o, len(r["streak"]))
+            for o, r in zip(result.judgement.observations, rows, strict=True)
+        ]
         out["findings"] += [_finding(rules[o.rule_id], o, 1) for o in result.judgement.warnings]
         out["consequences"] += [_consequence(rules, c, rows) for c in changes]
         out["escalations"] += [_escalation(rules[e["rule_id"]], e) for e in result.escalations]
         out["notices"] += notice_intents(rulebook, result, changes, people, now)
-        out["na"] += [NotApplicable(rules[u.rule_id].ref, subject_of(u.subject, u.subject_kind), u.period, u.reason)
-                      for u in result.judgement.unjudged]
-    return Decision(now, facts.period, tuple(sorted(out["findings"], key=lambda f: (f.period, f.ref.id, f.subject,
-                                                                                      f.kind))),
-                    tuple(out["consequences"]), tuple(out["escalations"]), tuple(out["notices"]), tuple(out["na"]))
+        out["na"] += [
+            NotApplicable(rules[u.rule_id].ref, subject_of(u.subject, u.subject_kind), u.period, u.reason)
+            for u in result.judgement.unjudged
+        ]
+    return Decision(
+        now,
+        facts.period,
+        tuple(sorted(out["findings"], key=lambda f: (f.period, f.ref.id, f.subject, f.kind))),
+        tuple(out["consequences"]),
+        tuple(out["escalations"]),
+        tuple(out["notices"]),
+        tuple(out["na"]),
+    )
 
 
 def _subject(rule_subject: str) -> str:
@@ -106,14 +122,28 @@ def _earlier(rulebook: Rulebook, facts: Facts, ids: itertools.count) -> list[dic
         if sourced is None:
             continue
         rule, consequence = sourced.rule, sourced.rule.consequence
-        carried = [{"employee": e, "department": rule.department, "weight": "1"}
-                   for e in _carriers(rulebook, c.rule_id, c.subject, month, facts)]
-        rows.append({"id": next(ids), "status": "active", "rule_id": rule.id, "rule_file": sourced.ref.file,
-                     "rule_line": sourced.ref.line, "rule_version": str(sourced.ref.version), "period": month.label,
-                     "quarter": c.quarter, "kind": "breach", "share": c.share, "charged_to": carried,
-                     "stacks": bool(consequence and consequence.stacks),
-                     "share_cap": consequence.cap if consequence else None,
-                     "reason_code": "kpi_proportional" if consequence and consequence.proportional else ""})
+        carried = [
+            {"employee": e, "department": rule.department, "weight": "1"}
+            for e in _carriers(rulebook, c.rule_id, c.subject, month, facts)
+        ]
+        rows.append(
+            {
+                "id": next(ids),
+                "status": "active",
+                "rule_id": rule.id,
+                "rule_file": sourced.ref.file,
+                "rule_line": sourced.ref.line,
+                "rule_version": str(sourced.ref.version),
+                "period": month.label,
+                "quarter": c.quarter,
+                "kind": "breach",
+                "share": c.share,
+                "charged_to": carried,
+                "stacks": bool(consequence and consequence.stacks),
+                "share_cap": consequence.cap if consequence else None,
+                "reason_code": "kpi_proportional" if consequence and consequence.proportional else "",
+            }
+        )
     return rows
 
 
@@ -122,15 +152,33 @@ def _finding(sourced: SourcedRule, obs: Observation, streak: int) -> Finding:
     kind = KINDS[obs.kind]
     if obs.kpi is not None:
         assert rule.threshold is not None
-        return Finding(sourced.ref, kind, subject_of(obs.subject, obs.subject_kind), obs.period, kpi=obs.kpi,
-                       value=obs.value, target=obs.threshold, direction=target_of(rule.threshold)[1], streak=streak)
+        return Finding(
+            sourced.ref,
+            kind,
+            subject_of(obs.subject, obs.subject_kind),
+            obs.period,
+            kpi=obs.kpi,
+            value=obs.value,
+            target=obs.threshold,
+            direction=target_of(rule.threshold)[1],
+            streak=streak,
+        )
     assert rule.deadline is not None
-    return Finding(sourced.ref, kind, f"employee:{obs.subject}", obs.period, deliverable=f["deliverable"],
-                   employee=obs.subject, state=f["state"], due_at=datetime.fromisoformat(f["due_at"]),
-                   submitted_at=datetime.fromisoformat(f["submitted_at"]) if f["submitted_at"] else None,
-                   days_late=f["days_late"],
-                   completeness=Decimal(f["completeness"]) if f["completeness"] is not None else None,
-                   target=rule.deadline.completeness if kind == "incomplete" else None, streak=streak)
+    return Finding(
+        sourced.ref,
+        kind,
+        f"employee:{obs.subject}",
+        obs.period,
+        deliverable=f["deliverable"],
+        employee=obs.subject,
+        state=f["state"],
+        due_at=datetime.fromisoformat(f["due_at"]),
+        submitted_at=datetime.fromisoformat(f["submitted_at"]) if f["submitted_at"] else None,
+        days_late=f["days_late"],
+        completeness=Decimal(f["completeness"]) if f["completeness"] is not None else None,
+        target=rule.deadline.completeness if kind == "incomplete" else None,
+        streak=streak,
+    )
 
 
 def _consequence(rules: dict[str, SourcedRule], change: LineChange, rows: list[dict[str, Any]]) -> Consequence:
@@ -140,16 +188,33 @@ def _consequence(rules: dict[str, SourcedRule], change: LineChange, rows: list[d
     row = next(r for r in rows if r["id"] in line.finding_ids)
     target = next(t for t in row["charged_to"] if t["employee"] == line.employee_id)
     moved = target["department"] != rule.department
-    role = next((a.carried_by.role for a in rule.attribution if a.carried_by.department == target["department"]),
-                rule.role) if moved else rule.role
+    role = (
+        next(
+            (a.carried_by.role for a in rule.attribution if a.carried_by.department == target["department"]), rule.role
+        )
+        if moved
+        else rule.role
+    )
     status, reason = "applied", None
     if not change.share and change.before is not None:
         status, reason = "suppressed", f"already applied in {line.quarter} (the rule does not stack)"
     elif "capped" in line.computation:
-        reason = line.computation[line.computation.index("(capped") + 1:].rstrip(")")
-    return Consequence(sourced.ref, subject_of(row["subject"], row["subject_kind"]), row["period"], line.quarter,
-                       change.share, target["department"], role, line.computation, line.employee_id,
-                       change.amount, status, reason, rule.department if moved else None)
+        reason = line.computation[line.computation.index("(capped") + 1 :].rstrip(")")
+    return Consequence(
+        sourced.ref,
+        subject_of(row["subject"], row["subject_kind"]),
+        row["period"],
+        line.quarter,
+        change.share,
+        target["department"],
+        role,
+        line.computation,
+        line.employee_id,
+        change.amount,
+        status,
+        reason,
+        rule.department if moved else None,
+    )
 
 
 def _escalation(sourced: SourcedRule, row: dict[str, Any]) -> Escalation:
@@ -157,5 +222,13 @@ def _escalation(sourced: SourcedRule, row: dict[str, Any]) -> Escalation:
     plan = None
     if row["due"] is not None:
         plan = PlanItem(spec.plan.deliverable if spec.plan else "improvement_plan", row["due"])
-    return Escalation(sourced.ref, f"employee:{row['subject']}", row["triggered_period"], row["kind"], spec.after,
-                      len(row["streak"]), plan, row["subject"])
+    return Escalation(
+        sourced.ref,
+        f"employee:{row['subject']}",
+        row["triggered_period"],
+        row["kind"],
+        spec.after,
+        len(row["streak"]),
+        plan,
+        row["subject"],
+    )

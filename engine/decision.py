@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from engine.rulebook.rulebook import RuleRef
+from perfrules.engine.rulebook.rulebook import RuleRef
 
 
 def _plain(value: Any) -> Any:
@@ -159,7 +159,7 @@ class NotApplicable(_Item):
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of :func:`engine.decide.decide` for one rulebook, facts bundle and ``now``."""
+    """The outcome of :func:`perfrules.engine.decide.decide` for one rulebook, facts bundle and ``now``."""
 
     now: datetime
     period: str

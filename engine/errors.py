@@ -12,7 +12,7 @@ class PerfRulesError(Exception):
 
 
 class ConfigError(PerfRulesError, ValueError):
-    """Raised by :mod:`engine.settings` when a setting has an invalid value."""
+    """Raised by :mod:`perfrules.engine.settings` when a setting has an invalid value."""
 
     def __init__(self, name: str, value: object, reason: str):
         super().__init__(f"setting {name}={value!r}: {reason}")
@@ -30,7 +30,7 @@ class UnknownEmployee(PerfRulesError, LookupError):
 
 
 class InvalidPeriod(PerfRulesError, ValueError):
-    """Raised by :func:`engine.periods.parse_period` for text that names no period."""
+    """Raised by :func:`perfrules.engine.periods.parse_period` for text that names no period."""
 
     def __init__(self, text: str, expected: str = "YYYY-MM, YYYY-Qn, YYYY, YYYY-Www or ttm:YYYY-MM"):
         super().__init__(f"{text!r} is not a period (expected {expected})")

@@ -1,6 +1,6 @@
 """The facts a decision is made from: frozen, engine-agnostic, built by the evaluation layer.
 
-A :class:`Facts` bundle holds everything :func:`engine.decide.decide` needs for one period under
+A :class:`Facts` bundle holds everything :func:`perfrules.engine.decide.decide` needs for one period under
 evaluation: KPI values (per scope and period; ``value=None`` means not measurable → the rule is not
 applicable, never a breach), submissions of deliverables with their timestamps, the people with their
 history (:class:`~engine.evaluation.people.Person`: stints, leave, manager, bonus base) and earlier
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from engine.evaluation.people import Person, Stint
-from engine.periods import Period, parse_period
-from engine.rulebook.calendar import covered_periods, due_at
-from engine.rulebook.model import Deadline
+from perfrules.engine.evaluation.people import Person, Stint
+from perfrules.engine.periods import Period, parse_period
+from perfrules.engine.rulebook.calendar import covered_periods, due_at
+from perfrules.engine.rulebook.model import Deadline
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,17 @@ class Submission:
     completeness: Decimal | None = None  # share of the system's own list covered (1 = all)
 
 
-__all__ = ["DeliverableState", "Facts", "KpiValue", "PastBreach", "PastConsequence", "Person", "Stint",
-           "Submission", "deliverable_states"]
+__all__ = [
+    "DeliverableState",
+    "Facts",
+    "KpiValue",
+    "PastBreach",
+    "PastConsequence",
+    "Person",
+    "Stint",
+    "Submission",
+    "deliverable_states",
+]
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,14 @@ class DeliverableState:
     reminders: tuple[datetime, ...] = field(default=())
 
 
-def deliverable_states(rule_id: str, deadline: Deadline, window: Period, owers: list[str],
-                       submissions: tuple[Submission, ...], now: datetime) -> list[DeliverableState]:
+def deliverable_states(
+    rule_id: str,
+    deadline: Deadline,
+    window: Period,
+    owers: list[str],
+    submissions: tuple[Submission, ...],
+    now: datetime,
+) -> list[DeliverableState]:
     """The instances of ``deadline`` covering periods in ``window``, for each employee in ``owers``."""
     out = []
     for covered in covered_periods(deadline, window):
@@ -113,8 +128,11 @@ def deliverable_states(rule_id: str, deadline: Deadline, window: Period, owers: 
         assert due is not None
         limit = due + deadline.grace
         for employee in owers:
-            handed = [s for s in submissions if s.deliverable == deadline.deliverable and s.employee_id == employee
-                      and s.period == covered.label]
+            handed = [
+                s
+                for s in submissions
+                if s.deliverable == deadline.deliverable and s.employee_id == employee and s.period == covered.label
+            ]
             first = min(handed, key=lambda s: s.submitted_at) if handed else None
             if first is not None:
                 state = "on_time" if first.submitted_at <= limit else "late"
@@ -123,8 +141,18 @@ def deliverable_states(rule_id: str, deadline: Deadline, window: Period, owers: 
                 state = "pending" if now <= limit else "missing"
                 end = now
             days = (end.astimezone(due.tzinfo).date() - due.date()).days if state in ("late", "missing") else 0
-            out.append(DeliverableState(rule_id, deadline.deliverable, covered.label, employee, due,
-                                        first.submitted_at if first else None, state, max(days, 0),
-                                        first.completeness if first else None,
-                                        tuple(due - lead for lead in sorted(deadline.reminders, reverse=True))))
+            out.append(
+                DeliverableState(
+                    rule_id,
+                    deadline.deliverable,
+                    covered.label,
+                    employee,
+                    due,
+                    first.submitted_at if first else None,
+                    state,
+                    max(days, 0),
+                    first.completeness if first else None,
+                    tuple(due - lead for lead in sorted(deadline.reminders, reverse=True)),
+                )
+            )
     return out

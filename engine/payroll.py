@@ -18,9 +18,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from engine.evaluation.people import Person
-from engine.money import round_cny
-from engine.periods import Period
+from perfrules.engine.evaluation.people import Person
+from perfrules.engine.money import round_cny
+from perfrules.engine.periods import Period
 
 ZERO = Decimal(0)
 FORMATS = ("csv", "xlsx")
@@ -91,11 +91,11 @@ def _pct(amount: Decimal, base: Decimal) -> Decimal:
 
 
 def build(quarter: Period, people: list[Person], adjustments: list[dict], closed: bool) -> Payroll:
-    """Assemble the export from people and stored adjustment rows (``storage.evaluation_store.adjustments``).
+    """Assemble the export from people and stored adjustment rows (``perfrules.storage.evaluation_store.adjustments``).
 
     A closed quarter pays each line's ``frozen_amount`` (what it paid at close); an open one pays the
     effective amount (override, or 0 when void/withdrawn). Lines paying 0 are left out."""
-    from storage.evaluation_store import effective
+    from perfrules.storage.evaluation_store import effective
 
     by_employee: dict[str, list[tuple[dict, Decimal]]] = {}
     for adj in adjustments:
@@ -105,8 +105,10 @@ def build(quarter: Period, people: list[Person], adjustments: list[dict], closed
     draft_rows, draft_lines = [], []
     for person in sorted(people, key=lambda p: p.id):
         base, days = person.base_for(quarter)
-        items = sorted(by_employee.get(person.id, []),
-                       key=lambda t: (t[0]["period"], t[0]["rule_id"], t[0]["kind"], t[0]["quarter"]))
+        items = sorted(
+            by_employee.get(person.id, []),
+            key=lambda t: (t[0]["period"], t[0]["rule_id"], t[0]["kind"], t[0]["quarter"]),
+        )
         if not days and not items:
             continue
         base = round_cny(base)
@@ -114,14 +116,39 @@ def build(quarter: Period, people: list[Person], adjustments: list[dict], closed
         last_day = min(quarter.last_day, person.active_to or quarter.last_day)
         stint = person.stint_on(last_day)
         dept = stint.department if stint else person.department
-        draft_rows.append([quarter.label, person.id, person.name_zh, person.name_en, dept,
-                           round_cny(person.bonus_base), days, base, _pct(total, base), total, base + total,
-                           len(items)])
+        draft_rows.append(
+            [
+                quarter.label,
+                person.id,
+                person.name_zh,
+                person.name_en,
+                dept,
+                round_cny(person.bonus_base),
+                days,
+                base,
+                _pct(total, base),
+                total,
+                base + total,
+                len(items),
+            ]
+        )
         for n, (adj, amount) in enumerate(items, 1):
-            status, share = ((adj["frozen_status"], adj["frozen_share"]) if closed else (adj["status"], adj["share"]))
-            draft_lines.append([quarter.label, person.id, n, adj["rule_id"], adj["reason_code"],
-                                adj["kind"], adj["period"], status, share.normalize(), amount,
-                                adj["corrects_quarter"] or ""])
+            status, share = (adj["frozen_status"], adj["frozen_share"]) if closed else (adj["status"], adj["share"])
+            draft_lines.append(
+                [
+                    quarter.label,
+                    person.id,
+                    n,
+                    adj["rule_id"],
+                    adj["reason_code"],
+                    adj["kind"],
+                    adj["period"],
+                    status,
+                    share.normalize(),
+                    amount,
+                    adj["corrects_quarter"] or "",
+                ]
+            )
     digest = hashlib.sha256(repr((draft_rows, draft_lines)).encode()).hexdigest()[:12]
     export_id = f"PAY-{quarter.label}-{digest}"
     rows = tuple(PayrollRow(export_id, *r) for r in draft_rows)

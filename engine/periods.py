@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from engine.errors import InvalidPeriod
+from perfrules.engine.errors import InvalidPeriod
 
 
 class PeriodKind(StrEnum):

@@ -18,8 +18,7 @@ from typing import Any
 
 import durable_rules_engine
 from durable.engine import Host
-
-from engine.errors import PerfRulesError
+from perfrules.engine.errors import PerfRulesError
 
 MAX_PROPERTIES = 255
 MAX_INT = 2**53
@@ -120,7 +119,7 @@ class Engine:
             prepared.insert(0, dict(_SESSION_FACT, sid=sid))
             try:
                 for start in range(0, len(prepared), _BATCH):
-                    self._assert(prepared[start:start + _BATCH])
+                    self._assert(prepared[start : start + _BATCH])
                 state = self._ruleset.get_state(sid)
             finally:
                 self._ruleset.delete_state(sid)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.bundled import bundled_path
-from engine.errors import ConfigError
+from perfrules.engine.bundled import bundled_path
+from perfrules.engine.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout (tests); bundled files: engine.bundled
 ENV_PREFIX = "PERFRULES_"
@@ -74,27 +74,45 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("database_url", "sqlite:///perfrules.db",
-            "SQLAlchemy URL of the fact store (SQLite file by default; postgresql+psycopg://… in production)."),
+    Setting(
+        "database_url",
+        "sqlite:///perfrules.db",
+        "SQLAlchemy URL of the fact store (SQLite file by default; postgresql+psycopg://… in production).",
+    ),
     Setting("timezone", "Asia/Shanghai", "Company time zone: deadlines, periods and reports use it.", _zone),
-    Setting("rules_dir", "rules", "Folder of the rule files (*.yaml) the engine enforces (default: ./rules, or the "
-            "rulebook shipped with perfrules when the working folder has none)."),
-    Setting("template_overrides_dir", "",
-            "Folder where HR may drop templates that override the bundled ones (rendered sandboxed)."),
+    Setting(
+        "rules_dir",
+        "rules",
+        "Folder of the rule files (*.yaml) the engine enforces (default: ./rules, or the "
+        "rulebook shipped with perfrules when the working folder has none).",
+    ),
+    Setting(
+        "template_overrides_dir",
+        "",
+        "Folder where HR may drop templates that override the bundled ones (rendered sandboxed).",
+    ),
     Setting("default_locale", "zh-CN", "Language for recipients without one: zh-CN or en.", _locale),
     Setting("outbox_dir", "outbox", "Folder where e-mails are written as .eml files when no SMTP host is set."),
     Setting("smtp_host", "", "SMTP server; empty means write .eml files to outbox_dir instead of sending."),
     Setting("smtp_port", 587, "SMTP port.", _port),
-    Setting("smtp_security", "starttls", "SMTP transport security: none, starttls or ssl.",
-            _choice("none", "starttls", "ssl")),
+    Setting(
+        "smtp_security",
+        "starttls",
+        "SMTP transport security: none, starttls or ssl.",
+        _choice("none", "starttls", "ssl"),
+    ),
     Setting("smtp_username", "", "SMTP user name (optional)."),
-    Setting("smtp_password", "", "SMTP password; read only from PERFRULES_SMTP_PASSWORD.", secret=True,
-            env_only=True),
+    Setting("smtp_password", "", "SMTP password; read only from PERFRULES_SMTP_PASSWORD.", secret=True, env_only=True),
     Setting("mail_from", "perfrules@localhost", "Sender address of every notice."),
     Setting("listen_host", "127.0.0.1", "Address the web service binds to (localhost unless told otherwise)."),
     Setting("listen_port", 8000, "Port of the web service.", _port),
-    Setting("dashboard_warm_seconds", 30, "How often `serve` checks for new facts and then draws up the company "
-            "dashboard of the last month in the background, so its first view is quick (0: never).", _seconds),
+    Setting(
+        "dashboard_warm_seconds",
+        30,
+        "How often `serve` checks for new facts and then draws up the company "
+        "dashboard of the last month in the background, so its first view is quick (0: never).",
+        _seconds,
+    ),
 )
 BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
 

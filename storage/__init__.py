@@ -3,6 +3,6 @@
 Table rows never leave this package: callers get frozen domain types or plain values back.
 """
 
-from storage.db import Database, connect
+from perfrules.storage.db import Database, connect
 
 __all__ = ["Database", "connect"]

@@ -1,6 +1,6 @@
 """Access control tables: dashboard users, their sessions, API tokens (stored hashed) and the audit log.
 
-Passwords arrive here already hashed (argon2, by :mod:`engine.web.credentials`); session ids and API
+Passwords arrive here already hashed (argon2, by :mod:`perfrules.engine.web.credentials`); session ids and API
 tokens are stored as the SHA-256 of the random value the client holds, so a leaked table grants nothing.
 Every change and every export is written to ``audit_log`` with who did it, in the same transaction as the
 change when the change is made here.
@@ -14,15 +14,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from perfrules.engine.errors import PerfRulesError
+from perfrules.storage.db import Database
+from perfrules.storage.evaluation import Adjustment, Finding
+from perfrules.storage.models import Department, Employee, FactGeneration
+from perfrules.storage.sqlutil import to_date
+from perfrules.storage.types import UTCDateTime
 from sqlalchemy import JSON, Column, Connection, Index, bindparam, delete, insert, select, true, update
 from sqlmodel import Field, Session, SQLModel
-
-from engine.errors import PerfRulesError
-from storage.db import Database
-from storage.evaluation import Adjustment, Finding
-from storage.models import Department, Employee, FactGeneration
-from storage.sqlutil import to_date
-from storage.types import UTCDateTime
 
 ROLES = ("hr", "manager", "staff", "payroll", "system")
 
@@ -133,9 +132,16 @@ _TOKENS = ApiToken.__table__
 _AUDIT = AuditEntry.__table__
 # Statements of the per-request path, built once (building and keying a statement costs more than running it)
 _INSERT_AUDIT = insert(_AUDIT)
-_ACTIVE_TOKEN = select(_TOKENS.c.id, _TOKENS.c.name, _TOKENS.c.prefix, _TOKENS.c.role, _TOKENS.c.employee_id,
-                       _TOKENS.c.created_at, _TOKENS.c.created_by, _TOKENS.c.revoked_at).where(
-    _TOKENS.c.digest == bindparam("digest"), _TOKENS.c.revoked_at.is_(None))
+_ACTIVE_TOKEN = select(
+    _TOKENS.c.id,
+    _TOKENS.c.name,
+    _TOKENS.c.prefix,
+    _TOKENS.c.role,
+    _TOKENS.c.employee_id,
+    _TOKENS.c.created_at,
+    _TOKENS.c.created_by,
+    _TOKENS.c.revoked_at,
+).where(_TOKENS.c.digest == bindparam("digest"), _TOKENS.c.revoked_at.is_(None))
 
 
 @dataclass(frozen=True)
@@ -177,13 +183,15 @@ class AuditRecord:
 
 
 def _user(row: WebUser) -> UserRecord:
-    return UserRecord(row.username, row.display_name, row.role, row.employee_id, row.created_at,
-                      row.disabled_at is not None)
+    return UserRecord(
+        row.username, row.display_name, row.role, row.employee_id, row.created_at, row.disabled_at is not None
+    )
 
 
 def _token(row: ApiToken) -> TokenRecord:
-    return TokenRecord(row.id, row.name, row.prefix, row.role, row.employee_id, row.created_at, row.created_by,
-                       row.revoked_at)
+    return TokenRecord(
+        row.id, row.name, row.prefix, row.role, row.employee_id, row.created_at, row.created_by, row.revoked_at
+    )
 
 
 def _check_role(session: Session, role: str, employee_id: str | None) -> None:
@@ -195,23 +203,25 @@ def _check_role(session: Session, role: str, employee_id: str | None) -> None:
         raise NeedsEmployee(role, None)
 
 
-def _audit(session: Session, *, now: datetime, actor: str, action: str, target: str,
-           detail: dict[str, Any] | None = None) -> None:
+def _audit(
+    session: Session, *, now: datetime, actor: str, action: str, target: str, detail: dict[str, Any] | None = None
+) -> None:
     session.add(AuditEntry(at=now, actor=actor, action=action, target=target, detail=detail or {}))
 
 
-def record(db: Database, *, now: datetime, actor: str, action: str, target: str = "",
-           detail: dict[str, Any] | None = None) -> None:
+def record(
+    db: Database, *, now: datetime, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None
+) -> None:
     """Write one audit-log entry (for changes and exports made outside this module)."""
     with db.session() as session:
         _audit(session, now=now, actor=actor, action=action, target=target, detail=detail)
 
 
-def record_in(conn: Connection, *, now: datetime, actor: str, action: str, target: str = "",
-              detail: dict[str, Any] | None = None) -> None:
+def record_in(
+    conn: Connection, *, now: datetime, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None
+) -> None:
     """Write one audit-log entry in the caller's open transaction (committed or rolled back with its change)."""
-    conn.execute(_INSERT_AUDIT, {"at": now, "actor": actor, "action": action, "target": target,
-                                 "detail": detail or {}})
+    conn.execute(_INSERT_AUDIT, {"at": now, "actor": actor, "action": action, "target": target, "detail": detail or {}})
 
 
 def audit_entries(db: Database, *, limit: int = 200, action: str | None = None) -> list[AuditRecord]:
@@ -220,25 +230,48 @@ def audit_entries(db: Database, *, limit: int = 200, action: str | None = None) 
     if action is not None:
         stmt = stmt.where(AuditEntry.action == action)
     with db.session() as session:
-        return [AuditRecord(r.id, r.at, r.actor, r.action, r.target, dict(r.detail))
-                for r in session.execute(stmt).scalars()]
+        return [
+            AuditRecord(r.id, r.at, r.actor, r.action, r.target, dict(r.detail))
+            for r in session.execute(stmt).scalars()
+        ]
 
 
 # --- users and sessions ---------------------------------------------------------------------------------
 
 
-def add_user(db: Database, *, username: str, display_name: str, password_hash: str, role: str,
-             employee_id: str | None, now: datetime, actor: str) -> UserRecord:
+def add_user(
+    db: Database,
+    *,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    role: str,
+    employee_id: str | None,
+    now: datetime,
+    actor: str,
+) -> UserRecord:
     """Create a dashboard user; raises :class:`UserExists`, :class:`UnknownRole`, :class:`NeedsEmployee`."""
     with db.session() as session:
         _check_role(session, role, employee_id)
         if session.get(WebUser, username) is not None:
             raise UserExists(username)
-        row = WebUser(username=username, display_name=display_name, password_hash=password_hash, role=role,
-                      employee_id=employee_id, created_at=now)
+        row = WebUser(
+            username=username,
+            display_name=display_name,
+            password_hash=password_hash,
+            role=role,
+            employee_id=employee_id,
+            created_at=now,
+        )
         session.add(row)
-        _audit(session, now=now, actor=actor, action="user.add", target=username,
-               detail={"role": role, "employee_id": employee_id})
+        _audit(
+            session,
+            now=now,
+            actor=actor,
+            action="user.add",
+            target=username,
+            detail={"role": role, "employee_id": employee_id},
+        )
         session.flush()
         return _user(row)
 
@@ -282,7 +315,8 @@ def session_user(db: Database, digest: str, *, now: datetime) -> UserRecord | No
     """The enabled user whose unexpired session has this digest, or None."""
     with db.session() as session:
         row = session.execute(
-            select(WebUser).join(WebSession, WebSession.username == WebUser.username)
+            select(WebUser)
+            .join(WebSession, WebSession.username == WebUser.username)
             .where(WebSession.digest == digest, WebSession.expires_at > now, WebUser.disabled_at.is_(None))
         ).scalar_one_or_none()
         return None if row is None else _user(row)
@@ -296,18 +330,24 @@ def end_session(db: Database, digest: str) -> None:
 # --- API tokens -----------------------------------------------------------------------------------------
 
 
-def create_token(db: Database, *, name: str, digest: str, prefix: str, role: str, employee_id: str | None,
-                 now: datetime, actor: str) -> TokenRecord:
+def create_token(
+    db: Database, *, name: str, digest: str, prefix: str, role: str, employee_id: str | None, now: datetime, actor: str
+) -> TokenRecord:
     """Store a new token (its digest only); raises :class:`TokenExists` when an active one has the name."""
     with db.session() as session:
         _check_role(session, role, employee_id)
-        taken = session.execute(
-            select(ApiToken.id).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
-        ).first()
+        taken = session.execute(select(ApiToken.id).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))).first()
         if taken is not None:
             raise TokenExists(name)
-        row = ApiToken(name=name, digest=digest, prefix=prefix, role=role, employee_id=employee_id,
-                       created_at=now, created_by=actor)
+        row = ApiToken(
+            name=name,
+            digest=digest,
+            prefix=prefix,
+            role=role,
+            employee_id=employee_id,
+            created_at=now,
+            created_by=actor,
+        )
         session.add(row)
         _audit(session, now=now, actor=actor, action="token.create", target=name, detail={"role": role})
         session.flush()
@@ -382,8 +422,10 @@ def employees_of(db: Database, ids: Iterable[str] | None = None) -> list[Employe
     if ids is not None:
         stmt = stmt.where(Employee.id.in_(list(ids)))
     with db.session() as session:
-        return [EmployeeRef(e.id, e.name_en, e.name_zh, e.department, e.role, e.manager_id, e.locale)
-                for e in session.execute(stmt).scalars()]
+        return [
+            EmployeeRef(e.id, e.name_en, e.name_zh, e.department, e.role, e.manager_id, e.locale)
+            for e in session.execute(stmt).scalars()
+        ]
 
 
 # --- visibility-filtered reads for the dashboard ------------------------------------------------------------
@@ -441,17 +483,25 @@ class AdjustmentView:
 
 def departments(db: Database) -> list[DepartmentRef]:
     with db.session() as session:
-        return [DepartmentRef(d.code, d.name_en, d.name_zh)
-                for d in session.execute(select(Department).order_by(Department.code)).scalars()]
+        return [
+            DepartmentRef(d.code, d.name_en, d.name_zh)
+            for d in session.execute(select(Department).order_by(Department.code)).scalars()
+        ]
 
 
 def _visible_filter(column: Any, visible: frozenset[str] | None) -> Any:
     return true() if visible is None else column.in_(sorted(visible))
 
 
-def findings_for(db: Database, *, visible: frozenset[str] | None, period: str | None = None,
-                 quarter: str | None = None, kinds: Iterable[str] | None = None, limit: int = 500
-                 ) -> list[FindingView]:
+def findings_for(
+    db: Database,
+    *,
+    visible: frozenset[str] | None,
+    period: str | None = None,
+    quarter: str | None = None,
+    kinds: Iterable[str] | None = None,
+    limit: int = 500,
+) -> list[FindingView]:
     """Active findings about employees in ``visible`` (None = everyone, and company/department findings)."""
     stmt = select(Finding).where(Finding.status == "active").order_by(Finding.period.desc(), Finding.id).limit(limit)
     if visible is not None:
@@ -463,26 +513,64 @@ def findings_for(db: Database, *, visible: frozenset[str] | None, period: str | 
     if kinds is not None:
         stmt = stmt.where(Finding.kind.in_(list(kinds)))
     with db.session() as session:
-        return [FindingView(f.id, f.rule_id, f.subject, f.subject_kind, f.period, f.quarter, f.kind, f.kpi, f.value,
-                            f.threshold, f.comparison, f.message, f.rule_file, f.rule_version,
-                            tuple(f.charged_to or ()), dict(f.facts or {}))
-                for f in session.execute(stmt).scalars()]
+        return [
+            FindingView(
+                f.id,
+                f.rule_id,
+                f.subject,
+                f.subject_kind,
+                f.period,
+                f.quarter,
+                f.kind,
+                f.kpi,
+                f.value,
+                f.threshold,
+                f.comparison,
+                f.message,
+                f.rule_file,
+                f.rule_version,
+                tuple(f.charged_to or ()),
+                dict(f.facts or {}),
+            )
+            for f in session.execute(stmt).scalars()
+        ]
 
 
-def adjustments_for(db: Database, *, visible: frozenset[str] | None, quarter: str | None = None,
-                    limit: int = 2000) -> list[AdjustmentView]:
+def adjustments_for(
+    db: Database, *, visible: frozenset[str] | None, quarter: str | None = None, limit: int = 2000
+) -> list[AdjustmentView]:
     """Active bonus adjustments of employees in ``visible`` (None = everyone)."""
-    stmt = (select(Adjustment).where(Adjustment.status == "active", _visible_filter(Adjustment.employee_id, visible))
-            .order_by(Adjustment.employee_id, Adjustment.period, Adjustment.id).limit(limit))
+    stmt = (
+        select(Adjustment)
+        .where(Adjustment.status == "active", _visible_filter(Adjustment.employee_id, visible))
+        .order_by(Adjustment.employee_id, Adjustment.period, Adjustment.id)
+        .limit(limit)
+    )
     if quarter is not None:
         stmt = stmt.where(Adjustment.quarter == quarter)
     with db.session() as session:
         out = []
         for a in session.execute(stmt).scalars():
             amount = next(x for x in (a.override_amount, a.frozen_amount, a.amount) if x is not None)
-            out.append(AdjustmentView(a.id, a.rule_id, a.employee_id, a.period, a.quarter, a.kind, a.status, a.share,
-                                      a.base, amount, a.reason_code, a.rule_file, a.rule_version, a.computation,
-                                      tuple(a.finding_ids or ())))
+            out.append(
+                AdjustmentView(
+                    a.id,
+                    a.rule_id,
+                    a.employee_id,
+                    a.period,
+                    a.quarter,
+                    a.kind,
+                    a.status,
+                    a.share,
+                    a.base,
+                    amount,
+                    a.reason_code,
+                    a.rule_file,
+                    a.rule_version,
+                    a.computation,
+                    tuple(a.finding_ids or ()),
+                )
+            )
         return out
 
 
@@ -510,5 +598,3 @@ def fact_generations(db: Database) -> FactGenerations:
     with db.engine.connect() as conn:
         rows = conn.execute(select(table.c.month, table.c.generation)).all()
     return FactGenerations(tuple((to_date(m), g) for m, g in rows))
-
-

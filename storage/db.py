@@ -11,11 +11,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from perfrules.engine.errors import DatabaseNotReady
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
-
-from engine.errors import DatabaseNotReady
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

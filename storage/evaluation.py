@@ -17,10 +17,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from perfrules.storage.types import MONEY, RATIO, UTCDateTime
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-from storage.types import MONEY, RATIO, UTCDateTime
 
 
 def _utc(nullable: bool = False, **kw: Any) -> Any:

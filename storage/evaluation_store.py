@@ -1,4 +1,4 @@
-"""Reads and idempotent writes of the evaluation tables (see :mod:`storage.evaluation` for the keys).
+"""Reads and idempotent writes of the evaluation tables (see :mod:`perfrules.storage.evaluation` for the keys).
 
 Writes are insert-on-conflict on the natural keys, so a re-run or two overlapping runs update in place.
 Rows never leave this module: callers get plain dicts (column → value) or scalars.
@@ -11,13 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel
-
-from engine.errors import UnknownEmployee
-from storage.db import Database
-from storage.evaluation import (
+from perfrules.engine.errors import UnknownEmployee
+from perfrules.storage.db import Database
+from perfrules.storage.evaluation import (
     Adjustment,
     AdjustmentAction,
     Assignment,
@@ -28,7 +24,10 @@ from storage.evaluation import (
     PayrollExport,
     QuarterCloseEvent,
 )
-from storage.models import Department, Employee, Submission
+from perfrules.storage.models import Department, Employee, Submission
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
 
 ZERO = Decimal(0)
 FINDING_KEY = ("rule_id", "subject", "period", "kind")
@@ -45,8 +44,13 @@ def _row(obj: Any) -> dict[str, Any]:
     return {c.name: getattr(obj, c.name) for c in obj.__table__.columns}
 
 
-def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], key: Sequence[str],
-           update_cols: Sequence[str] | None = None) -> None:
+def upsert(
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    key: Sequence[str],
+    update_cols: Sequence[str] | None = None,
+) -> None:
     """Insert ``rows``; on a natural-key conflict update ``update_cols`` (None: do nothing)."""
     if not rows:
         return
@@ -54,29 +58,37 @@ def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any
     if update_cols is None:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
     else:
-        stmt = stmt.on_conflict_do_update(index_elements=list(key),
-                                          set_={c: stmt.excluded[c] for c in update_cols})
+        stmt = stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update_cols})
     for start in range(0, len(rows), 1000):
-        session.execute(stmt, list(rows[start:start + 1000]))
+        session.execute(stmt, list(rows[start : start + 1000]))
 
 
 # --- runs --------------------------------------------------------------------------------------------
 
+
 def claim_run(db: Database, values: dict[str, Any]) -> tuple[int, bool]:
     """Claim the run keyed (period, rulebook_version, facts_hash): (id, True if new, False if a repeat)."""
     with db.session() as s:
-        stmt = _insert(s, EvaluationRun).on_conflict_do_nothing(
-            index_elements=["period", "rulebook_version", "facts_hash"]).returning(EvaluationRun.__table__.c.id)
+        stmt = (
+            _insert(s, EvaluationRun)
+            .on_conflict_do_nothing(index_elements=["period", "rulebook_version", "facts_hash"])
+            .returning(EvaluationRun.__table__.c.id)
+        )
         created = s.execute(stmt, values).first() is not None
-        run_id = s.execute(select(EvaluationRun.id).where(
-            EvaluationRun.period == values["period"], EvaluationRun.rulebook_version == values["rulebook_version"],
-            EvaluationRun.facts_hash == values["facts_hash"])).scalar_one()
+        run_id = s.execute(
+            select(EvaluationRun.id).where(
+                EvaluationRun.period == values["period"],
+                EvaluationRun.rulebook_version == values["rulebook_version"],
+                EvaluationRun.facts_hash == values["facts_hash"],
+            )
+        ).scalar_one()
     return run_id, created
 
 
 def finish_run(session: Session, run_id: int, finished_at: datetime, **counts: int) -> None:
-    session.execute(update(EvaluationRun).where(EvaluationRun.id == run_id)
-                    .values(status="done", finished_at=finished_at, **counts))
+    session.execute(
+        update(EvaluationRun).where(EvaluationRun.id == run_id).values(status="done", finished_at=finished_at, **counts)
+    )
 
 
 def runs(db: Database, period: str | None = None) -> list[dict[str, Any]]:
@@ -88,6 +100,7 @@ def runs(db: Database, period: str | None = None) -> list[dict[str, Any]]:
 
 
 # --- people ------------------------------------------------------------------------------------------
+
 
 def people(db: Database) -> list[dict[str, Any]]:
     """Every employee with ``stints`` (assignment history) and ``leaves`` lists."""
@@ -114,8 +127,7 @@ def submissions(db: Database, periods: Sequence[str]) -> list[dict[str, Any]]:
 
 def departments(db: Database) -> dict[str, dict[str, str]]:
     with db.session() as s:
-        return {d.code: {"name_en": d.name_en, "name_zh": d.name_zh}
-                for d in s.execute(select(Department)).scalars()}
+        return {d.code: {"name_en": d.name_en, "name_zh": d.name_zh} for d in s.execute(select(Department)).scalars()}
 
 
 def record_transfer(db: Database, employee_id: str, department: str, role: str, on: date) -> None:
@@ -128,11 +140,24 @@ def record_transfer(db: Database, employee_id: str, department: str, role: str, 
             raise UnknownEmployee(employee_id)
         existing = s.execute(select(Assignment).where(Assignment.employee_id == employee_id)).scalars().all()
         if not existing:
-            s.add(Assignment(employee_id=employee_id, department=emp.department, role=emp.role,
-                             valid_from=emp.active_from, valid_to=on))
-        s.execute(update(Assignment).where(Assignment.employee_id == employee_id, Assignment.valid_from < on,
-                                           (Assignment.valid_to.is_(None)) | (Assignment.valid_to > on))
-                  .values(valid_to=on))
+            s.add(
+                Assignment(
+                    employee_id=employee_id,
+                    department=emp.department,
+                    role=emp.role,
+                    valid_from=emp.active_from,
+                    valid_to=on,
+                )
+            )
+        s.execute(
+            update(Assignment)
+            .where(
+                Assignment.employee_id == employee_id,
+                Assignment.valid_from < on,
+                (Assignment.valid_to.is_(None)) | (Assignment.valid_to > on),
+            )
+            .values(valid_to=on)
+        )
         s.execute(delete(Assignment).where(Assignment.employee_id == employee_id, Assignment.valid_from >= on))
         s.flush()
         s.add(Assignment(employee_id=employee_id, department=department, role=role, valid_from=on))
@@ -142,14 +167,21 @@ def record_transfer(db: Database, employee_id: str, department: str, role: str, 
 
 def record_leave(db: Database, employee_id: str, start: date, end: date, kind: str = "leave") -> None:
     with db.session() as s:
-        upsert(s, Leave, [{"employee_id": employee_id, "start": start, "end": end, "kind": kind}],
-               ("employee_id", "start"), ("end", "kind"))
+        upsert(
+            s,
+            Leave,
+            [{"employee_id": employee_id, "start": start, "end": end, "kind": kind}],
+            ("employee_id", "start"),
+            ("end", "kind"),
+        )
 
 
 # --- findings ----------------------------------------------------------------------------------------
 
-def store_findings(session: Session, run_id: int, period: str, rows: list[dict[str, Any]],
-                   rule_ids: Iterable[str]) -> int:
+
+def store_findings(
+    session: Session, run_id: int, period: str, rows: list[dict[str, Any]], rule_ids: Iterable[str]
+) -> int:
     """Upsert this run's findings of ``period``; earlier findings of the same rules it no longer sees are
     marked ``withdrawn`` (kept for the record). Returns how many findings are active."""
     for row in rows:
@@ -159,8 +191,9 @@ def store_findings(session: Session, run_id: int, period: str, rows: list[dict[s
     cols = [c.name for c in Finding.__table__.columns if c.name not in (*FINDING_KEY, "id", "first_run_id")]
     upsert(session, Finding, rows, FINDING_KEY, cols)
     seen = {tuple(r[k] for k in FINDING_KEY) for r in rows}
-    for f in session.execute(select(Finding).where(Finding.period == period, Finding.status == "active",
-                                                Finding.rule_id.in_(list(rule_ids)))).scalars():
+    for f in session.execute(
+        select(Finding).where(Finding.period == period, Finding.status == "active", Finding.rule_id.in_(list(rule_ids)))
+    ).scalars():
         if (f.rule_id, f.subject, f.period, f.kind) not in seen:
             f.status = "withdrawn"
             f.last_run_id = run_id
@@ -168,8 +201,9 @@ def store_findings(session: Session, run_id: int, period: str, rows: list[dict[s
     return len(rows)
 
 
-def findings(db: Database, *, quarter: str | None = None, months: Sequence[str] | None = None,
-             active_only: bool = True) -> list[dict[str, Any]]:
+def findings(
+    db: Database, *, quarter: str | None = None, months: Sequence[str] | None = None, active_only: bool = True
+) -> list[dict[str, Any]]:
     with db.session() as s:
         q = select(Finding.__table__).order_by(Finding.period, Finding.rule_id, Finding.subject, Finding.kind)
         if quarter:
@@ -194,10 +228,17 @@ def breach_months(db: Database, before: str) -> dict[tuple[str, str], list[str]]
     """Months with an active breach per (rule_id, subject), for months before ``before`` (streak history);
     a ``met`` finding (proportional rules) is not a breach and breaks a streak."""
     with db.session() as s:
-        q = (select(Finding.rule_id, Finding.subject, Finding.period)
-             .where(Finding.status == "active", Finding.period < before, func.length(Finding.period) == 7,
-                    Finding.kind.in_(("breach", "late", "missing", "incomplete")))
-             .distinct().order_by(Finding.period))
+        q = (
+            select(Finding.rule_id, Finding.subject, Finding.period)
+            .where(
+                Finding.status == "active",
+                Finding.period < before,
+                func.length(Finding.period) == 7,
+                Finding.kind.in_(("breach", "late", "missing", "incomplete")),
+            )
+            .distinct()
+            .order_by(Finding.period)
+        )
         history: dict[tuple[str, str], list[str]] = {}
         for rule_id, subject, period in s.execute(q):
             history.setdefault((rule_id, subject), []).append(period)
@@ -206,6 +247,7 @@ def breach_months(db: Database, before: str) -> dict[tuple[str, str], list[str]]
 
 # --- adjustments -------------------------------------------------------------------------------------
 
+
 def effective(row: dict[str, Any]) -> Decimal:
     """What a line pays now: 0 if void or withdrawn, the override if overridden, else the amount."""
     if row["status"] in ("void", "withdrawn"):
@@ -213,11 +255,13 @@ def effective(row: dict[str, Any]) -> Decimal:
     return row["override_amount"] if row["override_amount"] is not None else row["amount"]
 
 
-def adjustments(db: Database, *, quarter: str | None = None, employee_id: str | None = None,
-                session: Session | None = None) -> list[dict[str, Any]]:
+def adjustments(
+    db: Database, *, quarter: str | None = None, employee_id: str | None = None, session: Session | None = None
+) -> list[dict[str, Any]]:
     def read(s: Session) -> list[dict[str, Any]]:
-        q = select(Adjustment.__table__).order_by(Adjustment.employee_id, Adjustment.period, Adjustment.rule_id,
-                                        Adjustment.kind, Adjustment.id)
+        q = select(Adjustment.__table__).order_by(
+            Adjustment.employee_id, Adjustment.period, Adjustment.rule_id, Adjustment.kind, Adjustment.id
+        )
         if quarter:
             q = q.where(Adjustment.quarter == quarter)
         if employee_id:
@@ -236,8 +280,9 @@ def adjustment(db: Database, adjustment_id: int) -> dict[str, Any] | None:
         return None if row is None else _row(row)
 
 
-def store_lines(session: Session, run_id: int | None, quarter: str, rows: list[dict[str, Any]],
-                kinds: Iterable[str]) -> None:
+def store_lines(
+    session: Session, run_id: int | None, quarter: str, rows: list[dict[str, Any]], kinds: Iterable[str]
+) -> None:
     """Upsert the computed lines of ``quarter``; lines of ``kinds`` it no longer produces become ``withdrawn``.
 
     HR's voids and overrides survive (status/override columns are not touched by a recomputation, except
@@ -245,12 +290,24 @@ def store_lines(session: Session, run_id: int | None, quarter: str, rows: list[d
     for row in rows:
         row["updated_run_id"] = run_id
         row.setdefault("status", "active")
-    cols = ["share", "base", "amount", "reason_code", "rule_file", "rule_line", "rule_version", "finding_ids",
-            "computation", "updated_run_id", "corrects_quarter"]
+    cols = [
+        "share",
+        "base",
+        "amount",
+        "reason_code",
+        "rule_file",
+        "rule_line",
+        "rule_version",
+        "finding_ids",
+        "computation",
+        "updated_run_id",
+        "corrects_quarter",
+    ]
     upsert(session, Adjustment, rows, ADJUSTMENT_KEY, cols)
     seen = {tuple(r[k] for k in ADJUSTMENT_KEY) for r in rows}
-    for a in session.execute(select(Adjustment).where(Adjustment.quarter == quarter,
-                                                   Adjustment.kind.in_(list(kinds)))).scalars():
+    for a in session.execute(
+        select(Adjustment).where(Adjustment.quarter == quarter, Adjustment.kind.in_(list(kinds)))
+    ).scalars():
         key = (a.rule_id, a.employee_id, a.period, a.kind, a.quarter)
         if key not in seen and a.status == "active":
             a.status, a.updated_run_id = "withdrawn", run_id
@@ -266,16 +323,28 @@ def corrections_of(session: Session, quarter: str) -> list[dict[str, Any]]:
     return [_row(a) for a in session.execute(q).scalars()]
 
 
-def act_on_adjustment(db: Database, adjustment_id: int, action: str, *, reason: str, by: str, at: datetime,
-                      amount: Decimal | None = None, share: Decimal | None = None) -> dict[str, Any] | None:
+def act_on_adjustment(
+    db: Database,
+    adjustment_id: int,
+    action: str,
+    *,
+    reason: str,
+    by: str,
+    at: datetime,
+    amount: Decimal | None = None,
+    share: Decimal | None = None,
+) -> dict[str, Any] | None:
     """Record a void or an override (who, when, why) and apply it to the line. Returns the updated line,
     or None when there is no such line."""
     with db.session() as s:
         row = s.get(Adjustment, adjustment_id)
         if row is None:
             return None
-        s.add(AdjustmentAction(adjustment_id=adjustment_id, action=action, amount=amount, share=share,
-                               reason=reason, by=by, at=at))
+        s.add(
+            AdjustmentAction(
+                adjustment_id=adjustment_id, action=action, amount=amount, share=share, reason=reason, by=by, at=at
+            )
+        )
         if action == "void":
             row.status = "void"
         else:
@@ -299,19 +368,26 @@ def actions(db: Database, adjustment_ids: Iterable[int]) -> dict[int, list[dict[
 
 # --- escalations -------------------------------------------------------------------------------------
 
+
 def store_escalations(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert new escalations; an existing (rule, subject, kind, streak_start) is left alone, or active
     again if it had been withdrawn (its breaches are back). Returns how many are new or active again."""
     new = 0
-    stmt = _insert(session, Escalation).on_conflict_do_nothing(index_elements=list(ESCALATION_KEY)).returning(
-        Escalation.__table__.c.id)
+    stmt = (
+        _insert(session, Escalation)
+        .on_conflict_do_nothing(index_elements=list(ESCALATION_KEY))
+        .returning(Escalation.__table__.c.id)
+    )
     for row in rows:
         if session.execute(stmt, row).first() is not None:
             new += 1
             continue
         key = [getattr(Escalation, k) == row[k] for k in ESCALATION_KEY]
-        new += session.execute(update(Escalation).where(*key, Escalation.status == "withdrawn").values(
-            status="active", withdrawn_run_id=None)).rowcount
+        new += session.execute(
+            update(Escalation)
+            .where(*key, Escalation.status == "withdrawn")
+            .values(status="active", withdrawn_run_id=None)
+        ).rowcount
     return new
 
 
@@ -321,10 +397,10 @@ def withdraw_escalations(session: Session, run_id: int, period: str, breach_kind
     it). Returns their ids."""
     kinds = list(breach_kinds)
     charged: dict[str, set[str]] = {}
-    for f in session.execute(select(Finding).where(Finding.period == period, Finding.status == "active",
-                                                Finding.kind.in_(kinds))).scalars():
-        charged.setdefault(f.rule_id, set()).update(t["employee"] if isinstance(t, dict) else t
-                                                    for t in f.charged_to)
+    for f in session.execute(
+        select(Finding).where(Finding.period == period, Finding.status == "active", Finding.kind.in_(kinds))
+    ).scalars():
+        charged.setdefault(f.rule_id, set()).update(t["employee"] if isinstance(t, dict) else t for t in f.charged_to)
     withdrawn = []
     for e in session.execute(select(Escalation).where(Escalation.status == "active")).scalars():
         if period in e.streak and e.subject not in charged.get(e.rule_id, set()):
@@ -344,12 +420,19 @@ def escalations(db: Database, subject: str | None = None) -> list[dict[str, Any]
 
 # --- quarter close -----------------------------------------------------------------------------------
 
+
 def closed_quarters(db: Database | None = None, session: Session | None = None) -> set[str]:
     def read(s: Session) -> set[str]:
-        last = select(QuarterCloseEvent.quarter, func.max(QuarterCloseEvent.id).label("id")).group_by(
-            QuarterCloseEvent.quarter).subquery()
-        q = select(QuarterCloseEvent.quarter).join(last, and_(QuarterCloseEvent.id == last.c.id)).where(
-            QuarterCloseEvent.action == "close")
+        last = (
+            select(QuarterCloseEvent.quarter, func.max(QuarterCloseEvent.id).label("id"))
+            .group_by(QuarterCloseEvent.quarter)
+            .subquery()
+        )
+        q = (
+            select(QuarterCloseEvent.quarter)
+            .join(last, and_(QuarterCloseEvent.id == last.c.id))
+            .where(QuarterCloseEvent.action == "close")
+        )
         return set(s.execute(q).scalars())
 
     if session is not None:
@@ -373,11 +456,16 @@ def close_quarter(db: Database, quarter: str, by: str, at: datetime, reason: str
 def reopen_quarter(db: Database, quarter: str, by: str, at: datetime, reason: str) -> None:
     """Reopen ``quarter``: its lines are edited directly again; open corrections of it are withdrawn."""
     with db.session() as s:
-        s.execute(update(Adjustment).where(Adjustment.quarter == quarter)
-                  .values(frozen_amount=None, frozen_share=None, frozen_status=None))
-        s.execute(update(Adjustment).where(Adjustment.corrects_quarter == quarter,
-                                           Adjustment.quarter.not_in(list(closed_quarters(session=s))))
-                  .values(status="withdrawn"))
+        s.execute(
+            update(Adjustment)
+            .where(Adjustment.quarter == quarter)
+            .values(frozen_amount=None, frozen_share=None, frozen_status=None)
+        )
+        s.execute(
+            update(Adjustment)
+            .where(Adjustment.corrects_quarter == quarter, Adjustment.quarter.not_in(list(closed_quarters(session=s))))
+            .values(status="withdrawn")
+        )
         s.add(QuarterCloseEvent(quarter=quarter, action="reopen", at=at, by=by, reason=reason))
 
 
@@ -388,6 +476,7 @@ def close_events(db: Database, quarter: str) -> list[dict[str, Any]]:
 
 
 # --- payroll export log ------------------------------------------------------------------------------
+
 
 def log_export(db: Database, values: dict[str, Any]) -> None:
     with db.session() as s:

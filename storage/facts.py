@@ -29,14 +29,13 @@ from itertools import repeat
 from typing import Any
 
 import psycopg
+from perfrules.engine.errors import PerfRulesError
+from perfrules.storage.db import Database
+from perfrules.storage.models import FactChange, FactGeneration, ImportBatch, KitComponent
+from perfrules.storage.schema import metadata
 from sqlalchemy import Column, Connection, Dialect, Integer, MetaData, Table, TextClause, column, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
-
-from engine.errors import PerfRulesError
-from storage.db import Database
-from storage.models import FactChange, FactGeneration, ImportBatch, KitComponent
-from storage.schema import metadata
 
 STAGE = "_import_stage"
 # Built once: every import (each API push) runs them, and building a statement costs more than running it.
@@ -104,8 +103,15 @@ def _jsonable(value: Any) -> Any:
 class FactLoad:
     """One import transaction into one fact table; create with :func:`open_load`."""
 
-    def __init__(self, conn: Connection, table: str, columns: Sequence[str], rollup: RollupScope | None,
-                 refresh_rollup: bool = True, dating: Dating | None = None):
+    def __init__(
+        self,
+        conn: Connection,
+        table: str,
+        columns: Sequence[str],
+        rollup: RollupScope | None,
+        refresh_rollup: bool = True,
+        dating: Dating | None = None,
+    ):
         self.conn = conn
         self.table: Table = metadata.tables[table]
         self.columns = tuple(columns)
@@ -138,7 +144,7 @@ class FactLoad:
         cur = self.raw.cursor()
         ordered = sorted(values)
         for start in range(0, len(ordered), 500):
-            batch = ordered[start:start + 500]
+            batch = ordered[start : start + 500]
             if self.dialect == "postgresql":
                 cur.execute(f"SELECT {column_name} FROM {table} WHERE {column_name} = ANY(%s)", (batch,))
             else:
@@ -186,8 +192,10 @@ class FactLoad:
                 inserted = False
         else:
             marks = ", ".join("?" * len(self.columns))
-            cur.executemany(f"INSERT INTO {self.table.name} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                            zip(*columns, strict=True))
+            cur.executemany(
+                f"INSERT INTO {self.table.name} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                zip(*columns, strict=True),
+            )
             inserted = cur.rowcount == n
         if not inserted:
             cur.execute("ROLLBACK TO SAVEPOINT fact_fast")
@@ -219,8 +227,11 @@ class FactLoad:
     def _note_days(self, file_no: int, values: Sequence[Any]) -> None:
         """Lower file ``file_no``'s first day to the first day any of ``values`` (columns of dated values, or
         changed values) concerns; each distinct value is converted once."""
-        days = [d for col in values for d in map(self.dating.first_day, set(col) - {None}) if d is not None] \
-            if self.dating else []
+        days = (
+            [d for col in values for d in map(self.dating.first_day, set(col) - {None}) if d is not None]
+            if self.dating
+            else []
+        )
         if days:
             first = min(days)
             self._first_days[file_no] = min(first, self._first_days.get(file_no, first))
@@ -241,7 +252,8 @@ class FactLoad:
 
     def _existing_per_file(self) -> Counter[int]:
         rows = self.conn.exec_driver_sql(
-            f"SELECT s._file, COUNT(*) FROM {STAGE} s JOIN {self.table.name} t ON {self._join()} GROUP BY s._file")
+            f"SELECT s._file, COUNT(*) FROM {STAGE} s JOIN {self.table.name} t ON {self._join()} GROUP BY s._file"
+        )
         return Counter({f: n for f, n in rows})
 
     def _changed_rows(self) -> dict[str, tuple[int, dict[str, Any], dict[str, Any]]]:
@@ -250,8 +262,10 @@ class FactLoad:
         olds = [f"t.{c} AS o_{c}" for c in self.values]
         news = [f"s.{c} AS n_{c}" for c in self.values]
         keys = [f"s.{k} AS k_{k}" for k in self.key]
-        sql = (f"SELECT s._file AS file, {', '.join(keys + flags + olds + news)} FROM {STAGE} s "
-               f"JOIN {self.table.name} t ON {self._join()} WHERE {self._changed()}")
+        sql = (
+            f"SELECT s._file AS file, {', '.join(keys + flags + olds + news)} FROM {STAGE} s "
+            f"JOIN {self.table.name} t ON {self._join()} WHERE {self._changed()}"
+        )
         typed = [column("file", Integer)] + [column(f"k_{k}", self.table.c[k].type) for k in self.key]
         typed += [column(f"f_{c}", Integer) for c in self.values]
         typed += [column(f"{p}_{c}", self.table.c[c].type) for p in "on" for c in self.values]
@@ -259,8 +273,11 @@ class FactLoad:
         for row in self.conn.execute(text(sql).columns(*typed)).mappings():
             fields = [c for c in self.values if row[f"f_{c}"]]
             key = "|".join(str(row[f"k_{k}"]) for k in self.key)
-            changes[key] = (row["file"], {c: _jsonable(row[f"o_{c}"]) for c in fields},
-                            {c: _jsonable(row[f"n_{c}"]) for c in fields})
+            changes[key] = (
+                row["file"],
+                {c: _jsonable(row[f"o_{c}"]) for c in fields},
+                {c: _jsonable(row[f"n_{c}"]) for c in fields},
+            )
         return changes
 
     def _stage_rollup(self, changes: dict[str, tuple[int, dict[str, Any], dict[str, Any]]]) -> None:
@@ -270,7 +287,8 @@ class FactLoad:
         first = f"MIN(s.{day})" if day else "NULL"
         rows = self.conn.exec_driver_sql(
             f"SELECT s.{sku}, {first} FROM {STAGE} s LEFT JOIN {self.table.name} t ON {self._join()} "
-            f"WHERE t.{self.key[0]} IS NULL OR {self._changed()} GROUP BY s.{sku}")
+            f"WHERE t.{self.key[0]} IS NULL OR {self._changed()} GROUP BY s.{sku}"
+        )
         days = []
         for value, first_day in rows:
             self._skus.add(value)
@@ -294,13 +312,15 @@ class FactLoad:
             action = "DO NOTHING"
         self.conn.exec_driver_sql(
             f"INSERT INTO {self.table.name} ({names}) SELECT {names} FROM {STAGE} WHERE true "
-            f"ON CONFLICT ({conflict}) {action}")
+            f"ON CONFLICT ({conflict}) {action}"
+        )
 
     def _sync_kits(self, existed: set[str], changes: dict) -> None:
         """Replace the bill of materials of every imported SKU whose ``kit_components`` text changed."""
         old: dict[str, list[str]] = {}
         for kit, component, qty in self.conn.exec_driver_sql(
-                "SELECT kit_sku, component_sku, quantity FROM kit_components ORDER BY kit_sku, component_sku"):
+            "SELECT kit_sku, component_sku, quantity FROM kit_components ORDER BY kit_sku, component_sku"
+        ):
             old.setdefault(kit, []).append(f"{component}*{qty}")
         table = KitComponent.__table__
         for sku, (file_no, new_text) in self.kits.items():
@@ -310,8 +330,9 @@ class FactLoad:
             self.conn.execute(table.delete().where(table.c.kit_sku == sku))
             if new_text:
                 parts = [p.split("*") for p in new_text.split("|")]
-                self.conn.execute(insert(table), [{"kit_sku": sku, "component_sku": c, "quantity": int(q)}
-                                                  for c, q in parts])
+                self.conn.execute(
+                    insert(table), [{"kit_sku": sku, "component_sku": c, "quantity": int(q)} for c, q in parts]
+                )
             if sku in existed:
                 file0, o, n = changes.get(sku, (file_no, {}, {}))
                 changes[sku] = (file0, {**o, "kit_components": old_text}, {**n, "kit_components": new_text})
@@ -323,8 +344,12 @@ class FactLoad:
             changes = self._changed_rows() if self._staged and existing else {}
             existed = set()
             if self.kits and self._staged:
-                existed = {r[0] for r in self.conn.exec_driver_sql(
-                    f"SELECT s.{self.key[0]} FROM {STAGE} s JOIN {self.table.name} t ON {self._join()}")}
+                existed = {
+                    r[0]
+                    for r in self.conn.exec_driver_sql(
+                        f"SELECT s.{self.key[0]} FROM {STAGE} s JOIN {self.table.name} t ON {self._join()}"
+                    )
+                }
             self._stage_rollup(changes)
             if self._staged:
                 self._upsert()
@@ -339,8 +364,9 @@ class FactLoad:
             raise FactStoreRejected(self.table.name, str(exc.orig).splitlines()[0]) from None
         return counts
 
-    def _record(self, batches: Sequence[BatchInfo], existing: Counter[int], changes: dict, now: datetime,
-                user: str) -> list[LoadCounts]:
+    def _record(
+        self, batches: Sequence[BatchInfo], existing: Counter[int], changes: dict, now: datetime, user: str
+    ) -> list[LoadCounts]:
         updated = Counter(file_no for file_no, _o, _n in changes.values())
         if self.dating:  # a changed date moves the facts out of the periods of its old value too
             for file_no, old, _new in changes.values():
@@ -351,34 +377,50 @@ class FactLoad:
             c = LoadCounts(info.rows, info.rows - existing[file_no], upd, existing[file_no] - upd)
             counts.append(c)
             first_day = self._first_days.get(file_no) if self.dating else None
-            batch_id = self.conn.execute(_INSERT_BATCH, {
-                "kind": info.kind, "source": info.source, "sha256": info.sha256, "rows": c.rows,
-                "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged, "imported_at": now,
-                "imported_by": user, "first_day": first_day}).scalar_one()
+            batch_id = self.conn.execute(
+                _INSERT_BATCH,
+                {
+                    "kind": info.kind,
+                    "source": info.source,
+                    "sha256": info.sha256,
+                    "rows": c.rows,
+                    "inserted": c.inserted,
+                    "updated": c.updated,
+                    "unchanged": c.unchanged,
+                    "imported_at": now,
+                    "imported_by": user,
+                    "first_day": first_day,
+                },
+            ).scalar_one()
             batch_ids.append(batch_id)
             if c.inserted or c.updated:
                 self._advance_generation(first_day, batch_id)
         if changes:
             kind = batches[0].kind
-            self.conn.execute(_INSERT_CHANGES, [
-                {"batch_id": batch_ids[file_no], "kind": kind, "fact_key": key, "old": old, "new": new}
-                for key, (file_no, old, new) in changes.items()])
+            self.conn.execute(
+                _INSERT_CHANGES,
+                [
+                    {"batch_id": batch_ids[file_no], "kind": kind, "fact_key": key, "old": old, "new": new}
+                    for key, (file_no, old, new) in changes.items()
+                ],
+            )
         return counts
 
     def _advance_generation(self, first_day: date | None, batch_id: int) -> None:
         """Record ``batch_id`` as the newest batch of the month of ``first_day`` (None: of every period)."""
         month = EVERY_PERIOD if first_day is None else first_day.replace(day=1)
-        self.conn.execute(_advance_statement(self.dialect),
-                          {"month": month if self.dialect == "postgresql" else month.isoformat(),
-                           "generation": batch_id})
+        self.conn.execute(
+            _advance_statement(self.dialect),
+            {"month": month if self.dialect == "postgresql" else month.isoformat(), "generation": batch_id},
+        )
 
     def _refresh_rollup(self) -> None:
-        """Call ``storage.rollup.refresh`` for the touched SKUs when that module provides it."""
+        """Call ``perfrules.storage.rollup.refresh`` for the touched SKUs when that module provides it."""
         if not self.refresh_rollup or self.rollup is None or not self._skus:
             return
-        if importlib.util.find_spec("storage.rollup") is None:  # the rollup module may not exist yet
+        if importlib.util.find_spec("perfrules.storage.rollup") is None:  # the rollup module may not exist yet
             return
-        refresh = getattr(importlib.import_module("storage.rollup"), "refresh", None)
+        refresh = getattr(importlib.import_module("perfrules.storage.rollup"), "refresh", None)
         if refresh is not None:
             since = date.fromisoformat(self._since[:10]) if self._since else None
             refresh(self.conn, skus=set(self._skus), since=since)
@@ -405,8 +447,10 @@ def _advance_statement(dialect: str) -> TextClause:
     """Upsert of a month's facts generation that never moves it back (built once: every push runs it)."""
     newest = "MAX" if dialect == "sqlite" else "GREATEST"
     table = FactGeneration.__tablename__
-    return text(f"INSERT INTO {table} (month, generation) VALUES (:month, :generation) ON CONFLICT (month) "
-                f"DO UPDATE SET generation = {newest}({table}.generation, excluded.generation)")
+    return text(
+        f"INSERT INTO {table} (month, generation) VALUES (:month, :generation) ON CONFLICT (month) "
+        f"DO UPDATE SET generation = {newest}({table}.generation, excluded.generation)"
+    )
 
 
 @contextmanager
@@ -427,8 +471,15 @@ def write_lock(db: Database) -> Iterator[None]:
 
 
 @contextmanager
-def open_load(db: Database, table: str, columns: Sequence[str], *, rollup: RollupScope | None = None,
-              refresh_rollup: bool = True, dating: Dating | None = None) -> Iterator[FactLoad]:
+def open_load(
+    db: Database,
+    table: str,
+    columns: Sequence[str],
+    *,
+    rollup: RollupScope | None = None,
+    refresh_rollup: bool = True,
+    dating: Dating | None = None,
+) -> Iterator[FactLoad]:
     """A :class:`FactLoad` in its own transaction: committed when the block ends, rolled back on error.
 
     On SQLite the transaction takes the write lock at once (``BEGIN IMMEDIATE``, under :func:`write_lock`):

@@ -12,10 +12,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from perfrules.storage.types import MONEY, UTCDateTime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-from storage.types import MONEY, UTCDateTime
 
 MOVEMENT_KINDS = ("receipt", "sale", "issue", "customer_return", "supplier_return", "adjustment")
 DISPOSAL_ACTIONS = ("promotion", "clearance", "return")
@@ -102,8 +101,9 @@ class DemandLine(SQLModel, table=True):
 
     __tablename__ = "demand_lines"
     # covering: fill rate and stockouts read a window's lines from the index alone
-    __table_args__ = (Index("ix_demand_day_cover", "day", "sku", "qty_requested", "qty_served", "stockout_start",
-                            "stockout_end"),)
+    __table_args__ = (
+        Index("ix_demand_day_cover", "day", "sku", "qty_requested", "qty_served", "stockout_start", "stockout_end"),
+    )
     id: str = Field(primary_key=True, max_length=64)
     sku: str = Field(foreign_key="skus.sku", max_length=64)
     requested_at: datetime = _utc()
@@ -119,8 +119,10 @@ class PurchaseOrder(SQLModel, table=True):
 
     __tablename__ = "purchase_orders"
     # (sku, ordered_day, id, buyer_id) also answers "who bought this SKU last, up to a day" from the index
-    __table_args__ = (Index("ix_po_ordered_day", "ordered_day"),
-                      Index("ix_po_sku_latest", "sku", "ordered_day", "id", "buyer_id"))
+    __table_args__ = (
+        Index("ix_po_ordered_day", "ordered_day"),
+        Index("ix_po_sku_latest", "sku", "ordered_day", "id", "buyer_id"),
+    )
     id: str = Field(primary_key=True, max_length=64)
     sku: str = Field(foreign_key="skus.sku", max_length=64)
     supplier: str | None = Field(default=None, max_length=200)

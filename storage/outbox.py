@@ -21,13 +21,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from perfrules.storage.db import Database
+from perfrules.storage.models import Department, Employee
+from perfrules.storage.types import UTCDateTime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
-
-from storage.db import Database
-from storage.models import Department, Employee
-from storage.types import UTCDateTime
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "merged", "cancelled")
 DUE_STATUSES = ("pending", "failed")
@@ -153,11 +152,23 @@ def insert_message(db: Database, message: NewMessage, *, now: datetime) -> tuple
     """Write ``message`` unless its key is already there; returns (row id, whether it was inserted)."""
     k = message.key
     values = {
-        "rule_id": k.rule_id, "recipient_id": k.recipient_id, "period": k.period, "kind": k.kind,
-        "slot": k.slot, "local_day": message.local_day, "message_id": message.message_id,
-        "to_addr": message.to_addr, "locale": message.locale, "subject": message.subject,
-        "text_body": message.text_body, "html_body": message.html_body, "context": message.context,
-        "status": "pending", "attempts": 0, "next_attempt_at": message.not_before, "created_at": now,
+        "rule_id": k.rule_id,
+        "recipient_id": k.recipient_id,
+        "period": k.period,
+        "kind": k.kind,
+        "slot": k.slot,
+        "local_day": message.local_day,
+        "message_id": message.message_id,
+        "to_addr": message.to_addr,
+        "locale": message.locale,
+        "subject": message.subject,
+        "text_body": message.text_body,
+        "html_body": message.html_body,
+        "context": message.context,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": message.not_before,
+        "created_at": now,
     }
     stmt = _insert(db).values(**values).on_conflict_do_nothing().returning(OutboxMessage.id)
     with db.session() as session:
@@ -169,13 +180,18 @@ def insert_message(db: Database, message: NewMessage, *, now: datetime) -> tuple
 
 
 def _key_filter(k: OutboxKey) -> list[Any]:
-    return [OutboxMessage.rule_id == k.rule_id, OutboxMessage.recipient_id == k.recipient_id,
-            OutboxMessage.period == k.period, OutboxMessage.kind == k.kind, OutboxMessage.slot == k.slot]
+    return [
+        OutboxMessage.rule_id == k.rule_id,
+        OutboxMessage.recipient_id == k.recipient_id,
+        OutboxMessage.period == k.period,
+        OutboxMessage.kind == k.kind,
+        OutboxMessage.slot == k.slot,
+    ]
 
 
 def _by_key(column: Any) -> Any:
     """``select(column)`` of the row with one natural key, built once with bound parameters (the hot path of
-    :func:`engine.notices.queue.queue_notice`; building the expression per call cost more than the query)."""
+    :func:`perfrules.engine.notices.queue.queue_notice`; building the expression per call cost more than the query)."""
     return select(column).where(*(getattr(OutboxMessage, name) == bindparam(f"k_{name}") for name in KEY_FIELDS))
 
 
@@ -192,27 +208,40 @@ def first_created(db: Database, rule_id: str, recipient_id: str, period: str, ki
     """When the first notice (slot 0) of this series was written; the anchor of its repeat slots."""
     with db.session() as session:
         return session.execute(
-            _CREATED_BY_KEY, _key_params(OutboxKey(rule_id, recipient_id, period, kind, 0))).scalar_one_or_none()
+            _CREATED_BY_KEY, _key_params(OutboxKey(rule_id, recipient_id, period, kind, 0))
+        ).scalar_one_or_none()
 
 
 def undigested(db: Database, kinds: Sequence[str], *, now: datetime) -> list[OutboxEntry]:
     """Due messages of ``kinds`` never attempted: candidates to be grouped into a digest."""
     with db.session() as session:
-        rows = session.execute(
-            select(OutboxMessage).where(
-                OutboxMessage.status == "pending", OutboxMessage.attempts == 0,
-                OutboxMessage.kind.in_(kinds), OutboxMessage.next_attempt_at <= now,
-            ).order_by(OutboxMessage.recipient_id, OutboxMessage.local_day, OutboxMessage.id)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.attempts == 0,
+                    OutboxMessage.kind.in_(kinds),
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .order_by(OutboxMessage.recipient_id, OutboxMessage.local_day, OutboxMessage.id)
+            )
+            .scalars()
+            .all()
+        )
         return [_entry(r) for r in rows]
 
 
 def count_digests(db: Database, recipient_id: str, day: date) -> int:
     with db.session() as session:
         return session.execute(
-            select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.recipient_id == recipient_id, OutboxMessage.kind == "digest",
-                OutboxMessage.local_day == day)
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.recipient_id == recipient_id,
+                OutboxMessage.kind == "digest",
+                OutboxMessage.local_day == day,
+            )
         ).scalar_one()
 
 
@@ -224,11 +253,23 @@ def merge_into_digest(db: Database, member_ids: Sequence[int], digest: NewMessag
     """
     k = digest.key
     values = {
-        "rule_id": k.rule_id, "recipient_id": k.recipient_id, "period": k.period, "kind": k.kind,
-        "slot": k.slot, "local_day": digest.local_day, "message_id": digest.message_id,
-        "to_addr": digest.to_addr, "locale": digest.locale, "subject": digest.subject,
-        "text_body": digest.text_body, "html_body": digest.html_body, "context": digest.context,
-        "status": "pending", "attempts": 0, "next_attempt_at": digest.not_before, "created_at": now,
+        "rule_id": k.rule_id,
+        "recipient_id": k.recipient_id,
+        "period": k.period,
+        "kind": k.kind,
+        "slot": k.slot,
+        "local_day": digest.local_day,
+        "message_id": digest.message_id,
+        "to_addr": digest.to_addr,
+        "locale": digest.locale,
+        "subject": digest.subject,
+        "text_body": digest.text_body,
+        "html_body": digest.html_body,
+        "context": digest.context,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": digest.not_before,
+        "created_at": now,
     }
     with db.session() as session:
         digest_id = session.execute(
@@ -238,8 +279,7 @@ def merge_into_digest(db: Database, member_ids: Sequence[int], digest: NewMessag
             return None
         claimed = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(member_ids), OutboxMessage.status == "pending",
-                   OutboxMessage.attempts == 0)
+            .where(OutboxMessage.id.in_(member_ids), OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
             .values(status="merged", digest_id=digest_id)
         ).rowcount
         if claimed != len(member_ids):
@@ -251,9 +291,11 @@ def merge_into_digest(db: Database, member_ids: Sequence[int], digest: NewMessag
 def due_ids(db: Database, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
     """Messages to attempt now: pending/failed and due, or claimed longer ago than ``lease``."""
     with db.session() as session:
-        return list(session.execute(
-            select(OutboxMessage.id).where(_due(now, lease)).order_by(OutboxMessage.id).limit(limit)
-        ).scalars())
+        return list(
+            session.execute(
+                select(OutboxMessage.id).where(_due(now, lease)).order_by(OutboxMessage.id).limit(limit)
+            ).scalars()
+        )
 
 
 def _due(now: datetime, lease: timedelta) -> Any:
@@ -282,21 +324,26 @@ def mark_sent(db: Database, message_id: int, token: str, *, now: datetime) -> bo
     return _finish(db, message_id, token, status="sent", sent_at=now, last_error=None)
 
 
-def mark_failed(db: Database, message_id: int, token: str, *, error: str, retry_at: datetime,
-                dead: bool) -> bool:
+def mark_failed(db: Database, message_id: int, token: str, *, error: str, retry_at: datetime, dead: bool) -> bool:
     """Record a failed attempt: ``failed`` (retried at ``retry_at``) or ``dead``."""
-    return _finish(db, message_id, token, status="dead" if dead else "failed", next_attempt_at=retry_at,
-                   last_error=error[:2000])
+    return _finish(
+        db, message_id, token, status="dead" if dead else "failed", next_attempt_at=retry_at, last_error=error[:2000]
+    )
 
 
 def _finish(db: Database, message_id: int, token: str, **values: Any) -> bool:
     with db.session() as session:
-        return bool(session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending",
-                   OutboxMessage.claim_token == token)
-            .values(claim_token=None, **values)
-        ).rowcount)
+        return bool(
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claim_token == token,
+                )
+                .values(claim_token=None, **values)
+            ).rowcount
+        )
 
 
 def get_message(db: Database, message_id: int) -> OutboxEntry | None:
@@ -328,8 +375,11 @@ def list_messages(db: Database, *, statuses: Iterable[str] | None = None, limit:
 
 def retry(db: Database, message_ids: Sequence[int] | None, *, now: datetime) -> int:
     """Make failed and dead messages (all of them when ``message_ids`` is None) pending again, due now."""
-    stmt = (update(OutboxMessage).where(OutboxMessage.status.in_(("failed", "dead")))
-            .values(status="pending", attempts=0, next_attempt_at=now))
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status.in_(("failed", "dead")))
+        .values(status="pending", attempts=0, next_attempt_at=now)
+    )
     if message_ids is not None:
         stmt = stmt.where(OutboxMessage.id.in_(list(message_ids)))
     with db.session() as session:
@@ -339,9 +389,11 @@ def retry(db: Database, message_ids: Sequence[int] | None, *, now: datetime) -> 
 def cancel(db: Database, *, rule_id: str, period: str, now: datetime, reason: str) -> int:
     """Cancel the messages of outbox key (``rule_id``, ``period``) not sent yet (pending or failed): what
     they announce no longer holds. Sent ones stay as they are. Returns how many were cancelled."""
-    stmt = (update(OutboxMessage).where(OutboxMessage.rule_id == rule_id, OutboxMessage.period == period,
-                                        OutboxMessage.status.in_(DUE_STATUSES))
-            .values(status="cancelled", last_error=f"cancelled {now.isoformat()}: {reason}"))
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.rule_id == rule_id, OutboxMessage.period == period, OutboxMessage.status.in_(DUE_STATUSES))
+        .values(status="cancelled", last_error=f"cancelled {now.isoformat()}: {reason}")
+    )
     with db.session() as session:
         return session.execute(stmt).rowcount
 
@@ -375,11 +427,23 @@ def find_person(db: Database, employee_id: str) -> PersonRecord | None:
 def _find_person(db: Database, employee_id: str) -> PersonRecord | None:
     with db.session() as session:
         found = session.execute(
-            select(Employee, Department).join(Department, Department.code == Employee.department)
+            select(Employee, Department)
+            .join(Department, Department.code == Employee.department)
             .where(Employee.id == employee_id)
         ).one_or_none()
         if found is None:
             return None
         emp, dept = found
-        return PersonRecord(emp.id, emp.name_zh, emp.name_en, emp.email, emp.locale, emp.role, dept.code,
-                            dept.name_zh, dept.name_en, emp.manager_id, emp.bonus_base)
+        return PersonRecord(
+            emp.id,
+            emp.name_zh,
+            emp.name_en,
+            emp.email,
+            emp.locale,
+            emp.role,
+            dept.code,
+            dept.name_zh,
+            dept.name_en,
+            emp.manager_id,
+            emp.bonus_base,
+        )

@@ -21,12 +21,11 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from perfrules.storage.models import Forecast, PurchaseOrder
+from perfrules.storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_expr, month_start, to_date
+from perfrules.storage.types import MONEY
 from sqlalchemy import Connection, Index, TextClause, bindparam, text
 from sqlmodel import Field, SQLModel
-
-from storage.models import Forecast, PurchaseOrder
-from storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_expr, month_start, to_date
-from storage.types import MONEY
 
 TRAILING_MONTHS = 12  # the months the rollup's trailing outbound sums (``out_*_12m``) cover
 CHUNK = 5000  # SKUs per statement when a subset is refreshed
@@ -41,8 +40,11 @@ class SkuMonth(SQLModel, table=True):
     # Clustered by (month, sku) on SQLite: a KPI reads one month of every SKU as one contiguous range.
     # The (sku, month, sale_qty) index covers the sales-history look-up of the slow-mover list; the
     # (month, out_cost_12m) index hands the ABC cut a month's consumption values already sorted.
-    __table_args__ = (Index("ix_sku_months_sku_sales", "sku", "month", "sale_qty"),
-                      Index("ix_sku_months_month_value", "month", "out_cost_12m"), {"sqlite_with_rowid": False})
+    __table_args__ = (
+        Index("ix_sku_months_sku_sales", "sku", "month", "sale_qty"),
+        Index("ix_sku_months_month_value", "month", "out_cost_12m"),
+        {"sqlite_with_rowid": False},
+    )
     month: date = Field(primary_key=True)  # first day of the month
     sku: str = Field(foreign_key="skus.sku", primary_key=True, max_length=64)
     # the SKU's category (copied from ``skus`` like the unit cost behind closing_value): a stock profile
@@ -162,8 +164,9 @@ def _months_sql(dialect: str, months: list[date]) -> tuple[str, dict[str, object
     for i, m in enumerate(months):
         params |= {f"m{i}": bind_day(dialect, m), f"b{i}": bind_day(dialect, add_months(m, -TRAILING_MONTHS))}
     cast = "CAST(:{} AS DATE)" if dialect == "postgresql" else ":{}"
-    return " UNION ALL ".join(f"SELECT {cast.format(f'm{i}')} AS month, {cast.format(f'b{i}')} AS back12"
-                              for i in range(len(months))), params
+    return " UNION ALL ".join(
+        f"SELECT {cast.format(f'm{i}')} AS month, {cast.format(f'b{i}')} AS back12" for i in range(len(months))
+    ), params
 
 
 @functools.lru_cache(maxsize=256)
@@ -174,13 +177,22 @@ def _statements(dialect: str, month_count: int, subset: bool, kept_rows: bool) -
     sku_filter = "AND sku IN :skus" if subset else ""
     months_sql, _ = _months_sql(dialect, [date(2000, 1, 1)] * month_count)
     delete = f"DELETE FROM sku_months WHERE month >= :since {sku_filter}"
-    agg = _AGG.format(month=month_expr(dialect, "day"), sku_filter=sku_filter,
-                      hint=day_order_hint(dialect) if not subset else "")
+    agg = _AGG.format(
+        month=month_expr(dialect, "day"), sku_filter=sku_filter, hint=day_order_hint(dialect) if not subset else ""
+    )
     since = day_param(dialect, "since")
-    before = {f"before_{name}": _BEFORE.format(col=column, since=since) if kept_rows else "0"
-              for name, column in (("qty", "cum_out_qty"), ("cost", "cum_out_cost"), ("qty2", "cum_out_qty2"))}
-    insert = _INSERT.format(agg=agg, months=months_sql, sku_filter=sku_filter,
-                            back_join=_BACK_JOIN if kept_rows else "", preceding=TRAILING_MONTHS - 1, **before)
+    before = {
+        f"before_{name}": _BEFORE.format(col=column, since=since) if kept_rows else "0"
+        for name, column in (("qty", "cum_out_qty"), ("cost", "cum_out_cost"), ("qty2", "cum_out_qty2"))
+    }
+    insert = _INSERT.format(
+        agg=agg,
+        months=months_sql,
+        sku_filter=sku_filter,
+        back_join=_BACK_JOIN if kept_rows else "",
+        preceding=TRAILING_MONTHS - 1,
+        **before,
+    )
     statements = (text(delete), text(insert))
     if subset:
         statements = tuple(s.bindparams(bindparam("skus", expanding=True)) for s in statements)

@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from perfrules.storage.db import Database
+from perfrules.storage.models import Employee, Submission
+from perfrules.storage.outbox import PersonRecord, find_person
+from perfrules.storage.types import UTCDateTime
 from sqlalchemy import Connection, Index, UniqueConstraint, and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Field, SQLModel
-
-from storage.db import Database
-from storage.models import Employee, Submission
-from storage.outbox import PersonRecord, find_person
-from storage.types import UTCDateTime
 
 SLOT_STATUSES = ("running", "done", "failed", "skipped")
 
@@ -92,8 +91,16 @@ class SlotRecord:
 
 
 def _record(row: ScheduleSlot) -> SlotRecord:
-    return SlotRecord(SlotKey(row.kind, row.rule_id, row.period, row.slot), row.scheduled_at, row.status,
-                      row.attempts, row.claimed_at, row.finished_at, row.caught_up, row.detail)
+    return SlotRecord(
+        SlotKey(row.kind, row.rule_id, row.period, row.slot),
+        row.scheduled_at,
+        row.status,
+        row.attempts,
+        row.claimed_at,
+        row.finished_at,
+        row.caught_up,
+        row.detail,
+    )
 
 
 def _insert(db: Database, table: type[SQLModel]):
@@ -101,30 +108,62 @@ def _insert(db: Database, table: type[SQLModel]):
 
 
 def _key_filter(key: SlotKey) -> list:
-    return [ScheduleSlot.kind == key.kind, ScheduleSlot.rule_id == key.rule_id,
-            ScheduleSlot.period == key.period, ScheduleSlot.slot == key.slot]
+    return [
+        ScheduleSlot.kind == key.kind,
+        ScheduleSlot.rule_id == key.rule_id,
+        ScheduleSlot.period == key.period,
+        ScheduleSlot.slot == key.slot,
+    ]
 
 
-def claim_slot(db: Database, key: SlotKey, *, scheduled_at: datetime, token: str, now: datetime,
-               stale_after: timedelta, max_attempts: int, caught_up: bool = False) -> bool:
+def claim_slot(
+    db: Database,
+    key: SlotKey,
+    *,
+    scheduled_at: datetime,
+    token: str,
+    now: datetime,
+    stale_after: timedelta,
+    max_attempts: int,
+    caught_up: bool = False,
+) -> bool:
     """Claim ``key`` for this run; False when it is done, skipped, running elsewhere or out of attempts."""
-    values = {"kind": key.kind, "rule_id": key.rule_id, "period": key.period, "slot": key.slot,
-              "scheduled_at": scheduled_at, "status": "running", "attempts": 1, "claim_token": token,
-              "claimed_at": now, "caught_up": caught_up}
+    values = {
+        "kind": key.kind,
+        "rule_id": key.rule_id,
+        "period": key.period,
+        "slot": key.slot,
+        "scheduled_at": scheduled_at,
+        "status": "running",
+        "attempts": 1,
+        "claim_token": token,
+        "claimed_at": now,
+        "caught_up": caught_up,
+    }
     with db.session() as session:
         inserted = session.execute(
             _insert(db, ScheduleSlot).values(**values).on_conflict_do_nothing().returning(ScheduleSlot.id)
         ).scalar_one_or_none()
         if inserted is not None:
             return True
-        retake = or_(ScheduleSlot.status == "failed",
-                     and_(ScheduleSlot.status == "running", ScheduleSlot.claimed_at <= now - stale_after))
-        return bool(session.execute(
-            update(ScheduleSlot)
-            .where(*_key_filter(key), retake, ScheduleSlot.attempts < max_attempts)
-            .values(status="running", claim_token=token, claimed_at=now, caught_up=caught_up,
-                    attempts=ScheduleSlot.attempts + 1, finished_at=None)
-        ).rowcount)
+        retake = or_(
+            ScheduleSlot.status == "failed",
+            and_(ScheduleSlot.status == "running", ScheduleSlot.claimed_at <= now - stale_after),
+        )
+        return bool(
+            session.execute(
+                update(ScheduleSlot)
+                .where(*_key_filter(key), retake, ScheduleSlot.attempts < max_attempts)
+                .values(
+                    status="running",
+                    claim_token=token,
+                    claimed_at=now,
+                    caught_up=caught_up,
+                    attempts=ScheduleSlot.attempts + 1,
+                    finished_at=None,
+                )
+            ).rowcount
+        )
 
 
 def finish_slot(db: Database, key: SlotKey, token: str, *, status: str, detail: str, now: datetime) -> bool:
@@ -132,11 +171,13 @@ def finish_slot(db: Database, key: SlotKey, token: str, *, status: str, detail: 
     if status not in SLOT_STATUSES[1:]:
         raise ValueError(f"unknown final slot status {status!r}")
     with db.session() as session:
-        return bool(session.execute(
-            update(ScheduleSlot)
-            .where(*_key_filter(key), ScheduleSlot.claim_token == token, ScheduleSlot.status == "running")
-            .values(status=status, detail=detail[:4000], finished_at=now)
-        ).rowcount)
+        return bool(
+            session.execute(
+                update(ScheduleSlot)
+                .where(*_key_filter(key), ScheduleSlot.claim_token == token, ScheduleSlot.status == "running")
+                .values(status=status, detail=detail[:4000], finished_at=now)
+            ).rowcount
+        )
 
 
 def settled_keys(db: Database, *, since: datetime, stale_before: datetime, max_attempts: int) -> set[SlotKey]:
@@ -145,9 +186,13 @@ def settled_keys(db: Database, *, since: datetime, stale_before: datetime, max_a
         rows = session.execute(
             select(ScheduleSlot.kind, ScheduleSlot.rule_id, ScheduleSlot.period, ScheduleSlot.slot)
             .where(ScheduleSlot.scheduled_at >= since)
-            .where(or_(ScheduleSlot.status.in_(("done", "skipped")),
-                       and_(ScheduleSlot.status == "running", ScheduleSlot.claimed_at > stale_before),
-                       ScheduleSlot.attempts >= max_attempts))
+            .where(
+                or_(
+                    ScheduleSlot.status.in_(("done", "skipped")),
+                    and_(ScheduleSlot.status == "running", ScheduleSlot.claimed_at > stale_before),
+                    ScheduleSlot.attempts >= max_attempts,
+                )
+            )
         ).all()
     return {SlotKey(*row) for row in rows}
 
@@ -183,8 +228,9 @@ def state_set(db: Database, name: str, *, value: str, at: datetime) -> None:
 
 def state_get(db: Database, name: str) -> tuple[str, datetime] | None:
     with db.session() as session:
-        row = session.execute(select(SchedulerState.value, SchedulerState.at)
-                              .where(SchedulerState.name == name)).one_or_none()
+        row = session.execute(
+            select(SchedulerState.value, SchedulerState.at).where(SchedulerState.name == name)
+        ).one_or_none()
         return None if row is None else (row[0], row[1])
 
 
@@ -235,10 +281,15 @@ class AdvisoryLease:
         if self._conn is None:
             return False
         try:
-            return bool(self._conn.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                     "AND pid = pg_backend_pid() AND objid = (:k)::bigint & 4294967295"), {"k": self._key}
-            ).scalar_one())
+            return bool(
+                self._conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND pid = pg_backend_pid() AND objid = (:k)::bigint & 4294967295"
+                    ),
+                    {"k": self._key},
+                ).scalar_one()
+            )
         except Exception:
             self._drop()
             return False
@@ -261,19 +312,30 @@ class AdvisoryLease:
 def role_holders(db: Database, department: str, role: str, day: date) -> list[PersonRecord]:
     """Employees of ``department`` in ``role`` employed on ``day``: who a deadline's notices go to."""
     with db.session() as session:
-        rows = session.execute(
-            select(Employee.id).where(Employee.department == department, Employee.role == role,
-                                      Employee.active_from <= day,
-                                      or_(Employee.active_to.is_(None), Employee.active_to >= day))
-            .order_by(Employee.id)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(Employee.id)
+                .where(
+                    Employee.department == department,
+                    Employee.role == role,
+                    Employee.active_from <= day,
+                    or_(Employee.active_to.is_(None), Employee.active_to >= day),
+                )
+                .order_by(Employee.id)
+            )
+            .scalars()
+            .all()
+        )
     return [p for p in (find_person(db, employee_id) for employee_id in rows) if p is not None]
 
 
 def submitters(db: Database, deliverable: str, period: str, *, before: datetime) -> set[str]:
     """Who handed in ``deliverable`` for ``period`` before ``before``."""
     with db.session() as session:
-        return set(session.execute(
-            select(Submission.employee_id).where(Submission.deliverable == deliverable,
-                                                 Submission.period == period, Submission.submitted_at < before)
-        ).scalars())
+        return set(
+            session.execute(
+                select(Submission.employee_id).where(
+                    Submission.deliverable == deliverable, Submission.period == period, Submission.submitted_at < before
+                )
+            ).scalars()
+        )

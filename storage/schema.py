@@ -3,13 +3,12 @@
 Each table module of ``storage`` is imported here, so Alembic and tests see the whole schema.
 """
 
+import perfrules.storage.access  # (dashboard users, sessions, API tokens, audit log)
+import perfrules.storage.evaluation  # (evaluation runs, findings, adjustments, escalations, closes)
+import perfrules.storage.models  # (registers the fact tables)
+import perfrules.storage.outbox  # (the notice outbox)
+import perfrules.storage.rollup  # (per-SKU monthly rollup for the KPIs)
+import perfrules.storage.schedule  # noqa: F401  (scheduler slots and state)
 from sqlmodel import SQLModel
-
-import storage.access  # (dashboard users, sessions, API tokens, audit log)
-import storage.evaluation  # (evaluation runs, findings, adjustments, escalations, closes)
-import storage.models  # (registers the fact tables)
-import storage.outbox  # (the notice outbox)
-import storage.rollup  # (per-SKU monthly rollup for the KPIs)
-import storage.schedule  # noqa: F401  (scheduler slots and state)
 
 metadata = SQLModel.metadata

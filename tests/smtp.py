@@ -15,8 +15,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
-
-from engine.notices.delivery import SmtpTransport
+from perfrules.engine.notices.delivery import SmtpTransport
 
 
 @dataclass

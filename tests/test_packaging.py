@@ -21,17 +21,29 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
-
-from engine.bundled import bundled_path
-from engine.cli import cli
-from engine.settings import PROJECT_ROOT
+from perfrules.engine.bundled import bundled_path
+from perfrules.engine.cli import cli
+from perfrules.engine.settings import PROJECT_ROOT
 
 GOLDEN_EMAIL = PROJECT_ROOT / "tests" / "notices" / "golden" / "reminder.zh-CN.txt"
 # What a wheel must not depend on: the checkout's packages and its top-level folders.
 CHECKOUT_DIRS = tuple(PROJECT_ROOT / name for name in ("engine", "storage", "templates", "rules"))
-NOT_BUILD_INPUT = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", "build", "dist", "*.db",
-                                         "*.db-*", "demo-output", "outbox", ".pytest_cache", ".ruff_cache",
-                                         ".hypothesis", "node_modules")
+NOT_BUILD_INPUT = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "__pycache__",
+    "*.egg-info",
+    "build",
+    "dist",
+    "*.db",
+    "*.db-*",
+    "demo-output",
+    "outbox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "node_modules",
+)
 
 # Runs in the child: refuses a checkout module, then runs the CLI or renders one e-mail (JSON on stdout).
 BOOT = """
@@ -43,13 +55,13 @@ mode = sys.argv.pop(1)
 code = 0
 try:
     if mode == "cli":
-        from engine.cli import main
+        from perfrules.engine.cli import main
         sys.argv[0] = "perfrules"
         main()
     else:
-        from engine.bundled import bundled_path
-        from engine.notices import make_environment, render_notice
-        from engine.notices.samples import SAMPLE_RECIPIENTS, sample_context
+        from perfrules.engine.bundled import bundled_path
+        from perfrules.engine.notices import make_environment, render_notice
+        from perfrules.engine.notices.samples import SAMPLE_RECIPIENTS, sample_context
         env = make_environment()
         names = env.list_templates()
         for name in names:  # every bundled template parses; e-mails and contracts compile (the dashboard adds filters)
@@ -80,13 +92,20 @@ def _build_flags() -> list[str]:
     return ["--no-build-isolation"] if has_backend else []
 
 
+def archive_text(wheel: Path, name: str) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(name).decode()
+
+
 def _build_input(root: Path) -> dict[str, Path]:
     """Name inside a wheel -> file, for every module, template, rule and data file of the checkout ``root``."""
     files = [p for d in ("engine", "storage") for p in (root / d).rglob("*.py") if "__pycache__" not in p.parts]
     files += [*(root / "engine" / "web" / "static").iterdir(), *(root / "storage").rglob("*.mako")]
-    names = {p.relative_to(root).as_posix(): p for p in files}
+    names = {f"perfrules/{p.relative_to(root).as_posix()}": p for p in files}
     for folder, pattern in (("templates", "*.j2"), ("rules", "*.yaml")):
-        names.update({f"engine/_bundled/{p.relative_to(root).as_posix()}": p for p in (root / folder).rglob(pattern)})
+        names.update(
+            {f"perfrules/engine/_bundled/{p.relative_to(root).as_posix()}": p for p in (root / folder).rglob(pattern)}
+        )
     return names
 
 
@@ -95,8 +114,21 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("packaging")
     source = work / "source"
     shutil.copytree(PROJECT_ROOT, source, ignore=NOT_BUILD_INPUT)
-    r = _run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", *_build_flags(), "-q",
-              "-w", str(work / "dist")], cwd=work)
+    r = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            *_build_flags(),
+            "-q",
+            "-w",
+            str(work / "dist"),
+        ],
+        cwd=work,
+    )
     assert r.returncode == 0, f"pip wheel failed:\n{r.stdout}\n{r.stderr}"
     (built,) = (work / "dist").glob("perfrules-*.whl")
     return built
@@ -105,8 +137,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def site(wheel: Path) -> Path:
     target = wheel.parent.parent / "site"
-    r = _run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-             cwd=wheel.parent)
+    r = _run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        cwd=wheel.parent,
+    )
     assert r.returncode == 0, f"pip install failed:\n{r.stdout}\n{r.stderr}"
     (target / "boot.py").write_text(BOOT, encoding="utf-8")
     return target
@@ -131,7 +165,7 @@ def test_a_checkout_reads_its_own_folders() -> None:
 @pytest.mark.packaging
 def test_the_wheel_carries_every_module_template_and_rule(wheel: Path) -> None:
     expected = _build_input(wheel.parent.parent / "source")  # the copy it was built from: others may edit meanwhile
-    assert len([n for n in expected if n.startswith("engine/_bundled/templates/emails/")]) >= 50
+    assert len([n for n in expected if n.startswith("perfrules/engine/_bundled/templates/emails/")]) >= 50
     with zipfile.ZipFile(wheel) as archive:
         inside = set(archive.namelist())
         missing = sorted(set(expected) - inside)
@@ -139,12 +173,16 @@ def test_the_wheel_carries_every_module_template_and_rule(wheel: Path) -> None:
         changed = [n for n, path in expected.items() if archive.read(n) != path.read_bytes()]
     assert not changed, f"differ from the checkout: {changed}"
     dist_info = "-".join(wheel.name.split("-")[:2]) + ".dist-info"
-    assert {n.split("/")[0] for n in inside} == {"engine", "storage", dist_info}  # no top-level templates/, rules/
+    # One import package and its metadata at the top: no engine/, storage/, templates/ or rules/ beside it.
+    assert {n.split("/")[0] for n in inside} == {"perfrules", dist_info}
+    assert {n.split("/")[1] for n in inside if n.startswith("perfrules/")} == {"engine", "storage"}
+    top_level = archive_text(wheel, f"{dist_info}/top_level.txt") if f"{dist_info}/top_level.txt" in inside else ""
+    assert top_level.split() in ([], ["perfrules"]), top_level
 
 
 @pytest.mark.packaging
 def test_installed_check_and_test_use_the_bundled_rules(site: Path, tmp_path: Path) -> None:
-    bundled = site / "engine" / "_bundled" / "rules"
+    bundled = site / "perfrules" / "engine" / "_bundled" / "rules"
     r = _installed(site, tmp_path, "cli", "check")
     assert r.returncode == 0, r.stdout + r.stderr
     checked = [line.removeprefix("Checking ") for line in r.stdout.splitlines() if line.startswith("Checking ")]
@@ -162,7 +200,7 @@ def test_installed_contract_is_the_checkouts(site: Path, tmp_path: Path, runner)
     args = ["render", "contract", "--role", "purchaser", "--locale", "zh-CN", "--date", "2026-09-30"]
     r = _installed(site, tmp_path, "cli", *args)
     assert r.returncode == 0, r.stdout + r.stderr
-    bundled = site / "engine" / "_bundled" / "rules"
+    bundled = site / "perfrules" / "engine" / "_bundled" / "rules"
     assert "第1条" in r.stdout and f"{bundled / 'purchasing.yaml'}:" in r.stdout  # the default: the bundled rules
     # The checkout's code and templates on the same files (same paths, so the same rulebook digest).
     here = runner.invoke(cli, ["--rules-dir", str(bundled), *args])
@@ -175,8 +213,9 @@ def test_installed_email_matches_the_golden_file(site: Path, tmp_path: Path) -> 
     r = _installed(site, tmp_path, "email")
     assert r.returncode == 0, r.stdout + r.stderr
     out = json.loads(r.stdout)
-    assert out["bundled"] == str(site / "engine" / "_bundled" / "templates")
-    checkout = sorted(p.relative_to(PROJECT_ROOT / "templates").as_posix()
-                      for p in (PROJECT_ROOT / "templates").rglob("*.j2"))
+    assert out["bundled"] == str(site / "perfrules" / "engine" / "_bundled" / "templates")
+    checkout = sorted(
+        p.relative_to(PROJECT_ROOT / "templates").as_posix() for p in (PROJECT_ROOT / "templates").rglob("*.j2")
+    )
     assert out["templates"] == checkout
     assert out["reminder"] == GOLDEN_EMAIL.read_text(encoding="utf-8")

@@ -13,40 +13,39 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
-
-from engine import __version__
-from engine.cli.context import AppContext, pass_app
+from perfrules.engine import __version__
+from perfrules.engine.cli.context import AppContext, pass_app
 
 # (module, attribute holding the click command). The command's name is the attribute with underscores as dashes
 # and a trailing underscore dropped (``import_`` -> ``import``); modules are imported only when their command
 # runs, so ``perfrules check`` does not pay for the web stack.
 COMMANDS: tuple[tuple[str, str], ...] = (
-    ("engine.cli.db", "db"),
-    ("engine.cli.config", "config"),
-    ("engine.cli.kpi", "kpi"),
-    ("engine.cli.kpi", "slow_movers"),
-    ("engine.cli.imports", "import_"),
-    ("engine.cli.rules", "check"),
-    ("engine.cli.rules", "test"),
-    ("engine.cli.rules", "rules"),
-    ("engine.cli.serve", "serve"),
-    ("engine.cli.serve", "schedule"),
-    ("engine.cli.notices", "outbox"),
-    ("engine.cli.notices", "preview"),
-    ("engine.cli.web", "web"),
-    ("engine.cli.web", "users"),
-    ("engine.cli.demo", "demo_data"),
-    ("engine.cli.demo", "demo"),
-    ("engine.cli.web", "tokens"),
-    ("engine.cli.web", "render"),
-    ("engine.cli.evaluation", "evaluate"),
-    ("engine.cli.evaluation", "explain"),
-    ("engine.cli.evaluation", "adjustments"),
-    ("engine.cli.evaluation", "close"),
-    ("engine.cli.evaluation", "reopen"),
-    ("engine.cli.evaluation", "export"),
-    ("engine.cli.evaluation", "simulate"),
-    ("engine.cli.evaluation", "people"),
+    ("perfrules.engine.cli.db", "db"),
+    ("perfrules.engine.cli.config", "config"),
+    ("perfrules.engine.cli.kpi", "kpi"),
+    ("perfrules.engine.cli.kpi", "slow_movers"),
+    ("perfrules.engine.cli.imports", "import_"),
+    ("perfrules.engine.cli.rules", "check"),
+    ("perfrules.engine.cli.rules", "test"),
+    ("perfrules.engine.cli.rules", "rules"),
+    ("perfrules.engine.cli.serve", "serve"),
+    ("perfrules.engine.cli.serve", "schedule"),
+    ("perfrules.engine.cli.notices", "outbox"),
+    ("perfrules.engine.cli.notices", "preview"),
+    ("perfrules.engine.cli.web", "web"),
+    ("perfrules.engine.cli.web", "users"),
+    ("perfrules.engine.cli.demo", "demo_data"),
+    ("perfrules.engine.cli.demo", "demo"),
+    ("perfrules.engine.cli.web", "tokens"),
+    ("perfrules.engine.cli.web", "render"),
+    ("perfrules.engine.cli.evaluation", "evaluate"),
+    ("perfrules.engine.cli.evaluation", "explain"),
+    ("perfrules.engine.cli.evaluation", "adjustments"),
+    ("perfrules.engine.cli.evaluation", "close"),
+    ("perfrules.engine.cli.evaluation", "reopen"),
+    ("perfrules.engine.cli.evaluation", "export"),
+    ("perfrules.engine.cli.evaluation", "simulate"),
+    ("perfrules.engine.cli.evaluation", "people"),
 )
 
 
@@ -71,8 +70,11 @@ class LazyGroup(click.Group):
         return self.commands.get(cmd_name)
 
 
-@click.group(cls=LazyGroup, lazy={command_name(attr): (module, attr) for module, attr in COMMANDS},
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    lazy={command_name(attr): (module, attr) for module, attr in COMMANDS},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="perfrules")
 @click.option("--database-url", metavar="URL", help="Fact store URL (overrides PERFRULES_DATABASE_URL).")
 @click.option("--timezone", metavar="ZONE", help="Company time zone (overrides PERFRULES_TIMEZONE).")
@@ -80,8 +82,7 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, timezone: str | None, rules_dir: str | None) -> None:
     """perfrules: inventory-performance KPIs, deadlines and bonus rules, enforced."""
-    ctx.obj = AppContext(cli_overrides={"database_url": database_url, "timezone": timezone,
-                                        "rules_dir": rules_dir})
+    ctx.obj = AppContext(cli_overrides={"database_url": database_url, "timezone": timezone, "rules_dir": rules_dir})
 
 
 def main() -> None:

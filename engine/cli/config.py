@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-
-from engine.cli.context import AppContext, pass_app
-from engine.settings import SETTINGS
+from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.settings import SETTINGS
 
 
 @click.command("config")

@@ -9,10 +9,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import click
-
-from engine.errors import PerfRulesError
-from engine.settings import Settings, load_settings
-from storage import Database, connect
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.settings import Settings, load_settings
+from perfrules.storage import Database, connect
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import click
-
-from engine.cli.context import AppContext, pass_app
+from perfrules.engine.cli.context import AppContext, pass_app
 
 
 @click.group()

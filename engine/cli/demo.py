@@ -7,22 +7,27 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import click
-
-from engine.cli.context import AppContext, pass_app
-from engine.demo import SIZES, DemoSize, custom_size, generate
-from engine.demo.loading import import_generated
-from engine.demo.run import DemoRun, run_demo
-from storage import connect
+from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.demo import SIZES, DemoSize, custom_size, generate
+from perfrules.engine.demo.loading import import_generated
+from perfrules.engine.demo.run import DemoRun, run_demo
+from perfrules.storage import connect
 
 DEMO_DATABASE = "sqlite:///demo.db"
 
 
 def _size_options(func):
-    func = click.option("--months", type=click.IntRange(1, 120), hidden=True,
-                        help="Months of history (tests; default 24).")(func)
+    func = click.option(
+        "--months", type=click.IntRange(1, 120), hidden=True, help="Months of history (tests; default 24)."
+    )(func)
     func = click.option("--skus", type=click.IntRange(1), hidden=True, help="Number of SKUs (tests).")(func)
-    return click.option("--size", type=click.Choice(sorted(SIZES)), default="small", show_default=True,
-                        help="small ≈2k SKUs/200k movements; medium 100k/10M; large 1M/50M (benchmarks).")(func)
+    return click.option(
+        "--size",
+        type=click.Choice(sorted(SIZES)),
+        default="small",
+        show_default=True,
+        help="small ≈2k SKUs/200k movements; medium 100k/10M; large 1M/50M (benchmarks).",
+    )(func)
 
 
 def _resolve_size(size: str, skus: int | None, months: int | None) -> DemoSize:
@@ -40,8 +45,11 @@ def _default_end(app: AppContext) -> date:
 @_size_options
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed; same seed, same files.")
 @click.option("--end", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of history [last month's end].")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the export files here and stop (default: a temporary folder, imported at once).")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the export files here and stop (default: a temporary folder, imported at once).",
+)
 @pass_app
 def demo_data(app: AppContext, size: str, skus: int | None, months: int | None, seed: int, end, output) -> None:
     """Generate the seeded demo company's export files (and import them unless --output is given)."""
@@ -70,21 +78,42 @@ def _generate(size: DemoSize, seed: int, end: date, folder: Path):
 @click.command("demo")
 @_size_options
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--database-url", "database_url", default=DEMO_DATABASE, show_default=True,
-              help="Where to build the demo company (a SQLite file is recreated each time).")
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
-              show_default=True, help="Folder for the exports and everything the main job produces.")
+@click.option(
+    "--database-url",
+    "database_url",
+    default=DEMO_DATABASE,
+    show_default=True,
+    help="Where to build the demo company (a SQLite file is recreated each time).",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Folder for the exports and everything the main job produces.",
+)
 @pass_app
-def demo(app: AppContext, size: str, skus: int | None, months: int | None, seed: int, database_url: str,
-         output_dir: Path) -> None:
+def demo(
+    app: AppContext, size: str, skus: int | None, months: int | None, seed: int, database_url: str, output_dir: Path
+) -> None:
     """Build the demo company in a fresh database and run the main job on it."""
     _remove_sqlite_file(database_url)
     settings = app.settings.replace(database_url=database_url)
     database = connect(database_url, upgrade=True)
     try:
         now = app.now()
-        run_demo(DemoRun(database=database, settings=settings, output=output_dir, now=now,
-                         size=_resolve_size(size, skus, months), seed=seed, end=_default_end(app), echo=click.echo))
+        run_demo(
+            DemoRun(
+                database=database,
+                settings=settings,
+                output=output_dir,
+                now=now,
+                size=_resolve_size(size, skus, months),
+                seed=seed,
+                end=_default_end(app),
+                echo=click.echo,
+            )
+        )
     finally:
         database.dispose()
 
@@ -92,7 +121,7 @@ def demo(app: AppContext, size: str, skus: int | None, months: int | None, seed:
 def _remove_sqlite_file(url: str) -> None:
     """A fresh demo each time: drop the SQLite file and its WAL companions (other databases are reused)."""
     prefix = "sqlite:///"
-    path = url[len(prefix):].split("?", 1)[0] if url.startswith(prefix) else ""
+    path = url[len(prefix) :].split("?", 1)[0] if url.startswith(prefix) else ""
     if not path or path == ":memory:":
         return
     for suffix in ("", "-wal", "-shm"):

@@ -9,10 +9,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
-
-from engine.cli.context import AppContext, pass_app
-from engine.errors import InvalidPeriod
-from engine.periods import PeriodKind, parse_period
+from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.errors import InvalidPeriod
+from perfrules.engine.periods import PeriodKind, parse_period
 
 
 def _period(text: str, kind: PeriodKind):
@@ -41,7 +40,7 @@ def _decimal(text: str | None) -> Decimal | None:
 
 
 def _rulebook(path: Path):
-    from engine.rulebook.checker import load_rulebook
+    from perfrules.engine.rulebook.checker import load_rulebook
 
     return load_rulebook(path)
 
@@ -62,24 +61,31 @@ def _who(by: str | None) -> str:
 @pass_app
 def evaluate(app: AppContext, period_text: str, as_of: str | None, dry_run: bool) -> None:
     """Evaluate one month: compute KPIs, run the rulebook, store findings, escalations and bonus lines."""
-    from engine.evaluation.run import evaluate_months
+    from perfrules.engine.evaluation.run import evaluate_months
 
     month = _period(period_text, PeriodKind.MONTH)
     now = _as_of(app, as_of)
     rulebook = _rulebook(app.settings.rules_path)
     [report] = evaluate_months(app.database(), rulebook, [month], now=now, zone=app.settings.zone, dry_run=dry_run)
-    head = "dry run" if dry_run else (f"run #{report.run_id}" + (" (repeat: nothing changed)" if report.repeat
-                                                                 else ""))
+    head = "dry run" if dry_run else (f"run #{report.run_id}" + (" (repeat: nothing changed)" if report.repeat else ""))
     click.echo(f"Evaluating {month.label} with rulebook {report.rulebook_version}: {head}")
     for obs in report.observations:
         who = ", ".join(t["employee"] for t in report.charged.get(obs.key, [])) or "nobody"
         click.echo(f"  {obs.kind.upper():<10} {obs.rule_id} [{obs.subject}] {obs.message} → {who}")
-    click.echo(f"  {len(report.observations)} finding(s)"
-               + ("" if dry_run else f", {report.escalations} new escalation(s), {report.lines} bonus line(s)"
-                  + (" (quarter closed: differences go to correction lines)" if report.quarter_closed else "")))
+    click.echo(
+        f"  {len(report.observations)} finding(s)"
+        + (
+            ""
+            if dry_run
+            else f", {report.escalations} new escalation(s), {report.lines} bonus line(s)"
+            + (" (quarter closed: differences go to correction lines)" if report.quarter_closed else "")
+        )
+    )
     if report.withdrawn_escalations:
-        click.echo(f"  withdrawn escalation(s) {', '.join(f'#{i}' for i in report.withdrawn_escalations)}: "
-                   f"a month of their streak is no longer a breach")
+        click.echo(
+            f"  withdrawn escalation(s) {', '.join(f'#{i}' for i in report.withdrawn_escalations)}: "
+            f"a month of their streak is no longer a breach"
+        )
 
 
 @click.command()
@@ -88,7 +94,7 @@ def evaluate(app: AppContext, period_text: str, as_of: str | None, dry_run: bool
 @pass_app
 def explain(app: AppContext, employee: str, quarter_text: str) -> None:
     """Explain an employee's findings, bonus lines and escalations for a quarter."""
-    from engine.evaluation.explain import explain as build
+    from perfrules.engine.evaluation.explain import explain as build
 
     click.echo(build(app.database(), employee, _period(quarter_text, PeriodKind.QUARTER)))
 
@@ -104,12 +110,14 @@ def adjustments() -> None:
 @pass_app
 def list_(app: AppContext, quarter_text: str, employee: str | None) -> None:
     """List the bonus lines of a quarter."""
-    from storage import evaluation_store as store
+    from perfrules.storage import evaluation_store as store
 
     quarter = _period(quarter_text, PeriodKind.QUARTER)
     for a in store.adjustments(app.database(), quarter=quarter.label, employee_id=employee):
-        click.echo(f"#{a['id']:<5} {a['employee_id']:<8} {a['rule_id']:<36} {a['kind']:<22} {a['period']:<8} "
-                   f"{store.effective(a):>10} [{a['status']}]")
+        click.echo(
+            f"#{a['id']:<5} {a['employee_id']:<8} {a['rule_id']:<36} {a['kind']:<22} {a['period']:<8} "
+            f"{store.effective(a):>10} [{a['status']}]"
+        )
 
 
 @adjustments.command()
@@ -119,10 +127,16 @@ def list_(app: AppContext, quarter_text: str, employee: str | None) -> None:
 @pass_app
 def void(app: AppContext, adjustment_id: int, reason: str, by: str | None) -> None:
     """Void a bonus line (recorded with reason, who and when)."""
-    from engine.evaluation.corrections import void as do
+    from perfrules.engine.evaluation.corrections import void as do
 
-    row = do(app.database(), adjustment_id, reason=reason, by=_who(by), now=app.now(),
-             total_cap=_rulebook(app.settings.rules_path).quarterly_cap)
+    row = do(
+        app.database(),
+        adjustment_id,
+        reason=reason,
+        by=_who(by),
+        now=app.now(),
+        total_cap=_rulebook(app.settings.rules_path).quarterly_cap,
+    )
     click.echo(f"voided line #{row['id']} ({row['employee_id']}, {row['rule_id']}, {row['quarter']})")
 
 
@@ -133,13 +147,22 @@ def void(app: AppContext, adjustment_id: int, reason: str, by: str | None) -> No
 @click.option("--reason", required=True)
 @click.option("--by", default=None, help="Who decided (default: the login name).")
 @pass_app
-def override(app: AppContext, adjustment_id: int, amount: str | None, share: str | None, reason: str,
-             by: str | None) -> None:
+def override(
+    app: AppContext, adjustment_id: int, amount: str | None, share: str | None, reason: str, by: str | None
+) -> None:
     """Override a bonus line's amount or share (recorded with reason, who and when)."""
-    from engine.evaluation.corrections import override as do
+    from perfrules.engine.evaluation.corrections import override as do
 
-    row = do(app.database(), adjustment_id, reason=reason, by=_who(by), now=app.now(), amount=_decimal(amount),
-             share=_decimal(share), total_cap=_rulebook(app.settings.rules_path).quarterly_cap)
+    row = do(
+        app.database(),
+        adjustment_id,
+        reason=reason,
+        by=_who(by),
+        now=app.now(),
+        amount=_decimal(amount),
+        share=_decimal(share),
+        total_cap=_rulebook(app.settings.rules_path).quarterly_cap,
+    )
     click.echo(f"line #{row['id']} now pays {row['override_amount']} CNY")
 
 
@@ -149,7 +172,7 @@ def override(app: AppContext, adjustment_id: int, amount: str | None, share: str
 @pass_app
 def close(app: AppContext, quarter_text: str, by: str | None) -> None:
     """Close a quarter: its payroll figures are frozen; later changes become correction lines."""
-    from engine.evaluation.corrections import close as do
+    from perfrules.engine.evaluation.corrections import close as do
 
     quarter = _period(quarter_text, PeriodKind.QUARTER)
     count = do(app.database(), quarter.label, by=_who(by), now=app.now())
@@ -163,7 +186,7 @@ def close(app: AppContext, quarter_text: str, by: str | None) -> None:
 @pass_app
 def reopen(app: AppContext, quarter_text: str, reason: str, by: str | None) -> None:
     """Reopen a closed quarter (explicit, with a reason)."""
-    from engine.evaluation.corrections import reopen as do
+    from perfrules.engine.evaluation.corrections import reopen as do
 
     quarter = _period(quarter_text, PeriodKind.QUARTER)
     do(app.database(), quarter.label, reason=reason, by=_who(by), now=app.now())
@@ -183,35 +206,49 @@ def export() -> None:
 @pass_app
 def payroll(app: AppContext, quarter_text: str, fmt: str, output: Path, by: str | None) -> None:
     """Write the payroll export of a quarter: one row per employee plus the line items."""
-    from engine.evaluation.export import export_payroll
+    from perfrules.engine.evaluation.export import export_payroll
 
     quarter = _period(quarter_text, PeriodKind.QUARTER)
     result, paths = export_payroll(app.database(), quarter, fmt, output, by=_who(by), now=app.now())
     state = "closed" if result.closed else "OPEN (figures may still change)"
-    click.echo(f"{result.export_id}: {len(result.rows)} employee(s), {len(result.lines)} line(s), "
-               f"total adjustment {result.total} CNY; quarter {state}")
+    click.echo(
+        f"{result.export_id}: {len(result.rows)} employee(s), {len(result.lines)} line(s), "
+        f"total adjustment {result.total} CNY; quarter {state}"
+    )
     for path in paths:
         click.echo(f"  wrote {path}")
 
 
 @click.command()
-@click.option("--rules", "rules_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of the proposed rule files.")
+@click.option(
+    "--rules",
+    "rules_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the proposed rule files.",
+)
 @click.option("--from", "first", required=True, metavar="YYYY-MM")
 @click.option("--to", "last", required=True, metavar="YYYY-MM")
 @click.option("--as-of", "as_of", metavar="ISO", help="Judge deadlines as of this time (default: now).")
 @pass_app
 def simulate(app: AppContext, rules_dir: Path, first: str, last: str, as_of: str | None) -> None:
     """Evaluate a proposed rulebook against past facts beside the current one; writes nothing."""
-    from engine.evaluation.kpis import library_kpis
-    from engine.evaluation.simulate import report
-    from engine.evaluation.simulate import simulate as run
+    from perfrules.engine.evaluation.kpis import library_kpis
+    from perfrules.engine.evaluation.simulate import report
+    from perfrules.engine.evaluation.simulate import simulate as run
 
     now = _as_of(app, as_of)
     current, proposed = _rulebook(app.settings.rules_path), _rulebook(rules_dir)
     source = library_kpis(app.settings.zone, now.date())
-    comparison = run(app.database(), current, proposed, _period(first, PeriodKind.MONTH),
-                     _period(last, PeriodKind.MONTH), kpis_for={id(current): source, id(proposed): source}, now=now)
+    comparison = run(
+        app.database(),
+        current,
+        proposed,
+        _period(first, PeriodKind.MONTH),
+        _period(last, PeriodKind.MONTH),
+        kpis_for={id(current): source, id(proposed): source},
+        now=now,
+    )
     click.echo(f"Simulating {first}..{last}: current {app.settings.rules_path} vs proposed {rules_dir}")
     for line in report(comparison):
         click.echo(line)
@@ -232,7 +269,7 @@ def transfer(app: AppContext, employee: str, department: str, role: str, on: str
     """Record a transfer to another department/role from a day on."""
     from datetime import date
 
-    from storage.evaluation_store import record_transfer
+    from perfrules.storage.evaluation_store import record_transfer
 
     record_transfer(app.database(), employee, department, role, date.fromisoformat(on))
     click.echo(f"{employee}: {department}/{role} from {on}")
@@ -247,7 +284,7 @@ def leave(app: AppContext, employee: str, start: str, end: str) -> None:
     """Record a leave period: deadlines due during it are not charged to the employee."""
     from datetime import date
 
-    from storage.evaluation_store import record_leave
+    from perfrules.storage.evaluation_store import record_leave
 
     record_leave(app.database(), employee, date.fromisoformat(start), date.fromisoformat(end))
     click.echo(f"{employee}: on leave {start} – {end}")

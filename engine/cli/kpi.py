@@ -10,18 +10,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import click
-
-from engine.cli.context import AppContext, pass_app
-from engine.kpi.catalog import Unit
-from engine.kpi.library import compute_all
-from engine.kpi.scope import parse_scope
-from engine.kpi.slow_movers import check_list, slow_mover_list
-from engine.kpi.status import KpiStatus, evaluate
-from engine.money import format_cny, round_cny
-from engine.periods import month_of, parse_period
-from storage.kpi import reading
-from storage.kpi.facts import submissions
-from storage.rollup import refresh
+from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.kpi.catalog import Unit
+from perfrules.engine.kpi.library import compute_all
+from perfrules.engine.kpi.scope import parse_scope
+from perfrules.engine.kpi.slow_movers import check_list, slow_mover_list
+from perfrules.engine.kpi.status import KpiStatus, evaluate
+from perfrules.engine.money import format_cny, round_cny
+from perfrules.engine.periods import month_of, parse_period
+from perfrules.storage.kpi import reading
+from perfrules.storage.kpi.facts import submissions
+from perfrules.storage.rollup import refresh
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -46,10 +45,16 @@ def show(value: Decimal | None, unit: Unit) -> str:
 
 def _record(s: KpiStatus) -> dict[str, Any]:
     kpi = s.value.definition
-    return s.value.as_dict() | {"name_en": kpi.name_en, "name_zh": kpi.name_zh, "unit": kpi.unit.value,
-                                "direction": kpi.direction.value, "target": str(s.target),
-                                "achievement": None if s.achievement is None else str(s.achievement),
-                                "status": s.status.value, "band": s.band.label_en if s.band else None}
+    return s.value.as_dict() | {
+        "name_en": kpi.name_en,
+        "name_zh": kpi.name_zh,
+        "unit": kpi.unit.value,
+        "direction": kpi.direction.value,
+        "target": str(s.target),
+        "achievement": None if s.achievement is None else str(s.achievement),
+        "status": s.status.value,
+        "band": s.band.label_en if s.band else None,
+    }
 
 
 def _table(statuses: list[KpiStatus]) -> str:
@@ -59,8 +64,17 @@ def _table(statuses: list[KpiStatus]) -> str:
         kpi = s.value.definition
         note = s.value.reason or (s.band.label_en if s.band else "")
         achieved = "" if s.achievement is None else show(s.achievement, Unit.RATIO)
-        rows.append((kpi.id, s.value.scope.label, show(s.value.value, kpi.unit), show(s.target, kpi.unit), achieved,
-                     f"{s.status.symbol} {s.status.value}", note))
+        rows.append(
+            (
+                kpi.id,
+                s.value.scope.label,
+                show(s.value.value, kpi.unit),
+                show(s.target, kpi.unit),
+                achieved,
+                f"{s.status.symbol} {s.status.value}",
+                note,
+            )
+        )
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -78,15 +92,28 @@ def _csv(records: list[dict[str, Any]], columns: list[str]) -> str:
 @click.command("kpi")
 @click.option("--period", metavar="PERIOD", help="2026-09, 2026Q3, 2026, ttm:2026-09.")
 @click.option("--as-of", "as_of", type=_DAY, help="Compute as of this day (default: the period's last day).")
-@click.option("--scope", "scope_text", default="company", show_default=True,
-              help="company, department:X, category:X, abc:A, xyz:X, segment:dead, sku:X or employee:X.")
+@click.option(
+    "--scope",
+    "scope_text",
+    default="company",
+    show_default=True,
+    help="company, department:X, category:X, abc:A, xyz:X, segment:dead, sku:X or employee:X.",
+)
 @click.option("--kpi", "kpi_ids", multiple=True, metavar="ID", help="Only these KPIs (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--by-category", is_flag=True, help="Also show turnover per category (company scope).")
 @click.option("--rebuild", is_flag=True, help="Rebuild the per-SKU rollup from every movement first.")
 @pass_app
-def kpi(app: AppContext, period: str | None, as_of: datetime | None, scope_text: str, kpi_ids: tuple[str, ...],
-        fmt: str, by_category: bool, rebuild: bool) -> None:
+def kpi(
+    app: AppContext,
+    period: str | None,
+    as_of: datetime | None,
+    scope_text: str,
+    kpi_ids: tuple[str, ...],
+    fmt: str,
+    by_category: bool,
+    rebuild: bool,
+) -> None:
     """Compute the KPIs of a period from the fact store and show them with their status against target."""
     db = app.database()
     if rebuild:
@@ -97,16 +124,42 @@ def kpi(app: AppContext, period: str | None, as_of: datetime | None, scope_text:
         if rebuild:
             return
         raise click.UsageError("--period is required (e.g. --period 2026-09)")
-    values = compute_all(db, parse_period(period), scope=parse_scope(scope_text),
-                         as_of=as_of.date() if as_of else None, zone=app.settings.zone,
-                         kpis=list(kpi_ids) or None, categories=by_category)
+    values = compute_all(
+        db,
+        parse_period(period),
+        scope=parse_scope(scope_text),
+        as_of=as_of.date() if as_of else None,
+        zone=app.settings.zone,
+        kpis=list(kpi_ids) or None,
+        categories=by_category,
+    )
     statuses = [evaluate(v) for v in values]
     if fmt == "json":
         click.echo(json.dumps([_record(s) for s in statuses], ensure_ascii=False, indent=2))
     elif fmt == "csv":
-        click.echo(_csv([_record(s) for s in statuses], ["kpi", "name_en", "name_zh", "scope", "period", "end",
-                                                         "value", "target", "achievement", "status", "band",
-                                                         "reason", "numerator", "denominator", "rows"]), nl=False)
+        click.echo(
+            _csv(
+                [_record(s) for s in statuses],
+                [
+                    "kpi",
+                    "name_en",
+                    "name_zh",
+                    "scope",
+                    "period",
+                    "end",
+                    "value",
+                    "target",
+                    "achievement",
+                    "status",
+                    "band",
+                    "reason",
+                    "numerator",
+                    "denominator",
+                    "rows",
+                ],
+            ),
+            nl=False,
+        )
     else:
         click.echo(f"KPIs {period} as of {values[0].end if values else as_of}, {scope_text}")
         click.echo(_table(statuses))
@@ -115,8 +168,12 @@ def kpi(app: AppContext, period: str | None, as_of: datetime | None, scope_text:
 @click.command("slow-movers")
 @click.option("--as-of", "as_of", type=_DAY, required=True, help="The day the list is drawn up for.")
 @click.option("--category", help="Only this category.")
-@click.option("--check", "check_period", metavar="YYYY-MM",
-              help="Compare the slow_mover_list submitted for this month with the system's list at its end.")
+@click.option(
+    "--check",
+    "check_period",
+    metavar="YYYY-MM",
+    help="Compare the slow_mover_list submitted for this month with the system's list at its end.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @pass_app
 def slow_movers(app: AppContext, as_of: datetime, category: str | None, check_period: str | None, fmt: str) -> None:
@@ -126,9 +183,20 @@ def slow_movers(app: AppContext, as_of: datetime, category: str | None, check_pe
     with reading(db) as conn:
         listed = slow_mover_list(conn, day, category=category)
         subs = submissions(conn, "slow_mover_list", [check_period]) if check_period else []
-    records = [{"sku": i.sku, "name": i.name, "category": i.category, "qty": i.qty, "value": str(round_cny(i.value)),
-                "last_sale_day": i.last_sale_day.isoformat() if i.last_sale_day else None,
-                "days_since_sale": i.days_since_sale, "class": i.cls, "reason": i.reason} for i in listed.items]
+    records = [
+        {
+            "sku": i.sku,
+            "name": i.name,
+            "category": i.category,
+            "qty": i.qty,
+            "value": str(round_cny(i.value)),
+            "last_sale_day": i.last_sale_day.isoformat() if i.last_sale_day else None,
+            "days_since_sale": i.days_since_sale,
+            "class": i.cls,
+            "reason": i.reason,
+        }
+        for i in listed.items
+    ]
     if fmt == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -136,17 +204,21 @@ def slow_movers(app: AppContext, as_of: datetime, category: str | None, check_pe
     else:
         click.echo(f"{len(records)} slow movers as of {day}, value {format_cny(listed.value)}")
         for r in records:
-            click.echo(f"  {r['sku']:<16} {r['category']:<14} {r['qty']:>8} {r['value']:>14} "
-                       f"{r['days_since_sale']:>5} d  {r['class']:<10} {r['reason']}")
+            click.echo(
+                f"  {r['sku']:<16} {r['category']:<14} {r['qty']:>8} {r['value']:>14} "
+                f"{r['days_since_sale']:>5} d  {r['class']:<10} {r['reason']}"
+            )
     if check_period:
         if month_of(day).label != check_period:
             click.echo(f"note: comparing with the list as of {day}", err=True)
         if not subs:
             raise click.ClickException(f"no slow_mover_list submitted for {check_period}")
         result = check_list(listed, subs[-1].payload)
-        click.echo(f"submission {subs[-1].id} by {subs[-1].employee_id}: {result.named} named, "
-                   f"{len(result.missing)} missing, {len(result.extra)} extra, "
-                   f"{len(result.misclassified)} misclassified")
+        click.echo(
+            f"submission {subs[-1].id} by {subs[-1].employee_id}: {result.named} named, "
+            f"{len(result.missing)} missing, {len(result.extra)} extra, "
+            f"{len(result.misclassified)} misclassified"
+        )
         for name, items in (("missing", result.missing), ("extra", result.extra)):
             if items:
                 click.echo(f"  {name}: {', '.join(items)}")

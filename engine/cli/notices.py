@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import click
-
-from engine.cli.context import AppContext, pass_app
-from engine.errors import UnknownEmployee
-from engine.notices import (
+from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.errors import UnknownEmployee
+from perfrules.engine.notices import (
     KINDS,
     DeliveryPolicy,
     deliver,
@@ -17,10 +16,10 @@ from engine.notices import (
     render_template,
     transport_from_settings,
 )
-from engine.notices.contexts import Named, Person, Recipient
-from engine.notices.errors import UnknownOutboxMessage, UnknownTemplate
-from engine.notices.samples import sample_context
-from storage.outbox import STATUSES, PersonRecord, find_person, get_message, list_messages, retry
+from perfrules.engine.notices.contexts import Named, Person, Recipient
+from perfrules.engine.notices.errors import UnknownOutboxMessage, UnknownTemplate
+from perfrules.engine.notices.samples import sample_context
+from perfrules.storage.outbox import STATUSES, PersonRecord, find_person, get_message, list_messages, retry
 
 _TEMPLATE = r"emails/(?P<kind>[a-z_]+)\.(?P<locale>zh-CN|en)\.(?P<part>subject|txt|html)\.j2"
 
@@ -44,8 +43,10 @@ def list_(app: AppContext, status: tuple[str, ...], limit: int) -> None:
     click.echo(f"{'ID':>6}  {'STATUS':8}  {'KIND':18}  {'TO':28}  {'TRIES':>5}  {'WHEN':16}  SUBJECT")
     for e in entries:
         when = e.sent_at if e.status == "sent" else e.next_attempt_at
-        click.echo(f"{e.id:>6}  {e.status:8}  {e.key.kind:18}  {e.to_addr[:28]:28}  {e.attempts:>5}  "
-                   f"{when.astimezone(zone):%Y-%m-%d %H:%M}  {e.subject}")
+        click.echo(
+            f"{e.id:>6}  {e.status:8}  {e.key.kind:18}  {e.to_addr[:28]:28}  {e.attempts:>5}  "
+            f"{when.astimezone(zone):%Y-%m-%d %H:%M}  {e.subject}"
+        )
 
 
 @outbox.command()
@@ -62,9 +63,18 @@ def show(app: AppContext, message_id: int, show_html: bool) -> None:
     def at(value):
         return value.astimezone(zone).isoformat(timespec="seconds") if value else "-"
 
-    rows = [("key", str(e.key)), ("message-id", e.message_id), ("to", e.to_addr), ("locale", e.locale),
-            ("status", e.status), ("attempts", str(e.attempts)), ("next attempt", at(e.next_attempt_at)),
-            ("last error", e.last_error or "-"), ("created", at(e.created_at)), ("sent", at(e.sent_at))]
+    rows = [
+        ("key", str(e.key)),
+        ("message-id", e.message_id),
+        ("to", e.to_addr),
+        ("locale", e.locale),
+        ("status", e.status),
+        ("attempts", str(e.attempts)),
+        ("next attempt", at(e.next_attempt_at)),
+        ("last error", e.last_error or "-"),
+        ("created", at(e.created_at)),
+        ("sent", at(e.sent_at)),
+    ]
     if e.digest_id is not None:
         rows.append(("merged into", f"digest {e.digest_id}"))
     for label, value in rows:
@@ -94,11 +104,19 @@ def send(app: AppContext) -> None:
     """Deliver every due message now (SMTP, or .eml files in outbox_dir when smtp_host is empty)."""
     settings = app.settings
     transport = transport_from_settings(settings)
-    report = deliver(app.database(), environment_from_settings(settings), transport, now=app.now(),
-                     mail_from=settings.mail_from, policy=DeliveryPolicy())
+    report = deliver(
+        app.database(),
+        environment_from_settings(settings),
+        transport,
+        now=app.now(),
+        mail_from=settings.mail_from,
+        policy=DeliveryPolicy(),
+    )
     target = f"SMTP {settings.smtp_host}" if settings.smtp_host else f"files in {settings.outbox_dir}/"
-    click.echo(f"{len(report.sent)} sent ({target}), {len(report.failed)} failed, {len(report.dead)} dead, "
-               f"{report.digests} digest(s) composed")
+    click.echo(
+        f"{len(report.sent)} sent ({target}), {len(report.failed)} failed, {len(report.dead)} dead, "
+        f"{report.digests} digest(s) composed"
+    )
     if report.stopped:
         raise click.ClickException(f"stopped early: {report.stopped}")
 
@@ -107,8 +125,11 @@ def send(app: AppContext) -> None:
 @click.argument("template")
 @click.option("--employee", "employee_id", required=True, help="Employee id whose real data fills the preview.")
 @click.option("--locale", type=click.Choice(["zh-CN", "en"]), help="Language (default: the employee's).")
-@click.option("--warning-band", is_flag=True,
-              help="kpi_warning: a value inside the rule's warning band instead of a missed target.")
+@click.option(
+    "--warning-band",
+    is_flag=True,
+    help="kpi_warning: a value inside the rule's warning band instead of a missed target.",
+)
 @pass_app
 def preview(app: AppContext, template: str, employee_id: str, locale: str | None, warning_band: bool) -> None:
     """Preview a notice for an employee: their real data, sample values for the rest; nothing is sent."""
@@ -123,28 +144,42 @@ def preview(app: AppContext, template: str, employee_id: str, locale: str | None
     manager = find_person(db, person.manager_id) if person.manager_id else None
     locale = match["locale"] if match else (locale or person.locale)
     recipient_person = manager if kind == "escalation_manager" and manager else person
-    recipient = Recipient(id=recipient_person.id, name_zh=recipient_person.name_zh,
-                          name_en=recipient_person.name_en, email=recipient_person.email, locale=locale,
-                          zone=app.settings.timezone)
+    recipient = Recipient(
+        id=recipient_person.id,
+        name_zh=recipient_person.name_zh,
+        name_en=recipient_person.name_en,
+        email=recipient_person.email,
+        locale=locale,
+        zone=app.settings.timezone,
+    )
     if warning_band and kind != "kpi_warning":
         raise click.UsageError("--warning-band is for kpi_warning templates")
-    context = sample_context(kind, recipient, employee=_person(person),
-                             manager=_person(manager) if manager else None, bonus_base=person.bonus_base,
-                             now=app.now(), warning_band=warning_band)
+    context = sample_context(
+        kind,
+        recipient,
+        employee=_person(person),
+        manager=_person(manager) if manager else None,
+        bonus_base=person.bonus_base,
+        now=app.now(),
+        warning_band=warning_band,
+    )
     env = environment_from_settings(app.settings)
-    click.echo(f"=== PREVIEW (nothing is sent) — {template} for {person.id} {person.name_en} / {person.name_zh}, "
-               f"locale {locale}.\n=== Names, e-mail, department, manager and bonus base are real; "
-               f"every other value is sample data.\n")
+    click.echo(
+        f"=== PREVIEW (nothing is sent) — {template} for {person.id} {person.name_en} / {person.name_zh}, "
+        f"locale {locale}.\n=== Names, e-mail, department, manager and bonus base are real; "
+        f"every other value is sample data.\n"
+    )
     if match:
         click.echo(render_template(env, template, context))
         return
     rendered = render_notice(env, context)
-    click.echo(f"To: {recipient.email}\nSubject: {rendered.subject}\n\n{rendered.text}\n"
-               f"--- HTML part ---\n{rendered.html}")
+    click.echo(
+        f"To: {recipient.email}\nSubject: {rendered.subject}\n\n{rendered.text}\n--- HTML part ---\n{rendered.html}"
+    )
 
 
 def _person(record: PersonRecord) -> Person:
     department = Named(code=record.department, name_zh=record.department_zh, name_en=record.department_en)
-    return Person(id=record.id, name_zh=record.name_zh, name_en=record.name_en, email=record.email,
-                  department=department)
-
+    return Person(
+        id=record.id, name_zh=record.name_zh, name_en=record.name_en, email=record.email, department=department
+    )

@@ -6,12 +6,11 @@ import sys
 from pathlib import Path
 
 import click
-
-from engine.cli.context import AppContext, pass_app
-from engine.rulebook.checker import check_path, load_rulebook, rule_files
-from engine.rulebook.diff import diff_rulebooks
-from engine.rulebook.schema import schema_text
-from engine.rulebook.testing import run_file, test_files
+from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.rulebook.checker import check_path, load_rulebook, rule_files
+from perfrules.engine.rulebook.diff import diff_rulebooks
+from perfrules.engine.rulebook.schema import schema_text
+from perfrules.engine.rulebook.testing import run_file, test_files
 
 
 def _path(app: AppContext, path: str | None) -> Path:
@@ -44,7 +43,7 @@ def check(app: AppContext, path: str | None) -> None:
 def _check_templates(app: AppContext) -> bool:
     """The e-mail templates the rules send (HR's overrides first): a template that uses an unknown
     variable fails here, not in someone's inbox."""
-    from engine.notices import check_templates, environment_from_settings
+    from perfrules.engine.notices import check_templates, environment_from_settings
 
     overrides = app.settings.template_overrides_dir
     click.echo(f"Checking templates{f' ({overrides} over the bundled set)' if overrides else ''}")

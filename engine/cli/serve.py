@@ -10,23 +10,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-
-from engine.cli.context import AppContext, pass_app
-from engine.scheduler import build_service
-from engine.scheduler.calendar import occurrences, slots_between
-from engine.scheduler.leadership import leadership_for
-from engine.scheduler.loop import serve as serve_loop
-from engine.scheduler.replay import replay
-from engine.scheduler.rules import FolderRules
-from storage.schedule import get_slot, list_slots
+from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.calendar import occurrences, slots_between
+from perfrules.engine.scheduler.leadership import leadership_for
+from perfrules.engine.scheduler.loop import serve as serve_loop
+from perfrules.engine.scheduler.replay import replay
+from perfrules.engine.scheduler.rules import FolderRules
+from perfrules.storage.schedule import get_slot, list_slots
 
 
 def _start_web(app: AppContext, db, host: str, port: int) -> Callable[[], None]:
     """Run the dashboard and API with uvicorn in a thread; returns the function that stops it."""
     import uvicorn
-
-    from engine.web.app import create_app
-    from engine.web.board import start_warmer
+    from perfrules.engine.web.app import create_app
+    from perfrules.engine.web.board import start_warmer
 
     web = create_app(app.settings, db=db)
     config = uvicorn.Config(web, host=host, port=port, log_level="info", access_log=False)
@@ -60,8 +58,11 @@ def serve(app: AppContext, log_level: str, web: bool, host: str | None, port: in
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    stop_web = _start_web(app, db, host or app.settings.listen_host, port or app.settings.listen_port) if web \
+    stop_web = (
+        _start_web(app, db, host or app.settings.listen_host, port or app.settings.listen_port)
+        if web
         else (lambda: None)
+    )
     try:
         serve_loop(lambda: build_service(app.settings, db), leadership_for(db), stop)
     finally:
@@ -102,13 +103,19 @@ def list_(app: AppContext, days: int, history: bool, show_all: bool) -> None:
 @schedule.command("replay")
 @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day replayed.")
 @click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Day after the last one.")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-emails"),
-              show_default=True, help="Folder for the .eml files of every e-mail sent.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("replay-emails"),
+    show_default=True,
+    help="Folder for the .eml files of every e-mail sent.",
+)
 @pass_app
 def replay_(app: AppContext, start, end, output: Path) -> None:
     """Replay a past period through the schedule in accelerated time; e-mails go to .eml files."""
     zone = app.settings.zone
-    report = replay(app.settings, app.database(), start.replace(tzinfo=zone), end.replace(tzinfo=zone), output,
-                    click.echo)
+    report = replay(
+        app.settings, app.database(), start.replace(tzinfo=zone), end.replace(tzinfo=zone), output, click.echo
+    )
     runs = ", ".join(f"{n} {kind} {status}" for (kind, status), n in sorted(report.runs.items()))
     click.echo(f"{runs}\n{len(report.emails)} e-mail(s) in {output}")

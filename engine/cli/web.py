@@ -8,10 +8,9 @@ import os
 from pathlib import Path
 
 import click
-
-from engine.cli.context import AppContext, pass_app
-from engine.web import credentials
-from storage import access
+from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.web import credentials
+from perfrules.storage import access
 
 
 def _actor() -> str:
@@ -28,9 +27,8 @@ def _actor() -> str:
 def web(app: AppContext, host: str | None, port: int | None) -> None:
     """Serve only the dashboard and HTTP API with uvicorn (no scheduler)."""
     import uvicorn
-
-    from engine.web.app import create_app
-    from engine.web.board import start_warmer
+    from perfrules.engine.web.app import create_app
+    from perfrules.engine.web.board import start_warmer
 
     settings = app.settings
     asgi = create_app(settings, db=app.database())
@@ -57,17 +55,29 @@ def users() -> None:
 @click.option("--role", type=click.Choice(access.ROLES), required=True, help="What the user may see and do.")
 @click.option("--employee", "employee_id", metavar="ID", help="The employee this user is (manager, staff).")
 @click.option("--name", "display_name", metavar="TEXT", help="Name shown in the dashboard (default: user name).")
-@click.option("--password", envvar="PERFRULES_NEW_PASSWORD", metavar="TEXT",
-              help="Password (or PERFRULES_NEW_PASSWORD; prompted when neither is given).")
+@click.option(
+    "--password",
+    envvar="PERFRULES_NEW_PASSWORD",
+    metavar="TEXT",
+    help="Password (or PERFRULES_NEW_PASSWORD; prompted when neither is given).",
+)
 @pass_app
-def users_add(app: AppContext, username: str, role: str, employee_id: str | None, display_name: str | None,
-              password: str | None) -> None:
+def users_add(
+    app: AppContext, username: str, role: str, employee_id: str | None, display_name: str | None, password: str | None
+) -> None:
     """Add a dashboard user (the password is stored as an argon2 hash)."""
     if not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = access.add_user(app.database(), username=username, display_name=display_name or username,
-                           password_hash=credentials.hash_password(password), role=role, employee_id=employee_id,
-                           now=app.now(), actor=_actor())
+    user = access.add_user(
+        app.database(),
+        username=username,
+        display_name=display_name or username,
+        password_hash=credentials.hash_password(password),
+        role=role,
+        employee_id=employee_id,
+        now=app.now(),
+        actor=_actor(),
+    )
     anchor = f", employee {user.employee_id}" if user.employee_id else ""
     click.echo(f"added user {user.username} ({user.role}{anchor})")
 
@@ -91,15 +101,24 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(access.ROLES), default="system", show_default=True,
-              help="What the token may do.")
+@click.option(
+    "--role", type=click.Choice(access.ROLES), default="system", show_default=True, help="What the token may do."
+)
 @click.option("--employee", "employee_id", metavar="ID", help="Employee the token acts for (manager, staff).")
 @pass_app
 def tokens_create(app: AppContext, name: str, role: str, employee_id: str | None) -> None:
     """Create an API token and print it once (only its SHA-256 is stored)."""
     secret = credentials.new_token()
-    access.create_token(app.database(), name=name, digest=credentials.digest(secret), prefix=secret[:8], role=role,
-                        employee_id=employee_id, now=app.now(), actor=_actor())
+    access.create_token(
+        app.database(),
+        name=name,
+        digest=credentials.digest(secret),
+        prefix=secret[:8],
+        role=role,
+        employee_id=employee_id,
+        now=app.now(),
+        actor=_actor(),
+    )
     click.echo(secret)
     click.echo(f"token {name!r} ({role}) created; it is shown only this once", err=True)
 
@@ -137,10 +156,11 @@ def render() -> None:
 @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Rules in force on this day (default today).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @pass_app
-def render_contract(app: AppContext, role: str | None, employee_id: str | None, locale: str | None, fmt: str,
-                    on, output: Path | None) -> None:
+def render_contract(
+    app: AppContext, role: str | None, employee_id: str | None, locale: str | None, fmt: str, on, output: Path | None
+) -> None:
     """Render the duty and consequence clauses of a role from the rule files in force."""
-    from engine import contracts
+    from perfrules.engine import contracts
 
     if (role is None) == (employee_id is None):
         raise click.UsageError("give exactly one of --role or --employee")
@@ -150,8 +170,9 @@ def render_contract(app: AppContext, role: str | None, employee_id: str | None, 
         party = contracts.party_of(app.database(), employee_id)
         role = party.role
         locale = locale or party.locale
-    text = contracts.render_contract(app.settings, role=role, locale=locale or app.settings.default_locale, fmt=fmt,
-                                     day=day, party=party)
+    text = contracts.render_contract(
+        app.settings, role=role, locale=locale or app.settings.default_locale, fmt=fmt, day=day, party=party
+    )
     if output is None:
         click.echo(text, nl=False)
     else:

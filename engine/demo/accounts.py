@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.web import credentials
-from storage import access
+from perfrules.engine.web import credentials
+from perfrules.storage import access
 
 DEMO_PASSWORD = "demo"
 DEMO_USERS = (
@@ -22,10 +22,19 @@ def create_demo_users(run: Any) -> None:
     existing = {u.username for u in access.list_users(run.database)}
     for username, role, employee, name in DEMO_USERS:
         if username not in existing:
-            access.add_user(run.database, username=username, display_name=name,
-                            password_hash=credentials.hash_password(DEMO_PASSWORD), role=role,
-                            employee_id=employee, now=run.now, actor="demo")
+            access.add_user(
+                run.database,
+                username=username,
+                display_name=name,
+                password_hash=credentials.hash_password(DEMO_PASSWORD),
+                role=role,
+                employee_id=employee,
+                now=run.now,
+                actor="demo",
+            )
     names = ", ".join(u[0] for u in DEMO_USERS)
-    run.echo(f"  users {names} (password '{DEMO_PASSWORD}'); start the dashboard with "
-             f"'perfrules --database-url {run.database.display_url} serve' and open "
-             f"http://{run.settings.listen_host}:{run.settings.listen_port}/")
+    run.echo(
+        f"  users {names} (password '{DEMO_PASSWORD}'); start the dashboard with "
+        f"'perfrules --database-url {run.database.display_url} serve' and open "
+        f"http://{run.settings.listen_host}:{run.settings.listen_port}/"
+    )

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from engine.demo.calendar import SEASONS
+from perfrules.engine.demo.calendar import SEASONS
 
 
 @dataclass(frozen=True)
@@ -28,31 +27,121 @@ class Category:
 
 
 CATEGORIES = (
-    Category("CER", "陶瓷餐具", (6, 90), 2.6, (
-        ("釉下彩饭碗", ""), ("陶瓷汤碗", ""), ("陶瓷平盘", ""), ("深口菜盘", ""), ("马克杯", ""), ("鱼形盘", ""),
-        ("调味碟", ""), ("红釉年年有鱼盘", "spring_festival"), ("骨瓷茶杯", "")), "E011", "E041", "陶瓷"),
-    Category("STO", "收纳盒", (8, 70), 1.8, (
-        ("塑料收纳箱", ""), ("桌面收纳盒", ""), ("抽屉整理格", ""), ("衣物收纳袋", ""), ("鞋盒", ""),
-        ("化妆品收纳架", "")), "E011", "E041", "塑料制品"),
-    Category("TEX", "家纺", (25, 400), 1.2, (
-        ("纯棉四件套", ""), ("夏凉被", "summer"), ("冰丝凉席", "summer"), ("法兰绒毛毯", "winter"),
-        ("羽绒被", "winter"), ("抱枕", ""), ("纯棉毛巾", ""), ("红色喜庆床品", "spring_festival")), "E012", "E042",
-        "家纺"),
-    Category("KTC", "厨具", (15, 300), 1.1, (
-        ("不粘炒锅", ""), ("不锈钢汤锅", ""), ("菜刀", ""), ("竹砧板", ""), ("电火锅", "winter"),
-        ("硅胶铲勺套装", ""), ("蒸锅", "")), "E012", "E042", "厨具"),
-    Category("GLS", "玻璃水具", (5, 120), 1.9, (
-        ("玻璃水杯", ""), ("冷水壶", "summer"), ("保温杯", "winter"), ("随手杯", ""), ("玻璃储物罐", "")),
-        "E013", "E041", "玻璃制品"),
-    Category("CLN", "清洁用品", (3, 60), 2.2, (
-        ("平板拖把", ""), ("加厚垃圾袋", ""), ("清洁刷", ""), ("超细纤维抹布", ""), ("除螨喷雾", "")),
-        "E013", "E042", "日化"),
-    Category("DEC", "家居装饰", (10, 200), 1.3, (
-        ("陶瓷花瓶", ""), ("实木相框", ""), ("静音挂钟", ""), ("香薰蜡烛", ""), ("春联窗花套装", "spring_festival"),
-        ("新年灯笼", "spring_festival")), "E013", "E041", "工艺品"),
+    Category(
+        "CER",
+        "陶瓷餐具",
+        (6, 90),
+        2.6,
+        (
+            ("釉下彩饭碗", ""),
+            ("陶瓷汤碗", ""),
+            ("陶瓷平盘", ""),
+            ("深口菜盘", ""),
+            ("马克杯", ""),
+            ("鱼形盘", ""),
+            ("调味碟", ""),
+            ("红釉年年有鱼盘", "spring_festival"),
+            ("骨瓷茶杯", ""),
+        ),
+        "E011",
+        "E041",
+        "陶瓷",
+    ),
+    Category(
+        "STO",
+        "收纳盒",
+        (8, 70),
+        1.8,
+        (
+            ("塑料收纳箱", ""),
+            ("桌面收纳盒", ""),
+            ("抽屉整理格", ""),
+            ("衣物收纳袋", ""),
+            ("鞋盒", ""),
+            ("化妆品收纳架", ""),
+        ),
+        "E011",
+        "E041",
+        "塑料制品",
+    ),
+    Category(
+        "TEX",
+        "家纺",
+        (25, 400),
+        1.2,
+        (
+            ("纯棉四件套", ""),
+            ("夏凉被", "summer"),
+            ("冰丝凉席", "summer"),
+            ("法兰绒毛毯", "winter"),
+            ("羽绒被", "winter"),
+            ("抱枕", ""),
+            ("纯棉毛巾", ""),
+            ("红色喜庆床品", "spring_festival"),
+        ),
+        "E012",
+        "E042",
+        "家纺",
+    ),
+    Category(
+        "KTC",
+        "厨具",
+        (15, 300),
+        1.1,
+        (
+            ("不粘炒锅", ""),
+            ("不锈钢汤锅", ""),
+            ("菜刀", ""),
+            ("竹砧板", ""),
+            ("电火锅", "winter"),
+            ("硅胶铲勺套装", ""),
+            ("蒸锅", ""),
+        ),
+        "E012",
+        "E042",
+        "厨具",
+    ),
+    Category(
+        "GLS",
+        "玻璃水具",
+        (5, 120),
+        1.9,
+        (("玻璃水杯", ""), ("冷水壶", "summer"), ("保温杯", "winter"), ("随手杯", ""), ("玻璃储物罐", "")),
+        "E013",
+        "E041",
+        "玻璃制品",
+    ),
+    Category(
+        "CLN",
+        "清洁用品",
+        (3, 60),
+        2.2,
+        (("平板拖把", ""), ("加厚垃圾袋", ""), ("清洁刷", ""), ("超细纤维抹布", ""), ("除螨喷雾", "")),
+        "E013",
+        "E042",
+        "日化",
+    ),
+    Category(
+        "DEC",
+        "家居装饰",
+        (10, 200),
+        1.3,
+        (
+            ("陶瓷花瓶", ""),
+            ("实木相框", ""),
+            ("静音挂钟", ""),
+            ("香薰蜡烛", ""),
+            ("春联窗花套装", "spring_festival"),
+            ("新年灯笼", "spring_festival"),
+        ),
+        "E013",
+        "E041",
+        "工艺品",
+    ),
 )
-KIT = Category("SET", "礼盒套装", (60, 400), 1.2, (("家居礼盒", ""), ("新春礼盒", "spring_festival")),
-               "E011", "E042", "礼品")
+KIT = Category(
+    "SET", "礼盒套装", (60, 400), 1.2, (("家居礼盒", ""), ("新春礼盒", "spring_festival")), "E011", "E042", "礼品"
+)
 ALL_CATEGORIES = (*CATEGORIES, KIT)
 KIT_CATEGORY = len(CATEGORIES)
 KIT_EVERY = 50  # SKU i is a kit when i % KIT_EVERY == KIT_EVERY - 1; its components come from its block
@@ -60,8 +149,28 @@ STYLES = ("北欧", "日式", "简约", "复古", "ins风", "中式", "家用", 
 SPECS = ("小号", "中号", "大号", "2件装", "4件装", "6件装", "经典款", "升级款")
 COLOURS = ("白色", "米色", "灰色", "雾霾蓝", "粉色", "墨绿", "原木色", "红色")
 CITIES = ("景德镇", "潮州", "义乌", "佛山", "南通", "宁波", "台州", "阳江", "德化", "淄博", "东莞", "杭州")
-BRANDS = ("华美", "鑫源", "恒达", "永兴", "金宏", "瑞丰", "嘉禾", "顺昌", "万福", "宏图", "新世纪", "佳和",
-          "天成", "富源", "利民", "长青", "东方", "和信", "同创", "盛世")
+BRANDS = (
+    "华美",
+    "鑫源",
+    "恒达",
+    "永兴",
+    "金宏",
+    "瑞丰",
+    "嘉禾",
+    "顺昌",
+    "万福",
+    "宏图",
+    "新世纪",
+    "佳和",
+    "天成",
+    "富源",
+    "利民",
+    "长青",
+    "东方",
+    "和信",
+    "同创",
+    "盛世",
+)
 
 
 @dataclass(frozen=True)
@@ -99,8 +208,7 @@ class Catalogue:
 
     def names(self, lo: int, hi: int) -> list[str]:
         out = []
-        rows = zip(self.category[lo:hi].tolist(), self.product[lo:hi].tolist(), self.style[lo:hi].tolist(),
-                   strict=True)
+        rows = zip(self.category[lo:hi].tolist(), self.product[lo:hi].tolist(), self.style[lo:hi].tolist(), strict=True)
         for i, (c, p, s) in enumerate(rows, start=lo):
             noun = ALL_CATEGORIES[c].products[p][0]
             out.append(f"{STYLES[s]}{noun} {SPECS[(i * 7 + s) % len(SPECS)]} {COLOURS[(i * 3 + p) % len(COLOURS)]}")
@@ -160,11 +268,24 @@ def build_catalogue(rng: np.random.Generator, n: int, days: int) -> Catalogue:
     price = np.where(is_kit, np.round(unit_cost * 2.2).astype(np.int64), price)
 
     return Catalogue(
-        category=category, product=product, season=season, style=rng.integers(0, len(STYLES), n),
-        unit_cost=unit_cost, price=price, supplier=supplier,
-        rate=np.where(legacy, 0.0, rng.lognormal(0.0, 1.1, n)), order_size=order_size,
-        launch=launch, death=death, legacy=legacy, stubborn=legacy & (rng.random(n) < 0.2), is_kit=is_kit,
-        components=components, component_qty=component_qty, suppliers=tuple(names),
-        supplier_lead=rng.integers(5, 21, n_suppliers), supplier_on_time=rng.uniform(0.82, 0.99, n_suppliers),
+        category=category,
+        product=product,
+        season=season,
+        style=rng.integers(0, len(STYLES), n),
+        unit_cost=unit_cost,
+        price=price,
+        supplier=supplier,
+        rate=np.where(legacy, 0.0, rng.lognormal(0.0, 1.1, n)),
+        order_size=order_size,
+        launch=launch,
+        death=death,
+        legacy=legacy,
+        stubborn=legacy & (rng.random(n) < 0.2),
+        is_kit=is_kit,
+        components=components,
+        component_qty=component_qty,
+        suppliers=tuple(names),
+        supplier_lead=rng.integers(5, 21, n_suppliers),
+        supplier_on_time=rng.uniform(0.82, 0.99, n_suppliers),
         supplier_defects=rng.uniform(0.002, 0.03, n_suppliers),
     )

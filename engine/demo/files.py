@@ -10,24 +10,69 @@ from types import TracebackType
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "departments": ("code", "name_en", "name_zh"),
-    "employees": ("id", "name_en", "name_zh", "department", "role", "manager_id", "email", "locale", "bonus_base",
-                  "active_from", "active_to"),
+    "employees": (
+        "id",
+        "name_en",
+        "name_zh",
+        "department",
+        "role",
+        "manager_id",
+        "email",
+        "locale",
+        "bonus_base",
+        "active_from",
+        "active_to",
+    ),
     "skus": ("sku", "name", "category", "unit_cost", "price", "supplier", "season", "kit_components"),
     "movements": ("id", "sku", "kind", "moved_at", "quantity", "unit_cost", "ref"),
     "demand": ("id", "sku", "requested_at", "qty_requested", "qty_served", "stockout_start", "stockout_end"),
-    "purchase-orders": ("id", "sku", "supplier", "buyer_id", "ordered_day", "promised_day", "received_day",
-                        "quantity", "unit_cost", "emergency", "qty_inspected", "qty_passed"),
+    "purchase-orders": (
+        "id",
+        "sku",
+        "supplier",
+        "buyer_id",
+        "ordered_day",
+        "promised_day",
+        "received_day",
+        "quantity",
+        "unit_cost",
+        "emergency",
+        "qty_inspected",
+        "qty_passed",
+    ),
     "cycle-counts": ("id", "sku", "day", "book_qty", "counted_qty", "counter_id"),
     "work-orders": ("id", "kit_sku", "day", "quantity", "all_components_available"),
     "forecasts": ("sku", "month", "forecast_qty", "actual_qty", "forecaster_id"),
-    "finance": ("month", "current_assets", "revenue", "receivable_days", "payable_days", "impairment_loss",
-                "capital_cost", "storage_cost", "handling_cost", "risk_cost"),
+    "finance": (
+        "month",
+        "current_assets",
+        "revenue",
+        "receivable_days",
+        "payable_days",
+        "impairment_loss",
+        "capital_cost",
+        "storage_cost",
+        "handling_cost",
+        "risk_cost",
+    ),
     "submissions": ("id", "deliverable", "period", "employee_id", "submitted_at", "note", "payload"),
     "disposals": ("id", "sku", "action", "quantity", "day", "employee_id", "list_period", "recovered_value"),
 }
 # The order the importer must load them in (later kinds refer to earlier ones).
-IMPORT_ORDER = ("departments", "employees", "skus", "movements", "demand", "purchase-orders", "cycle-counts",
-                "work-orders", "forecasts", "finance", "submissions", "disposals")
+IMPORT_ORDER = (
+    "departments",
+    "employees",
+    "skus",
+    "movements",
+    "demand",
+    "purchase-orders",
+    "cycle-counts",
+    "work-orders",
+    "forecasts",
+    "finance",
+    "submissions",
+    "disposals",
+)
 TIME_OF_DAY = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400)]
 
 
@@ -79,6 +124,7 @@ class Sinks:
     def __enter__(self) -> Sinks:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

@@ -12,15 +12,14 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-
-from engine.demo.calendar import SEASONS, Window, promotion_curve, season_curves
-from engine.demo.catalogue import ALL_CATEGORIES, Catalogue, build_catalogue
-from engine.demo.deliverables import write_finance, write_submissions
-from engine.demo.files import IMPORT_ORDER, Sinks, money
-from engine.demo.organisation import BONUS_BASE, DEPARTMENTS, ROSTER, active_from, active_to
-from engine.demo.plan import draw_plan
-from engine.demo.rows import Numbering, write_block
-from engine.demo.simulate import Context, simulate
+from perfrules.engine.demo.calendar import SEASONS, Window, promotion_curve, season_curves
+from perfrules.engine.demo.catalogue import ALL_CATEGORIES, Catalogue, build_catalogue
+from perfrules.engine.demo.deliverables import write_finance, write_submissions
+from perfrules.engine.demo.files import IMPORT_ORDER, Sinks, money
+from perfrules.engine.demo.organisation import BONUS_BASE, DEPARTMENTS, ROSTER, active_from, active_to
+from perfrules.engine.demo.plan import draw_plan
+from perfrules.engine.demo.rows import Numbering, write_block
+from perfrules.engine.demo.simulate import Context, simulate
 
 BLOCK = 5000  # SKUs simulated together; a multiple of catalogue.KIT_EVERY
 SALES_SHARE = 0.8  # share of all movements that are regular sales
@@ -79,9 +78,15 @@ def generate(folder: Path, size: DemoSize, seed: int, end: date) -> GenerationRe
     window = Window.ending(end, size.months)
     catalogue = build_catalogue(np.random.default_rng([seed, 1]), size.skus, window.days)
     curves, promo = season_curves(window), promotion_curve(window)
-    ctx = Context(window=window, catalogue=catalogue, plan=draw_plan(np.random.default_rng([seed, 2]), window),
-                  curves=curves, promo=promo, scale=_scale(catalogue, curves * promo, size.movements * SALES_SHARE),
-                  count_every=size.count_every)
+    ctx = Context(
+        window=window,
+        catalogue=catalogue,
+        plan=draw_plan(np.random.default_rng([seed, 2]), window),
+        curves=curves,
+        promo=promo,
+        scale=_scale(catalogue, curves * promo, size.movements * SALES_SHARE),
+        count_every=size.count_every,
+    )
     months = len(window.month_labels)
     value, dead, revenue = (np.zeros(months, dtype=np.int64) for _ in range(3))
     with Sinks(folder) as sinks:
@@ -117,9 +122,11 @@ def _organisation(sinks: Sinks, window: Window) -> None:
     lines = []
     for p in ROSTER:
         until = active_to(p, window.start)
-        lines.append(f"{p.id},{p.name_en},{p.name_zh},{p.department},{p.role},{p.manager_id or ''},{p.email},"
-                     f"{p.locale},{money(BONUS_BASE[p.role] * 100)},{active_from(p, window.start).isoformat()},"
-                     f"{until.isoformat() if until else ''}\n")
+        lines.append(
+            f"{p.id},{p.name_en},{p.name_zh},{p.department},{p.role},{p.manager_id or ''},{p.email},"
+            f"{p.locale},{money(BONUS_BASE[p.role] * 100)},{active_from(p, window.start).isoformat()},"
+            f"{until.isoformat() if until else ''}\n"
+        )
     sinks.write_lines("employees", lines)
 
 
@@ -131,10 +138,13 @@ def _skus(sinks: Sinks, cat: Catalogue) -> None:
         for i, code, name in zip(range(lo, hi), codes, names, strict=True):
             kit = ""
             if cat.is_kit[i]:
-                parts = [(int(c), int(q)) for c, q in zip(cat.components[i], cat.component_qty[i], strict=True)
-                         if c >= 0]
+                parts = [
+                    (int(c), int(q)) for c, q in zip(cat.components[i], cat.component_qty[i], strict=True) if c >= 0
+                ]
                 kit = "|".join(f"{cat.codes(c, c + 1)[0]}*{q}" for c, q in parts)
-            lines.append(f"{code},{name},{ALL_CATEGORIES[cat.category[i]].name},{money(int(cat.unit_cost[i]))},"
-                         f"{money(int(cat.price[i]))},{cat.suppliers[cat.supplier[i]]},{SEASONS[cat.season[i]]},"
-                         f"{kit}\n")
+            lines.append(
+                f"{code},{name},{ALL_CATEGORIES[cat.category[i]].name},{money(int(cat.unit_cost[i]))},"
+                f"{money(int(cat.price[i]))},{cat.suppliers[cat.supplier[i]]},{SEASONS[cat.season[i]]},"
+                f"{kit}\n"
+            )
         sinks.write_lines("skus", lines)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.demo.files import IMPORT_ORDER
-from engine.demo.generator import GenerationReport
-from engine.importing import import_files
-from engine.settings import Settings
-from storage import Database
+from perfrules.engine.demo.files import IMPORT_ORDER
+from perfrules.engine.demo.generator import GenerationReport
+from perfrules.engine.importing import import_files
+from perfrules.engine.settings import Settings
+from perfrules.storage import Database
 
 USER = "perfrules demo"
 
@@ -22,8 +22,9 @@ class ImportSummary:
     rows: int
 
 
-def import_generated(database: Database, report: GenerationReport, settings: Settings,
-                     now: datetime) -> list[ImportSummary]:
+def import_generated(
+    database: Database, report: GenerationReport, settings: Settings, now: datetime
+) -> list[ImportSummary]:
     """Import every file of ``report`` in :data:`IMPORT_ORDER`, one transaction per kind."""
     files = dict(report.files)
     done = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from engine.demo.calendar import add_months
+from perfrules.engine.demo.calendar import add_months
 
 DEPARTMENTS = (
     ("purchasing", "Purchasing", "采购部"),
@@ -23,10 +23,19 @@ DEPARTMENTS = (
 EMAIL_DOMAIN = "homegoods.example"
 # Quarterly bonus base 季度奖金基数 per role, CNY.
 BONUS_BASE = {
-    "general_manager": 60000, "purchasing_manager": 24000, "finance_manager": 24000,
-    "operations_manager": 24000, "planning_manager": 22000, "warehouse_manager": 20000, "hr_manager": 20000,
-    "purchaser": 12000, "finance_analyst": 11000, "operations_specialist": 10000, "planner": 11000,
-    "warehouse_keeper": 8000, "hr_specialist": 9000,
+    "general_manager": 60000,
+    "purchasing_manager": 24000,
+    "finance_manager": 24000,
+    "operations_manager": 24000,
+    "planning_manager": 22000,
+    "warehouse_manager": 20000,
+    "hr_manager": 20000,
+    "purchaser": 12000,
+    "finance_analyst": 11000,
+    "operations_specialist": 10000,
+    "planner": 11000,
+    "warehouse_keeper": 8000,
+    "hr_specialist": 9000,
 }
 
 
@@ -93,12 +102,15 @@ class PurchaserHabits:
 
 
 HABITS = {
-    "E011": PurchaserHabits(late=0.35, missing=0.04, incomplete=0.15, misclassified=0.1, tracking_late=0.2,
-                            tracking_missing=0.1),
-    "E012": PurchaserHabits(late=0.1, missing=0.04, incomplete=0.45, misclassified=0.35, tracking_late=0.1,
-                            tracking_missing=0.05),
-    "E013": PurchaserHabits(late=0.05, missing=0.0, incomplete=0.08, misclassified=0.05, tracking_late=0.05,
-                            tracking_missing=0.02),
+    "E011": PurchaserHabits(
+        late=0.35, missing=0.04, incomplete=0.15, misclassified=0.1, tracking_late=0.2, tracking_missing=0.1
+    ),
+    "E012": PurchaserHabits(
+        late=0.1, missing=0.04, incomplete=0.45, misclassified=0.35, tracking_late=0.1, tracking_missing=0.05
+    ),
+    "E013": PurchaserHabits(
+        late=0.05, missing=0.0, incomplete=0.08, misclassified=0.05, tracking_late=0.05, tracking_missing=0.02
+    ),
 }
 # Planner forecast error: (bias, spread) of log(forecast / expected demand).
 FORECAST_ERROR = {"E041": (0.0, 0.12), "E042": (0.18, 0.4)}

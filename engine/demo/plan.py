@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from engine.demo.calendar import Window
-from engine.demo.organisation import HABITS, KEEPERS, MISCOUNT, PURCHASERS, ROSTER, active_to
+from perfrules.engine.demo.calendar import Window
+from perfrules.engine.demo.organisation import HABITS, KEEPERS, MISCOUNT, PURCHASERS, ROSTER, active_to
 
 WORKDAY_START = 9 * 3600
 
@@ -74,10 +73,18 @@ def draw_plan(rng: np.random.Generator, window: Window) -> Plan:
         tracking_day[p] = np.where(missing, -1, day)
 
     return Plan(
-        boundaries=boundaries, list_day=list_day, list_sec=rng.integers(WORKDAY_START, 18 * 3600, (npur, nb)),
-        omit=omit, misclassify=misclassify, digest=digest, capital_day=capital_day,
-        capital_booked=rng.random(nb) > 0.15, week_starts=week_starts, tracking_day=tracking_day,
-        keeper_of_day=_keeper_rota(window), miscount=np.array([MISCOUNT[k] for k in KEEPERS]),
+        boundaries=boundaries,
+        list_day=list_day,
+        list_sec=rng.integers(WORKDAY_START, 18 * 3600, (npur, nb)),
+        omit=omit,
+        misclassify=misclassify,
+        digest=digest,
+        capital_day=capital_day,
+        capital_booked=rng.random(nb) > 0.15,
+        week_starts=week_starts,
+        tracking_day=tracking_day,
+        keeper_of_day=_keeper_rota(window),
+        miscount=np.array([MISCOUNT[k] for k in KEEPERS]),
     )
 
 
@@ -91,6 +98,5 @@ def _keeper_rota(window: Window) -> np.ndarray:
     after = [KEEPERS.index(k) for k in KEEPERS if by_id[k].leaves is None]
     rota = np.empty((window.days, 3), dtype=np.int64)
     rota[: max(cut, 0)] = before[:3]
-    rota[max(cut, 0):] = after[:3]
+    rota[max(cut, 0) :] = after[:3]
     return rota
-

@@ -13,13 +13,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.demo.accounts import create_demo_users
-from engine.demo.generator import DemoSize, GenerationReport, generate
-from engine.demo.loading import ImportSummary, import_generated
-from engine.evaluation.demo import evaluate_quarter
-from engine.scheduler.replay import demo_step as replay_quarter
-from engine.settings import Settings
-from storage import Database
+from perfrules.engine.demo.accounts import create_demo_users
+from perfrules.engine.demo.generator import DemoSize, GenerationReport, generate
+from perfrules.engine.demo.loading import ImportSummary, import_generated
+from perfrules.engine.evaluation.demo import evaluate_quarter
+from perfrules.engine.scheduler.replay import demo_step as replay_quarter
+from perfrules.engine.settings import Settings
+from perfrules.storage import Database
 
 
 @dataclass
@@ -46,8 +46,10 @@ def generate_exports(run: DemoRun) -> None:
     """Generate the demo company's export files."""
     run.report = generate(run.output / "exports", run.size, run.seed, run.end)
     r = run.report
-    run.echo(f"  {r.total_rows:,} rows in {len(r.rows)} files under {r.folder} "
-             f"({r.seconds:.1f} s, {r.rows_per_second:,.0f} rows/s)")
+    run.echo(
+        f"  {r.total_rows:,} rows in {len(r.rows)} files under {r.folder} "
+        f"({r.seconds:.1f} s, {r.rows_per_second:,.0f} rows/s)"
+    )
 
 
 def import_exports(run: DemoRun) -> None:
@@ -74,8 +76,10 @@ def where_to_look(run: DemoRun) -> None:
     run.echo(f"  e-mails    {emails}/  (.eml files: open one in any mail client, or read it as text)")
     if evaluated:
         run.echo(f"  payroll    {payroll}/payroll-{evaluated['quarter']}.csv and .xlsx  (a spreadsheet)")
-    run.echo(f"  dashboard  perfrules --database-url {run.database.display_url} serve, then "
-             f"http://{run.settings.listen_host}:{run.settings.listen_port}/ (user hr, password demo)")
+    run.echo(
+        f"  dashboard  perfrules --database-url {run.database.display_url} serve, then "
+        f"http://{run.settings.listen_host}:{run.settings.listen_port}/ (user hr, password demo)"
+    )
 
 
 STEPS: list[Step] = [

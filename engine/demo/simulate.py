@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from engine.demo.calendar import Window
-from engine.demo.catalogue import CATEGORIES, KIT, Catalogue
-from engine.demo.organisation import OPERATIONS, PURCHASERS
-from engine.demo.plan import Plan
+from perfrules.engine.demo.calendar import Window
+from perfrules.engine.demo.catalogue import CATEGORIES, KIT, Catalogue
+from perfrules.engine.demo.organisation import OPERATIONS, PURCHASERS
+from perfrules.engine.demo.plan import Plan
 
 SLOW_DAYS = 90  # 库存超过90天未销售
 UNSEEN = 10**9  # ``since`` of a SKU that has not moved yet
@@ -111,8 +110,11 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
     mean_rate = rate * qm
     overbuy_day = np.where(cat.death[lo:hi] < days, cat.death[lo:hi] - rng.integers(20, 50, n), -1)
 
-    opening = np.where(cat.legacy[lo:hi], rng.integers(20, 250, n),
-                       np.round(need_rate[:, :30].mean(axis=1) * (lead + 20) * rng.uniform(0.6, 1.4, n)))
+    opening = np.where(
+        cat.legacy[lo:hi],
+        rng.integers(20, 250, n),
+        np.round(need_rate[:, :30].mean(axis=1) * (lead + 20) * rng.uniform(0.6, 1.4, n)),
+    )
     opening = np.where(cat.launch[lo:hi] > 0, 0, opening).astype(np.int64)
     stock = opening.copy()
     last_sale = np.where(cat.legacy[lo:hi], -rng.integers(100, 500, n), -rng.integers(0, 20, n))
@@ -147,13 +149,22 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
         k = len(sel)
         promised = d + (rng.integers(2, 4, k) if emergency else lead[sel])
         early = np.minimum(rng.integers(0, 3, k), promised - d - 1)
-        arrival = np.where(rng.random(k) < (0.97 if emergency else on_time[sel]), promised - early,
-                           promised + rng.integers(1, 11, k))
+        arrival = np.where(
+            rng.random(k) < (0.97 if emergency else on_time[sel]), promised - early, promised + rng.integers(1, 11, k)
+        )
         rejects = rng.binomial(qty, defects[sel])
         drift = 1 - 0.035 * d / 365
         unit = np.round(cost[sel] * drift * rng.normal(1.0, 0.02, k)).astype(np.int64)
-        pos.add(sku=sel, ordered=d, promised=promised, arrival=arrival, qty=qty, rejects=rejects,
-                emergency=int(emergency), cost=unit)
+        pos.add(
+            sku=sel,
+            ordered=d,
+            promised=promised,
+            arrival=arrival,
+            qty=qty,
+            rejects=rejects,
+            emergency=int(emergency),
+            cost=unit,
+        )
         return arrival, qty - rejects
 
     for d in range(days):
@@ -185,8 +196,14 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
 
         due = np.flatnonzero((disp_day == d) & (stock > 0))
         if len(due):
-            disposals.add(sku=due, day=d, action=disp_action[due], qty=stock[due], list=disp_list[due],
-                          employee=rng.integers(0, len(OPERATIONS), len(due)))
+            disposals.add(
+                sku=due,
+                day=d,
+                action=disp_action[due],
+                qty=stock[due],
+                list=disp_list[due],
+                employee=rng.integers(0, len(OPERATIONS), len(due)),
+            )
             stock[due] = 0
             sold_off = due[disp_action[due] != ACTIONS.index("return")]  # exported as sales
             since[sold_off] = d
@@ -264,12 +281,22 @@ def simulate(ctx: Context, lo: int, hi: int, rng: np.random.Generator) -> Events
     bounds = np.r_[0, np.flatnonzero(np.diff(win.month_index)) + 1]
     sold_monthly = np.add.reduceat(served, bounds, axis=1)
     return Events(
-        lo=lo, opening=opening, orders=orders, pos=pos.done(), work_orders=wos.done(), issues=issues.done(),
-        counts=counts.done(), disposals=disposals.done(), listed=listed.done(),
+        lo=lo,
+        opening=opening,
+        orders=orders,
+        pos=pos.done(),
+        work_orders=wos.done(),
+        issues=issues.done(),
+        counts=counts.done(),
+        disposals=disposals.done(),
+        listed=listed.done(),
         returns={"sku": ret_sku, "day": ret_day, "qty": returns_due[ret_sku, ret_day]},
-        monthly_qty=sold_monthly, monthly_expected=np.add.reduceat(planned, bounds, axis=1),
-        month_value=month_value, month_dead_value=month_dead,
-        month_revenue=(sold_monthly * cat.price[lo:hi, None]).sum(axis=0), truth_listed=truth_listed,
+        monthly_qty=sold_monthly,
+        monthly_expected=np.add.reduceat(planned, bounds, axis=1),
+        month_value=month_value,
+        month_dead_value=month_dead,
+        month_revenue=(sold_monthly * cat.price[lo:hi, None]).sum(axis=0),
+        truth_listed=truth_listed,
     )
 
 
@@ -285,8 +312,9 @@ def _draw_orders(rng: np.random.Generator, rates: np.ndarray, qm: np.ndarray) ->
     return {"sku": sku[order], "day": day[order], "sec": sec[order], "qty": qty[order]}
 
 
-def _serve_orders(orders: dict[str, np.ndarray], served: np.ndarray, episodes: dict[str, np.ndarray],
-                  days: int) -> dict[str, np.ndarray]:
+def _serve_orders(
+    orders: dict[str, np.ndarray], served: np.ndarray, episodes: dict[str, np.ndarray], days: int
+) -> dict[str, np.ndarray]:
     """Share each SKU-day's served units out over its orders in time order; attach stockout episodes."""
     sku, day, qty = orders["sku"], orders["day"], orders["qty"]
     cum = np.cumsum(qty)

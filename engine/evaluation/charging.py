@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from engine.evaluation.observations import Observation
-from engine.evaluation.people import Person, holders
+from perfrules.engine.evaluation.observations import Observation
+from perfrules.engine.evaluation.people import Person, holders
 
 ONE = Decimal(1)
 
@@ -42,8 +42,11 @@ def targets(obs: Observation, people: Sequence[Person], by_id: Mapping[str, Pers
 
 def _target(person: Person, day, weight: Decimal) -> dict[str, Any]:
     stint = person.stint_on(day)
-    return {"employee": person.id, "department": stint.department if stint else person.department,
-            "weight": str(weight)}
+    return {
+        "employee": person.id,
+        "department": stint.department if stint else person.department,
+        "weight": str(weight),
+    }
 
 
 def attribution_text(obs: Observation, charged: list[dict[str, Any]]) -> str | None:
@@ -51,5 +54,4 @@ def attribution_text(obs: Observation, charged: list[dict[str, Any]]) -> str | N
         return None
     names = ", ".join(t["employee"] for t in charged if t["department"] == obs.carry.department) or "nobody"
     moved = "moved to" if obs.carry.share >= ONE else f"shared ({obs.carry.share * 100:.0f}%) with"
-    return (f"consequence {moved} {obs.carry.department}/{obs.carry.role} ({names}) because "
-            f"{obs.carry.because}")
+    return f"consequence {moved} {obs.carry.department}/{obs.carry.role} ({names}) because {obs.carry.because}"

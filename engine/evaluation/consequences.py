@@ -1,6 +1,6 @@
 """Pricing: turn the consequences of a quarter's findings into signed CNY bonus lines per employee.
 
-Pure functions; the run (``engine.evaluation.run``) feeds them stored findings and people and stores the
+Pure functions; the run (``perfrules.engine.evaluation.run``) feeds them stored findings and people and stores the
 lines. The rules (domain.md section 4, seed 004):
 
 * a fixed share of the quarterly bonus is applied once per quarter per rule and employee, unless the rule
@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from engine.evaluation.people import Person
-from engine.money import round_cny
-from engine.periods import Period
+from perfrules.engine.evaluation.people import Person
+from perfrules.engine.money import round_cny
+from perfrules.engine.periods import Period
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -76,17 +76,25 @@ def _unsigned(share: Decimal) -> str:
     return pct(share).lstrip("+")
 
 
-def proportional_share(value: Decimal, target: Decimal, higher_is_better: bool, kpi_share: Decimal,
-                       weight: Decimal, up: Decimal = Decimal("0.05"),
-                       down: Decimal = Decimal("0.03")) -> tuple[Decimal, str]:
+def proportional_share(
+    value: Decimal,
+    target: Decimal,
+    higher_is_better: bool,
+    kpi_share: Decimal,
+    weight: Decimal,
+    up: Decimal = Decimal("0.05"),
+    down: Decimal = Decimal("0.03"),
+) -> tuple[Decimal, str]:
     """Seed 004: +``up`` per percentage point above target, −``down`` per point below, on the KPI share of the
     bonus weighted by the responsibility matrix. Ratios are fractions, so one point is 0.01."""
     points = (value - target) * HUNDRED * (1 if higher_is_better else -1)
     rate = up if points >= 0 else down
     share = kpi_share * weight * points * rate
-    how = (f"{abs(points).normalize():f} points {'above' if points >= 0 else 'below'} target × "
-           f"{'+' if points >= 0 else '-'}{_unsigned(rate)} per point × weight {_unsigned(weight)} × KPI share "
-           f"{_unsigned(kpi_share)} = {pct(share)}")
+    how = (
+        f"{abs(points).normalize():f} points {'above' if points >= 0 else 'below'} target × "
+        f"{'+' if points >= 0 else '-'}{_unsigned(rate)} per point × weight {_unsigned(weight)} × KPI share "
+        f"{_unsigned(kpi_share)} = {pct(share)}"
+    )
     return share, how
 
 
@@ -103,9 +111,22 @@ def _line(charges: list[Charge], person: Person, quarter: Period, period: str, s
     amount = round_cny(base * share)
     kind = first.kind or ("deduction" if share < 0 else "award")
     computation = f"{base_text} × {pct(share)} = {amount}{note}"
-    return Line(first.rule_id, person.id, period, kind, quarter.label, share, round_cny(base), amount,
-                first.reason_code, computation, first.rule_file, first.rule_line, first.rule_version,
-                tuple(sorted({c.finding_id for c in charges if c.finding_id is not None})))
+    return Line(
+        first.rule_id,
+        person.id,
+        period,
+        kind,
+        quarter.label,
+        share,
+        round_cny(base),
+        amount,
+        first.reason_code,
+        computation,
+        first.rule_file,
+        first.rule_line,
+        first.rule_version,
+        tuple(sorted({c.finding_id for c in charges if c.finding_id is not None})),
+    )
 
 
 def price(charges: Iterable[Charge], people: Mapping[str, Person], quarter: Period) -> list[Line]:
@@ -120,8 +141,9 @@ def price(charges: Iterable[Charge], people: Mapping[str, Person], quarter: Peri
         if not group[0].stacks:
             worst = max(group, key=lambda c: abs(c.share))
             months = ", ".join(sorted({c.period for c in group}))
-            lines.append(_line(group, person, quarter, quarter.label, worst.share,
-                               f" (once per quarter; fired in {months})"))
+            lines.append(
+                _line(group, person, quarter, quarter.label, worst.share, f" (once per quarter; fired in {months})")
+            )
             continue
         used = ZERO
         for month, month_charges in _by_month(group):
@@ -144,8 +166,9 @@ def _by_month(group: list[Charge]) -> list[tuple[str, list[Charge]]]:
     return sorted(months.items())
 
 
-def settle(base_total: Decimal, amounts: Iterable[Decimal],
-           total_cap: Decimal | None) -> list[tuple[str, Decimal, str]]:
+def settle(
+    base_total: Decimal, amounts: Iterable[Decimal], total_cap: Decimal | None
+) -> list[tuple[str, Decimal, str]]:
     """Cap and floor lines for one employee and quarter from the effective amounts of their other lines.
 
     Returns ``(kind, amount, computation)`` for a ``cap`` line (deductions beyond ``total_cap`` of the base
@@ -158,8 +181,14 @@ def settle(base_total: Decimal, amounts: Iterable[Decimal],
         limit = round_cny(base * total_cap)
         if -deductions > limit:
             back = -deductions - limit
-            result.append(("cap", back, f"deductions {deductions} exceed the quarterly cap {_unsigned(total_cap)} "
-                                        f"of {base} = -{limit}: {back} given back"))
+            result.append(
+                (
+                    "cap",
+                    back,
+                    f"deductions {deductions} exceed the quarterly cap {_unsigned(total_cap)} "
+                    f"of {base} = -{limit}: {back} given back",
+                )
+            )
             amounts.append(back)
     final = base + sum(amounts, ZERO)
     if final < 0:

@@ -1,9 +1,10 @@
 """The one decision core: one month of in-memory facts → findings, who carries them, streaks, escalations,
 and how the quarter's bonus lines change. No database, no clock.
 
-``perfrules evaluate`` (:mod:`engine.evaluation.run`) loads the inputs from the database, calls
+``perfrules evaluate`` (:mod:`perfrules.engine.evaluation.run`) loads the inputs from the database, calls
 :func:`judge` and stores the result, then re-prices the quarter from the stored findings with the same
-:func:`engine.evaluation.consequences.price`. ``perfrules test`` (:mod:`engine.decide`) builds the same
+:func:`perfrules.engine.evaluation.consequences.price`. ``perfrules test``
+(:mod:`perfrules.engine.decide`) builds the same
 inputs from an HR test file and calls the same functions, so a rule HR proves is the rule payroll runs.
 """
 
@@ -15,15 +16,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.evaluation.charging import targets
-from engine.evaluation.consequences import Line, price
-from engine.evaluation.decision import Matcher, durable_matcher, judge_month
-from engine.evaluation.observations import Judgement
-from engine.evaluation.people import Person
-from engine.evaluation.pricing import charges
-from engine.evaluation.streaks import BREACH_KINDS, escalation_rows, streak
-from engine.facts import KpiValue, Submission
-from engine.periods import Period, parse_period, quarter_of
+from perfrules.engine.evaluation.charging import targets
+from perfrules.engine.evaluation.consequences import Line, price
+from perfrules.engine.evaluation.decision import Matcher, durable_matcher, judge_month
+from perfrules.engine.evaluation.observations import Judgement
+from perfrules.engine.evaluation.people import Person
+from perfrules.engine.evaluation.pricing import charges
+from perfrules.engine.evaluation.streaks import BREACH_KINDS, escalation_rows, streak
+from perfrules.engine.facts import KpiValue, Submission
+from perfrules.engine.periods import Period, parse_period, quarter_of
 
 ZERO = Decimal(0)
 
@@ -63,30 +64,55 @@ class MonthResult:
 
 def finding_row(obs: Any, charged: list[dict[str, Any]], run_streak: tuple[str, ...]) -> dict[str, Any]:
     """A finding as the store keeps it (also the input of pricing)."""
-    from engine.evaluation.charging import attribution_text
+    from perfrules.engine.evaluation.charging import attribution_text
+
     return {
-        "rule_id": obs.rule_id, "subject": obs.subject, "subject_kind": obs.subject_kind, "period": obs.period,
+        "rule_id": obs.rule_id,
+        "subject": obs.subject,
+        "subject_kind": obs.subject_kind,
+        "period": obs.period,
         "quarter": quarter_of(parse_period(obs.period).start).label,
-        "kind": obs.kind, "rule_file": obs.rule_file, "rule_line": obs.rule_line, "rule_version": obs.rule_version,
-        "kpi": obs.kpi, "value": None if obs.value is None else str(obs.value),
-        "threshold": None if obs.threshold is None else str(obs.threshold), "comparison": obs.comparison,
-        "facts": obs.facts, "streak": list(run_streak), "message": obs.message, "share": obs.share,
-        "stacks": obs.stacks, "share_cap": obs.share_cap, "reason_code": obs.reason_code,
-        "charged_to": charged, "attribution": attribution_text(obs, charged),
+        "kind": obs.kind,
+        "rule_file": obs.rule_file,
+        "rule_line": obs.rule_line,
+        "rule_version": obs.rule_version,
+        "kpi": obs.kpi,
+        "value": None if obs.value is None else str(obs.value),
+        "threshold": None if obs.threshold is None else str(obs.threshold),
+        "comparison": obs.comparison,
+        "facts": obs.facts,
+        "streak": list(run_streak),
+        "message": obs.message,
+        "share": obs.share,
+        "stacks": obs.stacks,
+        "share_cap": obs.share_cap,
+        "reason_code": obs.reason_code,
+        "charged_to": charged,
+        "attribution": attribution_text(obs, charged),
     }
 
 
-def judge(rulebook: Any, month: Period, kpis: Sequence[KpiValue], submissions: tuple[Submission, ...],
-          people: Sequence[Person], history: History, now: datetime,
-          matcher: Matcher = durable_matcher) -> MonthResult:
+def judge(
+    rulebook: Any,
+    month: Period,
+    kpis: Sequence[KpiValue],
+    submissions: tuple[Submission, ...],
+    people: Sequence[Person],
+    history: History,
+    now: datetime,
+    matcher: Matcher = durable_matcher,
+) -> MonthResult:
     """Judge ``month`` as of ``now``: findings, who carries each, streaks and the escalations they trigger."""
     judgement = judge_month(rulebook, month, kpis, submissions, people, now, matcher)
     by_id = {p.id: p for p in people}
     charged = {o.key: targets(o, people, by_id) for o in judgement.observations}
-    rows = [finding_row(o, charged[o.key], streak(history.subjects.get((o.rule_id, o.subject), ()), o.period))
-            for o in judgement.observations]
-    escalations = [e for o in judgement.observations
-                   for e in escalation_rows(o, charged[o.key], history.employees, None, now)]
+    rows = [
+        finding_row(o, charged[o.key], streak(history.subjects.get((o.rule_id, o.subject), ()), o.period))
+        for o in judgement.observations
+    ]
+    escalations = [
+        e for o in judgement.observations for e in escalation_rows(o, charged[o.key], history.employees, None, now)
+    ]
     return MonthResult(month, judgement, charged, rows, escalations)
 
 
@@ -110,12 +136,19 @@ def _key(line: Line) -> tuple[str, str, str, str]:
     return (line.rule_id, line.employee_id, line.period, line.kind)
 
 
-def quarter_changes(quarter: Period, people: Mapping[str, Person], earlier: Sequence[Mapping[str, Any]],
-                    new: Sequence[Mapping[str, Any]]) -> list[LineChange]:
+def quarter_changes(
+    quarter: Period,
+    people: Mapping[str, Person],
+    earlier: Sequence[Mapping[str, Any]],
+    new: Sequence[Mapping[str, Any]],
+) -> list[LineChange]:
     """Price the quarter from its ``earlier`` findings, then with the ``new`` ones too (rows with an ``id``
     and ``status``), and return the lines the new findings took part in — once per quarter, stacking and caps
     exactly as the stored quarter is priced."""
     before = {_key(line): line for line in price(charges(earlier), people, quarter)}
     new_ids = {row["id"] for row in new}
-    return [LineChange(line, before.get(_key(line))) for line in price(charges([*earlier, *new]), people, quarter)
-            if new_ids & set(line.finding_ids)]
+    return [
+        LineChange(line, before.get(_key(line)))
+        for line in price(charges([*earlier, *new]), people, quarter)
+        if new_ids & set(line.finding_ids)
+    ]

@@ -11,14 +11,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.evaluation.errors import BadOverride, QuarterStateError, UnknownAdjustment
-from engine.evaluation.pricing import REGULAR, settle_lines, sync_corrections
-from engine.evaluation.pricing import _row as line_row
-from engine.evaluation.run import load_people
-from engine.money import round_cny
-from engine.periods import parse_period
-from storage import Database
-from storage import evaluation_store as store
+from perfrules.engine.evaluation.errors import BadOverride, QuarterStateError, UnknownAdjustment
+from perfrules.engine.evaluation.pricing import REGULAR, settle_lines, sync_corrections
+from perfrules.engine.evaluation.pricing import _row as line_row
+from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.money import round_cny
+from perfrules.engine.periods import parse_period
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
 
 
 def resettle(db: Database, quarter_label: str, total_cap: Decimal | None = None) -> None:
@@ -34,8 +34,9 @@ def resettle(db: Database, quarter_label: str, total_cap: Decimal | None = None)
             sync_corrections(s, None, quarter, closed)
 
 
-def void(db: Database, adjustment_id: int, *, reason: str, by: str, now: datetime,
-         total_cap: Decimal | None = None) -> dict[str, Any]:
+def void(
+    db: Database, adjustment_id: int, *, reason: str, by: str, now: datetime, total_cap: Decimal | None = None
+) -> dict[str, Any]:
     """Void a line; the quarter's cap and floor lines are settled again (``total_cap``: the rulebook's)."""
     row = store.act_on_adjustment(db, adjustment_id, "void", reason=reason, by=by, at=now)
     if row is None:
@@ -44,9 +45,17 @@ def void(db: Database, adjustment_id: int, *, reason: str, by: str, now: datetim
     return row
 
 
-def override(db: Database, adjustment_id: int, *, reason: str, by: str, now: datetime,
-             amount: Decimal | None = None, share: Decimal | None = None,
-             total_cap: Decimal | None = None) -> dict[str, Any]:
+def override(
+    db: Database,
+    adjustment_id: int,
+    *,
+    reason: str,
+    by: str,
+    now: datetime,
+    amount: Decimal | None = None,
+    share: Decimal | None = None,
+    total_cap: Decimal | None = None,
+) -> dict[str, Any]:
     """Override a line with a fixed ``amount`` (signed CNY) or a ``share`` of the line's base."""
     if (amount is None) == (share is None):
         raise BadOverride("give exactly one of --amount or --share")
@@ -56,8 +65,9 @@ def override(db: Database, adjustment_id: int, *, reason: str, by: str, now: dat
     if current["kind"] not in REGULAR:
         raise BadOverride(f"line {adjustment_id} is a {current['kind']} line; override the lines it settles")
     value = round_cny(amount) if amount is not None else round_cny(current["base"] * share)
-    row = store.act_on_adjustment(db, adjustment_id, "override", reason=reason, by=by, at=now, amount=value,
-                                  share=share)
+    row = store.act_on_adjustment(
+        db, adjustment_id, "override", reason=reason, by=by, at=now, amount=value, share=share
+    )
     assert row is not None
     resettle(db, row["quarter"], total_cap)
     return row

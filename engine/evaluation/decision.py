@@ -1,5 +1,5 @@
-"""One month through the rule engine: facts → durable_rules (rulebook compiled by ``engine.rulebook``,
-run by ``engine.runtime``) → :class:`Observation` per finding.
+"""One month through the rule engine: facts → durable_rules (rulebook compiled by ``perfrules.engine.rulebook``,
+run by ``perfrules.engine.runtime``) → :class:`Observation` per finding.
 
 Facts sent to the engine (the compiler's contract): KPI values of the month (``t=kpi``), the state of
 each deliverable instance covering the month per employee who owed it (``t=dlv``; owed by whoever held the
@@ -16,21 +16,26 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.evaluation.consequences import pct, proportional_share
-from engine.evaluation.observations import Carry, EscalationSpec, Judgement, Observation, Unjudged
-from engine.evaluation.people import Person, deadline_owers
-from engine.facts import KpiValue, Submission, deliverable_states
-from engine.kpi.catalog import BY_ID
-from engine.periods import Period, PeriodKind, parse_period
-from engine.rulebook.calendar import covered_periods, due_at
-from engine.rulebook.compiler import CompiledRuleset, compile_for, scale, target_of
-from engine.rulebook.model import Condition, Rule
-from engine.rulebook.rulebook import Rulebook, SourcedRule
-from engine.runtime import Match, engine_for
+from perfrules.engine.evaluation.consequences import pct, proportional_share
+from perfrules.engine.evaluation.observations import Carry, EscalationSpec, Judgement, Observation, Unjudged
+from perfrules.engine.evaluation.people import Person, deadline_owers
+from perfrules.engine.facts import KpiValue, Submission, deliverable_states
+from perfrules.engine.kpi.catalog import BY_ID
+from perfrules.engine.periods import Period, PeriodKind, parse_period
+from perfrules.engine.rulebook.calendar import covered_periods, due_at
+from perfrules.engine.rulebook.compiler import CompiledRuleset, compile_for, scale, target_of
+from perfrules.engine.rulebook.model import Condition, Rule
+from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
+from perfrules.engine.runtime import Match, engine_for
 
 _VERB = {"breach": "is worse than", "met": "meets", "warning": "is inside the warning band of"}
-REASONS = {"breach": "kpi_breach", "met": "kpi_bonus", "late": "deadline_late", "missing": "deadline_missing",
-           "incomplete": "list_incomplete"}
+REASONS = {
+    "breach": "kpi_breach",
+    "met": "kpi_bonus",
+    "late": "deadline_late",
+    "missing": "deadline_missing",
+    "incomplete": "list_incomplete",
+}
 
 
 def _judged_kind(v: KpiValue, month: Period) -> str | None:
@@ -44,8 +49,9 @@ def _judged_kind(v: KpiValue, month: Period) -> str | None:
     return None
 
 
-def _kpi_facts(values: Sequence[KpiValue], month: Period
-               ) -> tuple[list[dict[str, Any]], dict[str, KpiValue], list[KpiValue]]:
+def _kpi_facts(
+    values: Sequence[KpiValue], month: Period
+) -> tuple[list[dict[str, Any]], dict[str, KpiValue], list[KpiValue]]:
     facts, by_id, empty = [], {}, []
     for i, v in enumerate(values):
         kind = _judged_kind(v, month)
@@ -56,13 +62,28 @@ def _kpi_facts(values: Sequence[KpiValue], month: Period
             continue
         fid = f"k{i}"
         by_id[fid] = v
-        facts.append({"id": fid, "t": "kpi", "kpi": v.kpi, "scope": v.scope, "scope_id": v.scope_id or "",
-                      "pk": kind, "period": month.label, "value": scale(v.value)})
+        facts.append(
+            {
+                "id": fid,
+                "t": "kpi",
+                "kpi": v.kpi,
+                "scope": v.scope,
+                "scope_id": v.scope_id or "",
+                "pk": kind,
+                "period": month.label,
+                "value": scale(v.value),
+            }
+        )
     return facts, by_id, empty
 
 
-def _deliverables(rules: Sequence[SourcedRule], month: Period, people: Sequence[Person],
-                  submissions: tuple[Submission, ...], now: datetime) -> tuple[list[dict[str, Any]], dict]:
+def _deliverables(
+    rules: Sequence[SourcedRule],
+    month: Period,
+    people: Sequence[Person],
+    submissions: tuple[Submission, ...],
+    now: datetime,
+) -> tuple[list[dict[str, Any]], dict]:
     facts, by_id = [], {}
     for sourced in rules:
         rule = sourced.rule
@@ -74,8 +95,15 @@ def _deliverables(rules: Sequence[SourcedRule], month: Period, people: Sequence[
             for state in deliverable_states(rule.id, rule.deadline, covered, owers, submissions, now):
                 fid = f"d{len(facts)}"
                 by_id[fid] = state
-                fact = {"id": fid, "t": "dlv", "rule": rule.id, "deliverable": state.deliverable,
-                        "employee": state.employee_id, "period": month.label, "state": state.state}
+                fact = {
+                    "id": fid,
+                    "t": "dlv",
+                    "rule": rule.id,
+                    "deliverable": state.deliverable,
+                    "employee": state.employee_id,
+                    "period": month.label,
+                    "state": state.state,
+                }
                 if state.completeness is not None:
                     fact["completeness"] = scale(state.completeness)
                 facts.append(fact)
@@ -96,8 +124,13 @@ def _gates(rules: Sequence[SourcedRule], month: Period, now: datetime) -> tuple[
     return gates, waiting
 
 
-def _unjudged(rules: Sequence[SourcedRule], kpis: Sequence[KpiValue], empty: Sequence[KpiValue], month: Period,
-              waiting: dict[str, datetime]) -> list[Unjudged]:
+def _unjudged(
+    rules: Sequence[SourcedRule],
+    kpis: Sequence[KpiValue],
+    empty: Sequence[KpiValue],
+    month: Period,
+    waiting: dict[str, datetime],
+) -> list[Unjudged]:
     out = []
     for sourced in rules:
         t = sourced.rule.threshold
@@ -105,12 +138,25 @@ def _unjudged(rules: Sequence[SourcedRule], kpis: Sequence[KpiValue], empty: Seq
             continue
         for v in empty:
             if v.kpi == t.kpi and v.scope == t.scope:
-                out.append(Unjudged(sourced.rule.id, v.scope_id or "company", _subject_kind(v), month.label,
-                                    f"no value for {v.kpi}: not applicable"))
+                out.append(
+                    Unjudged(
+                        sourced.rule.id,
+                        v.scope_id or "company",
+                        _subject_kind(v),
+                        month.label,
+                        f"no value for {v.kpi}: not applicable",
+                    )
+                )
         if sourced.rule.id in waiting and any(v.kpi == t.kpi for v in kpis):
-            out.append(Unjudged(sourced.rule.id, t.scope_id or (sourced.rule.department if t.scope == "department"
-                                                                else "company"), t.scope, month.label,
-                                f"not judged before the due time {waiting[sourced.rule.id].isoformat()}"))
+            out.append(
+                Unjudged(
+                    sourced.rule.id,
+                    t.scope_id or (sourced.rule.department if t.scope == "department" else "company"),
+                    t.scope,
+                    month.label,
+                    f"not judged before the due time {waiting[sourced.rule.id].isoformat()}",
+                )
+            )
     return out
 
 
@@ -138,7 +184,7 @@ def durable_matcher(ruleset: CompiledRuleset, facts: list[dict[str, Any]]) -> li
     seen: set[tuple] = set()
     matches = []
     for start in range(0, len(personal), CHUNK):
-        for match in engine.evaluate(shared + personal[start:start + CHUNK]):
+        for match in engine.evaluate(shared + personal[start : start + CHUNK]):
             key = (match.rule, tuple(sorted(match.facts.items())))
             if key not in seen:
                 seen.add(key)
@@ -146,15 +192,29 @@ def durable_matcher(ruleset: CompiledRuleset, facts: list[dict[str, Any]]) -> li
     return matches
 
 
-def decide_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], submissions: tuple[Submission, ...],
-                 people: Sequence[Person], now: datetime, matcher: Matcher = durable_matcher) -> list[Observation]:
+def decide_month(
+    rulebook: Rulebook,
+    month: Period,
+    kpis: Sequence[KpiValue],
+    submissions: tuple[Submission, ...],
+    people: Sequence[Person],
+    now: datetime,
+    matcher: Matcher = durable_matcher,
+) -> list[Observation]:
     """Every finding of ``month`` under the rule versions in force on its last day. ``matcher`` is
     swappable only so that the benchmark can time a plain-Python matcher on the very same facts."""
     return list(judge_month(rulebook, month, kpis, submissions, people, now, matcher).observations)
 
 
-def judge_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], submissions: tuple[Submission, ...],
-                people: Sequence[Person], now: datetime, matcher: Matcher = durable_matcher) -> Judgement:
+def judge_month(
+    rulebook: Rulebook,
+    month: Period,
+    kpis: Sequence[KpiValue],
+    submissions: tuple[Submission, ...],
+    people: Sequence[Person],
+    now: datetime,
+    matcher: Matcher = durable_matcher,
+) -> Judgement:
     """:func:`decide_month` plus what only notices and HR tests need: warnings, pending deliverables and
     the rules that could not be judged."""
     ruleset = compile_for(rulebook, month.last_day)
@@ -187,37 +247,59 @@ def judge_month(rulebook: Rulebook, month: Period, kpis: Sequence[KpiValue], sub
             attribution = rule.attribution[part.index]
             value = kpi_by_id[fact_id]
             because = _because(attribution.when, match.facts.get("c"), kpi_by_id, dlv_by_id)
-            carries.append(((ref.id, value.scope_id or "company", month.label, "breach"),
-                            Carry(attribution.carried_by.department, attribution.carried_by.role,
-                                  attribution.share, because)))
+            carries.append(
+                (
+                    (ref.id, value.scope_id or "company", month.label, "breach"),
+                    Carry(attribution.carried_by.department, attribution.carried_by.role, attribution.share, because),
+                )
+            )
             continue
         found[obs.key] = obs
     for key, carry in carries:
         if key in found and found[key].carry is None:
             found[key] = _replace(found[key], carry=carry)
-    return Judgement(tuple(sorted(found.values(), key=lambda o: o.key)), tuple(sorted(warnings, key=lambda o: o.key)),
-                     tuple(sorted(pending, key=lambda d: (d.rule_id, d.period, d.employee_id))),
-                     tuple(_unjudged(rules, kpis, empty, month, waiting)))
+    return Judgement(
+        tuple(sorted(found.values(), key=lambda o: o.key)),
+        tuple(sorted(warnings, key=lambda o: o.key)),
+        tuple(sorted(pending, key=lambda d: (d.rule_id, d.period, d.employee_id))),
+        tuple(_unjudged(rules, kpis, empty, month, waiting)),
+    )
 
 
 def _replace(obs: Observation, **changes: Any) -> Observation:
     from dataclasses import replace
+
     return replace(obs, **changes)
 
 
 def _specs(rule: Rule) -> tuple[EscalationSpec, ...]:
-    return tuple(EscalationSpec(e.after, e.action, e.plan.due_in.days if e.plan else
-                                (14 if e.action == "improvement_plan" else None),
-                                plan_deliverable=(e.plan.deliverable if e.plan else "improvement_plan")
-                                if e.action == "improvement_plan" else None) for e in rule.escalations)
+    return tuple(
+        EscalationSpec(
+            e.after,
+            e.action,
+            e.plan.due_in.days if e.plan else (14 if e.action == "improvement_plan" else None),
+            plan_deliverable=(e.plan.deliverable if e.plan else "improvement_plan")
+            if e.action == "improvement_plan"
+            else None,
+        )
+        for e in rule.escalations
+    )
 
 
 def _common(sourced: SourcedRule) -> dict[str, Any]:
     rule, ref = sourced.rule, sourced.ref
     c = rule.consequence
-    return {"rule_id": rule.id, "rule_version": str(ref.version), "rule_file": ref.file, "rule_line": ref.line,
-            "department": rule.department, "role": rule.role, "escalations": _specs(rule),
-            "stacks": bool(c and c.stacks), "share_cap": c.cap if c else None}
+    return {
+        "rule_id": rule.id,
+        "rule_version": str(ref.version),
+        "rule_file": ref.file,
+        "rule_line": ref.line,
+        "department": rule.department,
+        "role": rule.role,
+        "escalations": _specs(rule),
+        "stacks": bool(c and c.stacks),
+        "share_cap": c.cap if c else None,
+    }
 
 
 def _kpi_observation(sourced: SourcedRule, part: str, value: KpiValue, month: Period) -> Observation:
@@ -230,17 +312,40 @@ def _kpi_observation(sourced: SourcedRule, part: str, value: KpiValue, month: Pe
     if part == "warning":
         target, share, how = rule.threshold.warning or target, None, "warning only"
     subject_kind = _subject_kind(value)
-    facts = {"kpi": value.kpi, "scope": value.scope, "scope_id": value.scope_id, "period": value.period,
-             "value": str(value.value), "target": str(target), "direction": direction, "share_rule": how}
+    facts = {
+        "kpi": value.kpi,
+        "scope": value.scope,
+        "scope_id": value.scope_id,
+        "period": value.period,
+        "value": str(value.value),
+        "target": str(target),
+        "direction": direction,
+        "share_rule": how,
+    }
     kpi = BY_ID[value.kpi]
-    message = (f"{kpi.name_en} ({kpi.name_zh}) {_show(value.value, kpi.unit)} "
-               f"{_VERB[kind]} {'warning level' if kind == 'warning' else 'target'} {_show(target, kpi.unit)}")
-    return Observation(**_common(sourced), subject=value.scope_id or "company", subject_kind=subject_kind,
-                       period=month.label, kind=kind, reference_day=month.last_day, kpi=value.kpi,
-                       value=value.value, threshold=target, comparison=comparison, facts=facts, message=message,
-                       share=share, proportional=bool(rule.consequence and rule.consequence.proportional),
-                       reason_code="kpi_proportional" if rule.consequence and rule.consequence.proportional
-                       else REASONS.get(kind, kind))
+    message = (
+        f"{kpi.name_en} ({kpi.name_zh}) {_show(value.value, kpi.unit)} "
+        f"{_VERB[kind]} {'warning level' if kind == 'warning' else 'target'} {_show(target, kpi.unit)}"
+    )
+    return Observation(
+        **_common(sourced),
+        subject=value.scope_id or "company",
+        subject_kind=subject_kind,
+        period=month.label,
+        kind=kind,
+        reference_day=month.last_day,
+        kpi=value.kpi,
+        value=value.value,
+        threshold=target,
+        comparison=comparison,
+        facts=facts,
+        message=message,
+        share=share,
+        proportional=bool(rule.consequence and rule.consequence.proportional),
+        reason_code="kpi_proportional"
+        if rule.consequence and rule.consequence.proportional
+        else REASONS.get(kind, kind),
+    )
 
 
 def _deadline_observation(sourced: SourcedRule, part: str, state, month: Period) -> Observation:
@@ -249,17 +354,35 @@ def _deadline_observation(sourced: SourcedRule, part: str, state, month: Period)
     share = None
     if part == "deadline" and rule.threshold is None and rule.consequence and rule.consequence.deduction:
         share = -rule.consequence.deduction
-    facts = {"deliverable": state.deliverable, "covers": state.period, "due_at": state.due_at.isoformat(),
-             "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
-             "state": state.state, "days_late": state.days_late,
-             "completeness": str(state.completeness) if state.completeness is not None else None}
-    late = "missing" if state.state == "missing" else (
-        f"{state.days_late} day(s) late" if state.days_late else "late (same day)")
-    message = (f"{state.deliverable} for {state.period} due {state.due_at:%Y-%m-%d %H:%M}: "
-               + (late if kind != "incomplete" else f"incomplete ({state.completeness})"))
-    return Observation(**_common(sourced), subject=state.employee_id, subject_kind="employee", period=month.label,
-                       kind=kind, reference_day=state.due_at.date(), facts=facts, message=message, share=share,
-                       reason_code=REASONS[kind])
+    facts = {
+        "deliverable": state.deliverable,
+        "covers": state.period,
+        "due_at": state.due_at.isoformat(),
+        "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
+        "state": state.state,
+        "days_late": state.days_late,
+        "completeness": str(state.completeness) if state.completeness is not None else None,
+    }
+    late = (
+        "missing"
+        if state.state == "missing"
+        else (f"{state.days_late} day(s) late" if state.days_late else "late (same day)")
+    )
+    message = f"{state.deliverable} for {state.period} due {state.due_at:%Y-%m-%d %H:%M}: " + (
+        late if kind != "incomplete" else f"incomplete ({state.completeness})"
+    )
+    return Observation(
+        **_common(sourced),
+        subject=state.employee_id,
+        subject_kind="employee",
+        period=month.label,
+        kind=kind,
+        reference_day=state.due_at.date(),
+        facts=facts,
+        message=message,
+        share=share,
+        reason_code=REASONS[kind],
+    )
 
 
 def _share(rule: Rule, value: Decimal, target: Decimal, direction: str, part: str) -> tuple[Decimal | None, str]:
@@ -274,8 +397,15 @@ def _share(rule: Rule, value: Decimal, target: Decimal, direction: str, part: st
     assert p is not None
     fractional = BY_ID[rule.threshold.kpi].unit in ("ratio", "change")
     point = p.point if p.point is not None else (Decimal("0.01") if fractional else Decimal(1))
-    share, how = proportional_share(value / point / 100, target / point / 100, direction == "higher",
-                                    p.kpi_share, p.weight, p.per_point_above, p.per_point_below)
+    share, how = proportional_share(
+        value / point / 100,
+        target / point / 100,
+        direction == "higher",
+        p.kpi_share,
+        p.weight,
+        p.per_point_above,
+        p.per_point_below,
+    )
     return share, how
 
 
@@ -286,8 +416,11 @@ def _because(cond: Condition, fact_id: str | None, kpis: dict, states: dict) -> 
         return f"{cond.deliverable} was {cond.state.replace('_', ' ')}{who}"
     value = kpis.get(fact_id)
     seen = f"{value.value}" if value else "?"
-    level = f"below {cond.below}" if cond.below is not None else (f"above {cond.above}" if cond.above is not None
-                                                                 else "worse than target")
+    level = (
+        f"below {cond.below}"
+        if cond.below is not None
+        else (f"above {cond.above}" if cond.above is not None else "worse than target")
+    )
     return f"{cond.kpi} of {cond.scope_id or cond.scope} was {seen} ({level})"
 
 

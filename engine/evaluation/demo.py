@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from engine.bundled import bundled_path
-from engine.evaluation.export import export_payroll
-from engine.evaluation.kpis import library_kpis
-from engine.evaluation.run import evaluate
-from engine.periods import quarter_of
-from engine.rulebook.checker import load_rulebook
+from perfrules.engine.bundled import bundled_path
+from perfrules.engine.evaluation.export import export_payroll
+from perfrules.engine.evaluation.kpis import library_kpis
+from perfrules.engine.evaluation.run import evaluate
+from perfrules.engine.periods import quarter_of
+from perfrules.engine.rulebook.checker import load_rulebook
 
 
 def evaluate_quarter(run: Any) -> None:
@@ -35,8 +35,11 @@ def evaluate_quarter(run: Any) -> None:
     folder = run.output / "payroll"
     folder.mkdir(parents=True, exist_ok=True)
     for fmt in ("csv", "xlsx"):
-        result, _ = export_payroll(run.database, quarter, fmt, folder / f"payroll-{quarter.label}.{fmt}",
-                                       by="demo", now=run.now)
-    run.echo(f"  {quarter.label}: {len(result.rows)} employees, {len(result.lines)} bonus lines, total "
-             f"{result.total} CNY → {folder}")
+        result, _ = export_payroll(
+            run.database, quarter, fmt, folder / f"payroll-{quarter.label}.{fmt}", by="demo", now=run.now
+        )
+    run.echo(
+        f"  {quarter.label}: {len(result.rows)} employees, {len(result.lines)} bonus lines, total "
+        f"{result.total} CNY → {folder}"
+    )
     run.results["evaluation"] = {"quarter": quarter.label, "findings": dict(kinds), "export_id": result.export_id}

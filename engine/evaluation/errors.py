@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import PerfRulesError
+from perfrules.engine.errors import PerfRulesError
 
 
 class UnknownAdjustment(PerfRulesError, LookupError):

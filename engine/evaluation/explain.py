@@ -7,33 +7,38 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine.errors import UnknownEmployee
-from engine.evaluation.run import load_people
-from engine.money import round_cny
-from engine.periods import Period
-from storage import Database
-from storage import evaluation_store as store
+from perfrules.engine.errors import UnknownEmployee
+from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.money import round_cny
+from perfrules.engine.periods import Period
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
 
 ZERO = Decimal(0)
 
 
 def _finding(f: dict[str, Any], employee_id: str) -> list[str]:
     weight = next((t["weight"] for t in f["charged_to"] if t["employee"] == employee_id), None)
-    out = [f"  finding #{f['id']} {f['period']} {f['kind']}: {f['rule_id']} v{f['rule_version']} "
-           f"({f['rule_file']}:{f['rule_line']})",
-           f"    {f['message']}"]
+    out = [
+        f"  finding #{f['id']} {f['period']} {f['kind']}: {f['rule_id']} v{f['rule_version']} "
+        f"({f['rule_file']}:{f['rule_line']})",
+        f"    {f['message']}",
+    ]
     if f["kpi"]:
         scope = " ".join(x for x in (f["facts"].get("scope"), f["facts"].get("scope_id")) if x)
-        out.append(f"    seen: {f['kpi']} of {scope} = {f['value']}; breach when value {f['comparison']} "
-                   f"{f['threshold']}")
+        out.append(
+            f"    seen: {f['kpi']} of {scope} = {f['value']}; breach when value {f['comparison']} {f['threshold']}"
+        )
     else:
         facts = ", ".join(f"{k}={v}" for k, v in f["facts"].items() if v is not None)
         out.append(f"    seen: {facts}")
     if f["streak"]:
         out.append(f"    streak: {len(f['streak'])} month(s) in a row: {', '.join(f['streak'])}")
     if f["share"] is not None:
-        out.append(f"    consequence: {f['facts'].get('share_rule', f['share'])}"
-                   + (f"; carried share {Decimal(weight) * 100:.0f}%" if weight and Decimal(weight) != 1 else ""))
+        out.append(
+            f"    consequence: {f['facts'].get('share_rule', f['share'])}"
+            + (f"; carried share {Decimal(weight) * 100:.0f}%" if weight and Decimal(weight) != 1 else "")
+        )
     if f["attribution"]:
         out.append(f"    attribution: {f['attribution']}")
     return out
@@ -48,12 +53,17 @@ def explain(db: Database, employee_id: str, quarter: Period) -> str:
     base, days = person.base_for(quarter)
     paid = [round_cny((a["frozen_amount"] or ZERO) if closed else store.effective(a)) for a in lines]
     total = sum(paid, ZERO)
-    out = [f"{person.name_zh} {person.name_en} ({person.id}) — {quarter.label} "
-           f"[{'closed' if closed else 'open'}]",
-           f"base {round_cny(base)} CNY (bonus base {round_cny(person.bonus_base)}, {days}/{quarter.days} days "
-           f"employed); adjustments {total}; final bonus {round_cny(base) + total}", ""]
-    findings = [f for f in store.findings(db, quarter=quarter.label)
-                if any(t["employee"] == employee_id for t in f["charged_to"])]
+    out = [
+        f"{person.name_zh} {person.name_en} ({person.id}) — {quarter.label} [{'closed' if closed else 'open'}]",
+        f"base {round_cny(base)} CNY (bonus base {round_cny(person.bonus_base)}, {days}/{quarter.days} days "
+        f"employed); adjustments {total}; final bonus {round_cny(base) + total}",
+        "",
+    ]
+    findings = [
+        f
+        for f in store.findings(db, quarter=quarter.label)
+        if any(t["employee"] == employee_id for t in f["charged_to"])
+    ]
     by_id = {f["id"]: f for f in findings}
     acts = store.actions(db, [a["id"] for a in lines])
     out.append("Bonus lines" if lines else "Bonus lines: none")
@@ -61,8 +71,10 @@ def explain(db: Database, employee_id: str, quarter: Period) -> str:
     for a, amount in zip(lines, paid, strict=True):
         source = f" ({a['rule_file']}:{a['rule_line']})" if a["rule_file"] else ""
         version = f" v{a['rule_version']}" if a["rule_version"] else ""
-        out.append(f"- line #{a['id']} {a['rule_id']}{version}{source} {a['kind']} {a['period']}: {amount} CNY "
-                   f"[{a['status']}] reason {a['reason_code']}")
+        out.append(
+            f"- line #{a['id']} {a['rule_id']}{version}{source} {a['kind']} {a['period']}: {amount} CNY "
+            f"[{a['status']}] reason {a['reason_code']}"
+        )
         out.append(f"  how: {a['computation']}")
         for act in acts.get(a["id"], []):
             what = "void" if act["action"] == "void" else f"override to {round_cny(act['amount'])}"
@@ -80,8 +92,13 @@ def explain(db: Database, employee_id: str, quarter: Period) -> str:
     if escalations:
         out += ["", "Escalations"]
         for e in escalations:
-            withdrawn = f" — WITHDRAWN by run #{e['withdrawn_run_id']} (a month of its streak is no longer a breach)" \
-                if e["status"] == "withdrawn" else ""
-            out.append(f"- {e['kind']} from {e['rule_id']} v{e['rule_version']} ({e['rule_file']}:{e['rule_line']}) "
-                       f"triggered {e['triggered_period']}: {e['detail']}; streak {', '.join(e['streak'])}{withdrawn}")
+            withdrawn = (
+                f" — WITHDRAWN by run #{e['withdrawn_run_id']} (a month of its streak is no longer a breach)"
+                if e["status"] == "withdrawn"
+                else ""
+            )
+            out.append(
+                f"- {e['kind']} from {e['rule_id']} v{e['rule_version']} ({e['rule_file']}:{e['rule_line']}) "
+                f"triggered {e['triggered_period']}: {e['detail']}; streak {', '.join(e['streak'])}{withdrawn}"
+            )
     return "\n".join(out)

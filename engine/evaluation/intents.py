@@ -6,9 +6,9 @@ resolved to employee ids from the people history on the month's last day (``to``
 that place). A consequence is told only when this month changed the employee's bonus line.
 
 :func:`recipients`, :func:`warns`, :func:`owner`, :func:`template` and :func:`warning_interval` are also
-what production alerts (:mod:`engine.reporting.alerts`) use, and :func:`deadline_owers`,
+what production alerts (:mod:`perfrules.engine.reporting.alerts`) use, and :func:`deadline_owers`,
 :func:`notice_day` and :func:`recipients` what the scheduler's reminders and deadline checks
-(:mod:`engine.scheduler.actions`) use, so the people HR's tests prove are told are the people the outbox
+(:mod:`perfrules.engine.scheduler.actions`) use, so the people HR's tests prove are told are the people the outbox
 writes to.
 """
 
@@ -17,19 +17,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from engine.decision import NoticeIntent
-from engine.evaluation.core import LineChange, MonthResult
-from engine.evaluation.observations import Observation
-from engine.evaluation.people import Person, holders
-from engine.evaluation.people import deadline_owers as owers_of
-from engine.periods import month_of, parse_period
-from engine.rulebook.model import Rule
-from engine.rulebook.rulebook import Rulebook, SourcedRule
+from perfrules.engine.decision import NoticeIntent
+from perfrules.engine.evaluation.core import LineChange, MonthResult
+from perfrules.engine.evaluation.observations import Observation
+from perfrules.engine.evaluation.people import Person, holders
+from perfrules.engine.evaluation.people import deadline_owers as owers_of
+from perfrules.engine.periods import month_of, parse_period
+from perfrules.engine.rulebook.model import Rule
+from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
 
 DEADLINE_KINDS = ("late", "missing", "incomplete")
 KPI_WARNING_REPEAT = timedelta(days=7)  # a threshold without its own ``repeat``
-ESCALATION_TEMPLATES = {"manager": "emails/escalation_manager", "hr": "emails/escalation_hr",
-                        "general_manager": "emails/escalation_hr"}
+ESCALATION_TEMPLATES = {
+    "manager": "emails/escalation_manager",
+    "hr": "emails/escalation_hr",
+    "general_manager": "emails/escalation_hr",
+}
 
 
 def warns(rule: Rule, kind: str) -> bool:
@@ -79,12 +82,12 @@ def template(rule: Rule, kind: str, recipient: str) -> str:
     return f"emails/{kind}"
 
 
-def recipients(people: Sequence[Person], rule: Rule, words: Sequence[str], employee: str | None, day,
-               department: str | None = None) -> list[tuple[str, str | None]]:
+def recipients(
+    people: Sequence[Person], rule: Rule, words: Sequence[str], employee: str | None, day, department: str | None = None
+) -> list[tuple[str, str | None]]:
     """(recipient word, employee id or None) for each word of a ``notify`` list."""
     department = department or rule.department
-    responsible = [employee] if employee else [p.id for p in holders(people, department, day,
-                                                                     frozenset({rule.role}))]
+    responsible = [employee] if employee else [p.id for p in holders(people, department, day, frozenset({rule.role}))]
     by_id = {p.id: p for p in people}
     out: list[tuple[str, str | None]] = []
     for word in words:
@@ -102,32 +105,70 @@ def recipients(people: Sequence[Person], rule: Rule, words: Sequence[str], emplo
     return out
 
 
-def notice_intents(rulebook: Rulebook, result: MonthResult, changes: Sequence[LineChange],
-                   people: Sequence[Person], now: datetime) -> list[NoticeIntent]:
+def notice_intents(
+    rulebook: Rulebook, result: MonthResult, changes: Sequence[LineChange], people: Sequence[Person], now: datetime
+) -> list[NoticeIntent]:
     """Every notice the month calls for, sorted by send time and key."""
     day = result.month.last_day
     rules = {s.rule.id: s for s in rulebook.in_force(day)}
     out: list[NoticeIntent] = []
 
-    def tell(sourced: SourcedRule, kind: str, words: Sequence[str], subject: str, send_at: datetime,
-             about: str | None, detail: str | None, department: str | None = None, repeat=None) -> None:
+    def tell(
+        sourced: SourcedRule,
+        kind: str,
+        words: Sequence[str],
+        subject: str,
+        send_at: datetime,
+        about: str | None,
+        detail: str | None,
+        department: str | None = None,
+        repeat=None,
+    ) -> None:
         for word, to in recipients(people, sourced.rule, words, about, day, department):
-            out.append(NoticeIntent(sourced.ref, kind, word, template(sourced.rule, kind, word), subject,
-                                    result.month.label, send_at, to, about, repeat, detail))
+            out.append(
+                NoticeIntent(
+                    sourced.ref,
+                    kind,
+                    word,
+                    template(sourced.rule, kind, word),
+                    subject,
+                    result.month.label,
+                    send_at,
+                    to,
+                    about,
+                    repeat,
+                    detail,
+                )
+            )
 
     for state in result.judgement.pending:
         sourced = rules[state.rule_id]
         passed = [t for t in state.reminders if t <= now]
         if passed:
-            tell(sourced, "reminder", sourced.rule.notify.reminder, f"employee:{state.employee_id}", passed[-1],
-                 state.employee_id, f"reminder {len(passed)}")
+            tell(
+                sourced,
+                "reminder",
+                sourced.rule.notify.reminder,
+                f"employee:{state.employee_id}",
+                passed[-1],
+                state.employee_id,
+                f"reminder {len(passed)}",
+            )
     for obs in (*result.judgement.observations, *result.judgement.warnings):
         _finding_notices(rules[obs.rule_id], obs, now, tell)
     for change in changes:
         sourced, line = rules[change.after.rule_id], change.after
         if change.share:
-            tell(sourced, "consequence", sourced.rule.notify.consequence, f"employee:{line.employee_id}", now,
-                 line.employee_id, line.employee_id, department_on(people, line.employee_id, day))
+            tell(
+                sourced,
+                "consequence",
+                sourced.rule.notify.consequence,
+                f"employee:{line.employee_id}",
+                now,
+                line.employee_id,
+                line.employee_id,
+                department_on(people, line.employee_id, day),
+            )
     for esc in result.escalations:
         sourced = rules[esc["rule_id"]]
         spec = next(x for x in sourced.rule.escalations if x.action == esc["kind"])
@@ -145,8 +186,15 @@ def _finding_notices(sourced: SourcedRule, obs: Observation, now: datetime, tell
         send = datetime.fromisoformat(submitted) if submitted else due + rule.deadline.grace
         repeat = rule.deadline.repeat if obs.kind == "missing" else None
         detail = "incomplete" if obs.kind == "incomplete" else "deadline_missed"
-        tell(sourced, "deadline_missed", rule.notify.deadline_missed, subject, send, obs.subject, detail,
-             repeat=repeat)
+        tell(sourced, "deadline_missed", rule.notify.deadline_missed, subject, send, obs.subject, detail, repeat=repeat)
     elif warns(rule, obs.kind):
-        tell(sourced, "kpi_warning", rule.notify.kpi_warning, subject, now, owner(obs.subject, obs.subject_kind),
-             "kpi_warning" if obs.kind == "warning" else "kpi_breach", repeat=warning_interval(rule))
+        tell(
+            sourced,
+            "kpi_warning",
+            rule.notify.kpi_warning,
+            subject,
+            now,
+            owner(obs.subject, obs.subject_kind),
+            "kpi_warning" if obs.kind == "warning" else "kpi_breach",
+            repeat=warning_interval(rule),
+        )

@@ -1,4 +1,4 @@
-"""KPI values for a month from the KPI library (``engine.kpi.library``), exactly the ones the rules in
+"""KPI values for a month from the KPI library (``perfrules.engine.kpi.library``), exactly the ones the rules in
 force look at: their thresholds and the KPIs their attribution conditions name, per scope, for the month
 (and for the quarter or year when the month closes it).
 
@@ -14,21 +14,22 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from engine.evaluation.people import Person
-from engine.facts import KpiValue
-from engine.kpi.catalog import ScopeKind
-from engine.kpi.scope import Scope
-from engine.periods import Period, quarter_of, year_of
-from engine.rulebook.rulebook import Rulebook
-from storage import Database
+from perfrules.engine.evaluation.people import Person
+from perfrules.engine.facts import KpiValue
+from perfrules.engine.kpi.catalog import ScopeKind
+from perfrules.engine.kpi.scope import Scope
+from perfrules.engine.periods import Period, quarter_of, year_of
+from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.storage import Database
 
 # scope kind → its members, for a threshold without scope_id (categories and employees come from the database)
 FIXED_MEMBERS = {"abc_class": ("A", "B", "C"), "xyz_class": ("X", "Y", "Z"), "segment": ("active", "slow", "dead")}
 Members = Callable[[str, str, date], Sequence[str]]  # (scope kind, rule department, day) → scope keys
 
 
-def wanted(rulebook: Rulebook, month: Period, members: Members | None = None
-           ) -> dict[tuple[str, str | None, str], set[str]]:
+def wanted(
+    rulebook: Rulebook, month: Period, members: Members | None = None
+) -> dict[tuple[str, str | None, str], set[str]]:
     """(scope kind, scope key, period kind) → KPI ids the rules in force on the month's last day need.
     ``members`` names the keys of a threshold without ``scope_id`` (None: one value without a key)."""
     need: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
@@ -55,8 +56,8 @@ def wanted(rulebook: Rulebook, month: Period, members: Members | None = None
 def scope_members(db: Database) -> Members:
     """The members of each scope kind: the categories of the SKU master, the fixed classes and segments, and
     the people employed on the day in the rule's department (each read from ``db`` once, when first asked)."""
-    from engine.evaluation.run import load_people
-    from storage.kpi import categories
+    from perfrules.engine.evaluation.run import load_people
+    from perfrules.storage.kpi import categories
 
     known_categories: list[str] | None = None
     people: list[Person] | None = None
@@ -87,21 +88,21 @@ def _period(kind: str, month: Period) -> Period | None:
 
 
 def library_kpis(zone: ZoneInfo, as_of: date | None = None):
-    """A KPI source (see ``engine.evaluation.run.KpiSource``) backed by the KPI library."""
-    from engine.kpi.library import compute_all
+    """A KPI source (see ``perfrules.engine.evaluation.run.KpiSource``) backed by the KPI library."""
+    from perfrules.engine.kpi.library import compute_all
 
     def source(db: Database, rulebook: Rulebook, month: Period) -> list[KpiValue]:
         members = scope_members(db)
         values = []
-        for (scope_kind, key, period_kind), kpi_ids in sorted(wanted(rulebook, month, members).items(),
-                                                              key=lambda kv: repr(kv[0])):
+        for (scope_kind, key, period_kind), kpi_ids in sorted(
+            wanted(rulebook, month, members).items(), key=lambda kv: repr(kv[0])
+        ):
             period = _period(period_kind, month)
             if period is None:
                 continue
             scope = Scope(ScopeKind(scope_kind), key) if scope_kind != "company" else Scope()
             day = min(period.last_day, as_of) if as_of else period.last_day
-            for v in compute_all(db, period, scope=scope, as_of=day, zone=zone, kpis=sorted(kpi_ids),
-                                 breakdown=False):
+            for v in compute_all(db, period, scope=scope, as_of=day, zone=zone, kpis=sorted(kpi_ids), breakdown=False):
                 values.append(KpiValue(v.kpi, v.period, v.value, scope_kind, key or ""))
         return values
 

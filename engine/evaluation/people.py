@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from engine.periods import Period
+from perfrules.engine.periods import Period
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,9 @@ class Person:
         return self.bonus_base * days / quarter.days, days
 
 
-def holders(people: list[Person] | tuple[Person, ...], department: str, day: date,
-            roles: frozenset[str] | None = None) -> list[Person]:
+def holders(
+    people: list[Person] | tuple[Person, ...], department: str, day: date, roles: frozenset[str] | None = None
+) -> list[Person]:
     """Everyone who held a role in ``department`` on ``day`` and can be charged (employed, not on leave)."""
     found = []
     for person in people:

@@ -1,4 +1,4 @@
-"""An evaluation run: load the month's inputs, judge them with :func:`engine.evaluation.core.judge`, store
+"""An evaluation run: load the month's inputs, judge them with :func:`perfrules.engine.evaluation.core.judge`, store
 findings and escalations, re-price the quarter from the stored findings.
 
 A run is keyed (period, rulebook digest, facts hash) and claimed with insert-on-conflict; every write is
@@ -17,17 +17,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.evaluation.core import History, judge
-from engine.evaluation.kpis import library_kpis
-from engine.evaluation.observations import Judgement, Observation
-from engine.evaluation.people import Person, Stint
-from engine.evaluation.pricing import reprice
-from engine.evaluation.streaks import BREACH_KINDS, employee_history
-from engine.facts import KpiValue, Submission
-from engine.periods import Period, PeriodKind, local_date, quarter_of, week_of
-from engine.rulebook.rulebook import Rulebook
-from storage import Database
-from storage import evaluation_store as store
+from perfrules.engine.evaluation.core import History, judge
+from perfrules.engine.evaluation.kpis import library_kpis
+from perfrules.engine.evaluation.observations import Judgement, Observation
+from perfrules.engine.evaluation.people import Person, Stint
+from perfrules.engine.evaluation.pricing import reprice
+from perfrules.engine.evaluation.streaks import BREACH_KINDS, employee_history
+from perfrules.engine.facts import KpiValue, Submission
+from perfrules.engine.periods import Period, PeriodKind, local_date, quarter_of, week_of
+from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
 
 KpiSource = Callable[[Database, Rulebook, Period], Sequence[KpiValue]]
 
@@ -53,15 +53,30 @@ def load_people(db: Database) -> list[Person]:
     people = []
     for e in store.people(db):
         stints = tuple(Stint(d, r, start, end) for d, r, start, end in e["stints"])
-        people.append(Person(e["id"], e["name_en"], e["name_zh"], e["department"], e["role"], e["bonus_base"],
-                             e["active_from"], e["active_to"], stints, tuple(e["leaves"]), e.get("manager_id")))
+        people.append(
+            Person(
+                e["id"],
+                e["name_en"],
+                e["name_zh"],
+                e["department"],
+                e["role"],
+                e["bonus_base"],
+                e["active_from"],
+                e["active_to"],
+                stints,
+                tuple(e["leaves"]),
+                e.get("manager_id"),
+            )
+        )
     return people
 
 
 def load_submissions(db: Database, month: Period) -> tuple[Submission, ...]:
     labels = [month.label] + [w.label for w in _weeks(month)]
-    return tuple(Submission(r["deliverable"], r["period"], r["employee_id"], r["submitted_at"],
-                            _completeness(r["payload"])) for r in store.submissions(db, labels))
+    return tuple(
+        Submission(r["deliverable"], r["period"], r["employee_id"], r["submitted_at"], _completeness(r["payload"]))
+        for r in store.submissions(db, labels)
+    )
 
 
 def _weeks(month: Period) -> list[Period]:
@@ -82,8 +97,16 @@ def _hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
 
 
-def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, kpis: KpiSource,
-             dry_run: bool = False, total_cap: Decimal | None = None) -> RunReport:
+def evaluate(
+    db: Database,
+    rulebook: Rulebook,
+    month: Period,
+    *,
+    now: datetime,
+    kpis: KpiSource,
+    dry_run: bool = False,
+    total_cap: Decimal | None = None,
+) -> RunReport:
     """Evaluate ``month`` as of ``now`` (deadline states are judged at ``now``). The quarterly cap is the
     rulebook's ``bonus.quarterly_cap`` unless ``total_cap`` is given."""
     if month.kind is not PeriodKind.MONTH:
@@ -100,14 +123,34 @@ def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, 
     quarter = quarter_of(month.start)
     closed = quarter.label in store.closed_quarters(db)
     if dry_run:
-        return RunReport(month.label, version, None, False, tuple(observations), charged, quarter_closed=closed,
-                         judgement=result.judgement)
-    facts_hash = _hash([vars(v) for v in values], [vars(s) for s in submissions],
-                       [(o.key, str(o.value), o.facts) for o in observations],
-                       [(p.id, p.department, p.role, p.stints, p.leaves, p.active_from, p.active_to) for p in people])
-    run_id, created = store.claim_run(db, {"period": month.label, "rulebook_version": version,
-                                           "rule_files": dict(rulebook.files), "facts_hash": facts_hash,
-                                           "as_of": now, "started_at": now, "status": "running"})
+        return RunReport(
+            month.label,
+            version,
+            None,
+            False,
+            tuple(observations),
+            charged,
+            quarter_closed=closed,
+            judgement=result.judgement,
+        )
+    facts_hash = _hash(
+        [vars(v) for v in values],
+        [vars(s) for s in submissions],
+        [(o.key, str(o.value), o.facts) for o in observations],
+        [(p.id, p.department, p.role, p.stints, p.leaves, p.active_from, p.active_to) for p in people],
+    )
+    run_id, created = store.claim_run(
+        db,
+        {
+            "period": month.label,
+            "rulebook_version": version,
+            "rule_files": dict(rulebook.files),
+            "facts_hash": facts_hash,
+            "as_of": now,
+            "started_at": now,
+            "status": "running",
+        },
+    )
     rows = result.rows
     rule_ids = {r.rule.id for r in rulebook.in_force(month.last_day)}
     new_escalations = 0
@@ -121,12 +164,24 @@ def evaluate(db: Database, rulebook: Rulebook, month: Period, *, now: datetime, 
         cap = total_cap if total_cap is not None else rulebook.quarterly_cap
         lines = reprice(s, run_id, quarter, by_id, quarter_findings, cap)
         store.finish_run(s, run_id, now, findings=len(rows), adjustments=lines, escalations=new_escalations)
-    return RunReport(month.label, version, run_id, not created, tuple(observations), charged, new_escalations,
-                     lines, closed, result.judgement, withdrawn_escalations=tuple(withdrawn))
+    return RunReport(
+        month.label,
+        version,
+        run_id,
+        not created,
+        tuple(observations),
+        charged,
+        new_escalations,
+        lines,
+        closed,
+        result.judgement,
+        withdrawn_escalations=tuple(withdrawn),
+    )
 
 
-def evaluate_months(db: Database, rulebook: Rulebook, months: Sequence[Period], *, now: datetime, zone: ZoneInfo,
-                    dry_run: bool = False) -> list[RunReport]:
+def evaluate_months(
+    db: Database, rulebook: Rulebook, months: Sequence[Period], *, now: datetime, zone: ZoneInfo, dry_run: bool = False
+) -> list[RunReport]:
     """:func:`evaluate` each of ``months`` in order with KPIs from the KPI library as of ``now``'s local day:
     what ``perfrules evaluate`` and ``POST /api/v1/evaluations`` run (the scheduler has its own memoised
     KPI source)."""

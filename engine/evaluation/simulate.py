@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from engine.evaluation.consequences import price, settle
-from engine.evaluation.core import History, judge
-from engine.evaluation.people import Person
-from engine.evaluation.pricing import charges
-from engine.evaluation.run import KpiSource, load_people, load_submissions
-from engine.money import round_cny
-from engine.periods import Period, quarter_of
-from engine.rulebook.rulebook import Rulebook
-from storage import Database
+from perfrules.engine.evaluation.consequences import price, settle
+from perfrules.engine.evaluation.core import History, judge
+from perfrules.engine.evaluation.people import Person
+from perfrules.engine.evaluation.pricing import charges
+from perfrules.engine.evaluation.run import KpiSource, load_people, load_submissions
+from perfrules.engine.money import round_cny
+from perfrules.engine.periods import Period, quarter_of
+from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.storage import Database
 
 ZERO = Decimal(0)
 
@@ -54,8 +54,9 @@ def months_between(first: Period, last: Period) -> list[Period]:
     return out
 
 
-def outcome(db: Database, rulebook: Rulebook, months: Sequence[Period], people: list[Person], kpis: KpiSource,
-            now: datetime) -> Outcome:
+def outcome(
+    db: Database, rulebook: Rulebook, months: Sequence[Period], people: list[Person], kpis: KpiSource, now: datetime
+) -> Outcome:
     result = Outcome()
     by_id = {p.id: p for p in people}
     history = History()
@@ -63,8 +64,9 @@ def outcome(db: Database, rulebook: Rulebook, months: Sequence[Period], people: 
     triggered: set[tuple[str, str, str, str]] = set()  # the escalations table's natural key
 
     for month in months:
-        found = judge(rulebook, month, list(kpis(db, rulebook, month)), load_submissions(db, month), people,
-                      history, now)
+        found = judge(
+            rulebook, month, list(kpis(db, rulebook, month)), load_submissions(db, month), people, history, now
+        )
         for row in found.rows:
             row.update(id=None, status="active")
             quarters[row["quarter"]].append(row)
@@ -91,14 +93,25 @@ def outcome(db: Database, rulebook: Rulebook, months: Sequence[Period], people: 
     return result
 
 
-def simulate(db: Database, current: Rulebook, proposed: Rulebook, first: Period, last: Period, *,
-             kpis_for: dict[int, KpiSource], now: datetime) -> Comparison:
+def simulate(
+    db: Database,
+    current: Rulebook,
+    proposed: Rulebook,
+    first: Period,
+    last: Period,
+    *,
+    kpis_for: dict[int, KpiSource],
+    now: datetime,
+) -> Comparison:
     """Compare ``current`` and ``proposed`` over the months ``first``..``last``; ``kpis_for`` maps
     ``id(rulebook)`` to its KPI source (each rulebook may need different KPIs)."""
     people = load_people(db)
     months = months_between(first, last)
-    return Comparison(tuple(people), outcome(db, current, months, people, kpis_for[id(current)], now),
-                      outcome(db, proposed, months, people, kpis_for[id(proposed)], now))
+    return Comparison(
+        tuple(people),
+        outcome(db, current, months, people, kpis_for[id(current)], now),
+        outcome(db, proposed, months, people, kpis_for[id(proposed)], now),
+    )
 
 
 def report(comparison: Comparison) -> list[str]:

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from engine.evaluation.observations import Observation
-from engine.periods import parse_period
+from perfrules.engine.evaluation.observations import Observation
+from perfrules.engine.periods import parse_period
 
 BREACH_KINDS = frozenset({"breach", "late", "missing", "incomplete"})
 
@@ -29,8 +29,9 @@ def streak(months: Iterable[str], current: str) -> tuple[str, ...]:
     return tuple(reversed(run))
 
 
-def escalation_rows(obs: Observation, charged: list[dict[str, Any]],
-                    history: Mapping[tuple[str, str], list[str]], run_id: int, now) -> list[dict[str, Any]]:
+def escalation_rows(
+    obs: Observation, charged: list[dict[str, Any]], history: Mapping[tuple[str, str], list[str]], run_id: int, now
+) -> list[dict[str, Any]]:
     """Escalations due for ``obs``: per charged employee whose own streak reached a rule's ``after``."""
     rows = []
     if obs.kind not in BREACH_KINDS:
@@ -40,19 +41,33 @@ def escalation_rows(obs: Observation, charged: list[dict[str, Any]],
             run = streak(history.get((obs.rule_id, target["employee"]), ()), obs.period)
             if len(run) < spec.after:
                 continue
-            run = run[-len(run):]
+            run = run[-len(run) :]
             valid_to = date(obs.reference_day.year, 12, 31) if spec.action == "no_promotion" else None
-            due = (obs.reference_day + timedelta(days=spec.plan_due_days)
-                   if spec.action == "improvement_plan" and spec.plan_due_days is not None else None)
-            rows.append({
-                "rule_id": obs.rule_id, "subject": target["employee"], "kind": spec.action,
-                "streak_start": run[0], "triggered_period": obs.period, "streak": list(run),
-                "valid_from": obs.reference_day, "valid_to": valid_to, "due": due,
-                "handed_to": spec.handed_to or ("hr" if spec.action == "reassignment_review" else None),
-                "rule_file": obs.rule_file, "rule_line": obs.rule_line, "rule_version": obs.rule_version,
-                "detail": _detail(spec.action, len(run), spec.after, due, valid_to),
-                "created_run_id": run_id, "created_at": now,
-            })
+            due = (
+                obs.reference_day + timedelta(days=spec.plan_due_days)
+                if spec.action == "improvement_plan" and spec.plan_due_days is not None
+                else None
+            )
+            rows.append(
+                {
+                    "rule_id": obs.rule_id,
+                    "subject": target["employee"],
+                    "kind": spec.action,
+                    "streak_start": run[0],
+                    "triggered_period": obs.period,
+                    "streak": list(run),
+                    "valid_from": obs.reference_day,
+                    "valid_to": valid_to,
+                    "due": due,
+                    "handed_to": spec.handed_to or ("hr" if spec.action == "reassignment_review" else None),
+                    "rule_file": obs.rule_file,
+                    "rule_line": obs.rule_line,
+                    "rule_version": obs.rule_version,
+                    "detail": _detail(spec.action, len(run), spec.after, due, valid_to),
+                    "created_run_id": run_id,
+                    "created_at": now,
+                }
+            )
     return rows
 
 

@@ -16,8 +16,8 @@ from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.errors import InvalidPeriod
-from engine.periods import parse_period
+from perfrules.engine.errors import InvalidPeriod
+from perfrules.engine.periods import parse_period
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 AMOUNT_LIMIT = 10**14  # NUMERIC(18, 4)
@@ -157,8 +157,9 @@ class Amount(ColumnType):
             numbers = list(map(float, values))
         except ValueError:
             return None
-        if numbers and (max(numbers) >= AMOUNT_LIMIT or min(numbers) <= -AMOUNT_LIMIT
-                        or (not self.negative and min(numbers) < 0)):
+        if numbers and (
+            max(numbers) >= AMOUNT_LIMIT or min(numbers) <= -AMOUNT_LIMIT or (not self.negative and min(numbers) < 0)
+        ):
             return None
         return [values]
 
@@ -353,8 +354,9 @@ class KitList(ColumnType):
         return "components `SKU*QTY|SKU*QTY`"
 
 
-def convert(kind: ColumnType, values: Sequence[str | None], required: bool, ctx: Context
-            ) -> tuple[list[list[Any]], list[tuple[int, str]]]:
+def convert(
+    kind: ColumnType, values: Sequence[str | None], required: bool, ctx: Context
+) -> tuple[list[list[Any]], list[tuple[int, str]]]:
     """Parse a column: the output columns and the (row index, message) of every bad cell."""
     values = list(values)
     nulls = "" in values or None in values

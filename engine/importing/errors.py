@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import PerfRulesError
+from perfrules.engine.errors import PerfRulesError
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class ErrorLog:
 
 
 class ImportRejected(PerfRulesError, ValueError):
-    """Raised by :func:`engine.importing.import_files` when any row of any file is bad; nothing was written."""
+    """Raised by :func:`perfrules.engine.importing.import_files` when any row of any file is bad; nothing was
+    written."""
 
     def __init__(self, errors: list[RowError], total: int):
         self.errors = tuple(errors)

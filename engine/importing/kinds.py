@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.importing.columns import (
+from perfrules.engine.importing.columns import (
     Amount,
     Choice,
     ColumnType,
@@ -30,13 +30,28 @@ MOVEMENT_KINDS = ("receipt", "sale", "issue", "customer_return", "supplier_retur
 OUTBOUND = frozenset({"sale", "issue", "supplier_return"})  # stored with a negative quantity
 DISPOSAL_ACTIONS = ("promotion", "clearance", "return")
 LOCALES = ("zh-CN", "en")
-ROLES = ("purchaser", "purchasing_manager", "finance_analyst", "finance_manager", "operations_specialist",
-         "operations_manager", "planner", "planning_manager", "warehouse_keeper", "warehouse_manager",
-         "hr_specialist", "hr_manager", "general_manager")
+ROLES = (
+    "purchaser",
+    "purchasing_manager",
+    "finance_analyst",
+    "finance_manager",
+    "operations_specialist",
+    "operations_manager",
+    "planner",
+    "planning_manager",
+    "warehouse_keeper",
+    "warehouse_manager",
+    "hr_specialist",
+    "hr_manager",
+    "general_manager",
+)
 DELIVERABLES = ("slow_mover_list", "disposal_tracking", "capital_report", "improvement_plan")
 # reference name -> (table, key column), and how a message names it
-REFERENCES = {"skus": ("skus", "sku", "SKU"), "employees": ("employees", "id", "employee"),
-              "departments": ("departments", "code", "department")}
+REFERENCES = {
+    "skus": ("skus", "sku", "SKU"),
+    "employees": ("employees", "id", "employee"),
+    "departments": ("departments", "code", "department"),
+}
 
 Columns = dict[str, list[Any]]
 Report = Callable[[int, str, str], None]  # (row index, column, message)
@@ -165,8 +180,10 @@ def _derive_purchase_orders(cols: Columns) -> None:
     cols["emergency"] = [bool(v) for v in cols["emergency"]]
 
 
-_PAYLOAD_ITEMS = {"slow_mover_list": ("class", ("seasonal", "structural")),
-                  "disposal_tracking": ("status", ("promotion", "clearance", "return", "pending"))}
+_PAYLOAD_ITEMS = {
+    "slow_mover_list": ("class", ("seasonal", "structural")),
+    "disposal_tracking": ("status", ("promotion", "clearance", "return", "pending")),
+}
 
 
 def _payload_problem(deliverable: str, payload: dict[str, Any]) -> str | None:
@@ -203,140 +220,246 @@ def _derive_submissions(cols: Columns) -> None:
 ID = _c("id", Text(64), "the source system's id (natural key)")
 SKU = _c("sku", Text(64), "SKU code; must be on file (import `skus` first)", "skus")
 
-KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("departments", "departments", ("code",), (
-        _c("code", Text(32), "department code, e.g. `purchasing`"),
-        _c("name_en", Text(100), "English name"),
-        _c("name_zh", Text(100), "Chinese name"),
-    ), "The departments employees belong to.", "code,name_en,name_zh\npurchasing,Purchasing,采购\n"),
-    Kind("employees", "employees", ("id",), (
-        _c("id", Text(32), "employee id (natural key)"),
-        _c("name_en", Text(200), "name in Latin letters"),
-        _c("name_zh", Text(200), "name in Chinese"),
-        _c("department", Text(32), "department code; must be on file", "departments"),
-        _c("role", Choice(ROLES), "role"),
-        _o("manager_id", Text(32), "the manager's employee id (on file or in the same import)", "employees"),
-        _c("email", Text(320), "e-mail address for notices"),
-        _o("locale", Choice(LOCALES), "language of notices (default zh-CN)"),
-        _c("bonus_base", Amount(), "quarterly bonus base 季度奖金基数, CNY"),
-        _c("active_from", Day(), "first day of employment"),
-        _o("active_to", Day(), "last day of employment (empty while employed)"),
-    ), "People who are measured.",
-        "id,name_en,name_zh,department,role,manager_id,email,locale,bonus_base,active_from,active_to\n"
-        "E001,Li Na,李娜,purchasing,purchaser,E002,li.na@example.com,zh-CN,12000.00,2024-01-01,\n",
-        check=_check_employees, derive=_derive_employees),
-    Kind("skus", "skus", ("sku",), (
-        _c("sku", Text(64), "SKU code (natural key)"),
-        _c("name", Text(300), "product name"),
-        _c("category", Text(100), "category"),
-        _c("unit_cost", Amount(), "standard unit cost, CNY"),
-        _c("price", Amount(), "selling price, CNY"),
-        _o("supplier", Text(200), "supplier"),
-        _o("season", Text(32), "season (e.g. summer); empty = all year"),
-        _o("kit_components", KitList(), "bill of materials of a kit; components on file or in the same import",
-           "skus"),
-    ), "Stock-keeping units.", "sku,name,category,unit_cost,price,supplier,season,kit_components\n"
-        "S1,Bowl,ceramic,12.50,30.00,Jingdezhen Co,,\n",
-        derived=("is_kit",), check=_check_skus, derive=_derive_skus, rollup=("sku", None),
-        not_stored=("kit_components",)),
-    Kind("movements", "movements", ("id",), (
-        ID, SKU,
-        _c("kind", Choice(MOVEMENT_KINDS), "movement kind"),
-        _c("moved_at", Timestamp(day=True), "when; the local date becomes the movement's day"),
-        _c("quantity", WholeNumber(), "units, positive; signed only for adjustment"),
-        _c("unit_cost", Amount(), "cost per unit booked, CNY"),
-        _o("ref", Text(100), "source document reference"),
-    ), "Stock movements (stored signed: receipts +, sales −).",
-        "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,S1,receipt,2026-09-01T08:30:00,100,12.50,PO-1\n",
-        check=_check_movements, derive=_derive_movements, rollup=("sku", "day"), dated=("day",)),
-    Kind("demand", "demand_lines", ("id",), (
-        ID, SKU,
-        _c("requested_at", Timestamp(day=True), "when the demand arrived"),
-        _c("qty_requested", WholeNumber(0), "units asked for"),
-        _c("qty_served", WholeNumber(0), "units served at once from stock"),
-        _o("stockout_start", Timestamp(), "start of the stockout it hit"),
-        _o("stockout_end", Timestamp(), "end of that stockout"),
-    ), "Demand lines (fill rate, stockouts).",
-        "id,sku,requested_at,qty_requested,qty_served,stockout_start,stockout_end\n"
-        "D1,S1,2026-09-02T10:00:00,10,8,2026-09-02T10:00:00,2026-09-04T09:00:00\n", check=_check_demand,
-        dated=("day", "stockout_start")),
-    Kind("purchase-orders", "purchase_orders", ("id",), (
-        ID, SKU,
-        _o("supplier", Text(200), "supplier"),
-        _o("buyer_id", Text(32), "purchaser's employee id", "employees"),
-        _c("ordered_day", Day(), "order date"),
-        _c("promised_day", Day(), "promised delivery date"),
-        _o("received_day", Day(), "actual delivery date"),
-        _c("quantity", WholeNumber(1), "units ordered"),
-        _c("unit_cost", Amount(), "price per unit, CNY"),
-        _o("emergency", Flag(), "emergency order (default false)"),
-        _o("qty_inspected", WholeNumber(0), "units inspected"),
-        _o("qty_passed", WholeNumber(0), "units that passed inspection"),
-    ), "Purchase order lines (on-time rate, quality, emergency orders).",
-        "id,sku,supplier,buyer_id,ordered_day,promised_day,received_day,quantity,unit_cost,emergency,"
-        "qty_inspected,qty_passed\nPO1,S1,Jingdezhen Co,E001,2026-08-20,2026-09-01,2026-09-01,100,12.50,no,100,99\n",
-        check=_check_purchase_orders, derive=_derive_purchase_orders,
-        dated=("ordered_day", "promised_day", "received_day")),
-    Kind("cycle-counts", "cycle_counts", ("id",), (
-        ID, SKU,
-        _c("day", Day(), "day of the count"),
-        _c("book_qty", WholeNumber(), "quantity in the books"),
-        _c("counted_qty", WholeNumber(0), "quantity counted"),
-        _o("counter_id", Text(32), "employee who counted", "employees"),
-    ), "Stock counts (inventory accuracy).",
-        "id,sku,day,book_qty,counted_qty,counter_id\nC1,S1,2026-09-30,92,92,E003\n", dated=("day",)),
-    Kind("work-orders", "work_orders", ("id",), (
-        ID,
-        _c("kit_sku", Text(64), "the kit SKU built", "skus"),
-        _c("day", Day(), "day of the work order"),
-        _c("quantity", WholeNumber(1), "kits to build"),
-        _o("all_components_available", Flag(), "as the ERP recorded it; empty = computed from stock"),
-    ), "Kit work orders (kit completeness).",
-        "id,kit_sku,day,quantity,all_components_available\nW1,K1,2026-09-03,5,yes\n", dated=("day",)),
-    Kind("forecasts", "forecasts", ("sku", "month"), (
-        SKU,
-        _c("month", Month(), "forecast month"),
-        _c("forecast_qty", WholeNumber(0), "units forecast"),
-        _o("actual_qty", WholeNumber(0), "actual units (empty = taken from sale movements)"),
-        _o("forecaster_id", Text(32), "employee who forecast", "employees"),
-    ), "Monthly sales forecasts (forecast accuracy).",
-        "sku,month,forecast_qty,actual_qty,forecaster_id\nS1,2026-09,120,,E004\n", dated=("month",)),
-    Kind("finance", "finance_months", ("month",), (
-        _c("month", Month(), "month"),
-        _c("current_assets", Amount(), "current assets at month end, CNY"),
-        _c("revenue", Amount(), "revenue of the month, CNY"),
-        _c("receivable_days", Amount(), "days sales outstanding (DSO)"),
-        _c("payable_days", Amount(), "days payables outstanding (DPO)"),
-        _c("impairment_loss", Amount(negative=True), "slow-mover impairment booked in the month (may be negative)"),
-        _c("capital_cost", Amount(), "capital cost of stock, CNY"),
-        _c("storage_cost", Amount(), "storage cost, CNY"),
-        _c("handling_cost", Amount(), "handling cost, CNY"),
-        _c("risk_cost", Amount(), "risk cost (shrinkage, obsolescence), CNY"),
-    ), "Monthly ledger figures.",
-        "month,current_assets,revenue,receivable_days,payable_days,impairment_loss,capital_cost,storage_cost,"
-        "handling_cost,risk_cost\n2026-09,\"8,000,000.00\",\"700,000.00\",45,60,2000,5000,3000,1500,800\n",
-        dated=("month",)),
-    Kind("submissions", "submissions", ("id",), (
-        ID,
-        _c("deliverable", Choice(DELIVERABLES), "what was handed in"),
-        _c("period", PeriodLabel(), "the period it covers"),
-        _c("employee_id", Text(32), "who handed it in", "employees"),
-        _c("submitted_at", Timestamp(), "when"),
-        _o("note", Text(), "free text, e.g. the reason for a late list"),
-        _o("payload", JsonObject(), "JSON object (see below)"),
-    ), "Deliverables handed in.",
-        "id,deliverable,period,employee_id,submitted_at,note,payload\n"
-        "SUB1,capital_report,2026-08,E005,2026-09-09T17:00:00,,\"{\"\"impairment_accounted\"\": true}\"\n",
-        check=_check_submissions, derive=_derive_submissions, dated=("period",)),
-    Kind("disposals", "disposals", ("id",), (
-        ID, SKU,
-        _c("action", Choice(DISPOSAL_ACTIONS), "promotion 促销, clearance 清仓 or return 退货"),
-        _c("quantity", WholeNumber(1), "units disposed of"),
-        _c("day", Day(), "day of the action"),
-        _o("employee_id", Text(32), "who did it", "employees"),
-        _o("list_period", Month(), "the slow-mover list (month) it works off"),
-        _o("recovered_value", Amount(), "money recovered, CNY"),
-    ), "Disposal actions on slow movers.",
-        "id,sku,action,quantity,day,employee_id,list_period,recovered_value\nX1,S1,clearance,20,2026-09-15,E006,"
-        "2026-08,180.00\n", dated=("day",)),
-)}
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "departments",
+            "departments",
+            ("code",),
+            (
+                _c("code", Text(32), "department code, e.g. `purchasing`"),
+                _c("name_en", Text(100), "English name"),
+                _c("name_zh", Text(100), "Chinese name"),
+            ),
+            "The departments employees belong to.",
+            "code,name_en,name_zh\npurchasing,Purchasing,采购\n",
+        ),
+        Kind(
+            "employees",
+            "employees",
+            ("id",),
+            (
+                _c("id", Text(32), "employee id (natural key)"),
+                _c("name_en", Text(200), "name in Latin letters"),
+                _c("name_zh", Text(200), "name in Chinese"),
+                _c("department", Text(32), "department code; must be on file", "departments"),
+                _c("role", Choice(ROLES), "role"),
+                _o("manager_id", Text(32), "the manager's employee id (on file or in the same import)", "employees"),
+                _c("email", Text(320), "e-mail address for notices"),
+                _o("locale", Choice(LOCALES), "language of notices (default zh-CN)"),
+                _c("bonus_base", Amount(), "quarterly bonus base 季度奖金基数, CNY"),
+                _c("active_from", Day(), "first day of employment"),
+                _o("active_to", Day(), "last day of employment (empty while employed)"),
+            ),
+            "People who are measured.",
+            "id,name_en,name_zh,department,role,manager_id,email,locale,bonus_base,active_from,active_to\n"
+            "E001,Li Na,李娜,purchasing,purchaser,E002,li.na@example.com,zh-CN,12000.00,2024-01-01,\n",
+            check=_check_employees,
+            derive=_derive_employees,
+        ),
+        Kind(
+            "skus",
+            "skus",
+            ("sku",),
+            (
+                _c("sku", Text(64), "SKU code (natural key)"),
+                _c("name", Text(300), "product name"),
+                _c("category", Text(100), "category"),
+                _c("unit_cost", Amount(), "standard unit cost, CNY"),
+                _c("price", Amount(), "selling price, CNY"),
+                _o("supplier", Text(200), "supplier"),
+                _o("season", Text(32), "season (e.g. summer); empty = all year"),
+                _o(
+                    "kit_components",
+                    KitList(),
+                    "bill of materials of a kit; components on file or in the same import",
+                    "skus",
+                ),
+            ),
+            "Stock-keeping units.",
+            "sku,name,category,unit_cost,price,supplier,season,kit_components\n"
+            "S1,Bowl,ceramic,12.50,30.00,Jingdezhen Co,,\n",
+            derived=("is_kit",),
+            check=_check_skus,
+            derive=_derive_skus,
+            rollup=("sku", None),
+            not_stored=("kit_components",),
+        ),
+        Kind(
+            "movements",
+            "movements",
+            ("id",),
+            (
+                ID,
+                SKU,
+                _c("kind", Choice(MOVEMENT_KINDS), "movement kind"),
+                _c("moved_at", Timestamp(day=True), "when; the local date becomes the movement's day"),
+                _c("quantity", WholeNumber(), "units, positive; signed only for adjustment"),
+                _c("unit_cost", Amount(), "cost per unit booked, CNY"),
+                _o("ref", Text(100), "source document reference"),
+            ),
+            "Stock movements (stored signed: receipts +, sales −).",
+            "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,S1,receipt,2026-09-01T08:30:00,100,12.50,PO-1\n",
+            check=_check_movements,
+            derive=_derive_movements,
+            rollup=("sku", "day"),
+            dated=("day",),
+        ),
+        Kind(
+            "demand",
+            "demand_lines",
+            ("id",),
+            (
+                ID,
+                SKU,
+                _c("requested_at", Timestamp(day=True), "when the demand arrived"),
+                _c("qty_requested", WholeNumber(0), "units asked for"),
+                _c("qty_served", WholeNumber(0), "units served at once from stock"),
+                _o("stockout_start", Timestamp(), "start of the stockout it hit"),
+                _o("stockout_end", Timestamp(), "end of that stockout"),
+            ),
+            "Demand lines (fill rate, stockouts).",
+            "id,sku,requested_at,qty_requested,qty_served,stockout_start,stockout_end\n"
+            "D1,S1,2026-09-02T10:00:00,10,8,2026-09-02T10:00:00,2026-09-04T09:00:00\n",
+            check=_check_demand,
+            dated=("day", "stockout_start"),
+        ),
+        Kind(
+            "purchase-orders",
+            "purchase_orders",
+            ("id",),
+            (
+                ID,
+                SKU,
+                _o("supplier", Text(200), "supplier"),
+                _o("buyer_id", Text(32), "purchaser's employee id", "employees"),
+                _c("ordered_day", Day(), "order date"),
+                _c("promised_day", Day(), "promised delivery date"),
+                _o("received_day", Day(), "actual delivery date"),
+                _c("quantity", WholeNumber(1), "units ordered"),
+                _c("unit_cost", Amount(), "price per unit, CNY"),
+                _o("emergency", Flag(), "emergency order (default false)"),
+                _o("qty_inspected", WholeNumber(0), "units inspected"),
+                _o("qty_passed", WholeNumber(0), "units that passed inspection"),
+            ),
+            "Purchase order lines (on-time rate, quality, emergency orders).",
+            "id,sku,supplier,buyer_id,ordered_day,promised_day,received_day,quantity,unit_cost,emergency,"
+            "qty_inspected,qty_passed\nPO1,S1,Jingdezhen "
+            "Co,E001,2026-08-20,2026-09-01,2026-09-01,100,12.50,no,100,99\n",
+            check=_check_purchase_orders,
+            derive=_derive_purchase_orders,
+            dated=("ordered_day", "promised_day", "received_day"),
+        ),
+        Kind(
+            "cycle-counts",
+            "cycle_counts",
+            ("id",),
+            (
+                ID,
+                SKU,
+                _c("day", Day(), "day of the count"),
+                _c("book_qty", WholeNumber(), "quantity in the books"),
+                _c("counted_qty", WholeNumber(0), "quantity counted"),
+                _o("counter_id", Text(32), "employee who counted", "employees"),
+            ),
+            "Stock counts (inventory accuracy).",
+            "id,sku,day,book_qty,counted_qty,counter_id\nC1,S1,2026-09-30,92,92,E003\n",
+            dated=("day",),
+        ),
+        Kind(
+            "work-orders",
+            "work_orders",
+            ("id",),
+            (
+                ID,
+                _c("kit_sku", Text(64), "the kit SKU built", "skus"),
+                _c("day", Day(), "day of the work order"),
+                _c("quantity", WholeNumber(1), "kits to build"),
+                _o("all_components_available", Flag(), "as the ERP recorded it; empty = computed from stock"),
+            ),
+            "Kit work orders (kit completeness).",
+            "id,kit_sku,day,quantity,all_components_available\nW1,K1,2026-09-03,5,yes\n",
+            dated=("day",),
+        ),
+        Kind(
+            "forecasts",
+            "forecasts",
+            ("sku", "month"),
+            (
+                SKU,
+                _c("month", Month(), "forecast month"),
+                _c("forecast_qty", WholeNumber(0), "units forecast"),
+                _o("actual_qty", WholeNumber(0), "actual units (empty = taken from sale movements)"),
+                _o("forecaster_id", Text(32), "employee who forecast", "employees"),
+            ),
+            "Monthly sales forecasts (forecast accuracy).",
+            "sku,month,forecast_qty,actual_qty,forecaster_id\nS1,2026-09,120,,E004\n",
+            dated=("month",),
+        ),
+        Kind(
+            "finance",
+            "finance_months",
+            ("month",),
+            (
+                _c("month", Month(), "month"),
+                _c("current_assets", Amount(), "current assets at month end, CNY"),
+                _c("revenue", Amount(), "revenue of the month, CNY"),
+                _c("receivable_days", Amount(), "days sales outstanding (DSO)"),
+                _c("payable_days", Amount(), "days payables outstanding (DPO)"),
+                _c(
+                    "impairment_loss",
+                    Amount(negative=True),
+                    "slow-mover impairment booked in the month (may be negative)",
+                ),
+                _c("capital_cost", Amount(), "capital cost of stock, CNY"),
+                _c("storage_cost", Amount(), "storage cost, CNY"),
+                _c("handling_cost", Amount(), "handling cost, CNY"),
+                _c("risk_cost", Amount(), "risk cost (shrinkage, obsolescence), CNY"),
+            ),
+            "Monthly ledger figures.",
+            "month,current_assets,revenue,receivable_days,payable_days,impairment_loss,capital_cost,storage_cost,"
+            'handling_cost,risk_cost\n2026-09,"8,000,000.00","700,000.00",45,60,2000,5000,3000,1500,800\n',
+            dated=("month",),
+        ),
+        Kind(
+            "submissions",
+            "submissions",
+            ("id",),
+            (
+                ID,
+                _c("deliverable", Choice(DELIVERABLES), "what was handed in"),
+                _c("period", PeriodLabel(), "the period it covers"),
+                _c("employee_id", Text(32), "who handed it in", "employees"),
+                _c("submitted_at", Timestamp(), "when"),
+                _o("note", Text(), "free text, e.g. the reason for a late list"),
+                _o("payload", JsonObject(), "JSON object (see below)"),
+            ),
+            "Deliverables handed in.",
+            "id,deliverable,period,employee_id,submitted_at,note,payload\n"
+            'SUB1,capital_report,2026-08,E005,2026-09-09T17:00:00,,"{""impairment_accounted"": true}"\n',
+            check=_check_submissions,
+            derive=_derive_submissions,
+            dated=("period",),
+        ),
+        Kind(
+            "disposals",
+            "disposals",
+            ("id",),
+            (
+                ID,
+                SKU,
+                _c("action", Choice(DISPOSAL_ACTIONS), "promotion 促销, clearance 清仓 or return 退货"),
+                _c("quantity", WholeNumber(1), "units disposed of"),
+                _c("day", Day(), "day of the action"),
+                _o("employee_id", Text(32), "who did it", "employees"),
+                _o("list_period", Month(), "the slow-mover list (month) it works off"),
+                _o("recovered_value", Amount(), "money recovered, CNY"),
+            ),
+            "Disposal actions on slow movers.",
+            "id,sku,action,quantity,day,employee_id,list_period,recovered_value\nX1,S1,clearance,20,2026-09-15,E006,"
+            "2026-08,180.00\n",
+            dated=("day",),
+        ),
+    )
+}

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.importing.columns import suggest
-from engine.importing.errors import ErrorLog
-from engine.importing.kinds import Kind
+from perfrules.engine.importing.columns import suggest
+from perfrules.engine.importing.errors import ErrorLog
+from perfrules.engine.importing.kinds import Kind
 
 CHUNK_ROWS = 100_000
 # A submission's payload (a whole slow-mover list as JSON) easily passes the csv module's 128 KiB cell limit.
@@ -47,8 +47,9 @@ class Upload:
 class FactFile:
     """One file to import: its name as given, its bytes' sha256, and its rows in chunks."""
 
-    def __init__(self, source: Path | Upload, kind: Kind, log: ErrorLog, *, fmt: str | None = None,
-                 encoding: str | None = None):
+    def __init__(
+        self, source: Path | Upload, kind: Kind, log: ErrorLog, *, fmt: str | None = None, encoding: str | None = None
+    ):
         if isinstance(source, Upload):
             self.name, data = source.name, source.data
         else:
@@ -122,7 +123,7 @@ class FactFile:
             lines.pop()  # the final line break
         keep = [(i, n) for i, n in enumerate(names) if n is not None]
         for start in range(1, len(lines), size):
-            cells = [line.split(",") for line in lines[start:start + size]]
+            cells = [line.split(",") for line in lines[start : start + size]]
             if set(map(len, cells)) == {len(names)}:
                 yield self._columns(range(start + 1, start + 1 + len(cells)), cells, keep)
             else:  # blank lines or ragged rows in this chunk
@@ -214,7 +215,8 @@ class FactFile:
 
 def _json_type(value: object) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")
+        type(value), "number"
+    )
 
 
 def _cell(value: object) -> str | None:

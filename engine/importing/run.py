@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.importing.columns import Context, convert, suggest
+from perfrules.engine.importing.errors import ErrorLog, ImportRejected, RowError
+from perfrules.engine.importing.kinds import KINDS, REFERENCES, Kind
+from perfrules.engine.importing.reading import CHUNK_ROWS, Chunk, FactFile, Upload
+from perfrules.engine.periods import parse_period
+from perfrules.storage import Database
+from perfrules.storage.facts import BatchInfo, Dating, FactLoad, RollupScope, open_load
 from sqlalchemy import Connection
-
-from engine.errors import PerfRulesError
-from engine.importing.columns import Context, convert, suggest
-from engine.importing.errors import ErrorLog, ImportRejected, RowError
-from engine.importing.kinds import KINDS, REFERENCES, Kind
-from engine.importing.reading import CHUNK_ROWS, Chunk, FactFile, Upload
-from engine.periods import parse_period
-from storage import Database
-from storage.facts import BatchInfo, Dating, FactLoad, RollupScope, open_load
 
 
 class UnknownKind(PerfRulesError, LookupError):
@@ -42,20 +41,33 @@ class FileResult:
     unchanged: int
 
     def summary(self) -> str:
-        return (f"{self.name}: {self.rows} rows: {self.inserted} inserted, {self.updated} updated, "
-                f"{self.unchanged} unchanged")
+        return (
+            f"{self.name}: {self.rows} rows: {self.inserted} inserted, {self.updated} updated, "
+            f"{self.unchanged} unchanged"
+        )
 
 
-def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], *, zone: ZoneInfo, now: datetime,
-                 user: str, fmt: str | None = None, encoding: str | None = None, max_errors: int = 100,
-                 chunk_rows: int = CHUNK_ROWS, refresh_rollup: bool = True,
-                 on_loaded: Callable[[Connection, list[FileResult]], None] | None = None) -> list[FileResult]:
+def import_files(
+    db: Database,
+    kind: str,
+    paths: Sequence[str | Path | Upload],
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    user: str,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    max_errors: int = 100,
+    chunk_rows: int = CHUNK_ROWS,
+    refresh_rollup: bool = True,
+    on_loaded: Callable[[Connection, list[FileResult]], None] | None = None,
+) -> list[FileResult]:
     """Import ``paths`` (all of ``kind``) in one transaction; raise :class:`ImportRejected` if any row is bad.
 
     A path may be an :class:`Upload` (name and bytes in memory, e.g. from the HTTP API): nothing touches disk.
 
     ``zone`` is the company zone for timestamps without an offset; ``now`` and ``user`` are recorded on the
-    import batch of each file. After movements and SKUs, ``storage.rollup.refresh`` (when it exists) rebuilds
+    import batch of each file. After movements and SKUs, ``perfrules.storage.rollup.refresh`` (when it exists) rebuilds
     the monthly rollup of the touched SKUs in the same transaction, unless ``refresh_rollup`` is false.
 
     ``on_loaded(conn, results)``, when given, runs on the import's connection after the load and before the
@@ -67,8 +79,10 @@ def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], 
     log = ErrorLog(max_errors)
     rollup = RollupScope(*spec.rollup) if spec.rollup else None
     dating = Dating(spec.dated, first_day) if spec.dated else None
-    with _no_cyclic_gc(), open_load(db, spec.table, spec.columns, rollup=rollup, refresh_rollup=refresh_rollup,
-                                    dating=dating) as load:
+    with (
+        _no_cyclic_gc(),
+        open_load(db, spec.table, spec.columns, rollup=rollup, refresh_rollup=refresh_rollup, dating=dating) as load,
+    ):
         checker = _Checker(spec, load, log, Context(zone))
         files = []
         for file_no, path in enumerate(paths):
@@ -81,8 +95,9 @@ def import_files(db: Database, kind: str, paths: Sequence[str | Path | Upload], 
         if log:
             raise ImportRejected(_in_file_order(log.kept, files, spec), log.total)
         counts = load.finish([BatchInfo(kind, f.name, f.sha256, f.rows) for f in files], now=now, user=user)
-        results = [FileResult(f.name, c.rows, c.inserted, c.updated, c.unchanged)
-                   for f, c in zip(files, counts, strict=True)]
+        results = [
+            FileResult(f.name, c.rows, c.inserted, c.updated, c.unchanged) for f, c in zip(files, counts, strict=True)
+        ]
         if on_loaded is not None:
             on_loaded(load.conn, results)
     return results
@@ -160,8 +175,9 @@ class _Checker:
         if self.spec.derive:
             self.spec.derive(cols)
         if "kit_components" in cols:
-            self.load.kits.update((sku, (file_no, kits)) for sku, kits in zip(cols["sku"], cols["kit_components"],
-                                                                             strict=True))
+            self.load.kits.update(
+                (sku, (file_no, kits)) for sku, kits in zip(cols["sku"], cols["kit_components"], strict=True)
+            )
         self.load.write(file_no, [cols[c] for c in self.spec.columns])
 
     def _references(self, name: str, chunk: Chunk, cols: dict[str, list[Any]]) -> None:
@@ -171,8 +187,11 @@ class _Checker:
             values = cols[f.name]
             if f.name == "kit_components":
                 values = [p.rpartition("*")[0] if p else None for v in values for p in (v.split("|") if v else [""])]
-                lines = [line for v, line in zip(cols[f.name], chunk.lines, strict=True)
-                         for _ in (v.split("|") if v else [""])]
+                lines = [
+                    line
+                    for v, line in zip(cols[f.name], chunk.lines, strict=True)
+                    for _ in (v.split("|") if v else [""])
+                ]
             else:
                 lines = chunk.lines
             known = self.known[f.ref]

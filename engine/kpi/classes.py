@@ -12,16 +12,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.kpi.parameters import DEFAULT, KpiParameters
-from engine.kpi.run import classing
-from storage.kpi import reading
-from storage.kpi.stock import SkuClass, sku_classes
+from perfrules.engine.kpi.parameters import DEFAULT, KpiParameters
+from perfrules.engine.kpi.run import classing
+from perfrules.storage.kpi import reading
+from perfrules.storage.kpi.stock import SkuClass, sku_classes
 
 __all__ = ["SkuClass", "classify"]
 
 
-def classify(db: Any, as_of: date, params: KpiParameters = DEFAULT,
-             skus: list[str] | None = None) -> dict[str, SkuClass]:
+def classify(
+    db: Any, as_of: date, params: KpiParameters = DEFAULT, skus: list[str] | None = None
+) -> dict[str, SkuClass]:
     """The ABC and XYZ class of every SKU (or of ``skus``) on ``as_of``."""
     with reading(db) as conn:
         return sku_classes(conn, as_of, classing(params), skus)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from engine.kpi.run import Run
-from engine.kpi.scope import Scope
-from engine.kpi.values import KpiValue
-from storage.kpi import facts
+from perfrules.engine.kpi.run import Run
+from perfrules.engine.kpi.scope import Scope
+from perfrules.engine.kpi.values import KpiValue
+from perfrules.storage.kpi import facts
 
 
 def _demand(run: Run, kpi_id: str, scope: Scope) -> facts.Demand:
     selection = run.selection(kpi_id, scope)
     lo, hi = run.period.bounds(run.zone)[0], _end_bound(run)
-    return run.cached(("demand", selection), lambda: facts.demand(run.conn, run.start, run.end, lo, hi,
-                                                                  selection=selection, classing=run.classing))
+    return run.cached(
+        ("demand", selection),
+        lambda: facts.demand(run.conn, run.start, run.end, lo, hi, selection=selection, classing=run.classing),
+    )
 
 
 def fill_rate(run: Run, scope: Scope) -> KpiValue:
@@ -39,8 +41,12 @@ def avg_stockout_days(run: Run, scope: Scope) -> KpiValue:
 
 def _purchasing(run: Run, kpi_id: str, scope: Scope) -> facts.Purchasing:
     selection = run.selection(kpi_id, scope)
-    return run.cached(("purchasing", selection), lambda: facts.purchasing(
-        run.conn, run.start, run.end, run.year_ago, selection=selection, classing=run.classing))
+    return run.cached(
+        ("purchasing", selection),
+        lambda: facts.purchasing(
+            run.conn, run.start, run.end, run.year_ago, selection=selection, classing=run.classing
+        ),
+    )
 
 
 def emergency_order_rate(run: Run, scope: Scope) -> KpiValue:
@@ -65,39 +71,72 @@ def purchase_cost_reduction(run: Run, scope: Scope) -> KpiValue:
     p = _purchasing(run, "purchase_cost_reduction", scope)
     inputs = {"cost": p.cost, "baseline_cost": p.baseline_cost}
     if p.baseline_cost <= 0:
-        return run.value("purchase_cost_reduction", scope, None, reason="no year-ago prices to compare",
-                         rows=p.compared_lines, **inputs)
-    return run.value("purchase_cost_reduction", scope, 1 - p.cost / p.baseline_cost, numerator=p.cost,
-                     denominator=p.baseline_cost, rows=p.compared_lines, **inputs)
+        return run.value(
+            "purchase_cost_reduction",
+            scope,
+            None,
+            reason="no year-ago prices to compare",
+            rows=p.compared_lines,
+            **inputs,
+        )
+    return run.value(
+        "purchase_cost_reduction",
+        scope,
+        1 - p.cost / p.baseline_cost,
+        numerator=p.cost,
+        denominator=p.baseline_cost,
+        rows=p.compared_lines,
+        **inputs,
+    )
 
 
 def inventory_accuracy(run: Run, scope: Scope) -> KpiValue:
     """SKUs whose latest count in the window matched the books ÷ SKUs counted."""
-    c = facts.counts(run.conn, run.start, run.end, tolerance=run.params.accuracy_tolerance,
-                     selection=run.selection("inventory_accuracy", scope), classing=run.classing)
+    c = facts.counts(
+        run.conn,
+        run.start,
+        run.end,
+        tolerance=run.params.accuracy_tolerance,
+        selection=run.selection("inventory_accuracy", scope),
+        classing=run.classing,
+    )
     return run.ratio("inventory_accuracy", scope, c.matched, c.counted, "no counts", rows=c.counted)
 
 
 def kit_completeness(run: Run, scope: Scope) -> KpiValue:
     """Work orders with every component in stock ÷ work orders (ERP flag, else stock at the start of the day)."""
-    total, complete = facts.work_orders(run.conn, run.start, run.end,
-                                        selection=run.selection("kit_completeness", scope), classing=run.classing)
+    total, complete = facts.work_orders(
+        run.conn, run.start, run.end, selection=run.selection("kit_completeness", scope), classing=run.classing
+    )
     return run.ratio("kit_completeness", scope, complete, total, "no work orders", rows=total)
 
 
 def forecast_accuracy(run: Run, scope: Scope) -> KpiValue:
     """1 − Σ|actual − forecast| ÷ Σ actual (weighted MAPE), floored at 0; or the mean per-line accuracy."""
-    f = facts.forecasts(run.conn, run.months(), run.end, selection=run.selection("forecast_accuracy", scope),
-                        classing=run.classing)
-    inputs = {"forecast": f.forecast, "actual": f.actual, "abs_error": f.abs_error,
-              "method": run.params.forecast_method}
+    f = facts.forecasts(
+        run.conn, run.months(), run.end, selection=run.selection("forecast_accuracy", scope), classing=run.classing
+    )
+    inputs = {
+        "forecast": f.forecast,
+        "actual": f.actual,
+        "abs_error": f.abs_error,
+        "method": run.params.forecast_method,
+    }
     if run.params.forecast_method == "mape":
         if not f.lines_with_actual:
             return run.value("forecast_accuracy", scope, None, reason="no sales to compare", rows=f.lines, **inputs)
-        return run.value("forecast_accuracy", scope, f.line_accuracy / f.lines_with_actual,
-                         numerator=f.line_accuracy, denominator=f.lines_with_actual, rows=f.lines, **inputs)
+        return run.value(
+            "forecast_accuracy",
+            scope,
+            f.line_accuracy / f.lines_with_actual,
+            numerator=f.line_accuracy,
+            denominator=f.lines_with_actual,
+            rows=f.lines,
+            **inputs,
+        )
     if f.actual <= 0:
         return run.value("forecast_accuracy", scope, None, reason="no sales to compare", rows=f.lines, **inputs)
     value = max(Decimal(0), 1 - Decimal(f.abs_error) / f.actual)
-    return run.value("forecast_accuracy", scope, value, numerator=f.abs_error, denominator=f.actual, rows=f.lines,
-                     **inputs)
+    return run.value(
+        "forecast_accuracy", scope, value, numerator=f.abs_error, denominator=f.actual, rows=f.lines, **inputs
+    )

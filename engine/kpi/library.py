@@ -7,17 +7,17 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.kpi import catalog, flow_kpis, list_kpis, stock_kpis
-from engine.kpi.catalog import ScopeKind
-from engine.kpi.parameters import DEFAULT, KpiParameters
-from engine.kpi.run import Run
-from engine.kpi.scope import COMPANY, Scope, UnknownKpi
-from engine.kpi.slow_movers import slow_mover_list
-from engine.kpi.stock_kpis import turnover_of
-from engine.kpi.values import KpiValue
-from engine.periods import Period
-from storage.kpi import facts, reading
-from storage.kpi.stock import stock_rows
+from perfrules.engine.kpi import catalog, flow_kpis, list_kpis, stock_kpis
+from perfrules.engine.kpi.catalog import ScopeKind
+from perfrules.engine.kpi.parameters import DEFAULT, KpiParameters
+from perfrules.engine.kpi.run import Run
+from perfrules.engine.kpi.scope import COMPANY, Scope, UnknownKpi
+from perfrules.engine.kpi.slow_movers import slow_mover_list
+from perfrules.engine.kpi.stock_kpis import turnover_of
+from perfrules.engine.kpi.values import KpiValue
+from perfrules.engine.periods import Period
+from perfrules.storage.kpi import facts, reading
+from perfrules.storage.kpi.stock import stock_rows
 
 Compute = Callable[[Run, Scope], KpiValue]
 
@@ -51,8 +51,11 @@ FUNCTIONS: dict[str, Compute] = {
 assert set(FUNCTIONS) == set(catalog.BY_ID), "every catalogue KPI has a computation"
 
 _ZONE = ZoneInfo("Asia/Shanghai")
-BREAKDOWNS = {ScopeKind.ABC_CLASS: ("A", "B", "C"), ScopeKind.XYZ_CLASS: ("X", "Y", "Z"),
-              ScopeKind.SEGMENT: ("active", "slow", "dead")}
+BREAKDOWNS = {
+    ScopeKind.ABC_CLASS: ("A", "B", "C"),
+    ScopeKind.XYZ_CLASS: ("X", "Y", "Z"),
+    ScopeKind.SEGMENT: ("active", "slow", "dead"),
+}
 
 
 def _function(kpi_id: str) -> Compute:
@@ -63,8 +66,16 @@ def _function(kpi_id: str) -> Compute:
 
 
 def _not_started(run: Run, kpi_id: str, scope: Scope) -> KpiValue:
-    return KpiValue(kpi_id, scope, run.period.label, run.start, run.start - timedelta(days=1), None,
-                    "the period has not started on the as-of day", parameters=run.params)
+    return KpiValue(
+        kpi_id,
+        scope,
+        run.period.label,
+        run.start,
+        run.start - timedelta(days=1),
+        None,
+        "the period has not started on the as-of day",
+        parameters=run.params,
+    )
 
 
 def _evaluate(run: Run, kpi_id: str, scope: Scope) -> KpiValue:
@@ -75,16 +86,33 @@ def _evaluate(run: Run, kpi_id: str, scope: Scope) -> KpiValue:
     return function(run, scope)
 
 
-def compute(db: Any, kpi_id: str, scope: Scope, period: Period, *, as_of: date | None = None,
-            params: KpiParameters = DEFAULT, zone: ZoneInfo = _ZONE) -> KpiValue:
+def compute(
+    db: Any,
+    kpi_id: str,
+    scope: Scope,
+    period: Period,
+    *,
+    as_of: date | None = None,
+    params: KpiParameters = DEFAULT,
+    zone: ZoneInfo = _ZONE,
+) -> KpiValue:
     """One KPI for one scope and period, as of ``as_of`` (default: the period's last day)."""
     with reading(db) as conn:
         return _evaluate(Run(conn, period, as_of or period.last_day, params, zone), kpi_id, scope)
 
 
-def compute_all(db: Any, period: Period, *, scope: Scope = COMPANY, as_of: date | None = None,
-                params: KpiParameters = DEFAULT, zone: ZoneInfo = _ZONE, kpis: list[str] | None = None,
-                breakdown: bool = True, categories: bool = False) -> list[KpiValue]:
+def compute_all(
+    db: Any,
+    period: Period,
+    *,
+    scope: Scope = COMPANY,
+    as_of: date | None = None,
+    params: KpiParameters = DEFAULT,
+    zone: ZoneInfo = _ZONE,
+    kpis: list[str] | None = None,
+    breakdown: bool = True,
+    categories: bool = False,
+) -> list[KpiValue]:
     """Every KPI the scope supports (or ``kpis``), catalogue order; at company scope with ``breakdown``
     also turnover per ABC class, XYZ class and segment (active / slow / dead), and with ``categories``
     per category."""
@@ -109,12 +137,22 @@ def turnover_breakdown(run: Run, *, categories: bool = False) -> list[KpiValue]:
     return [turnover_of(run, "turnover", scope, run.stock("turnover", scope)) for scope in scopes]
 
 
-_STOCK_DRILL = {"turnover", "dio", "turnover_improvement", "investment_ratio", "holding_cost_rate",
-                "capital_occupation", "capital_turnover", "capital_turnover_yoy", "impairment_loss_rate",
-                "cash_to_cash_days"}
+_STOCK_DRILL = {
+    "turnover",
+    "dio",
+    "turnover_improvement",
+    "investment_ratio",
+    "holding_cost_rate",
+    "capital_occupation",
+    "capital_turnover",
+    "capital_turnover_yoy",
+    "impairment_loss_rate",
+    "cash_to_cash_days",
+}
 # kpi -> (table, date column, person column)
 _FACT_DRILL = {
-    "fill_rate": ("demand_lines", "day", None), "avg_stockout_days": ("demand_lines", "day", None),
+    "fill_rate": ("demand_lines", "day", None),
+    "avg_stockout_days": ("demand_lines", "day", None),
     "emergency_order_rate": ("purchase_orders", "ordered_day", "buyer_id"),
     "purchase_cost_reduction": ("purchase_orders", "ordered_day", "buyer_id"),
     "purchase_on_time_rate": ("purchase_orders", "promised_day", "buyer_id"),
@@ -125,8 +163,17 @@ _FACT_DRILL = {
 }
 
 
-def drill_down(db: Any, kpi_id: str, scope: Scope, period: Period, *, as_of: date | None = None,
-               params: KpiParameters = DEFAULT, zone: ZoneInfo = _ZONE, limit: int = 100) -> list[dict[str, Any]]:
+def drill_down(
+    db: Any,
+    kpi_id: str,
+    scope: Scope,
+    period: Period,
+    *,
+    as_of: date | None = None,
+    params: KpiParameters = DEFAULT,
+    zone: ZoneInfo = _ZONE,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
     """The rows behind a KPI value as plain dicts (largest or earliest first), at most ``limit``."""
     _function(kpi_id)
     with reading(db) as conn:
@@ -134,24 +181,54 @@ def drill_down(db: Any, kpi_id: str, scope: Scope, period: Period, *, as_of: dat
         selection = run.selection(kpi_id, scope)
         obsolete_before = run.obsolete_before(run.end)
         if kpi_id in _STOCK_DRILL or kpi_id in ("obsolete_ratio", "purchasing_dio", "purchasing_dio_yoy"):
-            return stock_rows(conn, run.start, run.end, obsolete_before=obsolete_before, classing=run.classing,
-                              selection=selection, purchased_only=kpi_id.startswith("purchasing_dio"),
-                              limit=limit, obsolete_only=kpi_id == "obsolete_ratio")
+            return stock_rows(
+                conn,
+                run.start,
+                run.end,
+                obsolete_before=obsolete_before,
+                classing=run.classing,
+                selection=selection,
+                purchased_only=kpi_id.startswith("purchasing_dio"),
+                limit=limit,
+                obsolete_only=kpi_id == "obsolete_ratio",
+            )
         if kpi_id == "kit_completeness":
             return facts.work_order_rows(conn, run.start, run.end, limit)
         if kpi_id == "forecast_accuracy":
             return facts.forecast_rows(conn, run.months(), run.end, limit, selection=selection)
         if kpi_id == "slow_mover_digestion_rate":
-            listed = slow_mover_list(conn, run.start - timedelta(days=1), params,
-                                     category=scope.key if selection.kind == "category" else None)
+            listed = slow_mover_list(
+                conn,
+                run.start - timedelta(days=1),
+                params,
+                category=scope.key if selection.kind == "category" else None,
+            )
             done = facts.disposed(conn, run.start, list_kpis.digestion_until(run), [i.sku for i in listed.items])
-            return [{"sku": i.sku, "listed_qty": i.qty, "listed_value": i.value, "class": i.cls,
-                     "disposed_qty": done.get(i.sku, 0)} for i in listed.items[:limit]]
+            return [
+                {
+                    "sku": i.sku,
+                    "listed_qty": i.qty,
+                    "listed_value": i.value,
+                    "class": i.cls,
+                    "disposed_qty": done.get(i.sku, 0),
+                }
+                for i in listed.items[:limit]
+            ]
         table, column, person = _FACT_DRILL[kpi_id]
         if table == "submissions":
             deliverable = "slow_mover_list" if kpi_id == "slow_mover_list_timeliness" else "disposal_tracking"
-            rows = facts.fact_rows(conn, table, "submitted_at", run.start, run.end + timedelta(days=7), limit,
-                                   selection=selection, person_column=person, sku_column="NULL")
+            rows = facts.fact_rows(
+                conn,
+                table,
+                "submitted_at",
+                run.start,
+                run.end + timedelta(days=7),
+                limit,
+                selection=selection,
+                person_column=person,
+                sku_column="NULL",
+            )
             return [r for r in rows if r["deliverable"] == deliverable]
-        return facts.fact_rows(conn, table, column, run.start, run.end, limit, selection=selection,
-                               person_column=person)
+        return facts.fact_rows(
+            conn, table, column, run.start, run.end, limit, selection=selection, person_column=person
+        )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from engine.kpi.run import Run
-from engine.kpi.scope import Scope
-from engine.kpi.slow_movers import slow_mover_list
-from engine.kpi.values import KpiValue
-from engine.periods import Period, month_of, week_of
-from storage.kpi import facts
-from storage.kpi.common import Selection
+from perfrules.engine.kpi.run import Run
+from perfrules.engine.kpi.scope import Scope
+from perfrules.engine.kpi.slow_movers import slow_mover_list
+from perfrules.engine.kpi.values import KpiValue
+from perfrules.engine.periods import Period, month_of, week_of
+from perfrules.storage.kpi import facts
+from perfrules.storage.kpi.common import Selection
 
 
 def lists_due(run: Run) -> list[tuple[Period, date]]:
@@ -48,9 +48,17 @@ def slow_mover_list_timeliness(run: Run, scope: Scope) -> KpiValue:
             score += Decimal(len(set(system) & named)) / len(system) if system else Decimal(1)
         else:
             score += 1
-    return run.ratio("slow_mover_list_timeliness", scope, score, len(due), "no list due in the period",
-                     rows=len(subs), lists_due=[m.label for m, _ in due], late=late,
-                     method=run.params.list_timeliness_method)
+    return run.ratio(
+        "slow_mover_list_timeliness",
+        scope,
+        score,
+        len(due),
+        "no list due in the period",
+        rows=len(subs),
+        lists_due=[m.label for m, _ in due],
+        late=late,
+        method=run.params.list_timeliness_method,
+    )
 
 
 def disposal_tracking_rate(run: Run, scope: Scope) -> KpiValue:
@@ -64,11 +72,21 @@ def disposal_tracking_rate(run: Run, scope: Scope) -> KpiValue:
         week = week.next()
     subs = facts.submissions(run.conn, "disposal_tracking", [w.label for w in weeks], selection=selection)
     grace = timedelta(days=run.params.tracking_grace_days)
-    on_time = [w.label for w in weeks
-               if any(s.period == w.label and s.submitted_at < _deadline(run, w.last_day + grace) for s in subs)]
+    on_time = [
+        w.label
+        for w in weeks
+        if any(s.period == w.label and s.submitted_at < _deadline(run, w.last_day + grace) for s in subs)
+    ]
     missed = [w.label for w in weeks if w.label not in on_time]
-    return run.ratio("disposal_tracking_rate", scope, len(on_time), len(weeks), "no week ends in the period",
-                     rows=len(subs), weeks_missed=missed)
+    return run.ratio(
+        "disposal_tracking_rate",
+        scope,
+        len(on_time),
+        len(weeks),
+        "no week ends in the period",
+        rows=len(subs),
+        weeks_missed=missed,
+    )
 
 
 def digestion_until(run: Run) -> date:
@@ -98,5 +116,14 @@ def slow_mover_digestion_rate(run: Run, scope: Scope) -> KpiValue:
                 num, den = num + (cleared >= item.qty), den + 1
             case _:
                 num, den = num + item.value * cleared / item.qty, den + item.value
-    return run.ratio("slow_mover_digestion_rate", scope, num, den, "empty slow-mover list", rows=len(system.items),
-                     listed_on=listed_on, disposals_until=until, weight=run.params.digestion_weight)
+    return run.ratio(
+        "slow_mover_digestion_rate",
+        scope,
+        num,
+        den,
+        "empty slow-mover list",
+        rows=len(system.items),
+        listed_on=listed_on,
+        disposals_until=until,
+        weight=run.params.digestion_weight,
+    )

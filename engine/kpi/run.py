@@ -9,30 +9,42 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.kpi import catalog
-from engine.kpi.catalog import ScopeKind
-from engine.kpi.parameters import KpiParameters
-from engine.kpi.scope import InvalidScope, Scope
-from engine.kpi.values import KpiValue, quantize
-from engine.periods import Period
-from storage.kpi.common import Classing, Selection
-from storage.kpi.stock import EMPTY, Profile, StockWindow, stock_profile, stock_window
-from storage.sqlutil import add_months
+from perfrules.engine.kpi import catalog
+from perfrules.engine.kpi.catalog import ScopeKind
+from perfrules.engine.kpi.parameters import KpiParameters
+from perfrules.engine.kpi.scope import InvalidScope, Scope
+from perfrules.engine.kpi.values import KpiValue, quantize
+from perfrules.engine.periods import Period
+from perfrules.storage.kpi.common import Classing, Selection
+from perfrules.storage.kpi.stock import EMPTY, Profile, StockWindow, stock_profile, stock_window
+from perfrules.storage.sqlutil import add_months
 
-_SELECTION = {ScopeKind.COMPANY: "all", ScopeKind.CATEGORY: "category", ScopeKind.ABC_CLASS: "abc",
-              ScopeKind.XYZ_CLASS: "xyz", ScopeKind.SEGMENT: "segment", ScopeKind.SKU: "sku",
-              ScopeKind.EMPLOYEE: "employee", ScopeKind.DEPARTMENT: "department"}
+_SELECTION = {
+    ScopeKind.COMPANY: "all",
+    ScopeKind.CATEGORY: "category",
+    ScopeKind.ABC_CLASS: "abc",
+    ScopeKind.XYZ_CLASS: "xyz",
+    ScopeKind.SEGMENT: "segment",
+    ScopeKind.SKU: "sku",
+    ScopeKind.EMPLOYEE: "employee",
+    ScopeKind.DEPARTMENT: "department",
+}
 
 
 # selection kinds answered from the run's stock profile -> the Profile field they filter on
-_PROFILED = {"all": None, "department": None, "category": "category", "abc": "abc", "xyz": "xyz",
-             "segment": "segment"}
+_PROFILED = {"all": None, "department": None, "category": "category", "abc": "abc", "xyz": "xyz", "segment": "segment"}
 
 
 def classing(params: KpiParameters) -> Classing:
-    return Classing(abc_a=params.abc_cutoffs[0], abc_b=params.abc_cutoffs[1], xyz_x=params.xyz_cutoffs[0],
-                    xyz_y=params.xyz_cutoffs[1], months=params.class_months, active_months=params.active_months,
-                    dead_months=params.dead_months)
+    return Classing(
+        abc_a=params.abc_cutoffs[0],
+        abc_b=params.abc_cutoffs[1],
+        xyz_x=params.xyz_cutoffs[0],
+        xyz_y=params.xyz_cutoffs[1],
+        months=params.class_months,
+        active_months=params.active_months,
+        dead_months=params.dead_months,
+    )
 
 
 class Run:
@@ -93,9 +105,17 @@ class Run:
         richer = self._cache.get(("profile", start, end, True))
         if richer is not None:
             return richer
-        return self.cached(("profile", start, end, with_classes), lambda: stock_profile(
-            self.conn, start, end, obsolete_before=self.obsolete_before(end), classing=self.classing,
-            with_classes=with_classes))
+        return self.cached(
+            ("profile", start, end, with_classes),
+            lambda: stock_profile(
+                self.conn,
+                start,
+                end,
+                obsolete_before=self.obsolete_before(end),
+                classing=self.classing,
+                with_classes=with_classes,
+            ),
+        )
 
     def stock(self, kpi_id: str, scope: Scope, *, purchased: bool = False, year_ago: bool = False) -> StockWindow:
         """The stock window of a scope: summed from the run's profile for company, category, class and segment
@@ -112,23 +132,67 @@ class Run:
         start, end = self.year_ago if year_ago else (self.start, self.end)
         key = (selection, purchased, start, end)
         if key not in self._stock:
-            self._stock[key] = stock_window(self.conn, start, end, obsolete_before=self.obsolete_before(end),
-                                            classing=self.classing, selection=selection, purchased_only=purchased)
+            self._stock[key] = stock_window(
+                self.conn,
+                start,
+                end,
+                obsolete_before=self.obsolete_before(end),
+                classing=self.classing,
+                selection=selection,
+                purchased_only=purchased,
+            )
         return self._stock[key]
 
-    def value(self, kpi_id: str, scope: Scope, value: Decimal | None, *, reason: str | None = None,
-              numerator: Decimal | int | None = None, denominator: Decimal | int | None = None, rows: int = 0,
-              start: date | None = None, **inputs: Any) -> KpiValue:
-        return KpiValue(kpi_id, scope, self.period.label, start or self.start, self.end,
-                        None if value is None else quantize(value), reason if value is None else None,
-                        None if numerator is None else Decimal(numerator),
-                        None if denominator is None else Decimal(denominator), rows, inputs, self.params)
+    def value(
+        self,
+        kpi_id: str,
+        scope: Scope,
+        value: Decimal | None,
+        *,
+        reason: str | None = None,
+        numerator: Decimal | int | None = None,
+        denominator: Decimal | int | None = None,
+        rows: int = 0,
+        start: date | None = None,
+        **inputs: Any,
+    ) -> KpiValue:
+        return KpiValue(
+            kpi_id,
+            scope,
+            self.period.label,
+            start or self.start,
+            self.end,
+            None if value is None else quantize(value),
+            reason if value is None else None,
+            None if numerator is None else Decimal(numerator),
+            None if denominator is None else Decimal(denominator),
+            rows,
+            inputs,
+            self.params,
+        )
 
-    def ratio(self, kpi_id: str, scope: Scope, numerator: Decimal | int, denominator: Decimal | int,
-              reason: str, *, rows: int = 0, **inputs: Any) -> KpiValue:
+    def ratio(
+        self,
+        kpi_id: str,
+        scope: Scope,
+        numerator: Decimal | int,
+        denominator: Decimal | int,
+        reason: str,
+        *,
+        rows: int = 0,
+        **inputs: Any,
+    ) -> KpiValue:
         """numerator ÷ denominator, or not applicable (``reason``) when the denominator is zero."""
         if not denominator:
-            return self.value(kpi_id, scope, None, reason=reason, numerator=numerator, denominator=denominator,
-                              rows=rows, **inputs)
-        return self.value(kpi_id, scope, Decimal(numerator) / Decimal(denominator), numerator=numerator,
-                          denominator=denominator, rows=rows, **inputs)
+            return self.value(
+                kpi_id, scope, None, reason=reason, numerator=numerator, denominator=denominator, rows=rows, **inputs
+            )
+        return self.value(
+            kpi_id,
+            scope,
+            Decimal(numerator) / Decimal(denominator),
+            numerator=numerator,
+            denominator=denominator,
+            rows=rows,
+            **inputs,
+        )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import PerfRulesError
-from engine.kpi.catalog import ScopeKind
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.kpi.catalog import ScopeKind
 
 _ALIASES = {"abc": ScopeKind.ABC_CLASS, "xyz": ScopeKind.XYZ_CLASS, "dept": ScopeKind.DEPARTMENT}
-_VALUES = {ScopeKind.ABC_CLASS: ("A", "B", "C"), ScopeKind.XYZ_CLASS: ("X", "Y", "Z"),
-           ScopeKind.SEGMENT: ("active", "slow", "dead")}
+_VALUES = {
+    ScopeKind.ABC_CLASS: ("A", "B", "C"),
+    ScopeKind.XYZ_CLASS: ("X", "Y", "Z"),
+    ScopeKind.SEGMENT: ("active", "slow", "dead"),
+}
 
 
 class InvalidScope(PerfRulesError, ValueError):

@@ -15,10 +15,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from engine.kpi.parameters import DEFAULT, KpiParameters
-from engine.kpi.run import classing
-from storage.kpi.common import Selection
-from storage.kpi.stock import SlowMoverRow, slow_movers
+from perfrules.engine.kpi.parameters import DEFAULT, KpiParameters
+from perfrules.engine.kpi.run import classing
+from perfrules.storage.kpi.common import Selection
+from perfrules.storage.kpi.stock import SlowMoverRow, slow_movers
 
 SlowClass = Literal["seasonal", "structural"]
 
@@ -56,29 +56,51 @@ class SlowMoverList:
 def _classify(row: SlowMoverRow, params: KpiParameters) -> tuple[SlowClass, str]:
     if row.season:
         return "seasonal", f"season {row.season}"
-    if row.peak_share is not None and row.sold_qty >= params.seasonal_min_units and \
-            row.peak_share >= params.seasonal_peak_share:
+    if (
+        row.peak_share is not None
+        and row.sold_qty >= params.seasonal_min_units
+        and row.peak_share >= params.seasonal_peak_share
+    ):
         return "seasonal", f"{row.peak_share:.0%} of {row.sold_qty} units sold in its 3 busiest months"
     if row.sold_qty == 0:
         return "structural", f"no sales in {params.seasonal_months} months"
     return "structural", "no seasonal pattern"
 
 
-def slow_mover_list(conn: Any, as_of: date, params: KpiParameters = DEFAULT, *,
-                    category: str | None = None, classify: bool = True) -> SlowMoverList:
+def slow_mover_list(
+    conn: Any, as_of: date, params: KpiParameters = DEFAULT, *, category: str | None = None, classify: bool = True
+) -> SlowMoverList:
     """The slow movers on ``as_of`` (all SKUs, or one category), largest value first.
 
     ``classify=False`` skips the sales-history look-up (every item without a ``season`` is then structural):
     for callers that need only quantities and values."""
     selection = Selection("category", category) if category else Selection()
-    rows = slow_movers(conn, as_of, min_days=params.slow_mover_days, seasonal_months=params.seasonal_months,
-                       selection=selection, classing=classing(params), with_history=classify)
+    rows = slow_movers(
+        conn,
+        as_of,
+        min_days=params.slow_mover_days,
+        seasonal_months=params.seasonal_months,
+        selection=selection,
+        classing=classing(params),
+        with_history=classify,
+    )
     items = []
     for row in rows:
         cls, reason = _classify(row, params)
         since = row.last_sale_day or row.first_day or as_of
-        items.append(SlowMover(row.sku, row.name, row.category, row.qty, row.value, row.last_sale_day,
-                               (as_of - since).days, cls, reason))
+        items.append(
+            SlowMover(
+                row.sku,
+                row.name,
+                row.category,
+                row.qty,
+                row.value,
+                row.last_sale_day,
+                (as_of - since).days,
+                cls,
+                reason,
+            )
+        )
     return SlowMoverList(as_of, tuple(items))
 
 
@@ -136,6 +158,9 @@ def check_list(system: SlowMoverList, payload: Mapping[str, Any]) -> ListCheck:
     expected = system.by_sku()
     missing = tuple(sorted(set(expected) - set(given)))
     extra = tuple(sorted(set(given) - set(expected)))
-    wrong = tuple(Misclassified(sku, expected[sku].cls, given[sku]) for sku in sorted(set(given) & set(expected))
-                  if given[sku] != expected[sku].cls)
+    wrong = tuple(
+        Misclassified(sku, expected[sku].cls, given[sku])
+        for sku in sorted(set(given) & set(expected))
+        if given[sku] != expected[sku].cls
+    )
     return ListCheck(len(expected), len(given), missing, extra, wrong, tuple(invalid))

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from engine.kpi import catalog
-from engine.kpi.catalog import Direction, Unit
-from engine.kpi.values import KpiValue, quantize
+from perfrules.engine.kpi import catalog
+from perfrules.engine.kpi.catalog import Direction, Unit
+from perfrules.engine.kpi.values import KpiValue, quantize
 
 
 class Status(StrEnum):
@@ -56,7 +56,8 @@ def band_of(kpi: catalog.KpiDef, actual: Decimal) -> catalog.Band | None:
     lower-is-better: up to and including ``lower``)."""
     for band in kpi.bands:
         if (kpi.direction is Direction.HIGHER and actual >= band.lower) or (
-                kpi.direction is Direction.LOWER and actual <= band.lower):
+            kpi.direction is Direction.LOWER and actual <= band.lower
+        ):
             return band
     return kpi.bands[-1] if kpi.bands else None
 

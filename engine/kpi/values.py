@@ -9,9 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
-from engine.kpi import catalog
-from engine.kpi.parameters import DEFAULT, KpiParameters
-from engine.kpi.scope import Scope
+from perfrules.engine.kpi import catalog
+from perfrules.engine.kpi.parameters import DEFAULT, KpiParameters
+from perfrules.engine.kpi.scope import Scope
 
 PLACES = Decimal("0.0001")
 
@@ -50,10 +50,19 @@ class KpiValue:
         return catalog.get(self.kpi)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kpi": self.kpi, "scope": self.scope.label, "period": self.period, "start": self.start.isoformat(),
-                "end": self.end.isoformat(), "value": _plain(self.value), "reason": self.reason,
-                "numerator": _plain(self.numerator), "denominator": _plain(self.denominator), "rows": self.rows,
-                "inputs": {k: _plain(v) for k, v in self.inputs.items()}}
+        return {
+            "kpi": self.kpi,
+            "scope": self.scope.label,
+            "period": self.period,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "value": _plain(self.value),
+            "reason": self.reason,
+            "numerator": _plain(self.numerator),
+            "denominator": _plain(self.denominator),
+            "rows": self.rows,
+            "inputs": {k: _plain(v) for k, v in self.inputs.items()},
+        }
 
 
 def _plain(value: Any) -> Any:

@@ -10,9 +10,9 @@ The API evaluation and the scheduler call::
 and ``perfrules check`` calls :func:`check_templates`.
 """
 
-from engine.notices.checking import TemplateProblem, check_templates
-from engine.notices.contexts import CONTEXTS, DIGESTIBLE, KINDS, LOCALES, NoticeContext, template_variables
-from engine.notices.delivery import (
+from perfrules.engine.notices.checking import TemplateProblem, check_templates
+from perfrules.engine.notices.contexts import CONTEXTS, DIGESTIBLE, KINDS, LOCALES, NoticeContext, template_variables
+from perfrules.engine.notices.delivery import (
     DeliveryError,
     DeliveryPolicy,
     DeliveryReport,
@@ -23,10 +23,10 @@ from engine.notices.delivery import (
     deliver,
     transport_from_settings,
 )
-from engine.notices.errors import TemplateRenderError
-from engine.notices.message import build_email, mail_domain, message_id_for
-from engine.notices.queue import Queued, compose_digests, queue_notice, repeat_slot
-from engine.notices.templating import (
+from perfrules.engine.notices.errors import TemplateRenderError
+from perfrules.engine.notices.message import build_email, mail_domain, message_id_for
+from perfrules.engine.notices.queue import Queued, compose_digests, queue_notice, repeat_slot
+from perfrules.engine.notices.templating import (
     RenderedNotice,
     environment_from_settings,
     make_environment,
@@ -36,10 +36,35 @@ from engine.notices.templating import (
 )
 
 __all__ = [
-    "CONTEXTS", "DIGESTIBLE", "KINDS", "LOCALES", "DeliveryError", "DeliveryPolicy", "DeliveryReport",
-    "EmlTransport", "NoticeContext", "PermanentDeliveryError", "Queued", "RenderedNotice", "SmtpTransport",
-    "TemplateProblem", "TemplateRenderError", "TransportUnavailable", "build_email", "check_templates",
-    "compose_digests", "deliver", "environment_from_settings", "mail_domain", "make_environment",
-    "message_id_for", "queue_notice", "render_notice", "render_template", "repeat_slot", "template_name",
-    "template_variables", "transport_from_settings",
+    "CONTEXTS",
+    "DIGESTIBLE",
+    "KINDS",
+    "LOCALES",
+    "DeliveryError",
+    "DeliveryPolicy",
+    "DeliveryReport",
+    "EmlTransport",
+    "NoticeContext",
+    "PermanentDeliveryError",
+    "Queued",
+    "RenderedNotice",
+    "SmtpTransport",
+    "TemplateProblem",
+    "TemplateRenderError",
+    "TransportUnavailable",
+    "build_email",
+    "check_templates",
+    "compose_digests",
+    "deliver",
+    "environment_from_settings",
+    "mail_domain",
+    "make_environment",
+    "message_id_for",
+    "queue_notice",
+    "render_notice",
+    "render_template",
+    "repeat_slot",
+    "template_name",
+    "template_variables",
+    "transport_from_settings",
 ]

@@ -17,15 +17,15 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from perfrules.engine.notices.contexts import CONTEXTS, KINDS, LOCALES, NoticeContext, element_of, model_of
+from perfrules.engine.notices.templating import PARTS, make_environment, template_name
 from pydantic import BaseModel
-
-from engine.notices.contexts import CONTEXTS, KINDS, LOCALES, NoticeContext, element_of, model_of
-from engine.notices.templating import PARTS, make_environment, template_name
 
 _NAME = re.compile(r"^emails/(?P<kind>_layout|[a-z_]+)\.(?P<locale>[A-Za-z-]+)\.(?P<part>subject|txt|html)\.j2$")
 _ALWAYS = frozenset({"loop", "self", "super", "varargs", "kwargs", "caller", "true", "false", "none"})
-_PASS_THROUGH_FILTERS = frozenset({"sort", "reverse", "list", "unique", "select", "reject", "selectattr",
-                                   "rejectattr", "batch", "slice"})
+_PASS_THROUGH_FILTERS = frozenset(
+    {"sort", "reverse", "list", "unique", "select", "reject", "selectattr", "rejectattr", "batch", "slice"}
+)
 _ANY = object()  # an expression whose type the checker does not follow
 
 
@@ -41,8 +41,9 @@ class TemplateProblem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-def check_templates(source: str | Path | jinja2.Environment, *, require_complete: bool = False
-                    ) -> list[TemplateProblem]:
+def check_templates(
+    source: str | Path | jinja2.Environment, *, require_complete: bool = False
+) -> list[TemplateProblem]:
     """Check every ``emails/*.j2`` template of a folder (alone) or of an environment.
 
     With ``require_complete`` a missing subject/text/HTML template of any kind and locale is a problem
@@ -142,8 +143,11 @@ class _Walker:
                 self.bind(target, _ANY, inner)
             self.body(node.body, inner)
         elif isinstance(node, nodes.Import | nodes.FromImport):
-            names = [node.target] if isinstance(node, nodes.Import) else [
-                n[1] if isinstance(n, tuple) else n for n in node.names]
+            names = (
+                [node.target]
+                if isinstance(node, nodes.Import)
+                else [n[1] if isinstance(n, tuple) else n for n in node.names]
+            )
             scope.update(dict.fromkeys(names, _ANY))
         elif isinstance(node, nodes.Expr):
             self.expr(node, scope)
@@ -177,8 +181,11 @@ class _Walker:
             if field is not None:
                 return field.annotation
             if report and node.name not in _ALWAYS and node.name not in self.env.globals:
-                self.problem(node, f"unknown variable {node.name!r}{_suggest(node.name, self.model.model_fields)}"
-                             f" (a {_kind_of(self.model)} template offers: {', '.join(self.model.model_fields)})")
+                self.problem(
+                    node,
+                    f"unknown variable {node.name!r}{_suggest(node.name, self.model.model_fields)}"
+                    f" (a {_kind_of(self.model)} template offers: {', '.join(self.model.model_fields)})",
+                )
             return _ANY
         if isinstance(node, nodes.Getattr):
             return self.attribute(node, self.expr(node.node, scope, report=report), node.attr, report)
@@ -209,8 +216,11 @@ class _Walker:
         if field is not None:
             return field.annotation
         if report:
-            self.problem(node, f"{model.__name__} has no field {attr!r}{_suggest(attr, model.model_fields)}"
-                         f" (fields: {', '.join(model.model_fields)})")
+            self.problem(
+                node,
+                f"{model.__name__} has no field {attr!r}{_suggest(attr, model.model_fields)}"
+                f" (fields: {', '.join(model.model_fields)})",
+            )
         return _ANY
 
 

@@ -244,9 +244,16 @@ class DigestContext(NoticeContext):
 
 
 CONTEXTS: dict[str, type[NoticeContext]] = {
-    c.KIND: c for c in (
-        ReminderContext, DeadlineMissedContext, KpiWarningContext, ConsequenceContext,
-        EscalationManagerContext, EscalationHrContext, WeeklyReportContext, MonthlyReportContext,
+    c.KIND: c
+    for c in (
+        ReminderContext,
+        DeadlineMissedContext,
+        KpiWarningContext,
+        ConsequenceContext,
+        EscalationManagerContext,
+        EscalationHrContext,
+        WeeklyReportContext,
+        MonthlyReportContext,
         DigestContext,
     )
 }
@@ -254,7 +261,8 @@ KINDS: tuple[str, ...] = tuple(CONTEXTS)
 LOCALES: tuple[str, ...] = ("zh-CN", "en")
 # Kinds several of which, to one person on one day, go out as one digest. Reports stand alone.
 DIGESTIBLE: frozenset[str] = frozenset(
-    {"reminder", "deadline_missed", "kpi_warning", "consequence", "escalation_manager", "escalation_hr"})
+    {"reminder", "deadline_missed", "kpi_warning", "consequence", "escalation_manager", "escalation_hr"}
+)
 
 
 def model_of(annotation: Any) -> type[BaseModel] | None:

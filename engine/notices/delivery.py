@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jinja2
-
-from engine.errors import PerfRulesError
-from engine.notices.message import build_email, mail_domain
-from engine.notices.queue import compose_digests
-from storage import Database
-from storage.outbox import OutboxEntry, claim, due_ids, mark_failed, mark_sent
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.notices.message import build_email, mail_domain
+from perfrules.engine.notices.queue import compose_digests
+from perfrules.storage import Database
+from perfrules.storage.outbox import OutboxEntry, claim, due_ids, mark_failed, mark_sent
 
 
 class DeliveryError(PerfRulesError):
@@ -86,8 +85,17 @@ class Transport(Protocol):
 class SmtpTransport:
     """SMTP over one connection per delivery run (plain, STARTTLS or implicit TLS)."""
 
-    def __init__(self, host: str, port: int, *, security: str = "starttls", username: str = "",
-                 password: str = "", timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: str = "starttls",
+        username: str = "",
+        password: str = "",
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self.host, self.port, self.security = host, port, security
         self.username, self._password, self.timeout = username, password, timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
@@ -96,8 +104,9 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         try:
             if self.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                      context=self.ssl_context)
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=self.ssl_context
+                )
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
                 if self.security == "starttls":
@@ -172,12 +181,24 @@ def transport_from_settings(settings: Any) -> SmtpTransport | EmlTransport:
     """SMTP when ``smtp_host`` is set, otherwise .eml files in ``outbox_dir``."""
     if not settings.smtp_host:
         return EmlTransport(settings.outbox_dir)
-    return SmtpTransport(settings.smtp_host, settings.smtp_port, security=settings.smtp_security,
-                         username=settings.smtp_username, password=settings.smtp_password)
+    return SmtpTransport(
+        settings.smtp_host,
+        settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+    )
 
 
-def deliver(db: Database, env: jinja2.Environment, transport: Transport, *, now: datetime, mail_from: str,
-            policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryReport:
+def deliver(
+    db: Database,
+    env: jinja2.Environment,
+    transport: Transport,
+    *,
+    now: datetime,
+    mail_from: str,
+    policy: DeliveryPolicy = DeliveryPolicy(),
+) -> DeliveryReport:
     """Fold digests, then attempt every due message once (oldest first)."""
     report = DeliveryReport()
     report.digests = len(compose_digests(db, env, now=now, domain=mail_domain(mail_from)))
@@ -194,15 +215,22 @@ def deliver(db: Database, env: jinja2.Environment, transport: Transport, *, now:
     return report
 
 
-def _attempt(db: Database, transport: Transport, entry: OutboxEntry, token: str, now: datetime, mail_from: str,
-             policy: DeliveryPolicy, report: DeliveryReport) -> bool:
+def _attempt(
+    db: Database,
+    transport: Transport,
+    entry: OutboxEntry,
+    token: str,
+    now: datetime,
+    mail_from: str,
+    policy: DeliveryPolicy,
+    report: DeliveryReport,
+) -> bool:
     """One attempt at one claimed message; False when the run should stop (server unreachable)."""
     try:
         transport.send(build_email(entry, mail_from), entry)
     except DeliveryError as exc:
         dead = isinstance(exc, PermanentDeliveryError) or entry.attempts >= policy.max_attempts
-        mark_failed(db, entry.id, token, error=exc.reason, retry_at=now + policy.retry_delay(entry.attempts),
-                    dead=dead)
+        mark_failed(db, entry.id, token, error=exc.reason, retry_at=now + policy.retry_delay(entry.attempts), dead=dead)
         (report.dead if dead else report.failed).append(entry.id)
         if isinstance(exc, TransportUnavailable):
             report.stopped = exc.reason

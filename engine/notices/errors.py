@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.errors import PerfRulesError
+from perfrules.engine.errors import PerfRulesError
 
 
 class TemplateRenderError(PerfRulesError, ValueError):
-    """Raised by :mod:`engine.notices.templating` when a template cannot be rendered: a missing variable
+    """Raised by :mod:`perfrules.engine.notices.templating` when a template cannot be rendered: a missing variable
     (StrictUndefined), a syntax error, an unsafe access blocked by the sandbox, or a missing template."""
 
     def __init__(self, template: str, line: int | None, reason: str):
@@ -29,6 +29,8 @@ class UnknownTemplate(PerfRulesError, LookupError):
     """Raised by ``perfrules preview`` for a name that is neither a notice kind nor a template."""
 
     def __init__(self, name: str, kinds: tuple[str, ...]):
-        super().__init__(f"unknown template {name!r} (expected a kind: {', '.join(kinds)}; "
-                         "or a name such as emails/reminder.zh-CN.html.j2)")
+        super().__init__(
+            f"unknown template {name!r} (expected a kind: {', '.join(kinds)}; "
+            "or a name such as emails/reminder.zh-CN.html.j2)"
+        )
         self.name = name

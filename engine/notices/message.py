@@ -6,7 +6,7 @@ import hashlib
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from storage.outbox import OutboxEntry, OutboxKey
+from perfrules.storage.outbox import OutboxEntry, OutboxKey
 
 
 def message_id_for(key: OutboxKey, domain: str) -> str:

@@ -15,12 +15,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jinja2
-
-from engine.notices.contexts import CONTEXTS, DIGESTIBLE, DigestContext, DigestItem, NoticeContext
-from engine.notices.message import message_id_for
-from engine.notices.templating import render_block, render_notice, template_name
-from storage import Database
-from storage.outbox import (
+from perfrules.engine.notices.contexts import CONTEXTS, DIGESTIBLE, DigestContext, DigestItem, NoticeContext
+from perfrules.engine.notices.message import message_id_for
+from perfrules.engine.notices.templating import render_block, render_notice, template_name
+from perfrules.storage import Database
+from perfrules.storage.outbox import (
     NewMessage,
     OutboxEntry,
     OutboxKey,
@@ -53,9 +52,18 @@ def repeat_slot(anchor: datetime | None, now: datetime, repeat_every: timedelta 
     return max(0, (now - anchor) // repeat_every)
 
 
-def queue_notice(db: Database, env: jinja2.Environment, context: NoticeContext, *, rule_id: str, period: str,
-                 now: datetime, domain: str, repeat_every: timedelta | None = None,
-                 not_before: datetime | None = None) -> Queued:
+def queue_notice(
+    db: Database,
+    env: jinja2.Environment,
+    context: NoticeContext,
+    *,
+    rule_id: str,
+    period: str,
+    now: datetime,
+    domain: str,
+    repeat_every: timedelta | None = None,
+    not_before: datetime | None = None,
+) -> Queued:
     """Render ``context`` and write it to the outbox unless its key (incl. repeat slot) is there already.
 
     ``not_before`` holds the e-mail back until then (default: due at once); the notice's digest day is the
@@ -70,10 +78,17 @@ def queue_notice(db: Database, env: jinja2.Environment, context: NoticeContext, 
     due = not_before or now
     rendered = render_notice(env, context)
     message = NewMessage(
-        key=key, local_day=due.astimezone(ZoneInfo(recipient.zone)).date(),
-        message_id=message_id_for(key, domain), to_addr=recipient.email, locale=recipient.locale,
-        subject=rendered.subject, text_body=rendered.text, html_body=rendered.html,
-        context=context.model_dump(mode="json"), not_before=due)
+        key=key,
+        local_day=due.astimezone(ZoneInfo(recipient.zone)).date(),
+        message_id=message_id_for(key, domain),
+        to_addr=recipient.email,
+        locale=recipient.locale,
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+        context=context.model_dump(mode="json"),
+        not_before=due,
+    )
     row_id, created = insert_message(db, message, now=now)
     return Queued(row_id, key, created)
 
@@ -98,22 +113,35 @@ def compose_digests(db: Database, env: jinja2.Environment, *, now: datetime, dom
     return written
 
 
-def _digest_message(db: Database, env: jinja2.Environment, recipient_id: str, day: date,
-                    entries: list[OutboxEntry], domain: str) -> NewMessage:
+def _digest_message(
+    db: Database, env: jinja2.Environment, recipient_id: str, day: date, entries: list[OutboxEntry], domain: str
+) -> NewMessage:
     items, recipient = [], None
     for entry in entries:
         context = CONTEXTS[entry.key.kind].model_validate(entry.context)
         recipient = context.recipient
         locale = recipient.locale
-        items.append(DigestItem(
-            kind=entry.key.kind, subject=entry.subject,
-            text=render_block(env, template_name(entry.key.kind, locale, "txt"), "body", context).strip(),
-            html=render_block(env, template_name(entry.key.kind, locale, "html"), "body", context).strip()))
+        items.append(
+            DigestItem(
+                kind=entry.key.kind,
+                subject=entry.subject,
+                text=render_block(env, template_name(entry.key.kind, locale, "txt"), "body", context).strip(),
+                html=render_block(env, template_name(entry.key.kind, locale, "html"), "body", context).strip(),
+            )
+        )
     assert recipient is not None
     digest = DigestContext(recipient=recipient, day=day, items=tuple(items))
     rendered = render_notice(env, digest)
     key = OutboxKey(DIGEST_RULE, recipient_id, day.isoformat(), "digest", count_digests(db, recipient_id, day))
-    return NewMessage(key=key, local_day=day, message_id=message_id_for(key, domain), to_addr=recipient.email,
-                      locale=recipient.locale, subject=rendered.subject, text_body=rendered.text,
-                      html_body=rendered.html, context=digest.model_dump(mode="json"),
-                      not_before=min(e.next_attempt_at for e in entries))
+    return NewMessage(
+        key=key,
+        local_day=day,
+        message_id=message_id_for(key, domain),
+        to_addr=recipient.email,
+        locale=recipient.locale,
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+        context=digest.model_dump(mode="json"),
+        not_before=min(e.next_attempt_at for e in entries),
+    )

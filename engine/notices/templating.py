@@ -1,7 +1,7 @@
 """The one Jinja environment: sandboxed, StrictUndefined, autoescaped HTML, locale-aware filters.
 
 Templates are looked up first in the HR override folder (setting ``template_overrides_dir``), then in
-the bundled templates (:func:`engine.bundled.bundled_path`: the checkout's ``templates/`` folder, or the
+the bundled templates (:func:`perfrules.engine.bundled.bundled_path`: the checkout's ``templates/`` folder, or the
 installed wheel's copy). Every template renders in the sandbox, because HR may replace any of
 them. Names: ``emails/<kind>.<locale>.subject.j2``, ``.txt.j2`` and ``.html.j2``.
 """
@@ -20,31 +20,51 @@ import jinja2
 from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from perfrules.engine.bundled import bundled_path
+from perfrules.engine.money import CURRENCY, round_cny
+from perfrules.engine.notices.contexts import NoticeContext
+from perfrules.engine.notices.errors import TemplateRenderError
 from pydantic import BaseModel
-
-from engine.bundled import bundled_path
-from engine.money import CURRENCY, round_cny
-from engine.notices.contexts import NoticeContext
-from engine.notices.errors import TemplateRenderError
 
 PARTS = ("subject", "txt", "html")
 
 # Labels for codes that templates print (statuses, comparisons, notice kinds), per locale.
 LABELS: dict[str, dict[str, str]] = {
     "zh-CN": {
-        "met": "✅ 达标", "warning": "⚠️ 预警", "not_met": "❌ 未达标",
-        ">=": "≥", "<=": "≤", ">": ">", "<": "<",
-        "reminder": "截止提醒", "deadline_missed": "逾期通知", "kpi_warning": "指标预警",
-        "consequence": "奖金扣减通知", "escalation_manager": "升级通知（主管）", "escalation_hr": "升级通知（人事）",
-        "weekly_report": "库存周报", "monthly_report": "库存绩效月报", "digest": "通知汇总",
+        "met": "✅ 达标",
+        "warning": "⚠️ 预警",
+        "not_met": "❌ 未达标",
+        ">=": "≥",
+        "<=": "≤",
+        ">": ">",
+        "<": "<",
+        "reminder": "截止提醒",
+        "deadline_missed": "逾期通知",
+        "kpi_warning": "指标预警",
+        "consequence": "奖金扣减通知",
+        "escalation_manager": "升级通知（主管）",
+        "escalation_hr": "升级通知（人事）",
+        "weekly_report": "库存周报",
+        "monthly_report": "库存绩效月报",
+        "digest": "通知汇总",
     },
     "en": {
-        "met": "✅ met", "warning": "⚠️ warning", "not_met": "❌ not met",
-        ">=": "≥", "<=": "≤", ">": ">", "<": "<",
-        "reminder": "Reminder", "deadline_missed": "Deadline missed", "kpi_warning": "KPI warning",
-        "consequence": "Bonus deduction", "escalation_manager": "Escalation (manager)",
-        "escalation_hr": "Escalation (HR)", "weekly_report": "Weekly inventory report",
-        "monthly_report": "Monthly inventory performance report", "digest": "Digest",
+        "met": "✅ met",
+        "warning": "⚠️ warning",
+        "not_met": "❌ not met",
+        ">=": "≥",
+        "<=": "≤",
+        ">": ">",
+        "<": "<",
+        "reminder": "Reminder",
+        "deadline_missed": "Deadline missed",
+        "kpi_warning": "KPI warning",
+        "consequence": "Bonus deduction",
+        "escalation_manager": "Escalation (manager)",
+        "escalation_hr": "Escalation (HR)",
+        "weekly_report": "Weekly inventory report",
+        "monthly_report": "Monthly inventory performance report",
+        "digest": "Digest",
     },
 }
 _PYDANTIC_API = frozenset(dir(BaseModel))
@@ -75,22 +95,29 @@ class NoticeSandbox(ImmutableSandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value)
 
 
-def make_environment(overrides_dir: str | Path | None = None, *, bundled_dir: str | Path | None = None
-                     ) -> NoticeSandbox:
+def make_environment(
+    overrides_dir: str | Path | None = None, *, bundled_dir: str | Path | None = None
+) -> NoticeSandbox:
     """The environment: ``overrides_dir`` (when set) is searched before the bundled templates."""
     paths = [Path(overrides_dir)] if overrides_dir else []
     paths.append(Path(bundled_dir) if bundled_dir else bundled_path("templates"))
     env = NoticeSandbox(
         loader=FileSystemLoader([str(p) for p in paths]),
         undefined=StrictUndefined,
-        autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=False,
-                                     default=False),
+        autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=False, default=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(money=money, date=date_filter, datetime=datetime_filter, percent=percent,
-                       measure=measure, name=name, label=label)
+    env.filters.update(
+        money=money,
+        date=date_filter,
+        datetime=datetime_filter,
+        percent=percent,
+        measure=measure,
+        name=name,
+        label=label,
+    )
     return env
 
 
@@ -110,7 +137,7 @@ def _zone(ctx: Context) -> ZoneInfo:
 
 @pass_context
 def money(ctx: Context, value: Decimal) -> str:
-    """CNY, rounded by :func:`engine.money.round_cny`: ``1,234.50 元`` / ``CNY 1,234.50``."""
+    """CNY, rounded by :func:`perfrules.engine.money.round_cny`: ``1,234.50 元`` / ``CNY 1,234.50``."""
     amount = f"{round_cny(Decimal(value)):,.2f}"
     return f"{amount} 元" if _locale(ctx) == "zh-CN" else f"{CURRENCY} {amount}"
 

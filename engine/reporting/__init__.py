@@ -3,7 +3,7 @@
 :mod:`~engine.reporting.reports` builds the weekly report (operations team, Monday 08:00) and the monthly
 report (management, the 5th) from the KPI library; :mod:`~engine.reporting.alerts` turns an evaluation's
 results (stored findings and the warning-band values it hands over) into KPI warnings, deduction notices and
-escalations. :func:`report_handlers` and :func:`alert_hook` are what :func:`engine.scheduler.build_service`
+escalations. :func:`report_handlers` and :func:`alert_hook` are what :func:`perfrules.engine.scheduler.build_service`
 registers.
 """
 
@@ -15,26 +15,27 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-
-from engine.periods import Period
-from engine.reporting.alerts import Alerts
-from engine.reporting.reports import Reports
-from engine.rulebook.rulebook import Rulebook
-from storage import Database
+from perfrules.engine.periods import Period
+from perfrules.engine.reporting.alerts import Alerts
+from perfrules.engine.reporting.reports import Reports
+from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.storage import Database
 
 WEEKLY_REPORT = "weekly_report"
 MONTHLY_REPORT = "monthly_report"
 
 
-def report_handlers(db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str,
-                    zone: ZoneInfo) -> dict[str, Callable[[Any, datetime], str]]:
+def report_handlers(
+    db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str, zone: ZoneInfo
+) -> dict[str, Callable[[Any, datetime], str]]:
     """Slot handlers of the ``weekly_report`` and ``monthly_report`` kinds."""
     reports = Reports(db, env, rulebook, mail_from, zone)
     return {WEEKLY_REPORT: reports.weekly, MONTHLY_REPORT: reports.monthly}
 
 
-def alert_hook(db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str,
-               zone: ZoneInfo) -> Callable[[Iterable[Period], datetime, Iterable[Mapping[str, Any]]], str]:
+def alert_hook(
+    db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str, zone: ZoneInfo
+) -> Callable[[Iterable[Period], datetime, Iterable[Mapping[str, Any]]], str]:
     """What to run after an evaluation of some months: their KPI warnings (stored breaches and the
     evaluation's warning-band rows), deductions and escalations."""
     return Alerts(db, env, rulebook, mail_from, zone).after_evaluation

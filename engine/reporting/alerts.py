@@ -3,7 +3,7 @@
 Run after each evaluation the scheduler starts (daily KPI refresh, dated threshold checks, quarter end),
 from what the evaluation stored — findings, bonus lines, escalations — and the warning-band values it
 found (handed over, never stored), so the notices say exactly what was decided and why. Who is told is
-decided exactly as the notice intents of the decision core decide it (:mod:`engine.evaluation.intents`:
+decided exactly as the notice intents of the decision core decide it (:mod:`perfrules.engine.evaluation.intents`:
 :func:`~engine.evaluation.intents.warns`, :func:`~engine.evaluation.intents.recipients` over the people
 history on the month's last day), so the recipients HR proves with ``perfrules test`` are the recipients
 production writes to. Every notice has a natural outbox key:
@@ -31,13 +31,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-
-from engine.evaluation import intents
-from engine.evaluation.intents import KPI_WARNING_REPEAT, warning_interval
-from engine.evaluation.people import Person
-from engine.evaluation.run import load_people
-from engine.kpi import catalog
-from engine.notices.contexts import (
+from perfrules.engine.evaluation import intents
+from perfrules.engine.evaluation.intents import KPI_WARNING_REPEAT, warning_interval
+from perfrules.engine.evaluation.people import Person
+from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.kpi import catalog
+from perfrules.engine.notices.contexts import (
     ConsequenceContext,
     EscalationHrContext,
     EscalationManagerContext,
@@ -48,20 +47,22 @@ from engine.notices.contexts import (
     RuleRef,
     Threshold,
 )
-from engine.notices.message import mail_domain
-from engine.notices.queue import queue_notice
-from engine.periods import Period, local_date, parse_period, quarter_of
-from engine.reporting.lines import kpi_named, passing, rule_named, unit_of
-from engine.reporting.people import person_of, recipient_of
-from engine.rulebook.compiler import target_of
-from engine.rulebook.model import Rule
-from engine.rulebook.rulebook import Rulebook, SourcedRule
-from storage import Database
-from storage import evaluation_store as store
-from storage.outbox import PersonRecord, cancel, find_person
+from perfrules.engine.notices.message import mail_domain
+from perfrules.engine.notices.queue import queue_notice
+from perfrules.engine.periods import Period, local_date, parse_period, quarter_of
+from perfrules.engine.reporting.lines import kpi_named, passing, rule_named, unit_of
+from perfrules.engine.reporting.people import person_of, recipient_of
+from perfrules.engine.rulebook.compiler import target_of
+from perfrules.engine.rulebook.model import Rule
+from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
+from perfrules.storage.outbox import PersonRecord, cancel, find_person
 
-ESCALATION_CONTEXTS = {"emails/escalation_manager": EscalationManagerContext,
-                       "emails/escalation_hr": EscalationHrContext}
+ESCALATION_CONTEXTS = {
+    "emails/escalation_manager": EscalationManagerContext,
+    "emails/escalation_hr": EscalationHrContext,
+}
 ACTIONS = {  # escalation actions (domain.md section 4), when the rule gives no wording of its own
     "no_promotion": ("取消年度晋升资格", "no promotion this year"),
     "improvement_plan": ("书面改进计划", "written improvement plan"),
@@ -87,15 +88,16 @@ class Alerts:
     mail_from: str
     zone: ZoneInfo
 
-    def after_evaluation(self, months: Iterable[Period], now: datetime,
-                         warnings: Iterable[Mapping[str, Any]]) -> str:
+    def after_evaluation(self, months: Iterable[Period], now: datetime, warnings: Iterable[Mapping[str, Any]]) -> str:
         """Notices for the evaluated ``months``; a no-op for everything already in the outbox. ``warnings``:
         the warning-band observations of this evaluation of those months, as finding rows
-        (:func:`engine.evaluation.core.finding_row`) — told, never stored, priced or streaked."""
+        (:func:`perfrules.engine.evaluation.core.finding_row`) — told, never stored, priced or streaked."""
         months, band = list(months), list(warnings)
         book, people = self.rulebook(), load_people(self.db)
-        warned = sum(self.kpi_warnings(book, month, now, people, [w for w in band if w["period"] == month.label])
-                     for month in months)
+        warned = sum(
+            self.kpi_warnings(book, month, now, people, [w for w in band if w["period"] == month.label])
+            for month in months
+        )
         quarters = sorted({quarter_of(m.start).label for m in months})
         charged = sum(self.consequences(book, quarter, now, people) for quarter in quarters)
         escalated = self.escalations(book, {m.label for m in months}, now, people)
@@ -103,8 +105,9 @@ class Alerts:
 
     # --- KPI warnings -------------------------------------------------------------------------------
 
-    def kpi_warnings(self, book: Rulebook, month: Period, now: datetime, people: list[Person],
-                     band: Iterable[Mapping[str, Any]] = ()) -> int:
+    def kpi_warnings(
+        self, book: Rulebook, month: Period, now: datetime, people: list[Person], band: Iterable[Mapping[str, Any]] = ()
+    ) -> int:
         """KPI warnings of ``month``: its stored breaches that :func:`~engine.evaluation.intents.warns`, and the
         ``band`` rows (warning-band values of this evaluation, which are not stored)."""
         today = local_date(now, self.zone)
@@ -130,22 +133,38 @@ class Alerts:
     def _warning_fields(self, finding: Mapping[str, Any], rule: Rule) -> dict[str, Any]:
         kpi, passes = finding["kpi"], _passing(finding)
         seen = Threshold(comparison=passes, value=Decimal(finding["threshold"]), unit=unit_of(kpi))
-        fields = {"rule": _ref(finding), "kpi": kpi_named(kpi), "period": finding["period"],
-                  "actual": Decimal(finding["value"]), "threshold": seen, "deducts": _deducts(rule),
-                  "consecutive_periods": max(1, len(finding["streak"]))}
+        fields = {
+            "rule": _ref(finding),
+            "kpi": kpi_named(kpi),
+            "period": finding["period"],
+            "actual": Decimal(finding["value"]),
+            "threshold": seen,
+            "deducts": _deducts(rule),
+            "consecutive_periods": max(1, len(finding["streak"])),
+        }
         if finding["kind"] == "warning":  # the row's threshold is the warning level; the target is the rule's
             assert rule.threshold is not None
             target = Threshold(comparison=passes, value=target_of(rule.threshold)[0], unit=unit_of(kpi))
             fields.update(kind="warning", threshold=target, warning_level=seen, consecutive_periods=1)
         return fields
 
-    def _told(self, people: list[Person], rule: Rule, words: list[str], about: str | None, day: date,
-              department: str | None = None) -> list[tuple[str, PersonRecord]]:
+    def _told(
+        self,
+        people: list[Person],
+        rule: Rule,
+        words: list[str],
+        about: str | None,
+        day: date,
+        department: str | None = None,
+    ) -> list[tuple[str, PersonRecord]]:
         """(recipient word, person) for everyone ``words`` name, resolved by
-        :func:`engine.evaluation.intents.recipients`: the same people the notice intents name. A person named
+        :func:`perfrules.engine.evaluation.intents.recipients`: the same people the notice intents name. A person named
         twice is queued twice under one outbox key, which writes once."""
-        told = [(word, find_person(self.db, to)) for word, to in
-                intents.recipients(people, rule, words, about, day, department) if to is not None]
+        told = [
+            (word, find_person(self.db, to))
+            for word, to in intents.recipients(people, rule, words, about, day, department)
+            if to is not None
+        ]
         return [(word, person) for word, person in told if person is not None]
 
     # --- consequences -------------------------------------------------------------------------------
@@ -163,26 +182,39 @@ class Alerts:
             if sourced is None or not seen:
                 continue
             employee, day = line["employee_id"], parse_period(line["period"]).last_day
-            told = self._told(people, sourced.rule, sourced.rule.notify.consequence, employee, day,
-                              intents.department_on(people, employee, day))
+            told = self._told(
+                people,
+                sourced.rule,
+                sourced.rule.notify.consequence,
+                employee,
+                day,
+                intents.department_on(people, employee, day),
+            )
             for _, person in told:
-                notice = consequence_context(line, seen, rule_named(book, line["rule_id"]),
-                                             recipient_of(person, self.zone))
-                written += self._queue(notice, f"{line['rule_id']}#consequence:{line['kind']}:{line['quarter']}",
-                                       line["period"], now)
+                notice = consequence_context(
+                    line, seen, rule_named(book, line["rule_id"]), recipient_of(person, self.zone)
+                )
+                written += self._queue(
+                    notice, f"{line['rule_id']}#consequence:{line['kind']}:{line['quarter']}", line["period"], now
+                )
         return written
 
     # --- escalations --------------------------------------------------------------------------------
 
     def escalations(self, book: Rulebook, months: set[str], now: datetime, people: list[Person]) -> int:
         """One notice per escalation triggered in ``months`` to each recipient of the escalation's ``notify``,
-        in the wording :data:`engine.evaluation.intents.ESCALATION_TEMPLATES` gives that recipient."""
+        in the wording :data:`perfrules.engine.evaluation.intents.ESCALATION_TEMPLATES` gives that recipient."""
         written = 0
         for row in store.escalations(self.db):
             key = f"{row['rule_id']}#escalation:{row['kind']}:{row['subject']}"
             if row["status"] == "withdrawn":  # its breaches are gone: what is not sent yet never will be
-                cancel(self.db, rule_id=key, period=row["streak_start"], now=now,
-                       reason="the escalation was withdrawn (its streak no longer holds)")
+                cancel(
+                    self.db,
+                    rule_id=key,
+                    period=row["streak_start"],
+                    now=now,
+                    reason="the escalation was withdrawn (its streak no longer holds)",
+                )
                 continue
             if row["triggered_period"] not in months:
                 continue
@@ -191,8 +223,13 @@ class Alerts:
             spec = next((e for e in sourced.rule.escalations if e.action == row["kind"]), None) if sourced else None
             if employee is None or spec is None:
                 continue
-            fields = {"rule": _ref(row), "employee": person_of(employee), "breach": rule_named(book, row["rule_id"]),
-                      "periods": tuple(row["streak"]), "action": _action(row["kind"], spec)}
+            fields = {
+                "rule": _ref(row),
+                "employee": person_of(employee),
+                "breach": rule_named(book, row["rule_id"]),
+                "periods": tuple(row["streak"]),
+                "action": _action(row["kind"], spec),
+            }
             day = parse_period(row["triggered_period"]).last_day
             for word, person in self._told(people, sourced.rule, spec.notify, row["subject"], day):
                 kind = ESCALATION_CONTEXTS.get(intents.ESCALATION_TEMPLATES.get(word, ""))
@@ -206,33 +243,57 @@ class Alerts:
     def _hr_fields(self, row: dict[str, Any], employee: PersonRecord) -> dict[str, Any]:
         manager = find_person(self.db, employee.manager_id) if employee.manager_id else None
         quarters = sorted({quarter_of(parse_period(m).start).label for m in row["streak"]})
-        total = sum((-store.effective(a) for q in quarters
-                     for a in store.adjustments(self.db, quarter=q, employee_id=employee.id)
-                     if a["rule_id"] == row["rule_id"] and a["kind"] in DEDUCTION_KINDS and store.effective(a) < 0),
-                    ZERO)
+        total = sum(
+            (
+                -store.effective(a)
+                for q in quarters
+                for a in store.adjustments(self.db, quarter=q, employee_id=employee.id)
+                if a["rule_id"] == row["rule_id"] and a["kind"] in DEDUCTION_KINDS and store.effective(a) < 0
+            ),
+            ZERO,
+        )
         return {"manager": person_of(manager) if manager else None, "total_deducted": total}
 
-    def _queue(self, notice: NoticeContext, rule_id: str, period: str, now: datetime,
-               repeat_every: timedelta | None = None) -> int:
-        queued = queue_notice(self.db, self.env, notice, rule_id=rule_id, period=period, now=now,
-                              domain=mail_domain(self.mail_from), repeat_every=repeat_every)
+    def _queue(
+        self, notice: NoticeContext, rule_id: str, period: str, now: datetime, repeat_every: timedelta | None = None
+    ) -> int:
+        queued = queue_notice(
+            self.db,
+            self.env,
+            notice,
+            rule_id=rule_id,
+            period=period,
+            now=now,
+            domain=mail_domain(self.mail_from),
+            repeat_every=repeat_every,
+        )
         return int(queued.created)
 
 
-def consequence_context(line: dict[str, Any], findings: list[dict[str, Any]], breach: Named,
-                        recipient: Any) -> ConsequenceContext:
+def consequence_context(
+    line: dict[str, Any], findings: list[dict[str, Any]], breach: Named, recipient: Any
+) -> ConsequenceContext:
     """The deduction notice of one bonus line: the rule and version, the facts and the threshold of the
     finding(s) behind it, and base × rate = amount as the line was priced."""
     first = findings[0]
     _, threshold = explain(first)
     several = len(findings) > 1  # then each value says which month it belongs to
-    facts = tuple(fact.model_copy(update={"period": f["period"] if several else None})
-                  for f in findings for fact in explain(f)[0])
+    facts = tuple(
+        fact.model_copy(update={"period": f["period"] if several else None}) for f in findings for fact in explain(f)[0]
+    )
     periods = ", ".join(sorted({f["period"] for f in findings}))
     return ConsequenceContext(
-        recipient=recipient, rule=_ref(line), breach=breach, period=periods, quarter=line["quarter"],
-        facts=facts, threshold=threshold, bonus_base=line["base"], rate=abs(line["share"]),
-        amount=-line["amount"])
+        recipient=recipient,
+        rule=_ref(line),
+        breach=breach,
+        period=periods,
+        quarter=line["quarter"],
+        facts=facts,
+        threshold=threshold,
+        bonus_base=line["base"],
+        rate=abs(line["share"]),
+        amount=-line["amount"],
+    )
 
 
 def explain(finding: dict[str, Any]) -> tuple[tuple[FactSeen, ...], Threshold]:
@@ -241,16 +302,19 @@ def explain(finding: dict[str, Any]) -> tuple[tuple[FactSeen, ...], Threshold]:
     if kpi:
         value, target = Decimal(finding["value"]), Decimal(finding["threshold"])
         return (FactSeen(name=kpi_named(kpi), value=value, unit=unit_of(kpi)),), Threshold(
-            comparison=_passing(finding), value=target, unit=unit_of(kpi))
+            comparison=_passing(finding), value=target, unit=unit_of(kpi)
+        )
     facts = finding["facts"]
     if finding["kind"] == "incomplete":
         target = Decimal(str(finding["threshold"] or "1"))
         seen = Decimal(str(facts.get("completeness") or 0))
         return (FactSeen(name=COMPLETENESS, value=seen, unit="ratio"),), Threshold(
-            comparison=">=", value=target, unit="ratio")
+            comparison=">=", value=target, unit="ratio"
+        )
     if facts.get("state") == "missing":
         return (FactSeen(name=HANDED_IN, value=ZERO, unit="count"),), Threshold(
-            comparison=">=", value=Decimal(1), unit="count")
+            comparison=">=", value=Decimal(1), unit="count"
+        )
     late = Decimal(facts.get("days_late") or 0)
     return (FactSeen(name=DAYS_LATE, value=late, unit="days"),), Threshold(comparison="<=", value=ZERO, unit="days")
 
@@ -260,8 +324,11 @@ def _deducts(rule: Rule) -> bool:
     c = rule.consequence
     if c is None:
         return False
-    return c.deduction > 0 if c.deduction is not None else c.proportional is not None and \
-        c.proportional.per_point_below > 0
+    return (
+        c.deduction > 0
+        if c.deduction is not None
+        else c.proportional is not None and c.proportional.per_point_below > 0
+    )
 
 
 def _passing(finding: Mapping[str, Any]) -> str:
@@ -287,4 +354,3 @@ def _action(kind: str, spec: Any) -> Named:
         return Named(code=kind, name_zh=spec.text.zh_cn, name_en=spec.text.en)
     zh, en = ACTIONS.get(kind, (kind, kind))
     return Named(code=kind, name_zh=zh, name_en=en)
-

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.kpi import catalog
-from engine.kpi.catalog import Direction, ScopeKind, Unit
-from engine.kpi.status import Status, evaluate
-from engine.kpi.values import KpiValue
-from engine.notices.contexts import MetricLine, Named, Threshold
-from engine.rulebook.rulebook import Rulebook
+from perfrules.engine.kpi import catalog
+from perfrules.engine.kpi.catalog import Direction, ScopeKind, Unit
+from perfrules.engine.kpi.status import Status, evaluate
+from perfrules.engine.kpi.values import KpiValue
+from perfrules.engine.notices.contexts import MetricLine, Named, Threshold
+from perfrules.engine.rulebook.rulebook import Rulebook
 
 _UNITS = {Unit.RATIO: "ratio", Unit.CHANGE: "ratio", Unit.PER_YEAR: "per_year", Unit.DAYS: "days"}
 # "not applicable" (no data) has no status of its own in a report line: someone should look why, so warning
@@ -48,8 +48,13 @@ def metric_line(value: KpiValue, previous: KpiValue | None, targets: dict[str, D
     """One report line: actual against target, with status and last period's value."""
     target = targets.get(value.kpi, catalog.target_for(value.kpi, ScopeKind.COMPANY.value))
     judged = evaluate(value, target)
-    return MetricLine(kpi=kpi_named(value.kpi), actual=value.value, target=threshold_of(value.kpi, target),
-                      status=_STATUS[judged.status], previous=previous.value if previous is not None else None)
+    return MetricLine(
+        kpi=kpi_named(value.kpi),
+        actual=value.value,
+        target=threshold_of(value.kpi, target),
+        status=_STATUS[judged.status],
+        previous=previous.value if previous is not None else None,
+    )
 
 
 def rule_named(rulebook: Rulebook, rule_id: str) -> Named:

@@ -2,7 +2,7 @@
 
 Everyone comes back as a :class:`~storage.outbox.PersonRecord` and becomes a notice :class:`Recipient` in
 their own language. Who an *alert* goes to — the words of a rule's ``notify`` — is not decided here but by
-:func:`engine.evaluation.intents.recipients`, the same function HR's rule tests run.
+:func:`perfrules.engine.evaluation.intents.recipients`, the same function HR's rule tests run.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from engine.notices.contexts import Named, Person, Recipient
-from engine.rulebook.model import DEPARTMENTS, ROLES
-from storage import Database
-from storage.outbox import PersonRecord
-from storage.schedule import role_holders
+from perfrules.engine.notices.contexts import Named, Person, Recipient
+from perfrules.engine.rulebook.model import DEPARTMENTS, ROLES
+from perfrules.storage import Database
+from perfrules.storage.outbox import PersonRecord
+from perfrules.storage.schedule import role_holders
 
 # (department, role) pairs of each audience
 OPERATIONS_TEAM = tuple(("operations", role) for role in ROLES if role.startswith("operations_"))
@@ -34,11 +34,21 @@ def holders(db: Database, pairs: Iterable[tuple[str, str]], day: date) -> list[P
 
 
 def recipient_of(person: PersonRecord, zone: ZoneInfo) -> Recipient:
-    return Recipient(id=person.id, name_zh=person.name_zh, name_en=person.name_en, email=person.email,
-                     locale=person.locale if person.locale in ("zh-CN", "en") else "zh-CN", zone=zone.key)
+    return Recipient(
+        id=person.id,
+        name_zh=person.name_zh,
+        name_en=person.name_en,
+        email=person.email,
+        locale=person.locale if person.locale in ("zh-CN", "en") else "zh-CN",
+        zone=zone.key,
+    )
 
 
 def person_of(person: PersonRecord) -> Person:
-    return Person(id=person.id, name_zh=person.name_zh, name_en=person.name_en, email=person.email,
-                  department=Named(code=person.department, name_zh=person.department_zh,
-                                   name_en=person.department_en))
+    return Person(
+        id=person.id,
+        name_zh=person.name_zh,
+        name_en=person.name_en,
+        email=person.email,
+        department=Named(code=person.department, name_zh=person.department_zh, name_en=person.department_en),
+    )

@@ -20,26 +20,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-
-from engine.kpi.library import compute_all, drill_down
-from engine.kpi.scope import COMPANY
-from engine.kpi.values import KpiValue
-from engine.notices.contexts import (
+from perfrules.engine.kpi.library import compute_all, drill_down
+from perfrules.engine.kpi.scope import COMPANY
+from perfrules.engine.kpi.values import KpiValue
+from perfrules.engine.notices.contexts import (
     DeductionLine,
     MonthlyReportContext,
     NoticeContext,
     OrderLine,
     WeeklyReportContext,
 )
-from engine.notices.message import mail_domain
-from engine.notices.queue import queue_notice
-from engine.periods import Period, local_date, parse_period, quarter_of
-from engine.reporting.lines import company_targets, metric_line, rule_named
-from engine.reporting.people import MANAGEMENT, OPERATIONS_TEAM, holders, person_of, recipient_of
-from engine.rulebook.rulebook import Rulebook
-from storage import Database
-from storage import evaluation_store as store
-from storage.outbox import find_person
+from perfrules.engine.notices.message import mail_domain
+from perfrules.engine.notices.queue import queue_notice
+from perfrules.engine.periods import Period, local_date, parse_period, quarter_of
+from perfrules.engine.reporting.lines import company_targets, metric_line, rule_named
+from perfrules.engine.reporting.people import MANAGEMENT, OPERATIONS_TEAM, holders, person_of, recipient_of
+from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
+from perfrules.storage.outbox import find_person
 
 WEEKLY_KPIS = ("turnover", "fill_rate", "emergency_order_rate")
 DEDUCTION_KINDS = ("deduction", "proportional")
@@ -74,48 +73,73 @@ class Reports:
         written = 0
         for person in people:
             context = kind(recipient=recipient_of(person, self.zone), **fields)
-            queued = queue_notice(self.db, self.env, context, rule_id=kind.KIND, period=period.label,
-                                  now=fields["generated_at"], domain=mail_domain(self.mail_from))
+            queued = queue_notice(
+                self.db,
+                self.env,
+                context,
+                rule_id=kind.KIND,
+                period=period.label,
+                now=fields["generated_at"],
+                domain=mail_domain(self.mail_from),
+            )
             written += queued.created
         return written
 
 
 def _values(db: Database, period: Period, kpis: list[str] | None, zone: ZoneInfo) -> dict[str, KpiValue]:
-    return {v.kpi: v for v in compute_all(db, period, as_of=period.last_day, zone=zone, kpis=kpis,
-                                          breakdown=False)}
+    return {v.kpi: v for v in compute_all(db, period, as_of=period.last_day, zone=zone, kpis=kpis, breakdown=False)}
 
 
-def weekly_fields(db: Database, week: Period, targets: dict[str, Decimal], zone: ZoneInfo,
-                  now: datetime) -> dict[str, Any]:
+def weekly_fields(
+    db: Database, week: Period, targets: dict[str, Decimal], zone: ZoneInfo, now: datetime
+) -> dict[str, Any]:
     """Everything of the weekly report but its recipient."""
     current = _values(db, week, list(WEEKLY_KPIS), zone)
     previous = _values(db, week.previous(), list(WEEKLY_KPIS), zone)
     lines = {k: metric_line(current[k], previous.get(k), targets) for k in WEEKLY_KPIS}
-    return {"week": week.label, "start": week.start, "end": week.last_day, **lines,
-            "emergency_orders": emergency_orders(db, week, zone), "generated_at": now}
+    return {
+        "week": week.label,
+        "start": week.start,
+        "end": week.last_day,
+        **lines,
+        "emergency_orders": emergency_orders(db, week, zone),
+        "generated_at": now,
+    }
 
 
 def emergency_orders(db: Database, week: Period, zone: ZoneInfo) -> tuple[OrderLine, ...]:
     rows = drill_down(db, "emergency_order_rate", COMPANY, week, zone=zone, limit=10_000)
-    return tuple(OrderLine(id=str(r["id"]), sku=str(r["sku"]), day=_day(r["ordered_day"]),
-                           quantity=int(r["quantity"]), supplier=r.get("supplier"))
-                 for r in rows if r.get("emergency"))
+    return tuple(
+        OrderLine(
+            id=str(r["id"]),
+            sku=str(r["sku"]),
+            day=_day(r["ordered_day"]),
+            quantity=int(r["quantity"]),
+            supplier=r.get("supplier"),
+        )
+        for r in rows
+        if r.get("emergency")
+    )
 
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def monthly_fields(db: Database, month: Period, rulebook: Rulebook, zone: ZoneInfo,
-                   now: datetime) -> dict[str, Any]:
+def monthly_fields(db: Database, month: Period, rulebook: Rulebook, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     """Everything of the monthly report but its recipient."""
     targets = company_targets(rulebook, month.last_day)
     current = _values(db, month, None, zone)
     previous = _values(db, month.previous(), None, zone)
     kpis = tuple(metric_line(v, previous.get(k), targets) for k, v in current.items())
     deductions = month_deductions(db, month, rulebook)
-    return {"month": month.label, "kpis": kpis, "deductions": deductions,
-            "total_deducted": sum((d.amount for d in deductions), ZERO), "generated_at": now}
+    return {
+        "month": month.label,
+        "kpis": kpis,
+        "deductions": deductions,
+        "total_deducted": sum((d.amount for d in deductions), ZERO),
+        "generated_at": now,
+    }
 
 
 def month_deductions(db: Database, month: Period, rulebook: Rulebook) -> tuple[DeductionLine, ...]:
@@ -129,7 +153,7 @@ def month_deductions(db: Database, month: Period, rulebook: Rulebook) -> tuple[D
             continue
         person = find_person(db, line["employee_id"])
         if person is not None:
-            out.append(DeductionLine(employee=person_of(person), breach=rule_named(rulebook, line["rule_id"]),
-                                     amount=-amount))
+            out.append(
+                DeductionLine(employee=person_of(person), breach=rule_named(rulebook, line["rule_id"]), amount=-amount)
+            )
     return tuple(out)
-

@@ -2,7 +2,7 @@
 
 Which days are worked comes from the official data: the maintained ``chinesecalendar`` package (public
 holidays and 调休 make-up working days, e.g. Saturday 2026-10-10 is a working day), overridden and extended
-per year by the HR-maintained ``rules/calendar.yaml`` (:mod:`engine.rulebook.holidays`), so next year's
+per year by the HR-maintained ``rules/calendar.yaml`` (:mod:`perfrules.engine.rulebook.holidays`), so next year's
 schedule can be entered the day the State Council publishes it. The ``calendar:`` option of a schedule says
 what to do in a year neither knows:
 
@@ -22,10 +22,9 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from chinese_calendar.constants import holidays as _PACKAGE_HOLIDAYS
-
-from engine.errors import PerfRulesError
-from engine.periods import Period, month_of, week_of
-from engine.rulebook.model import WEEKDAYS, Schedule
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.periods import Period, month_of, week_of
+from perfrules.engine.rulebook.model import WEEKDAYS, Schedule
 
 log = logging.getLogger("perfrules.rulebook")
 
@@ -40,8 +39,10 @@ class CalendarOutOfRange(PerfRulesError, ValueError):
     nor ``rules/calendar.yaml`` has official holiday data for."""
 
     def __init__(self, day: date, detail: str):
-        super().__init__(f"no Chinese holiday data for {day.isoformat()} ({detail}); add {day.year} to "
-                         "rules/calendar.yaml, or use calendar: cn_provisional or weekends")
+        super().__init__(
+            f"no Chinese holiday data for {day.isoformat()} ({detail}); add {day.year} to "
+            "rules/calendar.yaml, or use calendar: cn_provisional or weekends"
+        )
         self.day = day
 
 
@@ -60,8 +61,7 @@ class WorkCalendar:
     taking precedence for their year (a year listed there counts as known)."""
 
     years: tuple[OfficialYear, ...] = ()
-    _by_year: dict[int, OfficialYear] = field(default_factory=dict, init=False, repr=False, compare=False,
-                                              hash=False)
+    _by_year: dict[int, OfficialYear] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_year", {y.year: y for y in self.years})
@@ -105,11 +105,19 @@ def is_workday(day: date, calendar: str, holidays: WorkCalendar | None = None) -
     if calendar == "cn_provisional":
         if day.year not in _logged_years:  # once per year and process: the log must say we are guessing
             _logged_years.add(day.year)
-            log.warning("no official holiday data for %d: using weekends and %s only (calendar: "
-                        "cn_provisional); add %d to rules/calendar.yaml", day.year, FIXED_HOLIDAYS_TEXT, day.year)
+            log.warning(
+                "no official holiday data for %d: using weekends and %s only (calendar: "
+                "cn_provisional); add %d to rules/calendar.yaml",
+                day.year,
+                FIXED_HOLIDAYS_TEXT,
+                day.year,
+            )
         return provisional_workday(day)
-    raise CalendarOutOfRange(day, f"the chinesecalendar package covers {PACKAGE_YEARS[0]}–{PACKAGE_YEARS[-1]} "
-                                  f"and rules/calendar.yaml does not list {day.year}")
+    raise CalendarOutOfRange(
+        day,
+        f"the chinesecalendar package covers {PACKAGE_YEARS[0]}–{PACKAGE_YEARS[-1]} "
+        f"and rules/calendar.yaml does not list {day.year}",
+    )
 
 
 def adjust(day: date, mode: str, calendar: str, holidays: WorkCalendar | None = None) -> date:
@@ -167,4 +175,3 @@ def covered_periods(schedule: Schedule, window: Period) -> list[Period]:
             week = week.next()
     out = [p for p in periods if window.start <= p.start < window.end]
     return [p for p in out if nominal_due_day(schedule, p) is not None]
-

@@ -14,22 +14,31 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from perfrules.engine.bundled import bundled_path
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.kpi.catalog import BY_ID, Unit
+from perfrules.engine.rulebook import holidays
+from perfrules.engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
+from perfrules.engine.rulebook.loader import Document, Loc, Problem, read_document
+from perfrules.engine.rulebook.model import NOTICE_RECIPIENTS, BonusPolicy, Rule, RuleFile
+from perfrules.engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
 from pydantic import ValidationError
 
-from engine.bundled import bundled_path
-from engine.errors import PerfRulesError
-from engine.kpi.catalog import BY_ID, Unit
-from engine.rulebook import holidays
-from engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
-from engine.rulebook.loader import Document, Loc, Problem, read_document
-from engine.rulebook.model import NOTICE_RECIPIENTS, BonusPolicy, Rule, RuleFile
-from engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
-
-ROLE_DEPARTMENT = {"purchaser": "purchasing", "purchasing_manager": "purchasing", "finance_analyst": "finance",
-                   "finance_manager": "finance", "operations_specialist": "operations",
-                   "operations_manager": "operations", "planner": "planning", "planning_manager": "planning",
-                   "warehouse_keeper": "warehouse", "warehouse_manager": "warehouse", "hr_specialist": "hr",
-                   "hr_manager": "hr", "general_manager": "management"}
+ROLE_DEPARTMENT = {
+    "purchaser": "purchasing",
+    "purchasing_manager": "purchasing",
+    "finance_analyst": "finance",
+    "finance_manager": "finance",
+    "operations_specialist": "operations",
+    "operations_manager": "operations",
+    "planner": "planning",
+    "planning_manager": "planning",
+    "warehouse_keeper": "warehouse",
+    "warehouse_manager": "warehouse",
+    "hr_specialist": "hr",
+    "hr_manager": "hr",
+    "general_manager": "management",
+}
 
 
 class RulebookInvalid(PerfRulesError, ValueError):
@@ -72,8 +81,11 @@ def rule_files(path: Path) -> list[Path]:
     """The rule files of ``path``: the file itself, or the folder's ``*.yaml``/``*.yml`` (not ``tests/``, not
     ``calendar.yaml``)."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir()
-                      if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != holidays.CALENDAR_FILE)
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != holidays.CALENDAR_FILE
+        )
     return [path]
 
 
@@ -96,8 +108,7 @@ def _check_value(doc: Document, loc: Loc, kpi_id: str, value: Any) -> Iterator[P
     written = _raw(doc.data, loc)
     if kpi.unit in (Unit.DAYS, Unit.PER_YEAR) and isinstance(written, str) and written.strip().endswith("%"):
         unit = "days" if kpi.unit is Unit.DAYS else "turns per year"
-        yield doc.problem(loc, f"{kpi_id} is measured in {unit}, not a percentage: write a number such as "
-                               f"{kpi.target}")
+        yield doc.problem(loc, f"{kpi_id} is measured in {unit}, not a percentage: write a number such as {kpi.target}")
     elif not kpi.in_range(value):
         low = "−∞" if kpi.minimum is None else kpi.minimum
         high = "∞" if kpi.maximum is None else kpi.maximum
@@ -106,25 +117,33 @@ def _check_value(doc: Document, loc: Loc, kpi_id: str, value: Any) -> Iterator[P
 
 def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Iterator[Problem]:
     if ROLE_DEPARTMENT[rule.role] != rule.department:
-        yield doc.problem((*loc, "role"), f"role {rule.role!r} belongs to department "
-                                          f"{ROLE_DEPARTMENT[rule.role]!r}, not {rule.department!r}")
+        yield doc.problem(
+            (*loc, "role"),
+            f"role {rule.role!r} belongs to department {ROLE_DEPARTMENT[rule.role]!r}, not {rule.department!r}",
+        )
     if rule.threshold is not None:
         t, tloc = rule.threshold, (*loc, "threshold")
         kpi = BY_ID[t.kpi]
         if t.scope not in kpi.scopes:
-            yield doc.problem((*tloc, "scope"), f"{t.kpi} is not computed per {t.scope} (it is per "
-                                                f"{', '.join(sorted(kpi.scopes))})")
+            yield doc.problem(
+                (*tloc, "scope"), f"{t.kpi} is not computed per {t.scope} (it is per {', '.join(sorted(kpi.scopes))})"
+            )
         if t.scope == "sku" and t.scope_id is None:
-            yield doc.problem((*tloc, "scope"), "a sku threshold needs its scope_id (the SKU); to judge every "
-                                                "SKU, use a category, abc_class, xyz_class or segment scope")
+            yield doc.problem(
+                (*tloc, "scope"),
+                "a sku threshold needs its scope_id (the SKU); to judge every "
+                "SKU, use a category, abc_class, xyz_class or segment scope",
+            )
         for key in ("target", "warning"):
             if getattr(t, key) is not None:
                 yield from _check_value(doc, (*tloc, key), t.kpi, getattr(t, key))
         target, direction = target_of(t)
         if t.warning is not None and (t.warning <= target if direction == "higher" else t.warning >= target):
             side = "above" if direction == "higher" else "below"
-            yield doc.problem((*tloc, "warning"), f"the warning band must lie {side} the target {target} "
-                                                  f"({direction} is better for {t.kpi})")
+            yield doc.problem(
+                (*tloc, "warning"),
+                f"the warning band must lie {side} the target {target} ({direction} is better for {t.kpi})",
+            )
         if t.by is not None:
             yield from _check_schedule(doc, (*tloc, "by"), t.by)
         if t.repeat is not None and not t.repeat:
@@ -141,8 +160,9 @@ def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Ite
     yield from _check_recipients(doc, loc, rule)
     for kind, name in rule.notify.templates.items():
         if templates and name not in templates:
-            yield doc.problem((*loc, "notify", "templates", kind),
-                              f"unknown template {name!r}{_suggest(name, templates)}")
+            yield doc.problem(
+                (*loc, "notify", "templates", kind), f"unknown template {name!r}{_suggest(name, templates)}"
+            )
 
 
 def _check_recipients(doc: Document, loc: Loc, rule: Rule) -> Iterator[Problem]:
@@ -153,17 +173,21 @@ def _check_recipients(doc: Document, loc: Loc, rule: Rule) -> Iterator[Problem]:
         allowed = NOTICE_RECIPIENTS[kind]
         for j, word in enumerate(words):
             if word not in allowed:
-                yield doc.problem((*loc, *path, j), f"no {kind} notice goes to {word!r}: it goes to "
-                                                    f"{' / '.join(allowed)} only{_WHY[kind]}")
+                yield doc.problem(
+                    (*loc, *path, j),
+                    f"no {kind} notice goes to {word!r}: it goes to {' / '.join(allowed)} only{_WHY[kind]}",
+                )
 
 
-_WHY = {"consequence": " (it tells the employee charged about their own bonus; managers and HR see deductions in "
-                       "the monthly report and in escalations)",
-        "escalation": " (the escalation e-mails are written to the manager and to HR)"}
+_WHY = {
+    "consequence": " (it tells the employee charged about their own bonus; managers and HR see deductions in "
+    "the monthly report and in escalations)",
+    "escalation": " (the escalation e-mails are written to the manager and to HR)",
+}
 
 
 def _suggest(word: str, options: set[str]) -> str:
-    from engine.rulebook.messages import suggest
+    from perfrules.engine.rulebook.messages import suggest
 
     return suggest(word, sorted(options))
 
@@ -172,11 +196,15 @@ def _check_schedule(doc: Document, loc: Loc, schedule: Any) -> Iterator[Problem]
     due = schedule.due
     monthly = due.day is not None
     if monthly != schedule.covers.endswith("month"):
-        yield doc.problem((*loc, "covers"), f"{schedule.covers} does not fit a "
-                                            f"{'monthly day' if monthly else 'weekday'} due date")
+        yield doc.problem(
+            (*loc, "covers"), f"{schedule.covers} does not fit a {'monthly day' if monthly else 'weekday'} due date"
+        )
     if isinstance(due.day, int) and due.day > 28 and due.if_missing is None:
-        yield doc.problem((*loc, "due", "day"), f"day {due.day} does not exist in every month: add "
-                                                "'if_missing: last_day' or 'if_missing: skip' (or write 'last')")
+        yield doc.problem(
+            (*loc, "due", "day"),
+            f"day {due.day} does not exist in every month: add "
+            "'if_missing: last_day' or 'if_missing: skip' (or write 'last')",
+        )
     for key in ("grace", "repeat"):
         value = getattr(schedule, key, None)
         if key == "repeat" and value is not None and not value:
@@ -194,7 +222,7 @@ def check_document(doc: Document, templates: set[str]) -> FileReport:
     try:
         parsed = RuleFile.model_validate(doc.data)
     except ValidationError as exc:
-        from engine.rulebook.messages import problems_from
+        from perfrules.engine.rulebook.messages import problems_from
 
         report.problems.extend(problems_from(exc, doc))
         return report
@@ -226,26 +254,48 @@ def check_rulebook(reports: list[FileReport]) -> list[Problem]:
             path = f"rules[{index}]"
             for other in seen.get(sourced.rule.id, []):
                 if other.rule.version == sourced.rule.version:
-                    problems.append(_problem_at(sourced, f"rule {sourced.rule.id!r} version {sourced.rule.version} "
-                                                         f"is defined twice (also at {other.ref.source})", path))
+                    problems.append(
+                        _problem_at(
+                            sourced,
+                            f"rule {sourced.rule.id!r} version {sourced.rule.version} "
+                            f"is defined twice (also at {other.ref.source})",
+                            path,
+                        )
+                    )
                 elif _overlap(other.rule, sourced.rule):
-                    problems.append(_problem_at(sourced, f"versions {other.rule.version} ({other.ref.source}) and "
-                                                         f"{sourced.rule.version} of {sourced.rule.id!r} are both in "
-                                                         "force on some days: set effective_to on the older one",
-                                                path))
+                    problems.append(
+                        _problem_at(
+                            sourced,
+                            f"versions {other.rule.version} ({other.ref.source}) and "
+                            f"{sourced.rule.version} of {sourced.rule.id!r} are both in "
+                            "force on some days: set effective_to on the older one",
+                            path,
+                        )
+                    )
             seen.setdefault(sourced.rule.id, []).append(sourced)
     policies = [r for r in reports if r.bonus is not None]
     for later in policies[1:]:
-        problems.append(Problem(later.file, later.bonus_line, 1, "bonus",
-                                f"the bonus policy is already set in {policies[0].file}:{policies[0].bonus_line}; "
-                                "a rulebook has one"))
+        problems.append(
+            Problem(
+                later.file,
+                later.bonus_line,
+                1,
+                "bonus",
+                f"the bonus policy is already set in {policies[0].file}:{policies[0].bonus_line}; a rulebook has one",
+            )
+        )
     owed = {s.rule.deadline.deliverable for ss in seen.values() for s in ss if s.rule.deadline}
     for sourced in (s for ss in seen.values() for s in ss):
         for i, attribution in enumerate(sourced.rule.attribution):
             wanted = attribution.when.deliverable
             if wanted is not None and wanted not in owed:
-                problems.append(_problem_at(sourced, f"no rule has a deadline for {wanted!r}, so it can never be "
-                                                     "late", f"attribution[{i}].when.deliverable"))
+                problems.append(
+                    _problem_at(
+                        sourced,
+                        f"no rule has a deadline for {wanted!r}, so it can never be late",
+                        f"attribution[{i}].when.deliverable",
+                    )
+                )
     if not problems:
         problems.extend(_limits(Rulebook(tuple(s for r in reports for s in r.rules), ())))
     return problems
@@ -259,12 +309,18 @@ def _limits(rulebook: Rulebook) -> Iterator[Problem]:
         if first is None:
             continue
         if len(ruleset.rules) > MAX_RULES:
-            yield _problem_at(first, f"{len(ruleset.rules)} engine rules are in force from {day} (each threshold, "
-                                     f"warning, deadline… counts); the engine allows at most {MAX_RULES}")
+            yield _problem_at(
+                first,
+                f"{len(ruleset.rules)} engine rules are in force from {day} (each threshold, "
+                f"warning, deadline… counts); the engine allows at most {MAX_RULES}",
+            )
         for key, count in fact_keys(ruleset).items():
             if count > MAX_MATCHES_PER_FACT:
-                yield _problem_at(first, f"{count} engine rules test {key} from {day}; one fact may match at most "
-                                         f"{MAX_MATCHES_PER_FACT}: split the rules")
+                yield _problem_at(
+                    first,
+                    f"{count} engine rules test {key} from {day}; one fact may match at most "
+                    f"{MAX_MATCHES_PER_FACT}: split the rules",
+                )
 
 
 def _check_calendar(path: Path) -> tuple[FileReport, holidays.WorkCalendar | None, str]:

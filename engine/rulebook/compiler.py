@@ -5,7 +5,8 @@ durable rules: the main one is named exactly like the HR rule id (a KPI breach, 
 a deadline, a missed deadline); helpers carry a suffix (``id~warning``, ``id~met``, ``id~deadline``,
 ``id~pending``, ``id~incomplete``, ``id~attribution.N``). Actions only record matches.
 
-Facts the ruleset expects (built by :mod:`engine.evaluation.decision`, normalised by :mod:`engine.runtime`):
+Facts the ruleset expects (built by :mod:`perfrules.engine.evaluation.decision`, normalised by
+:mod:`perfrules.engine.runtime`):
 ``{"t": "kpi", kpi, scope, scope_id, pk (period kind), period, value}``,
 ``{"t": "dlv", rule, deliverable, employee, period, state, completeness}`` and
 ``{"t": "gate", rule, period}`` (a quantitative deadline's due time has passed).
@@ -20,9 +21,9 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from engine.kpi.catalog import BY_ID
-from engine.rulebook.model import Condition, Rule, Threshold
-from engine.rulebook.rulebook import Rulebook, SourcedRule
+from perfrules.engine.kpi.catalog import BY_ID
+from perfrules.engine.rulebook.model import Condition, Rule, Threshold
+from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
 
 SCALE = Decimal(1_000_000)
 MAX_SCALED = 2**53
@@ -129,18 +130,28 @@ def compile_rule(sourced: SourcedRule) -> dict[str, tuple[dict[str, Any], Part]]
         if rule.consequence is not None and rule.consequence.proportional is not None:
             add(f"{rule.id}~met", [{"m": {"$and": [*base, _not_worse(direction, target)]}}, *gate], "met")
         for i, attribution in enumerate(rule.attribution):
-            add(f"{rule.id}~attribution.{i}", [{"m": {"$and": [*base, _worse(direction, target)]}}, *gate,
-                                               {"c": {"$and": _condition(attribution.when)}}], "attribution", i)
+            add(
+                f"{rule.id}~attribution.{i}",
+                [
+                    {"m": {"$and": [*base, _worse(direction, target)]}},
+                    *gate,
+                    {"c": {"$and": _condition(attribution.when)}},
+                ],
+                "attribution",
+                i,
+            )
     if rule.deadline is not None:
         dlv = [{"t": "dlv"}, {"rule": rule.id}]
         missed = {"$or": [{"state": "late"}, {"state": "missing"}]}
-        add(rule.id if rule.threshold is None else f"{rule.id}~deadline", [{"m": {"$and": [*dlv, missed]}}],
-            "deadline")
+        add(rule.id if rule.threshold is None else f"{rule.id}~deadline", [{"m": {"$and": [*dlv, missed]}}], "deadline")
         add(f"{rule.id}~pending", [{"m": {"$and": [*dlv, {"state": "pending"}]}}], "pending")
         if rule.deadline.completeness is not None:
             submitted = {"$or": [{"state": "on_time"}, {"state": "late"}]}
-            add(f"{rule.id}~incomplete", [{"m": {"$and": [
-                *dlv, submitted, {"$lt": {"completeness": scale(rule.deadline.completeness)}}]}}], "incomplete")
+            add(
+                f"{rule.id}~incomplete",
+                [{"m": {"$and": [*dlv, submitted, {"$lt": {"completeness": scale(rule.deadline.completeness)}}]}}],
+                "incomplete",
+            )
     return out
 
 

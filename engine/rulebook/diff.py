@@ -10,16 +10,26 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from perfrules.engine.rulebook.model import Rule
+from perfrules.engine.rulebook.rulebook import Rulebook
 from pydantic import BaseModel
 
-from engine.rulebook.model import Rule
-from engine.rulebook.rulebook import Rulebook
-
-_LABELS = {"threshold.target": "threshold", "threshold.warning": "warning band", "consequence.deduction": "deduction",
-           "consequence.cap": "cap", "deadline.due.day": "due day", "deadline.due.time": "due time",
-           "deadline.due.weekday": "due weekday", "deadline.grace": "grace", "deadline.repeat": "repeat",
-           "deadline.reminders": "reminders", "deadline.completeness": "completeness", "threshold.kpi": "KPI",
-           "role": "responsible role", "department": "department"}
+_LABELS = {
+    "threshold.target": "threshold",
+    "threshold.warning": "warning band",
+    "consequence.deduction": "deduction",
+    "consequence.cap": "cap",
+    "deadline.due.day": "due day",
+    "deadline.due.time": "due time",
+    "deadline.due.weekday": "due weekday",
+    "deadline.grace": "grace",
+    "deadline.repeat": "repeat",
+    "deadline.reminders": "reminders",
+    "deadline.completeness": "completeness",
+    "threshold.kpi": "KPI",
+    "role": "responsible role",
+    "department": "department",
+}
 _SKIP = {"id", "version", "effective_from", "effective_to", "title", "wording"}
 
 
@@ -62,6 +72,7 @@ def describe_change(old: Rule, new: Rule) -> list[str]:
 
 def diff_rulebooks(old: Rulebook, new: Rulebook) -> list[str]:
     """One line per added, removed or changed rule; empty when nothing changed."""
+
     def newest(book: Rulebook) -> dict[str, Rule]:
         out: dict[str, Rule] = {}
         for sourced in book.rules:
@@ -74,8 +85,9 @@ def diff_rulebooks(old: Rulebook, new: Rulebook) -> list[str]:
     lines = []
     for rule_id in sorted(set(a) | set(b)):
         if rule_id not in a:
-            lines.append(f"{rule_id}: new rule (version {b[rule_id].version}); effective from "
-                         f"{b[rule_id].effective_from}")
+            lines.append(
+                f"{rule_id}: new rule (version {b[rule_id].version}); effective from {b[rule_id].effective_from}"
+            )
         elif rule_id not in b:
             lines.append(f"{rule_id}: removed")
         else:

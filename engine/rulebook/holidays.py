@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from engine.periods import Period, PeriodKind, month_of
-from engine.rulebook.calendar import (
+from perfrules.engine.periods import Period, PeriodKind, month_of
+from perfrules.engine.rulebook.calendar import (
     FIXED_HOLIDAYS_TEXT,
     PACKAGE_YEARS,
     CalendarOutOfRange,
@@ -30,9 +30,9 @@ from engine.rulebook.calendar import (
     due_at,
     nominal_due_day,
 )
-from engine.rulebook.loader import Document, Loc, Problem
-from engine.rulebook.messages import suggest
-from engine.rulebook.model import Rule, Schedule
+from perfrules.engine.rulebook.loader import Document, Loc, Problem
+from perfrules.engine.rulebook.messages import suggest
+from perfrules.engine.rulebook.model import Rule, Schedule
 
 CALENDAR_FILE = "calendar.yaml"
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -61,8 +61,9 @@ def _date(doc: Document, loc: Loc, value: Any, problems: list[Problem]) -> list[
         except ValueError:
             problems.append(doc.problem(loc, f"{value!r} is not a date"))
             return []
-    problems.append(doc.problem(loc, f"{value!r} is not a date (write YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD "
-                                     "for a range)"))
+    problems.append(
+        doc.problem(loc, f"{value!r} is not a date (write YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD for a range)")
+    )
     return []
 
 
@@ -109,8 +110,14 @@ def _year(doc: Document, key: str, body: Any, problems: list[Problem]) -> Offici
                     seen[day] = (kind, doc.mark((*loc, kind, i))[0])
                     found[kind].add(day)
     if year not in PACKAGE_YEARS and not found["holidays"] and len(problems) == before:
-        problems.append(doc.problem(loc, f"{year} lists no holidays: a year the chinesecalendar package does "
-                                         "not know needs every day off of the State Council's schedule", key=True))
+        problems.append(
+            doc.problem(
+                loc,
+                f"{year} lists no holidays: a year the chinesecalendar package does "
+                "not know needs every day off of the State Council's schedule",
+                key=True,
+            )
+        )
     return OfficialYear(year, frozenset(found["holidays"]), frozenset(found["workdays"]))
 
 
@@ -161,8 +168,7 @@ def attach(rules: Iterable[Rule], calendar: WorkCalendar) -> None:
 def unknown_year_warnings(rules: Iterable[Rule], now: datetime) -> list[str]:
     """One warning per year without official data in which a due date of the next 12 months falls."""
     today = now.date()
-    window = Period(month_of(today).shift(-2).start, month_of(today + WARNING_HORIZON).shift(1).end,
-                    PeriodKind.MONTH)
+    window = Period(month_of(today).shift(-2).start, month_of(today + WARNING_HORIZON).shift(1).end, PeriodKind.MONTH)
     hits: dict[int, list[tuple[date, str, str]]] = {}
     for rule in rules:
         for schedule in schedules_of(rule):
@@ -188,14 +194,18 @@ def _warning(year: int, found: list[tuple[date, str, str]]) -> str:
     policies = {calendar for _, _, calendar in found}
     until = []
     if "cn" in policies:
-        until.append("deadlines with calendar: cn are skipped by the scheduler (it logs an error; calendar: "
-                     f"cn_provisional would schedule them counting only weekends and {FIXED_HOLIDAYS_TEXT} "
-                     "as days off)")
+        until.append(
+            "deadlines with calendar: cn are skipped by the scheduler (it logs an error; calendar: "
+            f"cn_provisional would schedule them counting only weekends and {FIXED_HOLIDAYS_TEXT} "
+            "as days off)"
+        )
     if "cn_provisional" in policies:
-        until.append(f"deadlines with calendar: cn_provisional count only weekends and {FIXED_HOLIDAYS_TEXT} "
-                     "as days off")
-    return (f"no official holiday data for {year}, but {len(rules)} rule(s) have due dates in it within 12 "
-            f"months (first: {first_rule} on {first_day.isoformat()}). When the State Council publishes the "
-            f"{year} holiday schedule, add it to rules/calendar.yaml under 'years: {year}:' with 'holidays:' "
-            f"(every day off) and 'workdays:' (every 调休 weekend working day). Until then "
-            + "; ".join(until) + ".")
+        until.append(
+            f"deadlines with calendar: cn_provisional count only weekends and {FIXED_HOLIDAYS_TEXT} as days off"
+        )
+    return (
+        f"no official holiday data for {year}, but {len(rules)} rule(s) have due dates in it within 12 "
+        f"months (first: {first_rule} on {first_day.isoformat()}). When the State Council publishes the "
+        f"{year} holiday schedule, add it to rules/calendar.yaml under 'years: {year}:' with 'holidays:' "
+        f"(every day off) and 'workdays:' (every 调休 weekend working day). Until then " + "; ".join(until) + "."
+    )

@@ -117,8 +117,9 @@ class _Builder:
                 child = (*loc, key)
                 if key in out:
                     line, column = _pos(key_node)
-                    self.doc.problems.append(Problem(self.doc.file, line, column, format_loc(child),
-                                                     f"duplicate key {key!r}"))
+                    self.doc.problems.append(
+                        Problem(self.doc.file, line, column, format_loc(child), f"duplicate key {key!r}")
+                    )
                     continue
                 self.doc.key_marks[child] = _pos(key_node)
                 out[key] = self.build(value_node, child)
@@ -164,6 +165,7 @@ def read_document(path: Path, display: str | None = None) -> Document:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return Document(name, "", sha, problems=[Problem(
-            name, line, column, "", "the file is not UTF-8 text (save it as UTF-8)")])
+        return Document(
+            name, "", sha, problems=[Problem(name, line, column, "", "the file is not UTF-8 text (save it as UTF-8)")]
+        )
     return parse_text(text, name, sha)

@@ -7,13 +7,20 @@ import types
 import typing
 from typing import Any
 
+from perfrules.engine.rulebook.loader import Document, Loc, Problem
+from perfrules.engine.rulebook.model import RuleFile
 from pydantic import BaseModel, ValidationError
 
-from engine.rulebook.loader import Document, Loc, Problem
-from engine.rulebook.model import RuleFile
-
-_WHAT = {"kpi": "KPI", "role": "role", "department": "department", "deliverable": "deliverable",
-         "action": "escalation action", "scope": "scope", "weekday": "weekday", "covers": "period to cover"}
+_WHAT = {
+    "kpi": "KPI",
+    "role": "role",
+    "department": "department",
+    "deliverable": "deliverable",
+    "action": "escalation action",
+    "scope": "scope",
+    "weekday": "weekday",
+    "covers": "period to cover",
+}
 
 
 def suggest(word: object, options: typing.Iterable[str]) -> str:

@@ -3,7 +3,7 @@
 Every model forbids unknown keys (a typo is an error, never ignored). Shares and thresholds accept
 ``90%`` or ``0.9``; durations ``3d``, ``12h``, ``30m``, ``1w``; times ``"18:00"``. The JSON Schema
 published in ``schema/perfrules-rules.schema.json`` is generated from these models
-(:func:`engine.rulebook.schema.rules_schema`).
+(:func:`perfrules.engine.rulebook.schema.rules_schema`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from perfrules.engine.kpi.catalog import BY_ID
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -25,12 +26,22 @@ from pydantic import (
     model_validator,
 )
 
-from engine.kpi.catalog import BY_ID
-
 DEPARTMENTS = ("purchasing", "finance", "operations", "planning", "warehouse", "hr", "management")
-ROLES = ("purchaser", "purchasing_manager", "finance_analyst", "finance_manager", "operations_specialist",
-         "operations_manager", "planner", "planning_manager", "warehouse_keeper", "warehouse_manager",
-         "hr_specialist", "hr_manager", "general_manager")
+ROLES = (
+    "purchaser",
+    "purchasing_manager",
+    "finance_analyst",
+    "finance_manager",
+    "operations_specialist",
+    "operations_manager",
+    "planner",
+    "planning_manager",
+    "warehouse_keeper",
+    "warehouse_manager",
+    "hr_specialist",
+    "hr_manager",
+    "general_manager",
+)
 DELIVERABLES = ("slow_mover_list", "disposal_tracking", "capital_report", "improvement_plan")
 RECIPIENTS = ("employee", "manager", "hr", "department", "general_manager")
 NOTICE_KINDS = ("reminder", "deadline_missed", "kpi_warning", "consequence", "escalation")
@@ -95,7 +106,7 @@ def parse_time(value: Any) -> Any:
         return time(int(hour), int(minute))
     if isinstance(value, time):
         return value
-    raise ValueError(f"{value!r} is not a time of day (write it quoted, e.g. \"18:00\")")
+    raise ValueError(f'{value!r} is not a time of day (write it quoted, e.g. "18:00")')
 
 
 def _zone(value: str) -> str:
@@ -106,26 +117,42 @@ def _zone(value: str) -> str:
     return value
 
 
-_NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^[+-]?\d+(\.\d+)?%$"}],
-                  "description": "a number, or a percentage such as 90%"}
+_NUMBER_SCHEMA = {
+    "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^[+-]?\d+(\.\d+)?%$"}],
+    "description": "a number, or a percentage such as 90%",
+}
 Number = Annotated[Decimal, BeforeValidator(parse_number), WithJsonSchema(_NUMBER_SCHEMA)]
 Share = Number
-Duration = Annotated[timedelta, BeforeValidator(parse_duration),
-                     WithJsonSchema({"type": "string", "pattern": r"^\d+[wdhm]$",
-                                     "description": "a duration: 3d, 12h, 30m, 1w"})]
-TimeOfDay = Annotated[time, BeforeValidator(parse_time),
-                      WithJsonSchema({"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$",
-                                      "description": "time of day, quoted: \"18:00\""})]
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+[wdhm]$", "description": "a duration: 3d, 12h, 30m, 1w"}),
+]
+TimeOfDay = Annotated[
+    time,
+    BeforeValidator(parse_time),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "description": 'time of day, quoted: "18:00"'}
+    ),
+]
+
+
 def _day(value: Any) -> Any:
     if value == "last" or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 31):
         return value
     raise ValueError(f"{value!r} is not a day of the month (1–31, or 'last')")
 
 
-DayOfMonth = Annotated[int | str, BeforeValidator(_day),
-                       WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1, "maximum": 31},
-                                                 {"const": "last"}],
-                                       "description": "day of the month 1–31, or 'last'"})]
+DayOfMonth = Annotated[
+    int | str,
+    BeforeValidator(_day),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": 1, "maximum": 31}, {"const": "last"}],
+            "description": "day of the month 1–31, or 'last'",
+        }
+    ),
+]
 Zone = Annotated[str, BeforeValidator(lambda v: _zone(v) if isinstance(v, str) else v)]
 
 
@@ -149,7 +176,8 @@ class Due(Strict):
     weekday: Weekday | None = None
     time: TimeOfDay = Field(default=time(23, 59), description="local time of day, quoted")
     if_missing: Literal["last_day", "skip"] | None = Field(
-        None, description="for day 29–31: use the month's last day, or skip months without that day")
+        None, description="for day 29–31: use the month's last day, or skip months without that day"
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> Due:
@@ -165,12 +193,14 @@ class Schedule(Strict):
     due: Due
     timezone: Zone = "Asia/Shanghai"
     business_days: Literal["next", "previous", "none"] = Field(
-        "next", description="move a due date on a weekend/public holiday to the next or previous working day")
+        "next", description="move a due date on a weekend/public holiday to the next or previous working day"
+    )
     calendar: Literal["cn", "cn_provisional", "weekends"] = Field(
         "cn_provisional",
         description="cn: Chinese public holidays and make-up working days (调休), an error in a year without "
-                          "official data (package or rules/calendar.yaml); cn_provisional: the same, but such a year "
-                          "uses weekends and 1 Jan, 1–2 May, 1–3 Oct only; weekends: Sat/Sun only")
+        "official data (package or rules/calendar.yaml); cn_provisional: the same, but such a year "
+        "uses weekends and 1 Jan, 1–2 May, 1–3 Oct only; weekends: Sat/Sun only",
+    )
     # the rulebook's rules/calendar.yaml (engine.rulebook.calendar.WorkCalendar), attached by the checker;
     # private, so not part of the file format, the schema or rule diffs
     _work_calendar: Any = PrivateAttr(default=None)
@@ -201,8 +231,9 @@ class Threshold(Strict):
     warning: Number | None = Field(None, description="edge of the warning band on the good side of the target")
     direction: Literal["higher", "lower"] | None = Field(None, description="default: the KPI catalogue's")
     by: Schedule | None = Field(None, description="quantitative deadline: the KPI is judged at this due date")
-    repeat: Duration | None = Field(None, description="repeat the KPI warning this often while the breach stays "
-                                                      "open (default 7d)")
+    repeat: Duration | None = Field(
+        None, description="repeat the KPI warning this often while the breach stays open (default 7d)"
+    )
 
 
 class Proportional(Strict):
@@ -212,8 +243,9 @@ class Proportional(Strict):
     per_point_below: Share = Decimal(0)
     kpi_share: Share = Field(description="part of the quarterly bonus that KPIs make up (30%–40%)")
     weight: Share = Field(description="this KPI's weight in the responsibility matrix")
-    point: Number | None = Field(None, description="size of one point; default 1 percentage point (1 unit "
-                                                   "for days / turns)")
+    point: Number | None = Field(
+        None, description="size of one point; default 1 percentage point (1 unit for days / turns)"
+    )
 
 
 class Consequence(Strict):
@@ -285,8 +317,9 @@ class Notify(Strict):
     reminder: list[Recipient] = Field(default_factory=lambda: ["employee"])
     deadline_missed: list[Recipient] = Field(default_factory=lambda: ["employee", "manager"])
     kpi_warning: list[Recipient] = Field(default_factory=lambda: ["employee"])
-    consequence: list[Recipient] = Field(default_factory=lambda: ["employee"],
-                                         description="only 'employee': the deduction notice is addressed to them")
+    consequence: list[Recipient] = Field(
+        default_factory=lambda: ["employee"], description="only 'employee': the deduction notice is addressed to them"
+    )
     escalation: list[Recipient] = Field(default_factory=lambda: ["manager", "hr"])
     templates: dict[NoticeKind, str] = Field(default_factory=dict)
 
@@ -301,8 +334,9 @@ class Wording(Strict):
 class Rule(Strict):
     """One HR rule, identified by ``id`` and ``version``, in force from ``effective_from``."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
-                    description="department.name, e.g. purchasing.slow_mover_list")
+    id: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", description="department.name, e.g. purchasing.slow_mover_list"
+    )
     version: int = Field(1, ge=1)
     effective_from: date
     effective_to: date | None = Field(None, description="last day in force (inclusive)")
@@ -332,9 +366,11 @@ class Rule(Strict):
 class BonusPolicy(Strict):
     """Company-wide limits on bonus adjustments; set in at most one rule file of a rulebook."""
 
-    quarterly_cap: Share = Field(description="the most that deductions may take off one person's quarterly bonus, "
-                                             "as a share of the base (e.g. 40%); beyond it a cap line gives the "
-                                             "rest back")
+    quarterly_cap: Share = Field(
+        description="the most that deductions may take off one person's quarterly bonus, "
+        "as a share of the base (e.g. 40%); beyond it a cap line gives the "
+        "rest back"
+    )
 
     @field_validator("quarterly_cap")
     @classmethod

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from engine.rulebook.calendar import WorkCalendar
-from engine.rulebook.model import Rule
+from perfrules.engine.rulebook.calendar import WorkCalendar
+from perfrules.engine.rulebook.model import Rule
 
 
 @dataclass(frozen=True)

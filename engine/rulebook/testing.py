@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from engine.decide import decide
-from engine.facts import Facts, KpiValue, PastBreach, PastConsequence, Person, Stint, Submission
-from engine.rulebook.loader import read_document
-from engine.rulebook.model import parse_number
-from engine.rulebook.rulebook import Rulebook
+from perfrules.engine.decide import decide
+from perfrules.engine.facts import Facts, KpiValue, PastBreach, PastConsequence, Person, Stint, Submission
+from perfrules.engine.rulebook.loader import read_document
+from perfrules.engine.rulebook.model import parse_number
+from perfrules.engine.rulebook.rulebook import Rulebook
 
 EMPLOYED_SINCE = date(2000, 1, 1)
 LISTS = ("findings", "consequences", "escalations", "notices", "not_applicable")
@@ -74,15 +73,32 @@ def _decimal(value: Any) -> Decimal | None:
 
 def build_facts(spec: dict[str, Any], period: str) -> Facts:
     """Facts from the ``facts:`` map of an HR test (also handy for the CLI and demos)."""
-    kpis = tuple(KpiValue(k["kpi"], str(k.get("period", period)), _decimal(k.get("value")), k.get("scope", "company"),
-                          str(k.get("scope_id", ""))) for k in spec.get("kpis", []))
-    subs = tuple(Submission(s["deliverable"], str(s.get("period", period)), str(s["employee"]),
-                            _time(s["submitted_at"]), _decimal(s.get("completeness")))
-                 for s in spec.get("submissions", []))
+    kpis = tuple(
+        KpiValue(
+            k["kpi"],
+            str(k.get("period", period)),
+            _decimal(k.get("value")),
+            k.get("scope", "company"),
+            str(k.get("scope_id", "")),
+        )
+        for k in spec.get("kpis", [])
+    )
+    subs = tuple(
+        Submission(
+            s["deliverable"],
+            str(s.get("period", period)),
+            str(s["employee"]),
+            _time(s["submitted_at"]),
+            _decimal(s.get("completeness")),
+        )
+        for s in spec.get("submissions", [])
+    )
     people = tuple(_person(p) for p in spec.get("people", []))
     breaches = tuple(PastBreach(b["rule"], b["subject"], str(b["period"])) for b in spec.get("breaches", []))
-    past = tuple(PastConsequence(c["rule"], c["subject"], str(c["quarter"]), _decimal(c["share"]))
-                 for c in spec.get("consequences", []))
+    past = tuple(
+        PastConsequence(c["rule"], c["subject"], str(c["quarter"]), _decimal(c["share"]))
+        for c in spec.get("consequences", [])
+    )
     return Facts(str(period), kpis, subs, people, breaches, past)
 
 
@@ -93,12 +109,23 @@ def _day(value: Any, default: date | None) -> date | None:
 def _person(p: dict[str, Any]) -> Person:
     """A person of an HR test: employed since long before the test (unless ``active_from`` says otherwise),
     optional transfers (``stints: [{department, role, from, to}]``) and leave (``leaves: [{from, to}]``)."""
-    stints = tuple(Stint(s["department"], s["role"], _day(s["from"], None), _day(s.get("to"), None))
-                   for s in p.get("stints", []))
+    stints = tuple(
+        Stint(s["department"], s["role"], _day(s["from"], None), _day(s.get("to"), None)) for s in p.get("stints", [])
+    )
     leaves = tuple((_day(lv["from"], None), _day(lv["to"], None)) for lv in p.get("leaves", []))
-    return Person(str(p["id"]), str(p.get("name_en", p["id"])), str(p.get("name_zh", p["id"])), p["department"],
-                  p["role"], _decimal(p.get("bonus_base")) or Decimal(0), _day(p.get("active_from"), EMPLOYED_SINCE),
-                  _day(p.get("active_to"), None), stints, leaves, p.get("manager"))
+    return Person(
+        str(p["id"]),
+        str(p.get("name_en", p["id"])),
+        str(p.get("name_zh", p["id"])),
+        p["department"],
+        p["role"],
+        _decimal(p.get("bonus_base")) or Decimal(0),
+        _day(p.get("active_from"), EMPLOYED_SINCE),
+        _day(p.get("active_to"), None),
+        stints,
+        leaves,
+        p.get("manager"),
+    )
 
 
 def _same(expected: Any, got: Any) -> bool:
@@ -133,8 +160,12 @@ def _compare(name: str, expected: list[dict[str, Any]], got: list[dict[str, Any]
 
 
 def _show(item: dict[str, Any]) -> str:
-    return yaml.safe_dump({k: str(v) if isinstance(v, Decimal | datetime) else v for k, v in item.items()},
-                          default_flow_style=True, allow_unicode=True, sort_keys=False).strip()
+    return yaml.safe_dump(
+        {k: str(v) if isinstance(v, Decimal | datetime) else v for k, v in item.items()},
+        default_flow_style=True,
+        allow_unicode=True,
+        sort_keys=False,
+    ).strip()
 
 
 def run_test(rulebook: Rulebook, spec: dict[str, Any]) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.rulebook.checker import check_path
-from engine.rulebook.loader import Problem
-from engine.rulebook.rulebook import Rulebook
+from perfrules.engine.rulebook.checker import check_path
+from perfrules.engine.rulebook.loader import Problem
+from perfrules.engine.rulebook.rulebook import Rulebook
 
 log = logging.getLogger("perfrules.rulebook")
 
@@ -38,7 +38,7 @@ class RulebookHolder:
         self._lock = threading.Lock()
         result = check_path(path)
         if result.rulebook is None:
-            from engine.rulebook.checker import RulebookInvalid
+            from perfrules.engine.rulebook.checker import RulebookInvalid
 
             raise RulebookInvalid(result.problems)
         self._current: Rulebook = result.rulebook
@@ -52,8 +52,11 @@ class RulebookHolder:
             if result.rulebook is None:
                 for problem in result.problems:
                     log.error("rule file problem: %s", problem)
-                log.error("rulebook change rejected (%d problem(s)); still using rulebook %s",
-                          len(result.problems), self._current.digest[:12])
+                log.error(
+                    "rulebook change rejected (%d problem(s)); still using rulebook %s",
+                    len(result.problems),
+                    self._current.digest[:12],
+                )
                 return ReloadResult(False, self._current.digest, tuple(result.problems))
             if result.rulebook.digest != self._current.digest:
                 log.info("rulebook %s active (was %s)", result.rulebook.digest[:12], self._current.digest[:12])
@@ -61,8 +64,9 @@ class RulebookHolder:
             return ReloadResult(True, self._current.digest)
 
 
-def watch(holder: RulebookHolder, stop: threading.Event,
-          on_reload: Callable[[ReloadResult], None] | None = None) -> None:
+def watch(
+    holder: RulebookHolder, stop: threading.Event, on_reload: Callable[[ReloadResult], None] | None = None
+) -> None:
     """Block, reloading ``holder`` after every change under its folder, until ``stop`` is set."""
     from watchfiles import watch as watch_files
 

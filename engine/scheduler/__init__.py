@@ -13,17 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
-
-from engine.notices.contexts import RuleRef
-from engine.notices.delivery import DeliveryPolicy, deliver, transport_from_settings
-from engine.notices.templating import environment_from_settings
-from engine.periods import Period, local_date, parse_period
-from engine.rulebook.model import Rule
-from engine.scheduler.actions import Handler, ServiceActions
-from engine.scheduler.calendar import KPI_REFRESH, QUARTER_EVALUATION, THRESHOLD_CHECK, Slot
-from engine.scheduler.rules import FolderRules
-from engine.scheduler.service import ManualScheduler, Service
-from storage import Database
+from perfrules.engine.notices.contexts import RuleRef
+from perfrules.engine.notices.delivery import DeliveryPolicy, deliver, transport_from_settings
+from perfrules.engine.notices.templating import environment_from_settings
+from perfrules.engine.periods import Period, local_date, parse_period
+from perfrules.engine.rulebook.model import Rule
+from perfrules.engine.scheduler.actions import Handler, ServiceActions
+from perfrules.engine.scheduler.calendar import KPI_REFRESH, QUARTER_EVALUATION, THRESHOLD_CHECK, Slot
+from perfrules.engine.scheduler.rules import FolderRules
+from perfrules.engine.scheduler.service import ManualScheduler, Service
+from perfrules.storage import Database
 
 # The scheduler retries an unreachable SMTP server for about four days (1, 2, 4 … minutes, then every 6 h)
 DELIVERY_POLICY = DeliveryPolicy(max_attempts=24)
@@ -43,20 +42,24 @@ def rule_lookup(rules: FolderRules, zone: Any) -> Callable[[str, datetime], tupl
     return lookup
 
 
-def evaluation_handlers(db: Database, rules: FolderRules, zone: Any,
-                        after: Callable[[list[Period], datetime, list[dict[str, Any]]], str] | None = None
-                        ) -> dict[str, Handler]:
+def evaluation_handlers(
+    db: Database,
+    rules: FolderRules,
+    zone: Any,
+    after: Callable[[list[Period], datetime, list[dict[str, Any]]], str] | None = None,
+) -> dict[str, Handler]:
     """KPI refresh, dated threshold checks and the quarter-end evaluation, by the evaluation engine;
-    ``after(months, now, warnings)`` runs once the months are evaluated (the alerts of :mod:`engine.reporting`),
+    ``after(months, now, warnings)`` runs once the months are evaluated (the alerts of
+    :mod:`perfrules.engine.reporting`),
     with the months' warning-band observations as finding rows: the evaluation does not store them.
 
     Evaluation runs are idempotent (keyed by month, rulebook and facts), so a daily refresh of last month
     stores something only when late facts or a rule change altered the outcome; its KPI values are computed
     again only then too (:class:`~engine.scheduler.refresh.KpiMemo`).
     """
-    from engine.evaluation.core import finding_row
-    from engine.evaluation.run import evaluate
-    from engine.scheduler.refresh import KpiMemo
+    from perfrules.engine.evaluation.core import finding_row
+    from perfrules.engine.evaluation.run import evaluate
+    from perfrules.engine.scheduler.refresh import KpiMemo
 
     kpis = KpiMemo(zone)
 
@@ -80,11 +83,17 @@ def evaluation_handlers(db: Database, rules: FolderRules, zone: Any,
     return {KPI_REFRESH: run, THRESHOLD_CHECK: run, QUARTER_EVALUATION: run}
 
 
-def build_service(settings: Any, db: Database, *, scheduler: BaseScheduler | None = None,
-                  transport_factory: Callable[[], Any] | None = None, evaluation: bool = True) -> Service:
+def build_service(
+    settings: Any,
+    db: Database,
+    *,
+    scheduler: BaseScheduler | None = None,
+    transport_factory: Callable[[], Any] | None = None,
+    evaluation: bool = True,
+) -> Service:
     """The service ``perfrules serve`` runs, from the resolved settings (``evaluation=False``: reminders and
     deadline notices only — no evaluation, alerts or reports, which all read the KPI library)."""
-    from engine.reporting import alert_hook, report_handlers
+    from perfrules.engine.reporting import alert_hook, report_handlers
 
     rules = FolderRules(settings.rules_path)
     env = environment_from_settings(settings)
@@ -94,8 +103,7 @@ def build_service(settings: Any, db: Database, *, scheduler: BaseScheduler | Non
     if evaluation:
         book = lambda: rules.rulebook  # noqa: E731 - read at run time: a reload swaps the rulebook
         handlers.update(report_handlers(db, env, book, settings.mail_from, zone))
-        handlers.update(evaluation_handlers(db, rules, zone, after=alert_hook(db, env, book, settings.mail_from,
-                                                                               zone)))
+        handlers.update(evaluation_handlers(db, rules, zone, after=alert_hook(db, env, book, settings.mail_from, zone)))
     actions = ServiceActions(db, env, rule_lookup(rules, zone), settings.mail_from, zone, handlers=handlers)
 
     def deliver_now(now: datetime) -> Any:

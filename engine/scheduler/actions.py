@@ -9,10 +9,10 @@
   handed to the evaluation and report builders registered in :attr:`ServiceActions.handlers`.
 
 Who owes and who is told is decided exactly as the decision core's notice intents decide it
-(:func:`engine.evaluation.intents.deadline_owers`, :func:`~engine.evaluation.intents.recipients` on
+(:func:`perfrules.engine.evaluation.intents.deadline_owers`, :func:`~engine.evaluation.intents.recipients` on
 :func:`~engine.evaluation.intents.notice_day`, over the people history: transfers, leave, who held the role
 on the due day), so the reminders and deadline notices HR proves with ``perfrules test`` are the ones the
-outbox writes. Every notice goes through :func:`engine.notices.queue.queue_notice`, whose natural key makes
+outbox writes. Every notice goes through :func:`perfrules.engine.notices.queue.queue_notice`, whose natural key makes
 a second run of the same slot a no-op.
 """
 
@@ -24,21 +24,20 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import jinja2
-
-from engine.contracts import DELIVERABLES
-from engine.evaluation import intents
-from engine.evaluation.people import Person
-from engine.evaluation.run import load_people
-from engine.notices.contexts import DeadlineMissedContext, Named, Recipient, ReminderContext, RuleRef
-from engine.notices.message import mail_domain
-from engine.notices.queue import queue_notice
-from engine.periods import local_date
-from engine.rulebook.model import Rule
-from engine.scheduler.calendar import DEADLINE_CHECK, REMINDER, Slot
-from storage import Database
-from storage.access import facts_generation
-from storage.outbox import PersonRecord, find_person, remembered_people
-from storage.schedule import submitters
+from perfrules.engine.contracts import DELIVERABLES
+from perfrules.engine.evaluation import intents
+from perfrules.engine.evaluation.people import Person
+from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.notices.contexts import DeadlineMissedContext, Named, Recipient, ReminderContext, RuleRef
+from perfrules.engine.notices.message import mail_domain
+from perfrules.engine.notices.queue import queue_notice
+from perfrules.engine.periods import local_date
+from perfrules.engine.rulebook.model import Rule
+from perfrules.engine.scheduler.calendar import DEADLINE_CHECK, REMINDER, Slot
+from perfrules.storage import Database
+from perfrules.storage.access import facts_generation
+from perfrules.storage.outbox import PersonRecord, find_person, remembered_people
+from perfrules.storage.schedule import submitters
 
 # (slot, now) -> one-line summary; raise to mark the slot failed
 Handler = Callable[[Slot, datetime], str]
@@ -46,8 +45,14 @@ RuleLookup = Callable[[str, datetime], tuple[Rule, RuleRef] | None]
 
 
 def recipient_of(person: PersonRecord, zone: ZoneInfo) -> Recipient:
-    return Recipient(id=person.id, name_zh=person.name_zh, name_en=person.name_en, email=person.email,
-                     locale=person.locale if person.locale in ("zh-CN", "en") else "zh-CN", zone=zone.key)
+    return Recipient(
+        id=person.id,
+        name_zh=person.name_zh,
+        name_en=person.name_en,
+        email=person.email,
+        locale=person.locale if person.locale in ("zh-CN", "en") else "zh-CN",
+        zone=zone.key,
+    )
 
 
 @dataclass
@@ -135,8 +140,11 @@ class ServiceActions:
         """Everyone ``words`` name about ``employee``'s instance for ``period``, as the notice intents name them."""
         assert self.people is not None
         day = intents.notice_day(period)
-        found = [self.people.record(to) for _, to in
-                 intents.recipients(self.people.people, rule, words, employee, day) if to is not None]
+        found = [
+            self.people.record(to)
+            for _, to in intents.recipients(self.people.people, rule, words, employee, day)
+            if to is not None
+        ]
         return [p for p in found if p is not None]
 
     def remind(self, slot: Slot, now: datetime) -> str:
@@ -147,9 +155,13 @@ class ServiceActions:
         for employee in due.open:
             for person in self.told(rule, rule.notify.reminder, employee, slot.period):
                 context = ReminderContext(
-                    recipient=recipient_of(person, self.zone), rule=due.ref, deliverable=_deliverable(rule),
-                    period=slot.period, due_at=slot.deadline,
-                    days_left=(local_date(slot.deadline, self.zone) - local_date(now, self.zone)).days)
+                    recipient=recipient_of(person, self.zone),
+                    rule=due.ref,
+                    deliverable=_deliverable(rule),
+                    period=slot.period,
+                    due_at=slot.deadline,
+                    days_left=(local_date(slot.deadline, self.zone) - local_date(now, self.zone)).days,
+                )
                 # the employee's own reminder keeps the plain slot key; others are told once per employee
                 kind_slot = slot.slot if person.id == employee else f"{employee}:{slot.slot}"
                 written += self._queue(context, rule, slot, now, kind_slot=kind_slot)
@@ -164,17 +176,22 @@ class ServiceActions:
         for employee in late:
             for person in self.told(rule, rule.notify.deadline_missed, employee, slot.period):
                 context = DeadlineMissedContext(
-                    recipient=recipient_of(person, self.zone), rule=due.ref, deliverable=_deliverable(rule),
-                    period=slot.period, due_at=slot.deadline,
-                    days_late=max(0, (local_date(now, self.zone) - local_date(slot.deadline, self.zone)).days))
+                    recipient=recipient_of(person, self.zone),
+                    rule=due.ref,
+                    deliverable=_deliverable(rule),
+                    period=slot.period,
+                    due_at=slot.deadline,
+                    days_late=max(0, (local_date(now, self.zone) - local_date(slot.deadline, self.zone)).days),
+                )
                 written += self._queue(context, rule, slot, now, kind_slot=f"{employee}:{slot.slot}")
         return f"{len(late)} of {len(due.owers)} late; {written} notice(s) queued"
 
     def _queue(self, context, rule: Rule, slot: Slot, now: datetime, *, kind_slot: str) -> int:
         # the outbox key is (rule, recipient, period, kind, n): one rule id per reminder lead / repeat
         rule_id = f"{rule.id}#{kind_slot}"
-        queued = queue_notice(self.db, self.env, context, rule_id=rule_id, period=slot.period, now=now,
-                              domain=mail_domain(self.mail_from))
+        queued = queue_notice(
+            self.db, self.env, context, rule_id=rule_id, period=slot.period, now=now, domain=mail_domain(self.mail_from)
+        )
         return int(queued.created)
 
 

@@ -23,11 +23,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-
-from engine.periods import Period, PeriodKind, local_date, month_of, quarter_of, week_of
-from engine.rulebook.calendar import CalendarOutOfRange, covered_periods, due_at, nominal_due_day
-from engine.rulebook.model import Deadline, Rule, Schedule
-from storage.schedule import SlotKey
+from perfrules.engine.periods import Period, PeriodKind, local_date, month_of, quarter_of, week_of
+from perfrules.engine.rulebook.calendar import CalendarOutOfRange, covered_periods, due_at, nominal_due_day
+from perfrules.engine.rulebook.model import Deadline, Rule, Schedule
+from perfrules.storage.schedule import SlotKey
 
 log = logging.getLogger("perfrules.scheduler")
 
@@ -81,16 +80,31 @@ class SystemJob:
 
 
 SYSTEM_JOBS: tuple[SystemJob, ...] = (
-    SystemJob(KPI_REFRESH, "KPI refresh and threshold alerts (daily)", {"hour": 7, "minute": 0},
-              period_of=lambda at: month_of(at.date()).label, slot_of=lambda at: at.date().isoformat()),
-    SystemJob(WEEKLY_REPORT, "weekly report to the operations team (Monday 08:00)",
-              {"day_of_week": "mon", "hour": 8, "minute": 0},
-              period_of=lambda at: week_of(at.date()).previous().label),
-    SystemJob(MONTHLY_REPORT, "monthly report to management (the 5th, 08:00)", {"day": 5, "hour": 8, "minute": 0},
-              period_of=lambda at: month_of(at.date()).previous().label),
-    SystemJob(QUARTER_EVALUATION, "quarter-end evaluation (first day of the next quarter, 06:00)",
-              {"month": "jan,apr,jul,oct", "day": 1, "hour": 6, "minute": 0},
-              period_of=lambda at: quarter_of(at.date()).previous().label),
+    SystemJob(
+        KPI_REFRESH,
+        "KPI refresh and threshold alerts (daily)",
+        {"hour": 7, "minute": 0},
+        period_of=lambda at: month_of(at.date()).label,
+        slot_of=lambda at: at.date().isoformat(),
+    ),
+    SystemJob(
+        WEEKLY_REPORT,
+        "weekly report to the operations team (Monday 08:00)",
+        {"day_of_week": "mon", "hour": 8, "minute": 0},
+        period_of=lambda at: week_of(at.date()).previous().label,
+    ),
+    SystemJob(
+        MONTHLY_REPORT,
+        "monthly report to management (the 5th, 08:00)",
+        {"day": 5, "hour": 8, "minute": 0},
+        period_of=lambda at: month_of(at.date()).previous().label,
+    ),
+    SystemJob(
+        QUARTER_EVALUATION,
+        "quarter-end evaluation (first day of the next quarter, 06:00)",
+        {"month": "jan,apr,jul,oct", "day": 1, "hour": 6, "minute": 0},
+        period_of=lambda at: quarter_of(at.date()).previous().label,
+    ),
 )
 
 
@@ -145,8 +159,9 @@ def lead_label(lead: timedelta) -> str:
     return f"remind-{seconds // 60}m"
 
 
-def rule_slots(rules: Iterable[Rule], occurrences: OccurrenceFn, start: datetime, end: datetime,
-               zone: ZoneInfo) -> Iterator[Slot]:
+def rule_slots(
+    rules: Iterable[Rule], occurrences: OccurrenceFn, start: datetime, end: datetime, zone: ZoneInfo
+) -> Iterator[Slot]:
     """Reminders and checks of every deadline / dated threshold whose run time falls in ``[start, end)``."""
     for rule in rules:
         deadline = rule.deadline
@@ -164,8 +179,7 @@ def rule_slots(rules: Iterable[Rule], occurrences: OccurrenceFn, start: datetime
                 yield Slot(check, DEADLINE_CHECK, rule.id, occ.period, "due", occ.due)
                 n = 1
                 while deadline.repeat and n <= MAX_REPEATS and n * deadline.repeat < repeats:
-                    yield Slot(check + n * deadline.repeat, DEADLINE_CHECK, rule.id, occ.period, f"repeat-{n}",
-                               occ.due)
+                    yield Slot(check + n * deadline.repeat, DEADLINE_CHECK, rule.id, occ.period, f"repeat-{n}", occ.due)
                     n += 1
         threshold = rule.threshold
         if threshold is not None and threshold.by is not None:
@@ -183,8 +197,15 @@ def system_slots(job: SystemJob, start: datetime, end: datetime, zone: ZoneInfo)
         at = trigger.get_next_fire_time(at, at + timedelta(seconds=1))
 
 
-def slots_between(rules: Iterable[Rule], occurrences: OccurrenceFn, start: datetime, end: datetime,
-                  zone: ZoneInfo, *, kinds: Iterable[str] | None = None) -> list[Slot]:
+def slots_between(
+    rules: Iterable[Rule],
+    occurrences: OccurrenceFn,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    *,
+    kinds: Iterable[str] | None = None,
+) -> list[Slot]:
     """Every slot whose run time is in ``[start, end)``, in time order (optionally only ``kinds``)."""
     wanted = None if kinds is None else set(kinds)
     found = [s for s in rule_slots(rules, occurrences, start, end, zone) if start <= s.at < end]

@@ -1,4 +1,4 @@
-"""The functions APScheduler calls. They are stored in the job store by name (``engine.scheduler.jobs:…``)
+"""The functions APScheduler calls. They are stored in the job store by name (``perfrules.engine.scheduler.jobs:…``)
 with plain arguments, so they find the running :class:`~engine.scheduler.service.Service` here.
 
 Only these functions (and the CLI) read the clock: each takes ``now`` from the service.
@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.scheduler.service import Service
+    from perfrules.engine.scheduler.service import Service
 
 log = logging.getLogger("perfrules.scheduler")
 

@@ -16,9 +16,9 @@ import socket
 from pathlib import Path
 from typing import IO, Protocol
 
-from engine.errors import PerfRulesError
-from storage import Database
-from storage.schedule import AdvisoryLease, sqlite_path
+from perfrules.engine.errors import PerfRulesError
+from perfrules.storage import Database
+from perfrules.storage.schedule import AdvisoryLease, sqlite_path
 
 LOCK_KEY = 0x70657266  # "perf": the advisory lock id every perfrules scheduler uses
 RETRY_SECONDS = 5.0
@@ -31,7 +31,8 @@ class SchedulerLocked(PerfRulesError, RuntimeError):
     def __init__(self, lock_file: Path, holder: str):
         super().__init__(
             f"another perfrules scheduler ({holder or 'unknown process'}) holds {lock_file}: only one "
-            "'perfrules serve' may run on a SQLite database; stop it first, or use PostgreSQL for standbys")
+            "'perfrules serve' may run on a SQLite database; stop it first, or use PostgreSQL for standbys"
+        )
         self.lock_file = lock_file
         self.holder = holder
 

@@ -8,18 +8,30 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from engine.rulebook.watch import ReloadResult, watch
-from engine.scheduler.leadership import HEARTBEAT_SECONDS, RETRY_SECONDS, Leadership, SchedulerLocked, identity
-from engine.scheduler.service import Service
-from storage.schedule import state_set
+from perfrules.engine.rulebook.watch import ReloadResult, watch
+from perfrules.engine.scheduler.leadership import (
+    HEARTBEAT_SECONDS,
+    RETRY_SECONDS,
+    Leadership,
+    SchedulerLocked,
+    identity,
+)
+from perfrules.engine.scheduler.service import Service
+from perfrules.storage.schedule import state_set
 
 log = logging.getLogger("perfrules.scheduler")
 
 LEADER = "leader"
 
 
-def serve(make_service: Callable[[], Service], leadership: Leadership, stop: threading.Event, *,
-          retry_seconds: float = RETRY_SECONDS, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
+def serve(
+    make_service: Callable[[], Service],
+    leadership: Leadership,
+    stop: threading.Event,
+    *,
+    retry_seconds: float = RETRY_SECONDS,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> None:
     """Run until ``stop`` is set. Standbys retry the lock every ``retry_seconds``; the leader checks the
     lock every ``heartbeat_seconds`` and follows the rule folder for edits."""
     waiting_logged = False
@@ -29,8 +41,9 @@ def serve(make_service: Callable[[], Service], leadership: Leadership, stop: thr
                 holder = getattr(leadership, "holder", lambda: "")()
                 raise SchedulerLocked(getattr(leadership, "lock_file"), holder)  # noqa: B009
             if not waiting_logged:
-                log.info("standby: another instance holds the %s; retrying every %gs",
-                         leadership.describe(), retry_seconds)
+                log.info(
+                    "standby: another instance holds the %s; retrying every %gs", leadership.describe(), retry_seconds
+                )
                 waiting_logged = True
             stop.wait(retry_seconds)
             continue

@@ -18,16 +18,16 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from engine.evaluation.kpis import library_kpis
-from engine.facts import KpiValue
-from engine.periods import Period
-from engine.rulebook.rulebook import Rulebook
-from storage import Database
-from storage.access import facts_generation
+from perfrules.engine.evaluation.kpis import library_kpis
+from perfrules.engine.facts import KpiValue
+from perfrules.engine.periods import Period
+from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.storage import Database
+from perfrules.storage.access import facts_generation
 
 
 class KpiMemo:
-    """KPI sources (``engine.evaluation.run.KpiSource``) that compute a month's KPI values once per key."""
+    """KPI sources (``perfrules.engine.evaluation.run.KpiSource``) that compute a month's KPI values once per key."""
 
     def __init__(self, zone: ZoneInfo, size: int = 16):
         self.zone = zone

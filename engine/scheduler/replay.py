@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.notices.delivery import EmlTransport
-from engine.scheduler import build_service
-from engine.scheduler.refresh import PlanMemo
-from engine.scheduler.service import ManualScheduler
-from storage import Database
-from storage.outbox import list_messages, remembered_people
+from perfrules.engine.notices.delivery import EmlTransport
+from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.refresh import PlanMemo
+from perfrules.engine.scheduler.service import ManualScheduler
+from perfrules.storage import Database
+from perfrules.storage.outbox import list_messages, remembered_people
 
 
 @dataclass
@@ -33,8 +33,14 @@ class ReplayReport:
     locales: Counter[str] = field(default_factory=Counter)
 
 
-def replay(settings: Any, db: Database, start: datetime, end: datetime, folder: Path,
-           echo: Callable[[str], None] = lambda _: None) -> ReplayReport:
+def replay(
+    settings: Any,
+    db: Database,
+    start: datetime,
+    end: datetime,
+    folder: Path,
+    echo: Callable[[str], None] = lambda _: None,
+) -> ReplayReport:
     """Run every slot in ``[start, end)`` at its own time, deliver to ``folder``; returns what happened."""
     transport = EmlTransport(folder)
     service = build_service(settings, db, scheduler=ManualScheduler(), transport_factory=lambda: transport)
@@ -58,7 +64,7 @@ def replay(settings: Any, db: Database, start: datetime, end: datetime, folder: 
 
 def demo_step(run: Any) -> None:
     """Replay the last quarter through the scheduler; leave its e-mails in <output>/emails."""
-    from engine.periods import quarter_of
+    from perfrules.engine.periods import quarter_of
 
     quarter = quarter_of(run.end).previous() if run.end.month % 3 else quarter_of(run.end)
     start, end = quarter.bounds(run.settings.zone)
@@ -69,6 +75,8 @@ def demo_step(run: Any) -> None:
     for (kind, _status), n in report.runs.items():
         by_kind[kind] += n
     run.echo("  " + ", ".join(f"{n} {kind}" for kind, n in sorted(by_kind.items())))
-    run.echo(f"  {quarter.label}: {done} runs, {len(report.emails)} e-mails "
-             f"({', '.join(f'{n} {loc}' for loc, n in sorted(report.locales.items()))}) in {folder}")
+    run.echo(
+        f"  {quarter.label}: {done} runs, {len(report.emails)} e-mails "
+        f"({', '.join(f'{n} {loc}' for loc, n in sorted(report.locales.items()))}) in {folder}"
+    )
     run.results["replay"] = report

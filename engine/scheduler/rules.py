@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from engine.rulebook.model import Rule
-from engine.rulebook.rulebook import Rulebook
-from engine.rulebook.watch import RulebookHolder
+from perfrules.engine.rulebook.model import Rule
+from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.engine.rulebook.watch import RulebookHolder
 
 
 class FolderRules:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from engine.scheduler.calendar import REMINDER, Slot
-from storage import Database
-from storage.schedule import claim_slot, finish_slot, settled_keys, state_setdefault
+from perfrules.engine.scheduler.calendar import REMINDER, Slot
+from perfrules.storage import Database
+from perfrules.storage.schedule import claim_slot, finish_slot, settled_keys, state_setdefault
 
 log = logging.getLogger("perfrules.scheduler")
 
@@ -66,8 +66,12 @@ class SlotRunner:
     def due(self, now: datetime, kinds: Iterable[str] | None = None) -> list[Slot]:
         """Slots up to ``now`` that still need a run."""
         horizon = self.horizon(now)
-        settled = settled_keys(self.db, since=horizon - timedelta(days=1), stale_before=now - self.stale_after,
-                               max_attempts=self.max_attempts)
+        settled = settled_keys(
+            self.db,
+            since=horizon - timedelta(days=1),
+            stale_before=now - self.stale_after,
+            max_attempts=self.max_attempts,
+        )
         return [s for s in self.planner(horizon, now + timedelta(microseconds=1), kinds) if s.key not in settled]
 
     def run_due(self, now: datetime, kinds: Iterable[str] | None = None) -> list[Outcome]:
@@ -75,20 +79,36 @@ class SlotRunner:
         outcomes = [o for o in (self.run_one(slot, now) for slot in self.due(now, kinds)) if o is not None]
         late = [o for o in outcomes if o.caught_up and o.status != "skipped"]
         if late:
-            log.warning("caught up %d missed run%s: %s", len(late), "" if len(late) == 1 else "s",
-                        "; ".join(str(o.slot) for o in late))
+            log.warning(
+                "caught up %d missed run%s: %s",
+                len(late),
+                "" if len(late) == 1 else "s",
+                "; ".join(str(o.slot) for o in late),
+            )
         stale = [o for o in outcomes if o.status == "skipped"]
         if stale:
-            log.warning("skipped %d stale reminder%s (deadline already passed): %s", len(stale),
-                        "" if len(stale) == 1 else "s", "; ".join(str(o.slot) for o in stale))
+            log.warning(
+                "skipped %d stale reminder%s (deadline already passed): %s",
+                len(stale),
+                "" if len(stale) == 1 else "s",
+                "; ".join(str(o.slot) for o in stale),
+            )
         return outcomes
 
     def run_one(self, slot: Slot, now: datetime) -> Outcome | None:
         """Claim and run ``slot``; None when another run has it or it is settled."""
         token = uuid.uuid4().hex
         caught_up = now - slot.at > self.late_after
-        if not claim_slot(self.db, slot.key, scheduled_at=slot.at, token=token, now=now,
-                          stale_after=self.stale_after, max_attempts=self.max_attempts, caught_up=caught_up):
+        if not claim_slot(
+            self.db,
+            slot.key,
+            scheduled_at=slot.at,
+            token=token,
+            now=now,
+            stale_after=self.stale_after,
+            max_attempts=self.max_attempts,
+            caught_up=caught_up,
+        ):
             return None
         if slot.kind == REMINDER and slot.deadline is not None and now >= slot.deadline:
             status, detail = "skipped", f"stale: deadline {slot.deadline.isoformat()} passed before it ran"

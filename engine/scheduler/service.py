@@ -29,16 +29,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-
-from engine.rulebook.model import Rule
-from engine.scheduler import jobs
-from engine.scheduler.calendar import RULE_KINDS, SYSTEM_JOBS, Slot, occurrences, slots_between
-from engine.scheduler.runner import Actions, SlotRunner
-from storage import Database
+from perfrules.engine.rulebook.model import Rule
+from perfrules.engine.scheduler import jobs
+from perfrules.engine.scheduler.calendar import RULE_KINDS, SYSTEM_JOBS, Slot, occurrences, slots_between
+from perfrules.engine.scheduler.runner import Actions, SlotRunner
+from perfrules.storage import Database
 
 log = logging.getLogger("perfrules.scheduler")
 
-JOB_MODULE = "engine.scheduler.jobs"
+JOB_MODULE = "perfrules.engine.scheduler.jobs"
 SLOT_PREFIX = "slot|"
 
 
@@ -105,13 +104,15 @@ class Service:
     def start(self, now: datetime) -> None:
         """Catch up what was missed, then start the scheduler with its jobs (added only if missing)."""
         jobs.activate(self)
-        executor = (DebugExecutor() if isinstance(self.scheduler, ManualScheduler)
-                    else ThreadPoolExecutor(max_workers=4))
+        executor = DebugExecutor() if isinstance(self.scheduler, ManualScheduler) else ThreadPoolExecutor(max_workers=4)
         self.scheduler.configure(
             jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine)},
             executors={"default": executor},
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": int(self.misfire_grace.total_seconds())},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.misfire_grace.total_seconds()),
+            },
             timezone=self.zone,
         )
         log.info("rulebook %s: %d rules", self.rulebook.version()[:12], len(self.rulebook.rules()))
@@ -130,10 +131,20 @@ class Service:
 
     def reconcile(self, now: datetime) -> None:
         """Make the job store match the calendar: fixed jobs if missing, slot jobs of the planning window."""
-        self._ensure("outbox", f"{JOB_MODULE}:deliver_outbox", IntervalTrigger(
-            seconds=int(self.outbox_every.total_seconds()), timezone=self.zone), (), "outbox delivery")
-        self._ensure("replan", f"{JOB_MODULE}:replan", IntervalTrigger(hours=1, timezone=self.zone), (),
-                     "rulebook check, catch-up and retries")
+        self._ensure(
+            "outbox",
+            f"{JOB_MODULE}:deliver_outbox",
+            IntervalTrigger(seconds=int(self.outbox_every.total_seconds()), timezone=self.zone),
+            (),
+            "outbox delivery",
+        )
+        self._ensure(
+            "replan",
+            f"{JOB_MODULE}:replan",
+            IntervalTrigger(hours=1, timezone=self.zone),
+            (),
+            "rulebook check, catch-up and retries",
+        )
         for job in SYSTEM_JOBS:
             self._ensure(job.kind, f"{JOB_MODULE}:run_slots", job.trigger(self.zone), (job.kind,), job.description)
         wanted = {slot_job_id(s): s for s in self.plan(now, now + self.planning_window, RULE_KINDS)}
@@ -145,8 +156,13 @@ class Service:
         current = {job.id for job in self.scheduler.get_jobs()}
         for job_id, slot in wanted.items():
             if job_id not in current:
-                self.scheduler.add_job(f"{JOB_MODULE}:run_slots", DateTrigger(slot.at, timezone=self.zone),
-                                       args=(slot.kind,), id=job_id, name=str(slot))
+                self.scheduler.add_job(
+                    f"{JOB_MODULE}:run_slots",
+                    DateTrigger(slot.at, timezone=self.zone),
+                    args=(slot.kind,),
+                    id=job_id,
+                    name=str(slot),
+                )
 
     def _ensure(self, job_id: str, func: str, trigger: Any, args: tuple, name: str) -> None:
         job = self.scheduler.get_job(job_id)
@@ -160,8 +176,13 @@ class Service:
         before = self.rulebook.version()
         changed, problems = self.rulebook.reload()
         if problems:
-            log.error("rulebook reload rejected (%d problem%s); the schedule of version %s keeps running:\n  %s",
-                      len(problems), "" if len(problems) == 1 else "s", before[:12], "\n  ".join(problems))
+            log.error(
+                "rulebook reload rejected (%d problem%s); the schedule of version %s keeps running:\n  %s",
+                len(problems),
+                "" if len(problems) == 1 else "s",
+                before[:12],
+                "\n  ".join(problems),
+            )
             return False
         if changed:
             log.info("rulebook changed %s -> %s: rescheduling", before[:12], self.rulebook.version()[:12])
@@ -170,6 +191,7 @@ class Service:
         return True
 
     def describe_next(self, now: datetime, limit: int) -> list[str]:
-        upcoming = sorted((j for j in self.scheduler.get_jobs() if j.next_run_time is not None),
-                          key=lambda j: j.next_run_time)
+        upcoming = sorted(
+            (j for j in self.scheduler.get_jobs() if j.next_run_time is not None), key=lambda j: j.next_run_time
+        )
         return [f"{j.name} at {j.next_run_time.isoformat(timespec='minutes')}" for j in upcoming[:limit]]

@@ -10,17 +10,16 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.importing import FileResult, UnknownKind, import_files
+from perfrules.engine.importing.reading import Upload
+from perfrules.engine.kpi import catalog
+from perfrules.engine.periods import PeriodKind, parse_period
+from perfrules.engine.web import board, data
+from perfrules.engine.web.auth import Principal, principal, require, require_employee
+from perfrules.storage import access
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
-
-from engine.errors import PerfRulesError
-from engine.importing import FileResult, UnknownKind, import_files
-from engine.importing.reading import Upload
-from engine.kpi import catalog
-from engine.periods import PeriodKind, parse_period
-from engine.web import board, data
-from engine.web.auth import Principal, principal, require, require_employee
-from storage import access
 
 router = APIRouter(prefix="/api/v1", tags=["perfrules"])
 
@@ -85,30 +84,72 @@ async def me(who: Principal = Depends(principal)) -> Me:
 
 
 @router.get("/kpis", response_model=list[KpiOut])
-def kpis(request: Request, period: str, scope_kind: str = "company", scope: str = "company",
-         who: Principal = Depends(require("people"))) -> list[KpiOut]:
+def kpis(
+    request: Request,
+    period: str,
+    scope_kind: str = "company",
+    scope: str = "company",
+    who: Principal = Depends(require("people")),
+) -> list[KpiOut]:
     """Every KPI of a scope (company, department, category, abc_class, xyz_class, employee …) for a period."""
     _check_scope(who, scope_kind, scope)
-    cells = board.kpi_table(request.app.state.db, request.app.state.settings, scope_kind=scope_kind, scope=scope,
-                            period=_period(period), today=_today(request))
-    return [KpiOut(kpi=c.kpi.id, name_en=c.kpi.name_en, name_zh=c.kpi.name_zh, unit=c.kpi.unit.value,
-                   direction=c.kpi.direction.value, scope_kind=c.scope_kind, scope=c.scope, period=c.period,
-                   value=c.value, target=c.target, achievement=c.achievement, status=c.status) for c in cells]
+    cells = board.kpi_table(
+        request.app.state.db,
+        request.app.state.settings,
+        scope_kind=scope_kind,
+        scope=scope,
+        period=_period(period),
+        today=_today(request),
+    )
+    return [
+        KpiOut(
+            kpi=c.kpi.id,
+            name_en=c.kpi.name_en,
+            name_zh=c.kpi.name_zh,
+            unit=c.kpi.unit.value,
+            direction=c.kpi.direction.value,
+            scope_kind=c.scope_kind,
+            scope=c.scope,
+            period=c.period,
+            value=c.value,
+            target=c.target,
+            achievement=c.achievement,
+            status=c.status,
+        )
+        for c in cells
+    ]
 
 
 @router.get("/kpis/{kpi_id}/rows", response_model=RowsOut)
-def kpi_rows(request: Request, kpi_id: str, period: str, scope_kind: str = "company", scope: str = "company",
-             who: Principal = Depends(require("people"))) -> RowsOut:
+def kpi_rows(
+    request: Request,
+    kpi_id: str,
+    period: str,
+    scope_kind: str = "company",
+    scope: str = "company",
+    who: Principal = Depends(require("people")),
+) -> RowsOut:
     """The rows behind one KPI figure (drill-down)."""
     _check_scope(who, scope_kind, scope)
     try:
         kpi = catalog.get(kpi_id)
     except (KeyError, PerfRulesError):
         raise HTTPException(404, f"no KPI {kpi_id!r}") from None
-    table = board.drill(request.app.state.db, request.app.state.settings, kpi, scope_kind=scope_kind, scope=scope,
-                        period=_period(period))
-    return RowsOut(kpi=kpi_id, period=period, columns=list(table.columns), rows=[list(r) for r in table.rows],
-                   available=table.available)
+    table = board.drill(
+        request.app.state.db,
+        request.app.state.settings,
+        kpi,
+        scope_kind=scope_kind,
+        scope=scope,
+        period=_period(period),
+    )
+    return RowsOut(
+        kpi=kpi_id,
+        period=period,
+        columns=list(table.columns),
+        rows=[list(r) for r in table.rows],
+        available=table.available,
+    )
 
 
 def _check_scope(who: Principal, scope_kind: str, scope: str) -> None:
@@ -119,8 +160,9 @@ def _check_scope(who: Principal, scope_kind: str, scope: str) -> None:
 
 
 @router.get("/findings")
-def findings(request: Request, period: str | None = None, quarter: str | None = None,
-             who: Principal = Depends(require("people"))) -> list[dict[str, Any]]:
+def findings(
+    request: Request, period: str | None = None, quarter: str | None = None, who: Principal = Depends(require("people"))
+) -> list[dict[str, Any]]:
     """Active findings (breaches, late or missing deliverables) the caller may see."""
     rows = access.findings_for(request.app.state.db, visible=who.visible, period=period, quarter=quarter)
     return [r.__dict__ | {"charged_to": list(r.charged_to)} for r in rows]
@@ -136,14 +178,19 @@ def adjustments(request: Request, quarter: str, who: Principal = Depends(require
 @router.get("/deadlines")
 def deadlines(request: Request, who: Principal = Depends(require("people"))) -> dict[str, Any]:
     """Upcoming deadlines and their state."""
-    table = board.deadlines(request.app.state.db, request.app.state.settings, now=request.app.state.clock(),
-                            visible=who.visible)
+    table = board.deadlines(
+        request.app.state.db, request.app.state.settings, now=request.app.state.clock(), visible=who.visible
+    )
     return {"available": table.available, "columns": list(table.columns), "rows": [list(r) for r in table.rows]}
 
 
 @router.post("/facts/{kind}", response_model=ImportOut, status_code=200)
-async def push_facts(request: Request, kind: str, body: bytes = Body(..., media_type="text/csv"),
-                     who: Principal = Depends(require("push"))) -> ImportOut:
+async def push_facts(
+    request: Request,
+    kind: str,
+    body: bytes = Body(..., media_type="text/csv"),
+    who: Principal = Depends(require("push")),
+) -> ImportOut:
     """Import one fact file (CSV, or JSON Lines with Content-Type application/x-ndjson) all or nothing,
     with the same validation as ``perfrules import``. A bad file changes nothing and answers 422 with
     every error, as ``NAME:LINE: column: message``; NAME is the file name of a
@@ -160,8 +207,9 @@ async def push_facts(request: Request, kind: str, body: bytes = Body(..., media_
         lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
         status_code = 404 if isinstance(exc, UnknownKind) else 422
         raise HTTPException(status_code, {"message": lines[-1], "errors": lines}) from None
-    return ImportOut(kind=kind, rows=result.rows, inserted=result.inserted, updated=result.updated,
-                     unchanged=result.unchanged)
+    return ImportOut(
+        kind=kind, rows=result.rows, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged
+    )
 
 
 def _import_upload(request: Request, kind: str, upload: Upload, fmt: str, who: Principal) -> FileResult:
@@ -170,11 +218,18 @@ def _import_upload(request: Request, kind: str, upload: Upload, fmt: str, who: P
 
     def audit(conn: Connection, results: list[FileResult]) -> None:
         (done,) = results
-        access.record_in(conn, now=now, actor=who.actor, action="facts.import", target=kind,
-                         detail={"rows": done.rows, "inserted": done.inserted, "updated": done.updated})
+        access.record_in(
+            conn,
+            now=now,
+            actor=who.actor,
+            action="facts.import",
+            target=kind,
+            detail={"rows": done.rows, "inserted": done.inserted, "updated": done.updated},
+        )
 
-    (result,) = import_files(db, kind, [upload], zone=request.app.state.settings.zone, now=now, user=who.actor,
-                             fmt=fmt, on_loaded=audit)
+    (result,) = import_files(
+        db, kind, [upload], zone=request.app.state.settings.zone, now=now, user=who.actor, fmt=fmt, on_loaded=audit
+    )
     return result
 
 
@@ -184,8 +239,8 @@ def evaluate(request: Request, body: EvaluationIn, who: Principal = Depends(requ
     findings, escalations and bonus lines stored as ``perfrules evaluate`` does. Idempotent: a re-run on
     unchanged facts and rules answers ``repeat: true`` per month and changes nothing. Recorded in the audit
     log."""
-    from engine.evaluation.run import evaluate_months
-    from engine.rulebook.checker import load_rulebook
+    from perfrules.engine.evaluation.run import evaluate_months
+    from perfrules.engine.rulebook.checker import load_rulebook
 
     period = _period(body.period)
     if period.kind not in (PeriodKind.MONTH, PeriodKind.QUARTER):
@@ -196,17 +251,30 @@ def evaluate(request: Request, body: EvaluationIn, who: Principal = Depends(requ
         reports = evaluate_months(db, load_rulebook(settings.rules_path), months, now=now, zone=settings.zone)
     except PerfRulesError as exc:
         raise HTTPException(422, str(exc)) from None
-    result = {"period": period.label, "rulebook_version": reports[0].rulebook_version,
-              "months": [{"month": r.period, "run_id": r.run_id, "repeat": r.repeat, "findings": len(r.observations),
-                          "escalations": r.escalations, "bonus_lines": r.lines, "quarter_closed": r.quarter_closed}
-                         for r in reports]}
+    result = {
+        "period": period.label,
+        "rulebook_version": reports[0].rulebook_version,
+        "months": [
+            {
+                "month": r.period,
+                "run_id": r.run_id,
+                "repeat": r.repeat,
+                "findings": len(r.observations),
+                "escalations": r.escalations,
+                "bonus_lines": r.lines,
+                "quarter_closed": r.quarter_closed,
+            }
+            for r in reports
+        ],
+    }
     access.record(db, now=now, actor=who.actor, action="evaluation.run", target=period.label, detail=result)
     return result
 
 
 @router.get("/payroll-export", response_class=Response)
-def payroll_export(request: Request, quarter: str, format: str = "csv",
-                   who: Principal = Depends(require("export"))) -> Response:
+def payroll_export(
+    request: Request, quarter: str, format: str = "csv", who: Principal = Depends(require("export"))
+) -> Response:
     """The payroll export file of a quarter (recorded in the audit log)."""
     return data.payroll_response(request, quarter=quarter, fmt=format, who=who)
 

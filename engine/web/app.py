@@ -14,22 +14,27 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-
-from engine import __version__
-from engine.settings import Settings
-from engine.web import api, pages
-from engine.web.auth import NotSignedIn
-from storage import Database, connect
+from perfrules.engine import __version__
+from perfrules.engine.settings import Settings
+from perfrules.engine.web import api, pages
+from perfrules.engine.web.auth import NotSignedIn
+from perfrules.storage import Database, connect
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings, *, db: Database | None = None,
-               clock: Callable[[], datetime] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, db: Database | None = None, clock: Callable[[], datetime] | None = None
+) -> FastAPI:
     """The ASGI app over ``settings``' database (or ``db``); ``clock`` returns the aware current time."""
-    app = FastAPI(title="perfrules", version=__version__,
-                  description="Inventory-performance KPIs, deadlines and bonus rules: dashboard and API.",
-                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")  # no CDN UI
+    app = FastAPI(
+        title="perfrules",
+        version=__version__,
+        description="Inventory-performance KPIs, deadlines and bonus rules: dashboard and API.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )  # no CDN UI
     app.state.settings = settings
     app.state.db = db if db is not None else connect(settings.database_url, upgrade=False)
     app.state.clock = clock or (lambda: datetime.now(settings.zone))
@@ -41,8 +46,11 @@ def create_app(settings: Settings, *, db: Database | None = None,
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, exc: NotSignedIn):
         if exc.api:
-            return JSONResponse({"detail": "not signed in: send 'Authorization: Bearer <token>'"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "not signed in: send 'Authorization: Bearer <token>'"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     return app

@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from fastapi import Depends, HTTPException, Request, status
-
-from engine.web import credentials
-from storage import access
+from perfrules.engine.web import credentials
+from perfrules.storage import access
 
 SESSION_COOKIE = "perfrules_session"
 SESSION_LIFETIME = timedelta(hours=12)
@@ -84,16 +83,18 @@ def resolve(request: Request) -> Principal | None:
         token = access.token_by_digest(db, credentials.digest(header[7:].strip()))
         if token is None:
             return None
-        return Principal("token", token.name, token.name, token.role, token.employee_id,
-                         _visible(db, token.role, token.employee_id))
+        return Principal(
+            "token", token.name, token.name, token.role, token.employee_id, _visible(db, token.role, token.employee_id)
+        )
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
     user = access.session_user(db, credentials.digest(cookie), now=request.app.state.clock())
     if user is None:
         return None
-    return Principal("user", user.username, user.display_name, user.role, user.employee_id,
-                     _visible(db, user.role, user.employee_id))
+    return Principal(
+        "user", user.username, user.display_name, user.role, user.employee_id, _visible(db, user.role, user.employee_id)
+    )
 
 
 def principal(request: Request) -> Principal:
@@ -127,6 +128,7 @@ def sign_in(db: access.Database, username: str, password: str, *, now: datetime)
     if not credentials.verify_password(access.password_hash_of(db, username), password):
         return None
     secret = credentials.new_session_id()
-    access.start_session(db, digest=credentials.digest(secret), username=username, now=now,
-                         expires_at=now + SESSION_LIFETIME)
+    access.start_session(
+        db, digest=credentials.digest(secret), username=username, now=now, expires_at=now + SESSION_LIFETIME
+    )
     return secret

@@ -17,11 +17,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.kpi import catalog
-from engine.kpi.catalog import KpiDef, ScopeKind
-from engine.periods import Period, month_of
-from engine.settings import Settings
-from storage import Database, access
+from perfrules.engine.kpi import catalog
+from perfrules.engine.kpi.catalog import KpiDef, ScopeKind
+from perfrules.engine.periods import Period, month_of
+from perfrules.engine.settings import Settings
+from perfrules.storage import Database, access
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,13 @@ _CACHE: dict[tuple[Any, ...], tuple[float, Any]] = {}
 CACHE_SECONDS = 600.0  # also keyed by the newest import batch, so new facts show at once
 
 
-def _cached(db: Database, what: tuple[Any, ...], compute: Callable[[], Any], until: date,
-            generations: access.FactGenerations | None = None) -> Any:
+def _cached(
+    db: Database,
+    what: tuple[Any, ...],
+    compute: Callable[[], Any],
+    until: date,
+    generations: access.FactGenerations | None = None,
+) -> Any:
     """``compute()`` for ``what`` — figures of a period ending on ``until`` — kept briefly per database and
     facts generation up to ``until`` (the newest import batch that changed facts of a month up to then, or
     master data): a push of today's movements recomputes this month's figures, not last year's.
@@ -110,12 +115,18 @@ def _cached(db: Database, what: tuple[Any, ...], compute: Callable[[], Any], unt
     return out
 
 
-def _values(db: Database, settings: Settings, scope_kind: str, scope: str, period: Period,
-            today: date | None, generations: access.FactGenerations | None = None
-            ) -> dict[tuple[str, str, str | None], Any]:
+def _values(
+    db: Database,
+    settings: Settings,
+    scope_kind: str,
+    scope: str,
+    period: Period,
+    today: date | None,
+    generations: access.FactGenerations | None = None,
+) -> dict[tuple[str, str, str | None], Any]:
     """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly."""
-    from engine.kpi import library
-    from engine.kpi.scope import COMPANY, Scope
+    from perfrules.engine.kpi import library
+    from perfrules.engine.kpi.scope import COMPANY, Scope
 
     as_of = period.last_day if today is None else min(period.last_day, today)
 
@@ -130,7 +141,7 @@ def _values(db: Database, settings: Settings, scope_kind: str, scope: str, perio
 
 
 def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) -> KpiCell:
-    from engine.kpi.status import evaluate
+    from perfrules.engine.kpi.status import evaluate
 
     if value is None:
         target = catalog.target_for(kpi.id, scope_kind, None if scope_kind == "company" else scope)
@@ -141,18 +152,39 @@ def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) 
     return KpiCell(kpi, scope_kind, scope, period.label, value.value, judged.target, judged.achievement, state, band)
 
 
-def kpi_table(db: Database, settings: Settings, *, scope_kind: str, scope: str, period: Period,
-              department: str | None = None, today: date | None = None,
-              generations: access.FactGenerations | None = None) -> list[KpiCell]:
+def kpi_table(
+    db: Database,
+    settings: Settings,
+    *,
+    scope_kind: str,
+    scope: str,
+    period: Period,
+    department: str | None = None,
+    today: date | None = None,
+    generations: access.FactGenerations | None = None,
+) -> list[KpiCell]:
     """Every KPI that applies to the scope, with value, target, achievement and status."""
     values = _values(db, settings, scope_kind, scope, period, today, generations)
     key = None if scope_kind == "company" else scope
-    return [_cell(kpi, values.get((kpi.id, scope_kind, key)), scope_kind, scope, period)
-            for kpi in kpi_defs(department) if ScopeKind(scope_kind) in kpi.scopes]
+    return [
+        _cell(kpi, values.get((kpi.id, scope_kind, key)), scope_kind, scope, period)
+        for kpi in kpi_defs(department)
+        if ScopeKind(scope_kind) in kpi.scopes
+    ]
 
 
-def trend(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, end: Period,
-          months: int = 12, today: date | None = None, generations: access.FactGenerations | None = None) -> Series:
+def trend(
+    db: Database,
+    settings: Settings,
+    kpi: KpiDef,
+    *,
+    scope_kind: str,
+    scope: str,
+    end: Period,
+    months: int = 12,
+    today: date | None = None,
+    generations: access.FactGenerations | None = None,
+) -> Series:
     """The KPI month by month for the twelve months up to ``end``, with its target."""
     periods = months_back(end, months)
     generations = generations or access.fact_generations(db)  # read once for the twelve months
@@ -162,17 +194,21 @@ def trend(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, sco
         v = _values(db, settings, scope_kind, scope, p, today, generations).get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
     target = float(catalog.target_for(kpi.id, scope_kind, key))
-    return Series(kpi.name_en, tuple(p.label for p in periods),
-                  (("value", tuple(values)), ("target", tuple(target for _ in periods))),
-                  link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
-                  extra={"kpi": kpi.id})
+    return Series(
+        kpi.name_en,
+        tuple(p.label for p in periods),
+        (("value", tuple(values)), ("target", tuple(target for _ in periods))),
+        link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
+        extra={"kpi": kpi.id},
+    )
 
 
-def drill(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, period: Period,
-          limit: int = 200) -> Table:
+def drill(
+    db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, period: Period, limit: int = 200
+) -> Table:
     """The rows behind one KPI figure (largest or earliest first)."""
-    from engine.kpi import library
-    from engine.kpi.scope import COMPANY, Scope
+    from perfrules.engine.kpi import library
+    from perfrules.engine.kpi.scope import COMPANY, Scope
 
     target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
     rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit)
@@ -180,8 +216,13 @@ def drill(db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, sco
     return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
 
 
-def class_comparison(db: Database, settings: Settings, period: Period, today: date | None = None,
-                     generations: access.FactGenerations | None = None) -> Series:
+def class_comparison(
+    db: Database,
+    settings: Settings,
+    period: Period,
+    today: date | None = None,
+    generations: access.FactGenerations | None = None,
+) -> Series:
     """Turnover per ABC and XYZ class against the class targets."""
     values = _values(db, settings, "company", "company", period, today, generations)
     labels = ("A", "B", "C", "X", "Y", "Z")
@@ -189,21 +230,26 @@ def class_comparison(db: Database, settings: Settings, period: Period, today: da
     found = [values.get(("turnover", kind, c)) for kind, c in kinds]
     turns = tuple(None if v is None or v.value is None else float(v.value) for v in found)
     targets = tuple(float(catalog.target_for("turnover", kind, c)) for kind, c in kinds)
-    return Series("turnover by class", labels, (("turnover", turns), ("target", targets)), kind="bar",
-                  link=f"/kpis/turnover?scope_kind=abc_class&scope=A&period={period.label}")
+    return Series(
+        "turnover by class",
+        labels,
+        (("turnover", turns), ("target", targets)),
+        kind="bar",
+        link=f"/kpis/turnover?scope_kind=abc_class&scope=A&period={period.label}",
+    )
 
 
-def slow_movers(db: Database, settings: Settings, period: Period, generations: access.FactGenerations | None = None
-                ) -> tuple[Series, Series, Series, Table]:
+def slow_movers(
+    db: Database, settings: Settings, period: Period, generations: access.FactGenerations | None = None
+) -> tuple[Series, Series, Series, Table]:
     """Slow-mover stock value by category, by age band and by value band, and the list behind them (cached
     like the KPI values: at the medium size the list takes a third of a second to draw up)."""
-    return _cached(db, ("slow_movers", period.label), lambda: _slow_movers(db, period), period.last_day,
-                   generations)
+    return _cached(db, ("slow_movers", period.label), lambda: _slow_movers(db, period), period.last_day, generations)
 
 
 def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, Table]:
-    from engine.kpi.slow_movers import slow_mover_list
-    from storage.kpi import reading
+    from perfrules.engine.kpi.slow_movers import slow_mover_list
+    from perfrules.storage.kpi import reading
 
     with reading(db) as conn:
         items = slow_mover_list(conn, period.last_day).items
@@ -220,10 +266,12 @@ def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, 
     link = f"/slow-movers?period={period.label}"
     ages = [a for a in _AGES if a in by_age]
     values = [v for v in _VALUES if v in by_value]
-    return (Series("by category", tuple(by_cat), (("value", tuple(by_cat.values())),), "bar", link),
-            Series("by age", tuple(ages), (("value", tuple(by_age[a] for a in ages)),), "bar", link),
-            Series("by value", tuple(values), (("count", tuple(by_value[v] for v in values)),), "bar", link),
-            Table("slow movers", ("sku", "name", "category", "days_since_sale", "qty", "value", "class"), rows))
+    return (
+        Series("by category", tuple(by_cat), (("value", tuple(by_cat.values())),), "bar", link),
+        Series("by age", tuple(ages), (("value", tuple(by_age[a] for a in ages)),), "bar", link),
+        Series("by value", tuple(values), (("count", tuple(by_value[v] for v in values)),), "bar", link),
+        Table("slow movers", ("sku", "name", "category", "days_since_sale", "qty", "value", "class"), rows),
+    )
 
 
 _AGES = ("90–120 d", "120–180 d", "180–365 d", "> 365 d")
@@ -244,8 +292,13 @@ def _value_band(value: Decimal) -> str:
     return "≥ 100k"
 
 
-def forecast_vs_actual(db: Database, settings: Settings, end: Period, today: date | None = None,
-                       generations: access.FactGenerations | None = None) -> Series:
+def forecast_vs_actual(
+    db: Database,
+    settings: Settings,
+    end: Period,
+    today: date | None = None,
+    generations: access.FactGenerations | None = None,
+) -> Series:
     """Forecast and actual quantity per month, twelve months up to ``end`` (the forecast-accuracy inputs)."""
     periods = months_back(end, 12)
     generations = generations or access.fact_generations(db)
@@ -253,24 +306,30 @@ def forecast_vs_actual(db: Database, settings: Settings, end: Period, today: dat
     actual: list[float | None] = []
     for p in periods:
         v = _values(db, settings, "company", "company", p, today, generations).get(
-            ("forecast_accuracy", "company", None))
+            ("forecast_accuracy", "company", None)
+        )
         inputs = {} if v is None else v.inputs
         forecast.append(float(inputs["forecast"]) if inputs.get("forecast") is not None else None)
         actual.append(float(inputs["actual"]) if inputs.get("actual") is not None else None)
-    return Series("forecast vs actual", tuple(p.label for p in periods),
-                  (("forecast", tuple(forecast)), ("actual", tuple(actual))),
-                  link=f"/kpis/forecast_accuracy?scope_kind=company&scope=company&period={end.label}")
+    return Series(
+        "forecast vs actual",
+        tuple(p.label for p in periods),
+        (("forecast", tuple(forecast)), ("actual", tuple(actual))),
+        link=f"/kpis/forecast_accuracy?scope_kind=company&scope=company&period={end.label}",
+    )
 
 
 def deadlines(db: Database, settings: Settings, *, now: datetime, visible: frozenset[str] | None) -> Table:
     """Upcoming deadlines and their state (submitted, open, late), from the rulebook's calendar."""
     cols = ("deliverable", "period", "due", "employee", "state")
-    mod = _optional("engine.evaluation.deadlines")
+    mod = _optional("perfrules.engine.evaluation.deadlines")
     if mod is None or not hasattr(mod, "upcoming"):
         return Table("deadlines", cols, (), available=False)
-    rows = [(d.deliverable, d.period, d.due, d.employee_id, d.state)
-            for d in mod.upcoming(db, settings, now=now)
-            if visible is None or d.employee_id in visible]
+    rows = [
+        (d.deliverable, d.period, d.due, d.employee_id, d.state)
+        for d in mod.upcoming(db, settings, now=now)
+        if visible is None or d.employee_id in visible
+    ]
     return Table("deadlines", cols, tuple(rows))
 
 
@@ -285,18 +344,25 @@ class DashboardFigures:
     forecast: Series
 
 
-def dashboard_figures(db: Database, settings: Settings, period: Period, today: date,
-                      generations: access.FactGenerations | None = None) -> DashboardFigures:
+def dashboard_figures(
+    db: Database, settings: Settings, period: Period, today: date, generations: access.FactGenerations | None = None
+) -> DashboardFigures:
     """The company dashboard's KPI table, trends, slow-mover charts, class comparison and forecast (the facts
     generations read once for all of them, unless given)."""
     g = generations or access.fact_generations(db)
     cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today, generations=g)
-    trends = [trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today,
-                    generations=g) for c in cells]
+    trends = [
+        trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today, generations=g)
+        for c in cells
+    ]
     by_cat, by_age, by_value, _ = slow_movers(db, settings, period, generations=g)
-    return DashboardFigures(cells, trends, (by_cat, by_age, by_value),
-                            class_comparison(db, settings, period, today, generations=g),
-                            forecast_vs_actual(db, settings, period, today, generations=g))
+    return DashboardFigures(
+        cells,
+        trends,
+        (by_cat, by_age, by_value),
+        class_comparison(db, settings, period, today, generations=g),
+        forecast_vs_actual(db, settings, period, today, generations=g),
+    )
 
 
 def last_month(now: datetime) -> Period:
@@ -345,6 +411,10 @@ def start_warmer(db: Database, settings: Settings, clock: Callable[[], datetime]
     returns the function that stops them."""
     stop = threading.Event()
     if settings.dashboard_warm_seconds:
-        threading.Thread(target=DashboardWarmer(db, settings, clock).run, args=(stop, settings.dashboard_warm_seconds),
-                         name="perfrules-warm", daemon=True).start()
+        threading.Thread(
+            target=DashboardWarmer(db, settings, clock).run,
+            args=(stop, settings.dashboard_warm_seconds),
+            name="perfrules-warm",
+            daemon=True,
+        ).start()
     return stop.set

@@ -10,10 +10,9 @@ from tempfile import TemporaryDirectory
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
-
-from engine.periods import Period, parse_period
-from engine.web.auth import Principal
-from storage import Database, access
+from perfrules.engine.periods import Period, parse_period
+from perfrules.engine.web.auth import Principal
+from perfrules.storage import Database, access
 
 WARNING_KINDS = ("warning", "kpi_warning", "breach", "late", "missing")
 
@@ -40,8 +39,9 @@ def department(db: Database, code: str) -> access.DepartmentRef | None:
     return next((d for d in access.departments(db) if d.code == code), None)
 
 
-def findings(db: Database, *, period: Period | None, quarter: str | None, visible: frozenset[str] | None
-             ) -> list[access.FindingView]:
+def findings(
+    db: Database, *, period: Period | None, quarter: str | None, visible: frozenset[str] | None
+) -> list[access.FindingView]:
     return access.findings_for(db, visible=visible, period=None if period is None else period.label, quarter=quarter)
 
 
@@ -60,7 +60,7 @@ def export_history(db: Database) -> list[access.AuditRecord]:
 
 def _payroll_module():
     try:
-        return importlib.import_module("engine.evaluation.payroll")
+        return importlib.import_module("perfrules.engine.evaluation.payroll")
     except ImportError:
         return None
 
@@ -81,8 +81,15 @@ def payroll_response(request: Request, *, quarter: str, fmt: str, who: Principal
         path = Path(tmp) / f"payroll-{quarter}.{fmt}"
         module.export(db, quarter=quarter, fmt=fmt, output=path, now=now, by=who.actor)
         body = path.read_bytes()
-    access.record(db, now=now, actor=who.actor, action="payroll.export", target=quarter,
-                  detail={"format": fmt, "bytes": len(body)})
+    access.record(
+        db,
+        now=now,
+        actor=who.actor,
+        action="payroll.export",
+        target=quarter,
+        detail={"format": fmt, "bytes": len(body)},
+    )
     media = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="payroll-{quarter}.{fmt}"'})
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="payroll-{quarter}.{fmt}"'}
+    )

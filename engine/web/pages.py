@@ -11,15 +11,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
-from engine.errors import PerfRulesError
-from engine.kpi import catalog
-from engine.notices.templating import make_environment
-from engine.periods import Period, parse_period
-from engine.settings import Settings
-from engine.web import auth, board, data, i18n
-from engine.web.auth import Principal, principal, require, require_employee
-from storage import access
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.kpi import catalog
+from perfrules.engine.notices.templating import make_environment
+from perfrules.engine.periods import Period, parse_period
+from perfrules.engine.settings import Settings
+from perfrules.engine.web import auth, board, data, i18n
+from perfrules.engine.web.auth import Principal, principal, require, require_employee
+from perfrules.storage import access
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "perfrules_lang"
@@ -57,13 +56,19 @@ def _locale(request: Request) -> str:
     return lang if lang in ("en", "zh-CN") else request.app.state.settings.default_locale
 
 
-def render(request: Request, template: str, who: Principal | None, status_code: int = 200, **context: Any
-           ) -> HTMLResponse:
+def render(
+    request: Request, template: str, who: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     settings = request.app.state.settings
     locale = _locale(request)
     html = request.app.state.views.get_template(f"web/{template}.html.j2").render(
-        recipient=Viewer(locale, settings.timezone), t=i18n.translator(locale), who=who, locale=locale,
-        path=request.url.path, **context)
+        recipient=Viewer(locale, settings.timezone),
+        t=i18n.translator(locale),
+        who=who,
+        locale=locale,
+        path=request.url.path,
+        **context,
+    )
     response = HTMLResponse(html, status_code=status_code)
     if request.query_params.get("lang") == locale:
         response.set_cookie(LANG_COOKIE, locale, samesite="strict", httponly=True)
@@ -88,15 +93,20 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")
-          ) -> Response:
+def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")) -> Response:
     app = request.app
     secret = auth.sign_in(app.state.db, username, password, now=app.state.clock())
     if secret is None:
         return render(request, "login", None, status_code=401, next=_safe_next(next), failed=True)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(auth.SESSION_COOKIE, secret, httponly=True, samesite="strict",
-                        max_age=int(auth.SESSION_LIFETIME.total_seconds()), secure=request.url.scheme == "https")
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="strict",
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
@@ -130,43 +140,67 @@ def home(who: Principal = Depends(principal)) -> Response:
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, period: str | None = None, who: Principal = Depends(require("overview"))
-              ) -> HTMLResponse:
+def dashboard(
+    request: Request, period: str | None = None, who: Principal = Depends(require("overview"))
+) -> HTMLResponse:
     db, settings = request.app.state.db, request.app.state.settings
     p = _period(request, period)
     figures = board.dashboard_figures(db, settings, p, _today(request))
     quarter = data.quarter_of(p)
     return render(
-        request, "dashboard", who, period=p, cells=figures.cells, trends=figures.trends, classes=figures.classes,
-        slow=figures.slow, forecast=figures.forecast,
+        request,
+        "dashboard",
+        who,
+        period=p,
+        cells=figures.cells,
+        trends=figures.trends,
+        classes=figures.classes,
+        slow=figures.slow,
+        forecast=figures.forecast,
         deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=who.visible),
         warnings=data.warnings(db, period=p, visible=who.visible),
-        adjustments=data.adjustments(db, quarter=quarter, visible=who.visible), quarter=quarter,
-        departments=data.departments(db))
+        adjustments=data.adjustments(db, quarter=quarter, visible=who.visible),
+        quarter=quarter,
+        departments=data.departments(db),
+    )
 
 
 @router.get("/kpis/{kpi_id}")
-def kpi_detail(request: Request, kpi_id: str, scope_kind: str = "company", scope: str = "company",
-               period: str | None = None, who: Principal = Depends(require("people"))) -> HTMLResponse:
+def kpi_detail(
+    request: Request,
+    kpi_id: str,
+    scope_kind: str = "company",
+    scope: str = "company",
+    period: str | None = None,
+    who: Principal = Depends(require("people")),
+) -> HTMLResponse:
     _check_scope(who, scope_kind, scope)
     kpi = _kpi(kpi_id)
     db, settings = request.app.state.db, request.app.state.settings
     p = _period(request, period)
     cells = board.kpi_table(db, settings, scope_kind=scope_kind, scope=scope, period=p, today=_today(request))
     cell = next((c for c in cells if c.kpi.id == kpi_id), None)
-    return render(request, "kpi", who, kpi=kpi, cell=cell, period=p, scope_kind=scope_kind, scope=scope,
-                  trend=board.trend(db, settings, kpi, scope_kind=scope_kind, scope=scope, end=p,
-                              today=_today(request)),
-                  table=board.drill(db, settings, kpi, scope_kind=scope_kind, scope=scope, period=p))
+    return render(
+        request,
+        "kpi",
+        who,
+        kpi=kpi,
+        cell=cell,
+        period=p,
+        scope_kind=scope_kind,
+        scope=scope,
+        trend=board.trend(db, settings, kpi, scope_kind=scope_kind, scope=scope, end=p, today=_today(request)),
+        table=board.drill(db, settings, kpi, scope_kind=scope_kind, scope=scope, period=p),
+    )
 
 
 @router.get("/slow-movers")
-def slow_mover_list(request: Request, period: str | None = None, who: Principal = Depends(require("overview"))
-                    ) -> HTMLResponse:
+def slow_mover_list(
+    request: Request, period: str | None = None, who: Principal = Depends(require("overview"))
+) -> HTMLResponse:
     p = _period(request, period)
     *_, table = board.slow_movers(request.app.state.db, request.app.state.settings, p)
-    return render(request, "table", who, title=i18n.translator(_locale(request))("slow_movers"), period=p,
-                  table=table)
+    return render(request, "table", who, title=i18n.translator(_locale(request))("slow_movers"), period=p, table=table)
 
 
 def _kpi(kpi_id: str) -> catalog.KpiDef:
@@ -188,24 +222,36 @@ def _check_scope(who: Principal, scope_kind: str, scope: str) -> None:
 
 
 @router.get("/departments/{code}")
-def department(request: Request, code: str, period: str | None = None,
-               who: Principal = Depends(require("overview"))) -> HTMLResponse:
+def department(
+    request: Request, code: str, period: str | None = None, who: Principal = Depends(require("overview"))
+) -> HTMLResponse:
     db, settings = request.app.state.db, request.app.state.settings
     dept = data.department(db, code)
     if dept is None:
         raise HTTPException(404, f"no department {code!r}")
     p = _period(request, period)
     cells = board.kpi_table(db, settings, scope_kind="department", scope=code, period=p, today=_today(request))
-    owned = board.kpi_table(db, settings, scope_kind="company", scope="company", period=p, department=code,
-                            today=_today(request))
+    owned = board.kpi_table(
+        db, settings, scope_kind="company", scope="company", period=p, department=code, today=_today(request)
+    )
     cells += [c for c in owned if c.kpi.id not in {x.kpi.id for x in cells}]
     members = [e for e in access.employees_of(db) if e.department == code and who.may_see(e.id)]
     quarter = data.quarter_of(p)
-    return render(request, "department", who, dept=dept, period=p, cells=cells, members=members,
-                  trends=[board.trend(db, settings, c.kpi, scope_kind=c.scope_kind, scope=c.scope, end=p,
-                              today=_today(request))
-                          for c in cells],
-                  adjustments=data.adjustments(db, quarter=quarter, visible=_in(who, members)), quarter=quarter)
+    return render(
+        request,
+        "department",
+        who,
+        dept=dept,
+        period=p,
+        cells=cells,
+        members=members,
+        trends=[
+            board.trend(db, settings, c.kpi, scope_kind=c.scope_kind, scope=c.scope, end=p, today=_today(request))
+            for c in cells
+        ],
+        adjustments=data.adjustments(db, quarter=quarter, visible=_in(who, members)),
+        quarter=quarter,
+    )
 
 
 def _in(who: Principal, members: list[access.EmployeeRef]) -> frozenset[str]:
@@ -219,8 +265,9 @@ def people(request: Request, who: Principal = Depends(require("people"))) -> HTM
 
 
 @router.get("/employees/{employee_id}")
-def employee(request: Request, employee_id: str, period: str | None = None,
-             who: Principal = Depends(require("people"))) -> HTMLResponse:
+def employee(
+    request: Request, employee_id: str, period: str | None = None, who: Principal = Depends(require("people"))
+) -> HTMLResponse:
     require_employee(who, employee_id)
     db, settings = request.app.state.db, request.app.state.settings
     found = access.employees_of(db, [employee_id])
@@ -230,13 +277,22 @@ def employee(request: Request, employee_id: str, period: str | None = None,
     cells = board.kpi_table(db, settings, scope_kind="employee", scope=employee_id, period=p, today=_today(request))
     quarter = data.quarter_of(p)
     mine = frozenset({employee_id})
-    return render(request, "employee", who, person=found[0], period=p, cells=cells, quarter=quarter,
-                  trends=[board.trend(db, settings, c.kpi, scope_kind="employee", scope=employee_id, end=p,
-                              today=_today(request))
-                          for c in cells],
-                  findings=data.findings(db, period=None, quarter=quarter, visible=mine),
-                  adjustments=data.adjustments(db, quarter=quarter, visible=mine),
-                  deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=mine))
+    return render(
+        request,
+        "employee",
+        who,
+        person=found[0],
+        period=p,
+        cells=cells,
+        quarter=quarter,
+        trends=[
+            board.trend(db, settings, c.kpi, scope_kind="employee", scope=employee_id, end=p, today=_today(request))
+            for c in cells
+        ],
+        findings=data.findings(db, period=None, quarter=quarter, visible=mine),
+        adjustments=data.adjustments(db, quarter=quarter, visible=mine),
+        deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=mine),
+    )
 
 
 # --- exports and audit -------------------------------------------------------------------------------------
@@ -250,15 +306,21 @@ def exports(request: Request, who: Principal = Depends(require("export"))) -> HT
 
 
 @router.get("/exports/payroll")
-def export_download(request: Request, quarter: str, format: str = "csv",
-                    who: Principal = Depends(require("export"))) -> Response:
+def export_download(
+    request: Request, quarter: str, format: str = "csv", who: Principal = Depends(require("export"))
+) -> Response:
     return data.payroll_response(request, quarter=quarter, fmt=format, who=who)
 
 
 @router.get("/audit")
 def audit(request: Request, who: Principal = Depends(require("admin"))) -> HTMLResponse:
-    return render(request, "audit", who, entries=access.audit_entries(request.app.state.db, limit=300),
-                  zone=ZoneInfo(request.app.state.settings.timezone))
+    return render(
+        request,
+        "audit",
+        who,
+        entries=access.audit_entries(request.app.state.db, limit=300),
+        zone=ZoneInfo(request.app.state.settings.timezone),
+    )
 
 
 def _today(request: Request):

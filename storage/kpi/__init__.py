@@ -1,14 +1,13 @@
 """Set-wise SQL behind the KPI library: stock windows, slow movers, classes, and the other fact tables.
 
-Everything here returns plain frozen values; ``engine.kpi`` turns them into KPI values.
+Everything here returns plain frozen values; ``perfrules.engine.kpi`` turns them into KPI values.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from perfrules.storage.db import Database
 from sqlalchemy import Connection, text
-
-from storage.db import Database
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """Building blocks shared by the KPI queries: the per-SKU stock state on a day, ABC/XYZ classes, SKU scopes.
 
-The stock state on a day ``D`` is read from the rollup (:mod:`storage.rollup`): the row of the last complete
+The stock state on a day ``D`` is read from the rollup (:mod:`perfrules.storage.rollup`): the row of the last complete
 month on or before ``D``, plus the movements of the days after it up to ``D`` when ``D`` is not a month end.
 """
 
@@ -10,18 +10,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from perfrules.storage.rollup import TRAILING_MONTHS
+from perfrules.storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_end, month_start, to_date
 from sqlalchemy import Connection, text
 
-from storage.rollup import TRAILING_MONTHS
-from storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_end, month_start, to_date
-
-_STATE_COLUMNS = ("qty", "value", "cum_out_qty", "cum_out_cost", "cum_sale_qty", "cum_receipt_qty",
-                  "cum_receipt_cost")
+_STATE_COLUMNS = ("qty", "value", "cum_out_qty", "cum_out_cost", "cum_sale_qty", "cum_receipt_qty", "cum_receipt_cost")
 # columns a state read from one rollup month alone has besides the state itself
-_MONTH_ROW_COLUMNS = ("cum_out_qty2, category, opening_qty, opening_value, out_qty, out_cost, receipt_qty, "
-                      "receipt_cost, out_qty_12m, out_cost_12m, out_qty2_12m")
-_DAY_COLUMNS = (("first_day", "MIN"), ("last_sale_day", "MAX"), ("last_out_day", "MAX"),
-                ("last_receipt_day", "MAX"))
+_MONTH_ROW_COLUMNS = (
+    "cum_out_qty2, category, opening_qty, opening_value, out_qty, out_cost, receipt_qty, "
+    "receipt_cost, out_qty_12m, out_cost_12m, out_qty2_12m"
+)
+_DAY_COLUMNS = (("first_day", "MIN"), ("last_sale_day", "MAX"), ("last_out_day", "MAX"), ("last_receipt_day", "MAX"))
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,8 @@ class Sql:
             parts.append(
                 "SELECT sku, closing_qty AS qty, closing_value AS value, cum_out_qty, cum_out_cost, cum_sale_qty, "
                 "cum_receipt_qty, cum_receipt_cost, first_day, last_sale_day, last_out_day, last_receipt_day "
-                f"FROM sku_months WHERE month = {m}")
+                f"FROM sku_months WHERE month = {m}"
+            )
         partial_from = add_months(base_month, 1) if base_month else None
         if partial_from is None or partial_from <= day:
             low = f"day >= {self.day(f'{name}_from', partial_from)} AND " if partial_from else ""
@@ -122,7 +122,8 @@ class Sql:
                 "MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS last_out_day, "
                 "MAX(CASE WHEN kind = 'receipt' THEN day END) AS last_receipt_day "
                 f"FROM movements {day_order_hint(self.dialect)} WHERE {low}day <= {self.day(f'{name}_to', day)} "
-                "GROUP BY sku")
+                "GROUP BY sku"
+            )
         if len(parts) == 1:
             if base_month is not None:  # the rollup month alone: its row also carries the month's flows, the
                 self.month_of_state[name] = base_month  # opening state, the look-back sums and the category
@@ -142,9 +143,13 @@ class Sql:
         """Bind the ABC cut values, XYZ limits and look-back length; their SQL parameters."""
         last, before = self._class_months(day, classing)
         cut_a, cut_b = _abc_cuts(self.conn, last, before, classing)
-        return (self.bind("abc_va", cut_a), self.bind("abc_vb", cut_b),
-                self.bind("xyz_x2", float(classing.xyz_x ** 2)), self.bind("xyz_y2", float(classing.xyz_y ** 2)),
-                self.bind("cls_n", classing.months))
+        return (
+            self.bind("abc_va", cut_a),
+            self.bind("abc_vb", cut_b),
+            self.bind("xyz_x2", float(classing.xyz_x**2)),
+            self.bind("xyz_y2", float(classing.xyz_y**2)),
+            self.bind("cls_n", classing.months),
+        )
 
     def classes(self, day: date, classing: Classing) -> str:
         """Add CTE ``cls``: per SKU its ABC class (consumption value share) and XYZ class (demand CV)."""
@@ -154,12 +159,17 @@ class Sql:
         self.cte("cls_base", _class_base(self, last, before, classing))
         a, b, x2, y2, n = self._class_cuts(day, classing)
         abc, xyz = _class_case("b.v", "b.q", "b.q2", a, b, x2, y2, n)
-        return self.cte("cls", (
-            f"SELECT s.sku, COALESCE(b.v, 0) AS class_value, COALESCE(b.q, 0) AS class_qty, {abc} AS abc, "
-            f"{xyz} AS xyz FROM skus s LEFT JOIN cls_base b ON b.sku = s.sku"))
+        return self.cte(
+            "cls",
+            (
+                f"SELECT s.sku, COALESCE(b.v, 0) AS class_value, COALESCE(b.q, 0) AS class_qty, {abc} AS abc, "
+                f"{xyz} AS xyz FROM skus s LEFT JOIN cls_base b ON b.sku = s.sku"
+            ),
+        )
 
-    def class_columns(self, sku: str, day: date, classing: Classing, *, state: str | None = None,
-                      alias: str | None = None) -> tuple[str, str, str]:
+    def class_columns(
+        self, sku: str, day: date, classing: Classing, *, state: str | None = None, alias: str | None = None
+    ) -> tuple[str, str, str]:
         """(joins, ABC SQL, XYZ SQL): the classes of SKU column ``sku`` read from the rollup row of the
         look-back's last month, for a query over many SKUs. Same classes as the ``cls`` CTE, without
         materialising it. ``state``: a state CTE the query reads as ``alias``; when it was read from the
@@ -176,8 +186,9 @@ class Sql:
         if classing.months == TRAILING_MONTHS:
             v, q, q2 = f"{c}.out_cost_12m", f"{c}.out_qty_12m", f"{c}.out_qty2_12m"
         else:
-            joins += (f" LEFT JOIN sku_months cls_o ON cls_o.sku = {sku} AND "
-                      f"cls_o.month = {self.day('cls_before', before)}")
+            joins += (
+                f" LEFT JOIN sku_months cls_o ON cls_o.sku = {sku} AND cls_o.month = {self.day('cls_before', before)}"
+            )
             v = f"({c}.cum_out_cost - COALESCE(cls_o.cum_out_cost, 0))"
             q = f"({c}.cum_out_qty - COALESCE(cls_o.cum_out_qty, 0))"
             q2 = f"({c}.cum_out_qty2 - COALESCE(cls_o.cum_out_qty2, 0))"
@@ -188,8 +199,10 @@ class Sql:
         """SQL naming a SKU's segment on ``day``: active (outbound within N months), dead, or slow."""
         active = self.day("seg_active", add_months(day, -classing.active_months))
         dead = self.day("seg_dead", add_months(day, -classing.dead_months))
-        return (f"CASE WHEN {state}.last_out_day > {active} THEN 'active' "
-                f"WHEN COALESCE({state}.last_out_day, {state}.first_day) <= {dead} THEN 'dead' ELSE 'slow' END")
+        return (
+            f"CASE WHEN {state}.last_out_day > {active} THEN 'active' "
+            f"WHEN COALESCE({state}.last_out_day, {state}.first_day) <= {dead} THEN 'dead' ELSE 'slow' END"
+        )
 
     def sku_condition(self, column: str, selection: Selection, day: date, classing: Classing) -> str:
         """A condition restricting ``column`` (a SKU column) to the selection; '' for all SKUs."""
@@ -219,19 +232,23 @@ def _class_base(sql: Sql, last: date, before: date, classing: Classing) -> str:
     hi = sql.day("cls_to", last)
     if classing.months == TRAILING_MONTHS:
         return f"SELECT sku, out_cost_12m AS v, out_qty_12m AS q, out_qty2_12m AS q2 FROM sku_months WHERE month = {hi}"
-    return ("SELECT c.sku, c.cum_out_cost - COALESCE(o.cum_out_cost, 0) AS v, "
-            "c.cum_out_qty - COALESCE(o.cum_out_qty, 0) AS q, c.cum_out_qty2 - COALESCE(o.cum_out_qty2, 0) AS q2 "
-            f"FROM sku_months c LEFT JOIN sku_months o ON o.sku = c.sku AND o.month = {sql.day('cls_before', before)} "
-            f"WHERE c.month = {hi}")
+    return (
+        "SELECT c.sku, c.cum_out_cost - COALESCE(o.cum_out_cost, 0) AS v, "
+        "c.cum_out_qty - COALESCE(o.cum_out_qty, 0) AS q, c.cum_out_qty2 - COALESCE(o.cum_out_qty2, 0) AS q2 "
+        f"FROM sku_months c LEFT JOIN sku_months o ON o.sku = c.sku AND o.month = {sql.day('cls_before', before)} "
+        f"WHERE c.month = {hi}"
+    )
 
 
 def _class_case(v: str, q: str, q2: str, a: str, b: str, x2: str, y2: str, n: str) -> tuple[str, str]:
     """SQL of the ABC class from consumption value ``v`` and of the XYZ class from the look-back's outbound
     quantity ``q`` and Σ monthly quantity² ``q2`` (CV² = (n·q2 − q²) ÷ q²)."""
     cv2 = f"({n} * {q2} - {q} * {q})"
-    return (f"CASE WHEN {v} > 0 AND {v} >= {a} THEN 'A' WHEN {v} > 0 AND {v} >= {b} THEN 'B' ELSE 'C' END",
-            f"CASE WHEN {q} IS NULL OR {q} <= 0 THEN 'Z' WHEN {cv2} <= {x2} * {q} * {q} THEN 'X' "
-            f"WHEN {cv2} <= {y2} * {q} * {q} THEN 'Y' ELSE 'Z' END")
+    return (
+        f"CASE WHEN {v} > 0 AND {v} >= {a} THEN 'A' WHEN {v} > 0 AND {v} >= {b} THEN 'B' ELSE 'C' END",
+        f"CASE WHEN {q} IS NULL OR {q} <= 0 THEN 'Z' WHEN {cv2} <= {x2} * {q} * {q} THEN 'X' "
+        f"WHEN {cv2} <= {y2} * {q} * {q} THEN 'Y' ELSE 'Z' END",
+    )
 
 
 def _abc_cuts(conn: Connection, last: date, before: date, classing: Classing) -> tuple[float, float]:
@@ -248,7 +265,8 @@ def _abc_cuts(conn: Connection, last: date, before: date, classing: Classing) ->
     row = sql.run(
         f"SELECT MIN(CASE WHEN before_it < {a} * total THEN v END), MIN(CASE WHEN before_it < {b} * total THEN v END) "
         f"FROM (SELECT {v} AS v, COALESCE(SUM({v}) OVER (ORDER BY {v} DESC ROWS BETWEEN UNBOUNDED PRECEDING AND "
-        f"1 PRECEDING), 0) AS before_it, (SELECT SUM({v}) {source}) AS total {source}) r").one()
+        f"1 PRECEDING), 0) AS before_it, (SELECT SUM({v}) {source}) AS total {source}) r"
+    ).one()
     return tuple(float("inf") if cut is None else float(cut) for cut in row)  # type: ignore[return-value]
 
 

@@ -8,16 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from perfrules.storage.kpi.common import Classing, Selection, Sql, dec, where
+from perfrules.storage.models import Submission
+from perfrules.storage.sqlutil import month_expr, seconds_between, to_date
+from perfrules.storage.types import UTCDateTime
 from sqlalchemy import Connection
 
-from storage.kpi.common import Classing, Selection, Sql, dec, where
-from storage.models import Submission
-from storage.sqlutil import month_expr, seconds_between, to_date
-from storage.types import UTCDateTime
 
-
-def _scope(sql: Sql, sku_column: str, person_column: str | None, selection: Selection, day: date,
-           classing: Classing) -> str:
+def _scope(
+    sql: Sql, sku_column: str, person_column: str | None, selection: Selection, day: date, classing: Classing
+) -> str:
     """Condition restricting a fact table to the selection (SKU scopes, or the person column)."""
     if selection.kind == "employee":
         if person_column is None:
@@ -42,26 +42,43 @@ class Demand:
     stockout_seconds: Decimal  # open stockouts count up to the window's end
 
 
-def demand(conn: Connection, start: date, end: date, lo: datetime, hi: datetime, *,
-           selection: Selection = Selection(), classing: Classing = Classing()) -> Demand:
+def demand(
+    conn: Connection,
+    start: date,
+    end: date,
+    lo: datetime,
+    hi: datetime,
+    *,
+    selection: Selection = Selection(),
+    classing: Classing = Classing(),
+) -> Demand:
     """Demand lines with ``day`` in ``[start, end]``; stockouts starting in ``[lo, hi)`` (aware bounds)."""
     sql = Sql(conn)
     cond = _scope(sql, "sku", None, selection, end, classing)
     a, b = sql.day("d_from", start), sql.day("d_to", end)
-    lines = sql.run("SELECT COUNT(*), SUM(qty_requested), SUM(qty_served), "
-                    "SUM(CASE WHEN qty_served >= qty_requested THEN 1 ELSE 0 END) FROM demand_lines "
-                    + where(f"day >= {a} AND day <= {b}", cond)).one()
+    lines = sql.run(
+        "SELECT COUNT(*), SUM(qty_requested), SUM(qty_served), "
+        "SUM(CASE WHEN qty_served >= qty_requested THEN 1 ELSE 0 END) FROM demand_lines "
+        + where(f"day >= {a} AND day <= {b}", cond)
+    ).one()
     sql.params["lo"], sql.params["hi"] = _ts(sql, lo), _ts(sql, hi)
     hi_sql = "CAST(:hi AS TIMESTAMPTZ)" if sql.dialect == "postgresql" else ":hi"
-    ends = (f"CASE WHEN MAX(stockout_end) IS NULL OR MAX(stockout_end) > {hi_sql} THEN {hi_sql} "
-            "ELSE MAX(stockout_end) END")
-    outs = sql.run(f"SELECT COUNT(*), SUM(secs) FROM (SELECT sku, stockout_start, "
-                   f"{seconds_between(sql.dialect, ends, 'stockout_start')} AS secs FROM demand_lines "
-                   + where(f"day >= {sql.day('d_prune', start - timedelta(days=1))}",
-                           "stockout_start >= :lo AND stockout_start < :hi", cond)
-                   + " GROUP BY sku, stockout_start) x").one()
-    return Demand(int(lines[0] or 0), int(lines[1] or 0), int(lines[2] or 0), int(lines[3] or 0), int(outs[0] or 0),
-                  dec(outs[1]))
+    ends = (
+        f"CASE WHEN MAX(stockout_end) IS NULL OR MAX(stockout_end) > {hi_sql} THEN {hi_sql} ELSE MAX(stockout_end) END"
+    )
+    outs = sql.run(
+        f"SELECT COUNT(*), SUM(secs) FROM (SELECT sku, stockout_start, "
+        f"{seconds_between(sql.dialect, ends, 'stockout_start')} AS secs FROM demand_lines "
+        + where(
+            f"day >= {sql.day('d_prune', start - timedelta(days=1))}",
+            "stockout_start >= :lo AND stockout_start < :hi",
+            cond,
+        )
+        + " GROUP BY sku, stockout_start) x"
+    ).one()
+    return Demand(
+        int(lines[0] or 0), int(lines[1] or 0), int(lines[2] or 0), int(lines[3] or 0), int(outs[0] or 0), dec(outs[1])
+    )
 
 
 def _ts(sql: Sql, moment: datetime) -> object:
@@ -84,8 +101,15 @@ class Purchasing:
     compared_lines: int
 
 
-def purchasing(conn: Connection, start: date, end: date, year_ago: tuple[date, date], *,
-               selection: Selection = Selection(), classing: Classing = Classing()) -> Purchasing:
+def purchasing(
+    conn: Connection,
+    start: date,
+    end: date,
+    year_ago: tuple[date, date],
+    *,
+    selection: Selection = Selection(),
+    classing: Classing = Classing(),
+) -> Purchasing:
     """Purchase-order figures; each part reads its window through its own day index."""
     sql = Sql(conn)
     cond = _scope(sql, "sku", "buyer_id", selection, end, classing)
@@ -97,19 +121,28 @@ def purchasing(conn: Connection, start: date, end: date, year_ago: tuple[date, d
         first, second = row.one()
         return int(first or 0), int(second or 0)
 
-    due, on_time = one("COUNT(*), SUM(CASE WHEN received_day IS NOT NULL AND received_day <= promised_day "
-                       "THEN 1 ELSE 0 END)", "promised_day")
+    due, on_time = one(
+        "COUNT(*), SUM(CASE WHEN received_day IS NOT NULL AND received_day <= promised_day THEN 1 ELSE 0 END)",
+        "promised_day",
+    )
     ordered, emergency = one("COUNT(*), SUM(CASE WHEN emergency THEN 1 ELSE 0 END)", "ordered_day")
     inspected, passed = one("SUM(COALESCE(qty_inspected, 0)), SUM(COALESCE(qty_passed, 0))", "received_day")
-    sql.cte("base", f"SELECT sku AS base_sku, SUM(quantity * unit_cost) / SUM(quantity) AS price "
-                    f"FROM purchase_orders WHERE ordered_day >= {ya} AND ordered_day <= {yb} GROUP BY sku")
-    sql.cte("cur", "SELECT sku AS cur_sku, SUM(quantity * unit_cost) AS cost, SUM(quantity) AS qty, COUNT(*) AS n "
-                   "FROM purchase_orders " + where(f"ordered_day >= {a} AND ordered_day <= {b}", cond)
-                   + " GROUP BY sku")
-    cost = sql.run("SELECT SUM(cur.cost), SUM(cur.qty * base.price), SUM(cur.n) FROM cur "
-                   "JOIN base ON base.base_sku = cur.cur_sku").one()
-    return Purchasing(due, on_time, ordered, emergency, inspected, passed, dec(cost[0]), dec(cost[1]),
-                      int(cost[2] or 0))
+    sql.cte(
+        "base",
+        f"SELECT sku AS base_sku, SUM(quantity * unit_cost) / SUM(quantity) AS price "
+        f"FROM purchase_orders WHERE ordered_day >= {ya} AND ordered_day <= {yb} GROUP BY sku",
+    )
+    sql.cte(
+        "cur",
+        "SELECT sku AS cur_sku, SUM(quantity * unit_cost) AS cost, SUM(quantity) AS qty, COUNT(*) AS n "
+        "FROM purchase_orders " + where(f"ordered_day >= {a} AND ordered_day <= {b}", cond) + " GROUP BY sku",
+    )
+    cost = sql.run(
+        "SELECT SUM(cur.cost), SUM(cur.qty * base.price), SUM(cur.n) FROM cur JOIN base ON base.base_sku = cur.cur_sku"
+    ).one()
+    return Purchasing(
+        due, on_time, ordered, emergency, inspected, passed, dec(cost[0]), dec(cost[1]), int(cost[2] or 0)
+    )
 
 
 @dataclass(frozen=True)
@@ -120,50 +153,80 @@ class Counts:
     matched: int
 
 
-def counts(conn: Connection, start: date, end: date, *, tolerance: Decimal = Decimal(0),
-           selection: Selection = Selection(), classing: Classing = Classing()) -> Counts:
+def counts(
+    conn: Connection,
+    start: date,
+    end: date,
+    *,
+    tolerance: Decimal = Decimal(0),
+    selection: Selection = Selection(),
+    classing: Classing = Classing(),
+) -> Counts:
     sql = Sql(conn)
     cond = _scope(sql, "sku", "counter_id", selection, end, classing)
     a, b = sql.day("c_from", start), sql.day("c_to", end)
     tol = sql.bind("tol", float(tolerance))
-    sql.cte("latest", "SELECT sku, book_qty, counted_qty, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY day DESC, "
-                      "id DESC) AS rn FROM cycle_counts " + where(f"day >= {a} AND day <= {b}", cond))
-    row = sql.run("SELECT COUNT(*), SUM(CASE WHEN ABS(counted_qty - book_qty) <= "
-                  f"{tol} * ABS(book_qty) THEN 1 ELSE 0 END) FROM latest WHERE rn = 1").one()
+    sql.cte(
+        "latest",
+        "SELECT sku, book_qty, counted_qty, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY day DESC, "
+        "id DESC) AS rn FROM cycle_counts " + where(f"day >= {a} AND day <= {b}", cond),
+    )
+    row = sql.run(
+        "SELECT COUNT(*), SUM(CASE WHEN ABS(counted_qty - book_qty) <= "
+        f"{tol} * ABS(book_qty) THEN 1 ELSE 0 END) FROM latest WHERE rn = 1"
+    ).one()
     return Counts(int(row[0] or 0), int(row[1] or 0))
 
 
 def _component_short(dialect: str) -> str:
     """SQL: true when some component of work order ``w`` was short at the start of its day."""
     month = month_expr(dialect, "w.day")
-    on_hand = (f"COALESCE((SELECT r.closing_qty FROM sku_months r WHERE r.sku = k.component_sku AND r.month < {month} "
-               "ORDER BY r.month DESC LIMIT 1), 0) + COALESCE((SELECT SUM(mv.quantity) FROM movements mv "
-               f"WHERE mv.sku = k.component_sku AND mv.day >= {month} AND mv.day < w.day), 0)")
-    return ("EXISTS (SELECT 1 FROM kit_components k WHERE k.kit_sku = w.kit_sku "
-            f"AND {on_hand} < w.quantity * k.quantity)")
+    on_hand = (
+        f"COALESCE((SELECT r.closing_qty FROM sku_months r WHERE r.sku = k.component_sku AND r.month < {month} "
+        "ORDER BY r.month DESC LIMIT 1), 0) + COALESCE((SELECT SUM(mv.quantity) FROM movements mv "
+        f"WHERE mv.sku = k.component_sku AND mv.day >= {month} AND mv.day < w.day), 0)"
+    )
+    return (
+        f"EXISTS (SELECT 1 FROM kit_components k WHERE k.kit_sku = w.kit_sku AND {on_hand} < w.quantity * k.quantity)"
+    )
 
 
-def work_orders(conn: Connection, start: date, end: date, *, selection: Selection = Selection(),
-                classing: Classing = Classing()) -> tuple[int, int]:
+def work_orders(
+    conn: Connection, start: date, end: date, *, selection: Selection = Selection(), classing: Classing = Classing()
+) -> tuple[int, int]:
     """(work orders in the window, those with every component in stock)."""
     sql = Sql(conn)
     cond = _scope(sql, "w.kit_sku", None, selection, end, classing)
     a, b = sql.day("w_from", start), sql.day("w_to", end)
-    complete = (f"CASE WHEN w.all_components_available IS NULL THEN (CASE WHEN {_component_short(sql.dialect)} "
-                "THEN 0 ELSE 1 END) WHEN w.all_components_available THEN 1 ELSE 0 END")
-    row = sql.run(f"SELECT COUNT(*), SUM({complete}) FROM work_orders w "
-                  + where(f"w.day >= {a} AND w.day <= {b}", cond)).one()
+    complete = (
+        f"CASE WHEN w.all_components_available IS NULL THEN (CASE WHEN {_component_short(sql.dialect)} "
+        "THEN 0 ELSE 1 END) WHEN w.all_components_available THEN 1 ELSE 0 END"
+    )
+    row = sql.run(
+        f"SELECT COUNT(*), SUM({complete}) FROM work_orders w " + where(f"w.day >= {a} AND w.day <= {b}", cond)
+    ).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 
 def work_order_rows(conn: Connection, start: date, end: date, limit: int) -> list[dict[str, Any]]:
     sql = Sql(conn)
     a, b = sql.day("w_from", start), sql.day("w_to", end)
-    rows = sql.run(f"SELECT w.id, w.kit_sku, w.day, w.quantity, w.all_components_available, "
-                   f"CASE WHEN {_component_short(sql.dialect)} THEN 0 ELSE 1 END FROM work_orders w "
-                   f"WHERE w.day >= {a} AND w.day <= {b} ORDER BY w.day, w.id LIMIT {sql.bind('lim', limit)}").all()
-    return [{"id": r[0], "kit_sku": r[1], "day": to_date(r[2]), "quantity": r[3], "recorded_available": r[4],
-             "components_in_stock": bool(r[5])} for r in rows]
+    rows = sql.run(
+        f"SELECT w.id, w.kit_sku, w.day, w.quantity, w.all_components_available, "
+        f"CASE WHEN {_component_short(sql.dialect)} THEN 0 ELSE 1 END FROM work_orders w "
+        f"WHERE w.day >= {a} AND w.day <= {b} ORDER BY w.day, w.id LIMIT {sql.bind('lim', limit)}"
+    ).all()
+    return [
+        {
+            "id": r[0],
+            "kit_sku": r[1],
+            "day": to_date(r[2]),
+            "quantity": r[3],
+            "recorded_available": r[4],
+            "components_in_stock": bool(r[5]),
+        }
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -182,33 +245,54 @@ def _forecast_sql(sql: Sql, months: list[str], selection: Selection, day: date, 
     cond = _scope(sql, "f.sku", "f.forecaster_id", selection, day, classing)
     names = ", ".join(sql.bind(f"fm{i}", m) for i, m in enumerate(months))
     first = "CAST(f.month || '-01' AS DATE)" if sql.dialect == "postgresql" else "(f.month || '-01')"
-    return (f"FROM forecasts f LEFT JOIN sku_months r ON r.sku = f.sku AND r.month = {first} "
-            + where(f"f.month IN ({names})", cond))
+    return f"FROM forecasts f LEFT JOIN sku_months r ON r.sku = f.sku AND r.month = {first} " + where(
+        f"f.month IN ({names})", cond
+    )
 
 
-def forecasts(conn: Connection, months: list[str], day: date, *, selection: Selection = Selection(),
-              classing: Classing = Classing()) -> Forecasts:
+def forecasts(
+    conn: Connection,
+    months: list[str],
+    day: date,
+    *,
+    selection: Selection = Selection(),
+    classing: Classing = Classing(),
+) -> Forecasts:
     if not months:
         return Forecasts(0, 0, 0, 0)
     sql = Sql(conn)
     body = _forecast_sql(sql, months, selection, day, classing)
     actual = "COALESCE(f.actual_qty, r.sale_qty, 0)"
     err = f"ABS({actual} - f.forecast_qty)"
-    row = sql.run(f"SELECT COUNT(*), SUM(f.forecast_qty), SUM({actual}), SUM({err}), "
-                  f"SUM(CASE WHEN {actual} > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN {actual} > 0 THEN (CASE WHEN "
-                  f"{err} >= {actual} THEN 0 ELSE 1.0 - 1.0 * {err} / {actual} END) ELSE 0 END) " + body).one()
+    row = sql.run(
+        f"SELECT COUNT(*), SUM(f.forecast_qty), SUM({actual}), SUM({err}), "
+        f"SUM(CASE WHEN {actual} > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN {actual} > 0 THEN (CASE WHEN "
+        f"{err} >= {actual} THEN 0 ELSE 1.0 - 1.0 * {err} / {actual} END) ELSE 0 END) " + body
+    ).one()
     return Forecasts(*(int(v or 0) for v in row[:5]), dec(row[5]))
 
 
-def forecast_rows(conn: Connection, months: list[str], day: date, limit: int, *,
-                  selection: Selection = Selection()) -> list[dict[str, Any]]:
+def forecast_rows(
+    conn: Connection, months: list[str], day: date, limit: int, *, selection: Selection = Selection()
+) -> list[dict[str, Any]]:
     sql = Sql(conn)
     body = _forecast_sql(sql, months, selection, day, Classing())
     actual = "COALESCE(f.actual_qty, r.sale_qty, 0)"
-    rows = sql.run(f"SELECT f.sku, f.month, f.forecast_qty, {actual}, f.forecaster_id {body} "
-                   f"ORDER BY ABS({actual} - f.forecast_qty) DESC, f.sku LIMIT {sql.bind('lim', limit)}").all()
-    return [{"sku": r[0], "month": r[1], "forecast_qty": r[2], "actual_qty": r[3], "abs_error": abs(r[3] - r[2]),
-             "forecaster_id": r[4]} for r in rows]
+    rows = sql.run(
+        f"SELECT f.sku, f.month, f.forecast_qty, {actual}, f.forecaster_id {body} "
+        f"ORDER BY ABS({actual} - f.forecast_qty) DESC, f.sku LIMIT {sql.bind('lim', limit)}"
+    ).all()
+    return [
+        {
+            "sku": r[0],
+            "month": r[1],
+            "forecast_qty": r[2],
+            "actual_qty": r[3],
+            "abs_error": abs(r[3] - r[2]),
+            "forecaster_id": r[4],
+        }
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -230,9 +314,11 @@ def finance(conn: Connection, months: list[str]) -> list[FinanceMonthRow]:
         return []
     sql = Sql(conn)
     names = ", ".join(sql.bind(f"fm{i}", m) for i, m in enumerate(months))
-    rows = sql.run("SELECT month, current_assets, revenue, receivable_days, payable_days, impairment_loss, "
-                   f"capital_cost + storage_cost + handling_cost + risk_cost FROM finance_months "
-                   f"WHERE month IN ({names}) ORDER BY month").all()
+    rows = sql.run(
+        "SELECT month, current_assets, revenue, receivable_days, payable_days, impairment_loss, "
+        f"capital_cost + storage_cost + handling_cost + risk_cost FROM finance_months "
+        f"WHERE month IN ({names}) ORDER BY month"
+    ).all()
     return [FinanceMonthRow(r[0], *(dec(v) for v in r[1:])) for r in rows]
 
 
@@ -248,8 +334,9 @@ class SubmissionRow:
     payload: dict[str, Any]
 
 
-def submissions(conn: Connection, deliverable: str, periods: list[str], *,
-                selection: Selection = Selection()) -> list[SubmissionRow]:
+def submissions(
+    conn: Connection, deliverable: str, periods: list[str], *, selection: Selection = Selection()
+) -> list[SubmissionRow]:
     """Submissions of ``deliverable`` for ``periods``, oldest first, for the whole company or a person/department."""
     if not periods:
         return []
@@ -257,9 +344,11 @@ def submissions(conn: Connection, deliverable: str, periods: list[str], *,
     names = ", ".join(sql.bind(f"sp{i}", p) for i, p in enumerate(periods))
     person = selection.kind in ("employee", "department")
     cond = _scope(sql, "NULL", "employee_id", selection, date.min, Classing()) if person else ""
-    rows = sql.run("SELECT id, deliverable, period, employee_id, submitted_at, payload FROM submissions "
-                   + where(f"deliverable = {sql.bind('deliv', deliverable)}", f"period IN ({names})", cond)
-                   + " ORDER BY submitted_at, id").all()
+    rows = sql.run(
+        "SELECT id, deliverable, period, employee_id, submitted_at, payload FROM submissions "
+        + where(f"deliverable = {sql.bind('deliv', deliverable)}", f"period IN ({names})", cond)
+        + " ORDER BY submitted_at, id"
+    ).all()
     json_type = Submission.__table__.c.payload.type
     decode = json_type.result_processor(conn.dialect, None)
     ts = UTCDateTime()
@@ -270,25 +359,39 @@ def submissions(conn: Connection, deliverable: str, periods: list[str], *,
     return out
 
 
-def disposed(conn: Connection, start: date, end: date, skus: list[str] | None = None, *,
-             selection: Selection = Selection()) -> dict[str, int]:
+def disposed(
+    conn: Connection, start: date, end: date, skus: list[str] | None = None, *, selection: Selection = Selection()
+) -> dict[str, int]:
     """Units disposed of (promotion, clearance, return) per SKU with ``day`` in ``[start, end]``."""
     sql = Sql(conn)
     a, b = sql.day("x_from", start), sql.day("x_to", end)
     cond = _scope(sql, "sku", "employee_id", selection, end, Classing())
-    rows = sql.run("SELECT sku, SUM(quantity) FROM disposals "
-                   + where(f"day >= {a} AND day <= {b}", cond) + " GROUP BY sku").all()
+    rows = sql.run(
+        "SELECT sku, SUM(quantity) FROM disposals " + where(f"day >= {a} AND day <= {b}", cond) + " GROUP BY sku"
+    ).all()
     wanted = set(skus) if skus is not None else None
     return {r[0]: int(r[1]) for r in rows if wanted is None or r[0] in wanted}
 
 
-def fact_rows(conn: Connection, table: str, date_column: str, start: date, end: date, limit: int, *,
-              selection: Selection = Selection(), person_column: str | None = None,
-              sku_column: str = "sku") -> list[dict[str, Any]]:
+def fact_rows(
+    conn: Connection,
+    table: str,
+    date_column: str,
+    start: date,
+    end: date,
+    limit: int,
+    *,
+    selection: Selection = Selection(),
+    person_column: str | None = None,
+    sku_column: str = "sku",
+) -> list[dict[str, Any]]:
     """Raw rows of a fact table in a window (the drill-down of flow KPIs)."""
     sql = Sql(conn)
     a, b = sql.day("r_from", start), sql.day("r_to", end)
     cond = _scope(sql, sku_column, person_column, selection, end, Classing())
-    result = sql.run(f"SELECT * FROM {table} " + where(f"{date_column} >= {a} AND {date_column} <= {b}", cond)
-                     + f" ORDER BY {date_column}, id LIMIT {sql.bind('lim', limit)}")
+    result = sql.run(
+        f"SELECT * FROM {table} "
+        + where(f"{date_column} >= {a} AND {date_column} <= {b}", cond)
+        + f" ORDER BY {date_column}, id LIMIT {sql.bind('lim', limit)}"
+    )
     return [dict(r._mapping) for r in result]

@@ -1,9 +1,8 @@
-"""Alembic environment: migrations run on the connection handed in by :mod:`storage.db`, or the URL."""
+"""Alembic environment: migrations run on the connection handed in by :mod:`perfrules.storage.db`, or the URL."""
 
 from alembic import context
+from perfrules.storage.schema import metadata
 from sqlalchemy import create_engine
-
-from storage.schema import metadata
 
 config = context.config
 

@@ -9,8 +9,7 @@ import tempfile
 from pathlib import Path
 
 from alembic import command
-
-from storage.db import alembic_config
+from perfrules.storage.db import alembic_config
 
 VERSIONS = Path(__file__).resolve().parent / "versions"
 

@@ -7,7 +7,7 @@ Revises: ${down_revision | comma,n}
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+import perfrules.storage.types
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

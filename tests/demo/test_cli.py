@@ -7,15 +7,29 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from freezegun import freeze_time
+from perfrules.engine.cli import cli
 
-from engine.cli import cli
 from tests.demo.facts import read
 from tests.demo.test_import import needs_importer
 
 
 def test_demo_data_writes_files_ending_on_end(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["demo-data", "--skus", "60", "--months", "3", "--seed", "3",
-                                 "--end", "2025-03-15", "--output", str(tmp_path / "out")])
+    result = runner.invoke(
+        cli,
+        [
+            "demo-data",
+            "--skus",
+            "60",
+            "--months",
+            "3",
+            "--seed",
+            "3",
+            "--end",
+            "2025-03-15",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "rows/s" in result.output
     days = sorted(m["moved_at"][:10] for m in read(tmp_path / "out", "movements"))
@@ -33,8 +47,11 @@ def test_demo_data_is_deterministic_from_the_cli(runner: CliRunner, tmp_path: Pa
     for name in ("a", "b"):
         args = ["demo-data", "--skus", "60", "--months", "2", "--end", "2025-01-31", "--output", str(tmp_path / name)]
         assert runner.invoke(cli, args).exit_code == 0
-    same = [hashlib.sha256((tmp_path / "a" / f).read_bytes()).digest()
-            == hashlib.sha256((tmp_path / "b" / f).read_bytes()).digest() for f in ("movements.csv", "skus.csv")]
+    same = [
+        hashlib.sha256((tmp_path / "a" / f).read_bytes()).digest()
+        == hashlib.sha256((tmp_path / "b" / f).read_bytes()).digest()
+        for f in ("movements.csv", "skus.csv")
+    ]
     assert all(same)
 
 

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from perfrules.engine.demo import custom_size, generate
+from perfrules.engine.demo.files import HEADERS, IMPORT_ORDER
 
-from engine.demo import custom_size, generate
-from engine.demo.files import HEADERS, IMPORT_ORDER
 from tests.demo.facts import last_moved, read, stock_by_sku
 
 END = date(2025, 6, 30)
@@ -57,8 +57,7 @@ def test_end_is_honoured_and_history_is_two_years(company: Path) -> None:
 def test_ids_are_unique_and_references_resolve(company: Path) -> None:
     skus = {s["sku"] for s in read(company, "skus")}
     employees = {e["id"] for e in read(company, "employees")}
-    for kind in ("movements", "demand", "purchase-orders", "cycle-counts", "work-orders", "disposals",
-                 "submissions"):
+    for kind in ("movements", "demand", "purchase-orders", "cycle-counts", "work-orders", "disposals", "submissions"):
         ids = [r["id"] for r in read(company, kind)]
         assert len(ids) == len(set(ids)), kind
     assert {m["sku"] for m in read(company, "movements")} <= skus

@@ -8,22 +8,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from engine.demo import custom_size, generate
-from engine.demo.files import IMPORT_ORDER
-from engine.demo.loading import import_generated
-from engine.settings import load_settings
-from storage import Database
+from perfrules.engine.demo import custom_size, generate
+from perfrules.engine.demo.files import IMPORT_ORDER
+from perfrules.engine.demo.loading import import_generated
+from perfrules.engine.settings import load_settings
+from perfrules.storage import Database
 
 
 def _importer_ready() -> bool:
     try:
-        return hasattr(importlib.import_module("engine.importing"), "import_files")
+        return hasattr(importlib.import_module("perfrules.engine.importing"), "import_files")
     except ImportError:
         return False
 
 
-needs_importer = pytest.mark.skipif(not _importer_ready(), reason="engine.importing.import_files not built yet")
+needs_importer = pytest.mark.skipif(
+    not _importer_ready(), reason="perfrules.engine.importing.import_files not built yet"
+)
 
 
 @needs_importer

@@ -9,19 +9,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from perfrules.engine.demo import custom_size, generate
+from perfrules.engine.demo.calendar import Window
+from perfrules.engine.demo.catalogue import ALL_CATEGORIES
+from perfrules.engine.demo.loading import import_generated
+from perfrules.engine.demo.organisation import PURCHASERS
+from perfrules.engine.demo.plan import draw_plan
+from perfrules.engine.demo.simulate import PURCHASER_OF_CATEGORY
+from perfrules.engine.kpi.slow_movers import check_list, slow_mover_list
+from perfrules.engine.periods import parse_period
+from perfrules.engine.settings import load_settings
+from perfrules.storage import Database
+from perfrules.storage.kpi import reading
 
-from engine.demo import custom_size, generate
-from engine.demo.calendar import Window
-from engine.demo.catalogue import ALL_CATEGORIES
-from engine.demo.loading import import_generated
-from engine.demo.organisation import PURCHASERS
-from engine.demo.plan import draw_plan
-from engine.demo.simulate import PURCHASER_OF_CATEGORY
-from engine.kpi.slow_movers import check_list, slow_mover_list
-from engine.periods import parse_period
-from engine.settings import load_settings
-from storage import Database
-from storage.kpi import reading
 from tests.demo.facts import read
 from tests.demo.test_import import needs_importer
 
@@ -29,14 +29,18 @@ SEED, SKUS, MONTHS, END = 4, 120, 8, date(2025, 8, 31)
 
 
 @needs_importer
-def test_complete_lists_pass_the_library_check_and_incomplete_ones_fail(db: Database, tmp_path: Path,
-                                                                         zone: ZoneInfo) -> None:
+def test_complete_lists_pass_the_library_check_and_incomplete_ones_fail(
+    db: Database, tmp_path: Path, zone: ZoneInfo
+) -> None:
     report = generate(tmp_path, custom_size(SKUS, MONTHS), seed=SEED, end=END)
     import_generated(db, report, load_settings({}, environ={}), datetime(2025, 9, 2, 9, 0, tzinfo=zone))
     window = Window.ending(END, MONTHS)
     plan = draw_plan(np.random.default_rng([SEED, 2]), window)  # the generator's own draw: which lists omit SKUs
-    omits = {(person, window.month_labels[window.month_index[int(b)] - 1]): float(plan.omit[p, j])
-             for p, person in enumerate(PURCHASERS) for j, b in enumerate(plan.boundaries)}
+    omits = {
+        (person, window.month_labels[window.month_index[int(b)] - 1]): float(plan.omit[p, j])
+        for p, person in enumerate(PURCHASERS)
+        for j, b in enumerate(plan.boundaries)
+    }
     passed, failed, slow = [], [], 0
     with reading(db) as conn:
         for row in read(tmp_path, "submissions"):
@@ -44,8 +48,11 @@ def test_complete_lists_pass_the_library_check_and_incomplete_ones_fail(db: Data
                 continue
             system = slow_mover_list(conn, parse_period(row["period"]).last_day)
             slow += len(system.items)
-            mine = {i.sku: i for i in system.items
-                    if any(item["sku"] == i.sku for item in json.loads(row["payload"])["items"])}
+            mine = {
+                i.sku: i
+                for i in system.items
+                if any(item["sku"] == i.sku for item in json.loads(row["payload"])["items"])
+            }
             check = check_list(system, json.loads(row["payload"]))
             assert check.extra == (), (row["id"], check.extra)
             assert not check.invalid

@@ -1,7 +1,7 @@
 """``perfrules check`` also checks the notice templates, HR's overrides first."""
 
-from engine.cli import cli
-from engine.settings import PROJECT_ROOT
+from perfrules.engine.cli import cli
+from perfrules.engine.settings import PROJECT_ROOT
 
 RULES = str(PROJECT_ROOT / "rules")
 

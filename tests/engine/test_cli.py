@@ -1,8 +1,7 @@
 import importlib
 
 import pytest
-
-from engine.cli import COMMANDS, cli, command_name
+from perfrules.engine.cli import COMMANDS, cli, command_name
 
 
 @pytest.mark.parametrize("module,attr", COMMANDS)

@@ -4,7 +4,7 @@
 import io
 import zipfile
 
-from engine.payroll import Payroll, xlsx_bytes
+from perfrules.engine.payroll import Payroll, xlsx_bytes
 
 
 def test_every_zip_entry_has_the_fixed_timestamp():

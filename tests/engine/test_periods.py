@@ -1,9 +1,8 @@
 from datetime import date
 
 import pytest
-
-from engine.errors import InvalidPeriod
-from engine.periods import PeriodKind, month_of, parse_period, quarter_of
+from perfrules.engine.errors import InvalidPeriod
+from perfrules.engine.periods import PeriodKind, month_of, parse_period, quarter_of
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 import pytest
-
-from engine.errors import ConfigError
-from engine.settings import load_settings
+from perfrules.engine.errors import ConfigError
+from perfrules.engine.settings import load_settings
 
 
 def test_precedence_cli_over_env_over_file_over_default(tmp_path, monkeypatch):

@@ -7,10 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from engine.facts import KpiValue
-from engine.rulebook.checker import load_rulebook
-from storage import Database
-from storage.models import Department, Employee, Submission
+from perfrules.engine.facts import KpiValue
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.storage import Database
+from perfrules.storage.models import Department, Employee, Submission
 
 RULES = Path(__file__).parent / "rules"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -35,20 +35,39 @@ def at(y: int, m: int, d: int, hour: int = 12) -> datetime:
 
 def seed(db: Database) -> None:
     with db.session() as s:
-        for code, en, zh in (("purchasing", "Purchasing", "采购"), ("finance", "Finance", "财务"),
-                             ("operations", "Operations", "运营"), ("planning", "Planning", "计划")):
+        for code, en, zh in (
+            ("purchasing", "Purchasing", "采购"),
+            ("finance", "Finance", "财务"),
+            ("operations", "Operations", "运营"),
+            ("planning", "Planning", "计划"),
+        ):
             s.add(Department(code=code, name_en=en, name_zh=zh))
         s.flush()
         for pid, zh, en, dept, role, base, start, end in PEOPLE:
-            s.add(Employee(id=pid, name_zh=zh, name_en=en, department=dept, role=role, email=f"{pid}@example.com",
-                           bonus_base=Decimal(base), active_from=start, active_to=end))
+            s.add(
+                Employee(
+                    id=pid,
+                    name_zh=zh,
+                    name_en=en,
+                    department=dept,
+                    role=role,
+                    email=f"{pid}@example.com",
+                    bonus_base=Decimal(base),
+                    active_from=start,
+                    active_to=end,
+                )
+            )
 
 
-def submit(db: Database, sid: str, employee: str, period: str, when: datetime,
-           deliverable: str = "slow_mover_list") -> None:
+def submit(
+    db: Database, sid: str, employee: str, period: str, when: datetime, deliverable: str = "slow_mover_list"
+) -> None:
     with db.session() as s:
-        s.add(Submission(id=sid, deliverable=deliverable, period=period, employee_id=employee, submitted_at=when,
-                         payload={}))
+        s.add(
+            Submission(
+                id=sid, deliverable=deliverable, period=period, employee_id=employee, submitted_at=when, payload={}
+            )
+        )
 
 
 class StaticKpis:
@@ -59,8 +78,11 @@ class StaticKpis:
         self.values = {k: Decimal(v) for k, v in values.items()}
 
     def __call__(self, db, rulebook, month):
-        return [KpiValue(kpi, period, value, scope, scope_id)
-                for (kpi, scope, scope_id, period), value in sorted(self.values.items()) if period == month.label]
+        return [
+            KpiValue(kpi, period, value, scope, scope_id)
+            for (kpi, scope, scope_id, period), value in sorted(self.values.items())
+            if period == month.label
+        ]
 
 
 def timeliness(month: str, value: str):

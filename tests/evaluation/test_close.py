@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from perfrules.engine.cli import cli
+from perfrules.engine.evaluation import corrections
+from perfrules.engine.evaluation.errors import QuarterStateError
+from perfrules.engine.evaluation.explain import explain
+from perfrules.engine.evaluation.export import build
+from perfrules.engine.payroll import lines_path
+from perfrules.engine.periods import parse_period
+from perfrules.storage import evaluation_store as store
 
-from engine.cli import cli
-from engine.evaluation import corrections
-from engine.evaluation.errors import QuarterStateError
-from engine.evaluation.explain import explain
-from engine.evaluation.export import build
-from engine.payroll import lines_path
-from engine.periods import parse_period
-from storage import evaluation_store as store
 from tests.evaluation.company import at, occupation, rulebook, seed
 from tests.evaluation.test_quarter import kpis, lines, run_month, walk_quarter
 
@@ -34,8 +34,7 @@ def walked(db):
 
 
 def line_id(db, employee, rule, quarter="2026Q3"):
-    return next(a["id"] for a in store.adjustments(db, quarter=quarter, employee_id=employee)
-                if a["rule_id"] == rule)
+    return next(a["id"] for a in store.adjustments(db, quarter=quarter, employee_id=employee) if a["rule_id"] == rule)
 
 
 def check_golden(path: Path, golden: Path, update: bool) -> None:
@@ -43,7 +42,8 @@ def check_golden(path: Path, golden: Path, update: bool) -> None:
         golden.write_bytes(path.read_bytes())
     assert golden.exists(), f"missing golden file {golden}: run pytest tests/evaluation --update-golden"
     assert path.read_bytes() == golden.read_bytes(), (
-        f"{path.name} differs from {golden}; if the change is intended run: pytest tests/evaluation --update-golden")
+        f"{path.name} differs from {golden}; if the change is intended run: pytest tests/evaluation --update-golden"
+    )
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:
@@ -56,8 +56,22 @@ def test_override_close_export_and_late_correction(walked, runner, tmp_path, upd
     db, source = walked
     url = db.url
     ops = line_id(db, "E_O1", "operations.slow_mover_digestion")
-    result = runner.invoke(cli, ["--database-url", url, "adjustments", "override", str(ops), "--amount", "-540",
-                                 "--reason", "half: new SKU mix", "--by", "hr.wang"])
+    result = runner.invoke(
+        cli,
+        [
+            "--database-url",
+            url,
+            "adjustments",
+            "override",
+            str(ops),
+            "--amount",
+            "-540",
+            "--reason",
+            "half: new SKU mix",
+            "--by",
+            "hr.wang",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert lines(db)[("E_O1", "operations.slow_mover_digestion", "deduction")] == Decimal("-540.00")
 
@@ -67,8 +81,10 @@ def test_override_close_export_and_late_correction(walked, runner, tmp_path, upd
         corrections.close(db, "2026Q3", by="x", now=at(2026, 10, 21))
 
     out = tmp_path / "payroll-2026Q3.csv"
-    result = runner.invoke(cli, ["--database-url", url, "export", "payroll", "--quarter", "2026Q3", "--format",
-                                 "csv", "--output", str(out)])
+    result = runner.invoke(
+        cli,
+        ["--database-url", url, "export", "payroll", "--quarter", "2026Q3", "--format", "csv", "--output", str(out)],
+    )
     assert result.exit_code == 0, result.output
     first = (out.read_bytes(), lines_path(out).read_bytes())
     check_golden(out, GOLDEN / "payroll-2026Q3.csv", update_golden)
@@ -95,7 +111,8 @@ def test_override_close_export_and_late_correction(walked, runner, tmp_path, upd
     assert lines(db, "2026Q4") == {("E_F1", "finance.capital_occupation", "correction:deduction"): Decimal("1800.00")}
     q4 = build(db, Q4)
     assert [(x.employee_id, x.kind, x.amount, x.corrects_quarter) for x in q4.lines] == [
-        ("E_F1", "correction:deduction", Decimal("1800.00"), "2026Q3")]
+        ("E_F1", "correction:deduction", Decimal("1800.00"), "2026Q3")
+    ]
     # the escalation it triggered stays on record (HR decides about it), and is not triggered again
     assert [e["kind"] for e in store.escalations(db, "E_F1")] == ["improvement_plan"]
 
@@ -117,15 +134,29 @@ def test_override_close_export_and_late_correction(walked, runner, tmp_path, upd
 def test_void_and_xlsx_is_reproducible(walked, runner, tmp_path):
     db, _ = walked
     target = line_id(db, "E_P2", "purchasing.slow_mover_list")
-    result = runner.invoke(cli, ["--database-url", db.url, "adjustments", "void", str(target), "--reason",
-                                 "transferred", "--by", "hr.li"])
+    result = runner.invoke(
+        cli, ["--database-url", db.url, "adjustments", "void", str(target), "--reason", "transferred", "--by", "hr.li"]
+    )
     assert result.exit_code == 0, result.output
     assert ("E_P2", "purchasing.slow_mover_list", "deduction") not in lines(db)
     corrections.close(db, "2026Q3", by="hr", now=at(2026, 10, 21))
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     for path in (first, second):
-        result = runner.invoke(cli, ["--database-url", db.url, "export", "payroll", "--quarter", "2026Q3",
-                                     "--format", "xlsx", "--output", str(path)])
+        result = runner.invoke(
+            cli,
+            [
+                "--database-url",
+                db.url,
+                "export",
+                "payroll",
+                "--quarter",
+                "2026Q3",
+                "--format",
+                "xlsx",
+                "--output",
+                str(path),
+            ],
+        )
         assert result.exit_code == 0, result.output
     assert first.read_bytes() == second.read_bytes()
     book = load_workbook(first)

@@ -7,11 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
-from engine.evaluation.consequences import Charge, price, proportional_share, settle
-from engine.evaluation.people import Person, Stint, holders
-from engine.evaluation.streaks import streak
-from engine.periods import parse_period
+from perfrules.engine.evaluation.consequences import Charge, price, proportional_share, settle
+from perfrules.engine.evaluation.people import Person, Stint, holders
+from perfrules.engine.evaluation.streaks import streak
+from perfrules.engine.periods import parse_period
 
 Q3 = parse_period("2026Q3")
 D = Decimal
@@ -22,8 +21,19 @@ def person(pid="E1", base="10000", start=date(2025, 1, 1), end=None, stints=(), 
 
 
 def charge(period, share, stacks=False, cap=None, rule="r.x", employee="E1", department="purchasing"):
-    return Charge(None, rule, "rules/x.yaml", 3, "1", employee, department, period, D(share), stacks,
-                  None if cap is None else D(cap))
+    return Charge(
+        None,
+        rule,
+        "rules/x.yaml",
+        3,
+        "1",
+        employee,
+        department,
+        period,
+        D(share),
+        stacks,
+        None if cap is None else D(cap),
+    )
 
 
 def test_fixed_share_applies_once_per_quarter():
@@ -36,7 +46,10 @@ def test_stacking_share_applies_every_month_up_to_its_cap():
     charges = [charge(m, "-0.10", stacks=True, cap="0.25") for m in ("2026-07", "2026-08", "2026-09")]
     lines = price(charges, {"E1": person()}, Q3)
     assert [(x.period, x.amount) for x in lines] == [
-        ("2026-07", D("-1000.00")), ("2026-08", D("-1000.00")), ("2026-09", D("-500.00"))]
+        ("2026-07", D("-1000.00")),
+        ("2026-08", D("-1000.00")),
+        ("2026-09", D("-500.00")),
+    ]
     assert "capped at 25%" in lines[-1].computation
 
 
@@ -49,8 +62,12 @@ def test_new_hire_base_is_pro_rated_by_days_employed_and_rounded_half_up():
 
 
 def test_transfer_pro_rates_by_days_in_the_charged_department():
-    moved = person(stints=(Stint("purchasing", "purchaser", date(2025, 1, 1), date(2026, 8, 16)),
-                           Stint("operations", "operations_specialist", date(2026, 8, 16))))
+    moved = person(
+        stints=(
+            Stint("purchasing", "purchaser", date(2025, 1, 1), date(2026, 8, 16)),
+            Stint("operations", "operations_specialist", date(2026, 8, 16)),
+        )
+    )
     assert moved.days_in(Q3, "purchasing") == 46 and moved.days_in(Q3, "operations") == 46
     assert price([charge("2026-07", "-0.10")], {"E1": moved}, Q3)[0].amount == D("-500.00")
     assert [p.id for p in holders([moved], "purchasing", date(2026, 8, 31))] == []
@@ -65,12 +82,15 @@ def test_leave_and_leavers_are_not_charged():
     assert gone.base_for(Q3) == (D("10000") * 62 / 92, 62)
 
 
-@pytest.mark.parametrize(("value", "target", "higher", "share"), [
-    ("0.97", "0.95", True, "0.0105"),  # 2 points above × 5% × weight 30% × KPI share 35%
-    ("0.90", "0.95", True, "-0.01575"),  # 5 points below × 3% × 30% × 35%
-    ("0.95", "0.95", True, "0"),
-    ("0.07", "0.05", False, "-0.0063"),  # lower is better: 2 points above the ceiling
-])
+@pytest.mark.parametrize(
+    ("value", "target", "higher", "share"),
+    [
+        ("0.97", "0.95", True, "0.0105"),  # 2 points above × 5% × weight 30% × KPI share 35%
+        ("0.90", "0.95", True, "-0.01575"),  # 5 points below × 3% × 30% × 35%
+        ("0.95", "0.95", True, "0"),
+        ("0.07", "0.05", False, "-0.0063"),  # lower is better: 2 points above the ceiling
+    ],
+)
 def test_proportional_scheme(value, target, higher, share):
     result, how = proportional_share(D(value), D(target), higher, D("0.35"), D("0.30"))
     assert result == D(share)

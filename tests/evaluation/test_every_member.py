@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from engine.decide import decide
-from engine.evaluation.kpis import library_kpis
-from engine.evaluation.run import evaluate, load_people
-from engine.facts import Facts as DecideFacts
-from engine.periods import parse_period
-from engine.rulebook.checker import load_rulebook
-from storage import Database
-from storage import evaluation_store as store
+from perfrules.engine.decide import decide
+from perfrules.engine.evaluation.kpis import library_kpis
+from perfrules.engine.evaluation.run import evaluate, load_people
+from perfrules.engine.facts import Facts as DecideFacts
+from perfrules.engine.periods import parse_period
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
+
 from tests.reports.support import at, seed_company
 from tests.scheduler.support import ZONE
 
@@ -50,9 +51,13 @@ def test_a_threshold_without_scope_id_judges_every_category_and_every_employee(d
 
     values = kpis(db, book, february)
     judged = {(v.kpi, v.scope, v.scope_id): v.value for v in values}
-    assert set(judged) == {("emergency_order_rate", "employee", "P1"), ("emergency_order_rate", "employee", "PM"),
-                           ("obsolete_ratio", "category", "general"), ("obsolete_ratio", "category", "kitchen"),
-                           ("obsolete_ratio", "category", "toys")}  # purchasing's people; every category
+    assert set(judged) == {
+        ("emergency_order_rate", "employee", "P1"),
+        ("emergency_order_rate", "employee", "PM"),
+        ("obsolete_ratio", "category", "general"),
+        ("obsolete_ratio", "category", "kitchen"),
+        ("obsolete_ratio", "category", "toys"),
+    }  # purchasing's people; every category
     assert judged[("emergency_order_rate", "employee", "PM")] is None  # no orders: not applicable
 
     report = evaluate(db, book, february, now=at(2026, 3, 1, 7), kpis=kpis)
@@ -60,8 +65,7 @@ def test_a_threshold_without_scope_id_judges_every_category_and_every_employee(d
     assert found == [("purchasing.emergency_orders", "P1"), ("warehouse.obsolete_by_category", "toys")]
     assert sorted((f["rule_id"], f["subject"]) for f in store.findings(db)) == found
     # what HR's `perfrules test` finds on the same values
-    decided = decide(book, DecideFacts("2026-02", kpis=tuple(values), people=tuple(load_people(db))),
-                     at(2026, 3, 1, 7))
+    decided = decide(book, DecideFacts("2026-02", kpis=tuple(values), people=tuple(load_people(db))), at(2026, 3, 1, 7))
     assert sorted(f.subject for f in decided.findings if f.kind == "kpi_breach") == ["category:toys", "employee:P1"]
 
 
@@ -100,4 +104,5 @@ def test_a_condition_without_scope_id_holds_when_any_member_holds_it(db: Databas
     assert [c["employee"] for c in report.charged[finding.key]] == ["P1"]  # the purchaser, not the warehouse
     decided = decide(book, DecideFacts("2026-02", kpis=tuple(values), people=tuple(load_people(db))), now)
     assert {(c.employee, c.department, c.attributed_from) for c in decided.consequences} == {
-        ("P1", "purchasing", "warehouse")}
+        ("P1", "purchasing", "warehouse")
+    }

@@ -6,10 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from perfrules.engine.evaluation.run import evaluate
+from perfrules.engine.periods import parse_period
+from perfrules.storage import evaluation_store as store
 
-from engine.evaluation.run import evaluate
-from engine.periods import parse_period
-from storage import evaluation_store as store
 from tests.evaluation.company import StaticKpis, at, digestion, occupation, rulebook, seed, submit, timeliness
 
 Q3 = "2026Q3"
@@ -22,19 +22,32 @@ def company(db):
 
 
 def kpis():
-    return StaticKpis(dict([
-        timeliness("2026-06", "0.80"), timeliness("2026-07", "0.85"), timeliness("2026-08", "0.70"),
-        timeliness("2026-09", "0.95"),
-        occupation("2026-06", "0.25"), occupation("2026-07", "0.32"), occupation("2026-08", "0.35"),
-        occupation("2026-09", "0.33"),
-        digestion("2026-06", "0.90"), digestion("2026-07", "0.75"), digestion("2026-08", "0.70"),
-        digestion("2026-09", "0.60"),
-    ]))
+    return StaticKpis(
+        dict(
+            [
+                timeliness("2026-06", "0.80"),
+                timeliness("2026-07", "0.85"),
+                timeliness("2026-08", "0.70"),
+                timeliness("2026-09", "0.95"),
+                occupation("2026-06", "0.25"),
+                occupation("2026-07", "0.32"),
+                occupation("2026-08", "0.35"),
+                occupation("2026-09", "0.33"),
+                digestion("2026-06", "0.90"),
+                digestion("2026-07", "0.75"),
+                digestion("2026-08", "0.70"),
+                digestion("2026-09", "0.60"),
+            ]
+        )
+    )
 
 
 def lines(db, quarter=Q3):
-    return {(a["employee_id"], a["rule_id"], a["kind"]): store.effective(a)
-            for a in store.adjustments(db, quarter=quarter) if store.effective(a)}
+    return {
+        (a["employee_id"], a["rule_id"], a["kind"]): store.effective(a)
+        for a in store.adjustments(db, quarter=quarter)
+        if store.effective(a)
+    }
 
 
 def run_month(db, month, now, source, rb):
@@ -69,8 +82,10 @@ def test_quarter_walk_through(company):
 
     july = run_month(db, "2026-07", at(2026, 8, 20), source, rb)
     assert {(o.rule_id, o.kind) for o in july.observations} == {
-        ("purchasing.slow_mover_list", "breach"), ("finance.capital_occupation", "breach"),
-        ("operations.slow_mover_digestion", "breach")}
+        ("purchasing.slow_mover_list", "breach"),
+        ("finance.capital_occupation", "breach"),
+        ("operations.slow_mover_digestion", "breach"),
+    }
     assert july.escalations == 0
     # once per quarter: July alone already sets every Q3 line
     assert lines(db) == {
@@ -118,7 +133,7 @@ def test_quarter_walk_through(company):
 def test_a_late_correction_withdraws_the_escalation_whose_streak_it_breaks(company):
     """Finance's improvement plan rests on July and August. Corrected July figures clear July: the plan is
     withdrawn (kept for the record, named in explain); July's breach back again makes it active again."""
-    from engine.evaluation.explain import explain
+    from perfrules.engine.evaluation.explain import explain
 
     db, rb, source = company, rulebook(), kpis()
     walk_quarter(db, rb, source)

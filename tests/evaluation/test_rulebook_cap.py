@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 
-from engine.cli import cli
-from engine.rulebook.checker import check_path
-from storage import evaluation_store as store
+from perfrules.engine.cli import cli
+from perfrules.engine.rulebook.checker import check_path
+from perfrules.storage import evaluation_store as store
+
 from tests.evaluation.company import RULES, rulebook, seed
 from tests.evaluation.test_quarter import kpis, walk_quarter
 

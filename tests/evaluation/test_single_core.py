@@ -7,11 +7,12 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from engine.decide import KINDS, decide
-from engine.evaluation.run import evaluate, load_people, load_submissions
-from engine.facts import Facts
-from engine.periods import parse_period
-from storage import evaluation_store as store
+from perfrules.engine.decide import KINDS, decide
+from perfrules.engine.evaluation.run import evaluate, load_people, load_submissions
+from perfrules.engine.facts import Facts
+from perfrules.engine.periods import parse_period
+from perfrules.storage import evaluation_store as store
+
 from tests.evaluation.company import StaticKpis, at, digestion, occupation, rulebook, seed, submit, timeliness
 
 MONTHS = ("2026-07", "2026-08", "2026-09")
@@ -20,11 +21,21 @@ MONTHS = ("2026-07", "2026-08", "2026-09")
 def test_hr_test_path_and_production_run_agree(db):
     seed(db)
     rb = rulebook()
-    source = StaticKpis(dict([
-        timeliness("2026-07", "0.85"), timeliness("2026-08", "0.70"), timeliness("2026-09", "0.95"),
-        occupation("2026-07", "0.32"), occupation("2026-08", "0.35"), occupation("2026-09", "0.29"),
-        digestion("2026-07", "0.75"), digestion("2026-08", "0.70"), digestion("2026-09", "0.60"),
-    ]))
+    source = StaticKpis(
+        dict(
+            [
+                timeliness("2026-07", "0.85"),
+                timeliness("2026-08", "0.70"),
+                timeliness("2026-09", "0.95"),
+                occupation("2026-07", "0.32"),
+                occupation("2026-08", "0.35"),
+                occupation("2026-09", "0.29"),
+                digestion("2026-07", "0.75"),
+                digestion("2026-08", "0.70"),
+                digestion("2026-09", "0.60"),
+            ]
+        )
+    )
     submit(db, "L07-E_P1", "E_P1", "2026-07", at(2026, 8, 4))
     submit(db, "L08-E_P1", "E_P1", "2026-08", at(2026, 9, 10))
     store.record_transfer(db, "E_P2", "operations", "operations_specialist", date(2026, 8, 16))
@@ -33,13 +44,18 @@ def test_hr_test_path_and_production_run_agree(db):
         evaluate(db, rb, parse_period(month), now=now, kpis=source)
 
     months = [parse_period(m) for m in MONTHS]
-    facts = Facts("2026Q3", tuple(v for m in months for v in source(db, rb, m)),
-                  tuple({s for m in months for s in load_submissions(db, m)}), tuple(load_people(db)))
+    facts = Facts(
+        "2026Q3",
+        tuple(v for m in months for v in source(db, rb, m)),
+        tuple({s for m in months for s in load_submissions(db, m)}),
+        tuple(load_people(db)),
+    )
     decision = decide(rb, facts, now)
 
     stored = {(f["rule_id"], f["subject"], f["period"], KINDS[f["kind"]]) for f in store.findings(db)}
-    found = {(f.ref.id, f.subject.split(":", 1)[-1], f.period, f.kind) for f in decision.findings
-             if f.kind != "kpi_warning"}
+    found = {
+        (f.ref.id, f.subject.split(":", 1)[-1], f.period, f.kind) for f in decision.findings if f.kind != "kpi_warning"
+    }
     assert found == stored and len(stored) > 5
     lines: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for a in store.adjustments(db, quarter="2026Q3"):

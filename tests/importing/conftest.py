@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from perfrules.engine.importing import import_files
 
-from engine.importing import import_files
 from tests.conftest import SHANGHAI
 
 NOW = datetime(2026, 10, 8, 9, 0, tzinfo=UTC)
@@ -18,8 +18,10 @@ EMPLOYEES = (
     "E1,Li Na,李娜,purchasing,purchaser,E2,li@example.com,,12000,2024-01-01,\n"
     "E2,Wang Wei,王伟,purchasing,purchasing_manager,,wang@example.com,en,20000,2022-01-01,\n"
 )
-SKUS = ("sku,name,category,unit_cost,price,supplier,season,kit_components\n"
-        "S1,Bowl,ceramic,12.50,30,,,\nS2,Cup,ceramic,6.80,18,,,\n")
+SKUS = (
+    "sku,name,category,unit_cost,price,supplier,season,kit_components\n"
+    "S1,Bowl,ceramic,12.50,30,,,\nS2,Cup,ceramic,6.80,18,,,\n"
+)
 
 
 def write(name: str, content: str | bytes) -> Path:

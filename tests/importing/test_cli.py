@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from engine.cli import cli
+from perfrules.engine.cli import cli
+
 from tests.importing.conftest import DEPARTMENTS, write
 
 
@@ -15,8 +16,9 @@ def test_ok_prints_a_summary_per_file(runner, database_url):
     write("d2.csv", "code,name_en,name_zh\nfinance,Finance,财务\n")
     result = invoke(runner, database_url, "departments", "d.csv", "d2.csv", "--user", "hr-admin")
     assert result.exit_code == 0, result.output
-    assert result.output == ("d.csv: 2 rows: 2 inserted, 0 updated, 0 unchanged\n"
-                             "d2.csv: 1 rows: 1 inserted, 0 updated, 0 unchanged\n")
+    assert result.output == (
+        "d.csv: 2 rows: 2 inserted, 0 updated, 0 unchanged\nd2.csv: 1 rows: 1 inserted, 0 updated, 0 unchanged\n"
+    )
     again = invoke(runner, database_url, "departments", "d.csv")
     assert again.output == "d.csv: 2 rows: 0 inserted, 0 updated, 2 unchanged\n"
 
@@ -25,9 +27,11 @@ def test_bad_data_exits_1_with_every_error(runner, database_url):
     write("d.csv", "code,name_en,name_zh,size\npurchasing,,采购,1\n")
     result = invoke(runner, database_url, "departments", "d.csv")
     assert result.exit_code == 1
-    assert result.stderr == ("d.csv:1: size: unknown column (expected: code, name_en, name_zh)\n"
-                             "d.csv:2: name_en: required value is missing\n"
-                             "nothing imported: 2 errors\n")
+    assert result.stderr == (
+        "d.csv:1: size: unknown column (expected: code, name_en, name_zh)\n"
+        "d.csv:2: name_en: required value is missing\n"
+        "nothing imported: 2 errors\n"
+    )
     assert "Traceback" not in result.output
 
 

@@ -8,16 +8,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from perfrules.engine.importing import ImportRejected
+from perfrules.storage.models import Employee, FactChange, ImportBatch, KitComponent, Movement, Sku, Submission
 from sqlmodel import select
 
-from engine.importing import ImportRejected
-from storage.models import Employee, FactChange, ImportBatch, KitComponent, Movement, Sku, Submission
 from tests.importing.conftest import EMPLOYEES, NOW, run, write
 
 MOVEMENTS = "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
-ROWS = ("M1,S1,receipt,2026-09-01T08:30:00,100,12.50,PO1\n"
-        "M2,S1,sale,2026-09-02T01:30:00,3,12.50,\n"
-        "M3,S2,adjustment,2026-09-30T23:30:00+00:00,-2,6.80,CC1\n")
+ROWS = (
+    "M1,S1,receipt,2026-09-01T08:30:00,100,12.50,PO1\n"
+    "M2,S1,sale,2026-09-02T01:30:00,3,12.50,\n"
+    "M3,S2,adjustment,2026-09-30T23:30:00+00:00,-2,6.80,CC1\n"
+)
 
 
 def movements(db) -> dict[str, Movement]:
@@ -30,8 +32,12 @@ def test_movements_are_stored_signed_in_utc_with_the_local_day(base):
     assert result.summary() == "m.csv: 3 rows: 3 inserted, 0 updated, 0 unchanged"
     m = movements(base)
     assert m["M1"].moved_at == datetime(2026, 9, 1, 0, 30, tzinfo=UTC)
-    assert (m["M1"].day, m["M1"].quantity, m["M1"].unit_cost, m["M1"].ref) == (date(2026, 9, 1), 100,
-                                                                              Decimal("12.5"), "PO1")
+    assert (m["M1"].day, m["M1"].quantity, m["M1"].unit_cost, m["M1"].ref) == (
+        date(2026, 9, 1),
+        100,
+        Decimal("12.5"),
+        "PO1",
+    )
     assert m["M2"].moved_at == datetime(2026, 9, 1, 17, 30, tzinfo=UTC)  # 01:30 in Shanghai is the day before in UTC
     assert (m["M2"].day, m["M2"].quantity, m["M2"].ref) == (date(2026, 9, 2), -3, None)
     assert (m["M3"].day, m["M3"].quantity) == (date(2026, 10, 1), -2)  # 23:30 UTC is 07:30 next day in Shanghai
@@ -45,8 +51,10 @@ def test_reimport_changes_nothing(base):
     with base.session() as s:
         assert s.exec(select(FactChange)).all() == []
         batches = s.exec(select(ImportBatch).where(ImportBatch.kind == "movements")).all()
-    assert [(b.rows, b.inserted, b.unchanged, b.imported_by) for b in batches] == [(3, 3, 0, "tester"),
-                                                                                  (3, 0, 3, "tester")]
+    assert [(b.rows, b.inserted, b.unchanged, b.imported_by) for b in batches] == [
+        (3, 3, 0, "tester"),
+        (3, 0, 3, "tester"),
+    ]
     assert batches[0].sha256 == batches[1].sha256 and len(batches[0].sha256) == 64
     assert batches[1].imported_at == NOW
 
@@ -60,8 +68,12 @@ def test_a_changed_fact_is_updated_and_the_change_recorded(base):
     with base.session() as s:
         [change] = s.exec(select(FactChange)).all()
         batch = s.get(ImportBatch, change.batch_id)
-    assert (change.kind, change.fact_key, change.old, change.new) == ("movements", "M2", {"quantity": -3, "ref": None},
-                                                                      {"quantity": -5, "ref": "SO9"})
+    assert (change.kind, change.fact_key, change.old, change.new) == (
+        "movements",
+        "M2",
+        {"quantity": -3, "ref": None},
+        {"quantity": -5, "ref": "SO9"},
+    )
     assert (batch.source, batch.inserted, batch.updated, batch.unchanged) == ("m2.csv", 1, 1, 2)
 
 
@@ -97,11 +109,16 @@ def test_managers_may_come_later_in_the_same_import(db):
     assert (e1.manager_id, e1.locale, e1.bonus_base) == ("E2", "zh-CN", Decimal("12000"))
 
 
-@pytest.mark.parametrize(("encoding", "option"), [("utf-8", None), ("utf-8-sig", None), ("gb18030", "gb18030"),
-                                                  ("gbk", "gbk")])
+@pytest.mark.parametrize(
+    ("encoding", "option"), [("utf-8", None), ("utf-8-sig", None), ("gb18030", "gb18030"), ("gbk", "gbk")]
+)
 def test_encodings(db, encoding, option):
-    run(db, "departments", write("d.csv", "code,name_en,name_zh\npurchasing,Purchasing,采购\n".encode(encoding)),
-        encoding=option)
+    run(
+        db,
+        "departments",
+        write("d.csv", "code,name_en,name_zh\npurchasing,Purchasing,采购\n".encode(encoding)),
+        encoding=option,
+    )
     employees = EMPLOYEES.replace("李娜", "欧阳娜娜")
     run(db, "employees", write("e.csv", employees.encode(encoding)), encoding=option)
     with db.session() as s:
@@ -110,10 +127,12 @@ def test_encodings(db, encoding, option):
 
 
 def test_json_lines(base):
-    lines = ('{"id": "M1", "sku": "S1", "kind": "sale", "moved_at": "2026-10-01T09:15:00", "quantity": 2, '
-             '"unit_cost": 12.5, "ref": null}\n\n'
-             '{"id": "M2", "sku": "S2", "kind": "receipt", "moved_at": "2026-10-02T11:00:00+08:00", "quantity": 5.0, '
-             '"unit_cost": "6.80"}\n')
+    lines = (
+        '{"id": "M1", "sku": "S1", "kind": "sale", "moved_at": "2026-10-01T09:15:00", "quantity": 2, '
+        '"unit_cost": 12.5, "ref": null}\n\n'
+        '{"id": "M2", "sku": "S2", "kind": "receipt", "moved_at": "2026-10-02T11:00:00+08:00", "quantity": 5.0, '
+        '"unit_cost": "6.80"}\n'
+    )
     [result] = run(base, "movements", write("m.ndjson", lines))
     assert result.inserted == 2
     m = movements(base)
@@ -122,14 +141,23 @@ def test_json_lines(base):
 
 
 def test_submission_payloads_in_csv_and_jsonl(base):
-    csv_text = ('id,deliverable,period,employee_id,submitted_at,note,payload\n'
-                'U1,slow_mover_list,2026-Q3,E1,2026-09-04T17:00:00,迟交原因: 系统故障,'
-                '"{""items"": [{""sku"": ""S1"", ""class"": ""structural""}]}"\n'
-                'U2,improvement_plan,2026-09,E1,2026-09-05T17:00:00,,\n')
+    csv_text = (
+        "id,deliverable,period,employee_id,submitted_at,note,payload\n"
+        "U1,slow_mover_list,2026-Q3,E1,2026-09-04T17:00:00,迟交原因: 系统故障,"
+        '"{""items"": [{""sku"": ""S1"", ""class"": ""structural""}]}"\n'
+        "U2,improvement_plan,2026-09,E1,2026-09-05T17:00:00,,\n"
+    )
     run(base, "submissions", write("s.csv", csv_text))
-    run(base, "submissions", write("s.jsonl", '{"id": "U3", "deliverable": "capital_report", "period": "2026-08", '
-                                              '"employee_id": "E2", "submitted_at": "2026-09-09T10:00:00", '
-                                              '"payload": {"impairment_accounted": false}}\n'))
+    run(
+        base,
+        "submissions",
+        write(
+            "s.jsonl",
+            '{"id": "U3", "deliverable": "capital_report", "period": "2026-08", '
+            '"employee_id": "E2", "submitted_at": "2026-09-09T10:00:00", '
+            '"payload": {"impairment_accounted": false}}\n',
+        ),
+    )
     with base.session() as s:
         u = {x.id: x for x in s.exec(select(Submission))}
     assert u["U1"].payload == {"items": [{"sku": "S1", "class": "structural"}]}
@@ -141,8 +169,15 @@ def test_submission_payloads_in_csv_and_jsonl(base):
 def test_a_payload_larger_than_the_csv_modules_default_cell_limit(base):
     items = [{"sku": f"S{i:06d}", "class": "seasonal"} for i in range(8000)]  # ~300 KiB of JSON in one cell
     cell = json.dumps({"items": items}).replace('"', '""')
-    run(base, "submissions", write("big.csv", "id,deliverable,period,employee_id,submitted_at,payload\n"
-                                              f'U9,slow_mover_list,2026-09,E1,2026-10-04T17:00:00,"{cell}"\n'))
+    run(
+        base,
+        "submissions",
+        write(
+            "big.csv",
+            "id,deliverable,period,employee_id,submitted_at,payload\n"
+            f'U9,slow_mover_list,2026-09,E1,2026-10-04T17:00:00,"{cell}"\n',
+        ),
+    )
     with base.session() as s:
         assert len(s.get(Submission, "U9").payload["items"]) == 8000
 
@@ -159,9 +194,9 @@ def test_chunk_boundaries_change_nothing(base):
 
 
 def test_the_rollup_is_refreshed_when_the_kpi_library_provides_it(base):
-    rollup = pytest.importorskip("storage.rollup")
+    rollup = pytest.importorskip("perfrules.storage.rollup")
     if not hasattr(rollup, "refresh"):
-        pytest.skip("storage.rollup has no refresh() yet")
+        pytest.skip("perfrules.storage.rollup has no refresh() yet")
     from sqlalchemy import text
 
     run(base, "movements", write("m.csv", MOVEMENTS + ROWS))
@@ -172,8 +207,20 @@ def test_the_rollup_is_refreshed_when_the_kpi_library_provides_it(base):
 
 def test_every_example_file_imports_cleanly(db):
     examples = Path(__file__).resolve().parents[2] / "examples"
-    order = ["departments", "employees", "skus", "movements", "demand", "purchase-orders", "cycle-counts",
-             "work-orders", "forecasts", "finance", "submissions", "disposals"]
+    order = [
+        "departments",
+        "employees",
+        "skus",
+        "movements",
+        "demand",
+        "purchase-orders",
+        "cycle-counts",
+        "work-orders",
+        "forecasts",
+        "finance",
+        "submissions",
+        "disposals",
+    ]
     files = {p.name for p in examples.iterdir()}
     for kind in order:
         [result] = run(db, kind, examples / f"{kind}.csv")

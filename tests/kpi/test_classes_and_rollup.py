@@ -6,17 +6,17 @@ import random
 from datetime import date
 from decimal import Decimal
 
+from perfrules.engine.kpi.classes import classify
+from perfrules.engine.kpi.library import compute_all
+from perfrules.engine.kpi.parameters import KpiParameters
+from perfrules.engine.kpi.scope import parse_scope
+from perfrules.engine.periods import parse_period
+from perfrules.storage.kpi import reading
+from perfrules.storage.kpi.stock import stock_profile, stock_rows
+from perfrules.storage.rollup import refresh
+from perfrules.storage.sqlutil import add_months, bind_day
 from sqlalchemy import text
 
-from engine.kpi.classes import classify
-from engine.kpi.library import compute_all
-from engine.kpi.parameters import KpiParameters
-from engine.kpi.scope import parse_scope
-from engine.periods import parse_period
-from storage.kpi import reading
-from storage.kpi.stock import stock_profile, stock_rows
-from storage.rollup import refresh
-from storage.sqlutil import add_months, bind_day
 from tests.kpi.factories import Facts, rollup_rows
 
 
@@ -32,8 +32,14 @@ def test_abc_by_consumption_value_and_xyz_by_demand_variability(db):
     f.move("S3", "issue", date(2026, 3, 1), 3)
     f.save()
     classes = classify(db, date(2026, 10, 31))
-    assert {s: c.abc for s, c in classes.items()} == {"S50": "A", "S30": "A", "S12": "B", "S5": "B", "S3": "C",
-                                                      "IDLE": "C"}
+    assert {s: c.abc for s, c in classes.items()} == {
+        "S50": "A",
+        "S30": "A",
+        "S12": "B",
+        "S5": "B",
+        "S3": "C",
+        "IDLE": "C",
+    }
     assert classes["S50"].consumption_value == Decimal(50)
     # 12 months, 10 of them with 5 units: CV = sqrt(12·250 − 50²) / 50 ≈ 0.447 → X
     assert classes["S50"].xyz == "X"
@@ -45,8 +51,14 @@ def test_abc_by_consumption_value_and_xyz_by_demand_variability(db):
     # a look-back other than the rollup's trailing twelve months: August to October (27 units of value)
     short = KpiParameters(class_months=3)
     recent = classify(db, date(2026, 10, 31), short)
-    assert {s: c.abc for s, c in recent.items()} == {"S50": "A", "S30": "A", "S12": "B", "S5": "C", "S3": "C",
-                                                     "IDLE": "C"}
+    assert {s: c.abc for s, c in recent.items()} == {
+        "S50": "A",
+        "S30": "A",
+        "S12": "B",
+        "S5": "C",
+        "S3": "C",
+        "IDLE": "C",
+    }
     assert (recent["S50"].consumption_value, recent["S50"].xyz, recent["S5"].xyz) == (Decimal(15), "X", "Z")
     # the stock profile behind the turnover breakdown classes SKUs the same way
     values = {v.scope: v for v in compute_all(db, parse_period("2026-10"), params=short) if v.kpi == "turnover"}
@@ -63,9 +75,10 @@ def test_rollup_rows_carry_state_through_quiet_months(db):
     with db.engine.connect() as conn:
         from sqlalchemy import text
 
-        march = conn.execute(text("SELECT closing_qty, closing_value, cum_out_qty, last_sale_day FROM sku_months "
-                                  "WHERE month = :m"), {"m": date(2026, 3, 1) if db.dialect == "postgresql"
-                                                        else "2026-03-01"}).one()
+        march = conn.execute(
+            text("SELECT closing_qty, closing_value, cum_out_qty, last_sale_day FROM sku_months WHERE month = :m"),
+            {"m": date(2026, 3, 1) if db.dialect == "postgresql" else "2026-03-01"},
+        ).one()
     assert (march[0], Decimal(str(march[1])), march[2], str(march[3])) == (7, Decimal(14), 3, "2026-01-09")
 
 
@@ -123,8 +136,11 @@ def test_rollup_rows_carry_opening_state_and_trailing_twelve_months(db):
                 assert row["opening_qty"] == opening, (sku, row["month"])
                 assert Decimal(str(row["opening_value"])) == opening * (Decimal(sku[1:]) + 1), (sku, row["month"])
                 back = rows[i - 12] if i >= 12 else None
-                for column, cumulative in (("out_qty_12m", "cum_out_qty"), ("out_cost_12m", "cum_out_cost"),
-                                           ("out_qty2_12m", "cum_out_qty2")):
+                for column, cumulative in (
+                    ("out_qty_12m", "cum_out_qty"),
+                    ("out_cost_12m", "cum_out_cost"),
+                    ("out_qty2_12m", "cum_out_qty2"),
+                ):
                     expected = Decimal(str(row[cumulative])) - Decimal(str(back[cumulative] if back else 0))
                     assert Decimal(str(row[column])) == expected, (sku, row["month"], column)
 
@@ -163,15 +179,20 @@ def test_a_whole_month_read_from_its_own_row_equals_the_state_of_the_day_before(
 
     def read() -> tuple:
         with reading(db) as conn:
-            return (stock_profile(conn, *window, **args),
-                    stock_rows(conn, *window, obsolete_before=args["obsolete_before"]))
+            return (
+                stock_profile(conn, *window, **args),
+                stock_rows(conn, *window, obsolete_before=args["obsolete_before"]),
+            )
 
     own_row = read()
     profile, rows = own_row
     assert {p.category for p in profile} == {"tools", "toys"}
     assert sum((w.out_cost for w in profile.values()), Decimal(0)) == Decimal(15 + 4 + 3 * 2)
     assert {r["sku"]: (r["opening_qty"], r["closing_qty"]) for r in rows} == {
-        "OLD": (40, 35), "GONE": (4, 0), "NEW": (0, 7)}
+        "OLD": (40, 35),
+        "GONE": (4, 0),
+        "NEW": (0, 7),
+    }
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM sku_months WHERE month = :m"), {"m": bind_day(db.dialect, window[0])})
     assert read() == own_row

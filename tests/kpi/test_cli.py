@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from engine.cli import cli
+from perfrules.engine.cli import cli
+
 from tests.kpi.factories import ZONE, Facts
 
 
@@ -14,8 +15,13 @@ def small_company(db) -> None:
     f.move("A", "receipt", date(2026, 8, 1), 480).move("A", "sale", date(2026, 9, 10), 200)
     f.move("OLD", "receipt", date(2025, 1, 1), 50)
     f.demand("A", date(2026, 9, 10), 100, 94)
-    f.submission("slow_mover_list", "2026-08", "B1", datetime(2026, 9, 3, tzinfo=ZONE),
-                 {"items": [{"sku": "OLD", "class": "seasonal"}]})
+    f.submission(
+        "slow_mover_list",
+        "2026-08",
+        "B1",
+        datetime(2026, 9, 3, tzinfo=ZONE),
+        {"items": [{"sku": "OLD", "class": "seasonal"}]},
+    )
     f.save()
 
 
@@ -29,7 +35,9 @@ def test_kpi_table_json_and_csv(db, runner):
     out = runner.invoke(cli, [*base, "--format", "json", "--kpi", "fill_rate", "--kpi", "obsolete_ratio"])
     records = json.loads(out.output)
     assert [(r["kpi"], r["value"], r["status"]) for r in records] == [
-        ("fill_rate", "0.9400", "warning"), ("obsolete_ratio", "0.1515", "not_met")]  # 50 ÷ (280 + 50)
+        ("fill_rate", "0.9400", "warning"),
+        ("obsolete_ratio", "0.1515", "not_met"),
+    ]  # 50 ÷ (280 + 50)
     csv_out = runner.invoke(cli, [*base, "--format", "csv", "--scope", "category:toys", "--kpi", "obsolete_ratio"])
     assert csv_out.output.splitlines()[1].startswith("obsolete_ratio,Obsolete stock ratio,呆滞库存率,category:toys")
 
@@ -45,8 +53,9 @@ def test_kpi_errors_are_one_line(db, runner):
 
 def test_slow_movers_and_the_check_of_a_submitted_list(db, runner):
     small_company(db)
-    result = runner.invoke(cli, ["--database-url", db.url, "slow-movers", "--as-of", "2026-08-31", "--check",
-                                 "2026-08"])
+    result = runner.invoke(
+        cli, ["--database-url", db.url, "slow-movers", "--as-of", "2026-08-31", "--check", "2026-08"]
+    )
     assert result.exit_code == 0, result.output
     assert "1 slow movers as of 2026-08-31" in result.output
     assert "misclassified: OLD is structural, listed as seasonal" in result.output

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from engine.kpi.library import compute, drill_down
-from engine.kpi.parameters import KpiParameters
-from engine.kpi.scope import COMPANY, parse_scope
-from engine.periods import parse_period
+from perfrules.engine.kpi.library import compute, drill_down
+from perfrules.engine.kpi.parameters import KpiParameters
+from perfrules.engine.kpi.scope import COMPANY, parse_scope
+from perfrules.engine.periods import parse_period
+
 from tests.kpi.factories import ZONE, Facts
 
 SEP = parse_period("2026-09")
@@ -107,7 +108,8 @@ def test_slow_mover_list_timeliness_counts_lists_due_in_the_period(db):
     assert compute(db, "slow_mover_list_timeliness", COMPANY, SEP).value == 1
     assert compute(db, "slow_mover_list_timeliness", parse_scope("employee:B1"), SEP).value == 0
     assert compute(db, "slow_mover_list_timeliness", parse_scope("department:purchasing"), q3).value == Decimal(
-        "0.6667")
+        "0.6667"
+    )
     early = compute(db, "slow_mover_list_timeliness", COMPANY, SEP, as_of=date(2026, 9, 4))
     assert early.value is None and early.reason == "no list due in the period"
 
@@ -115,8 +117,13 @@ def test_slow_mover_list_timeliness_counts_lists_due_in_the_period(db):
 def test_slow_mover_list_timeliness_coverage_method(db):
     f = Facts(db).employee("B1").sku("S1").sku("S2")
     f.move("S1", "receipt", date(2026, 1, 1), 5).move("S2", "receipt", date(2026, 1, 1), 5)
-    f.submission("slow_mover_list", "2026-08", "B1", datetime(2026, 9, 2, tzinfo=ZONE),
-                 {"items": [{"sku": "S1", "class": "structural"}]})
+    f.submission(
+        "slow_mover_list",
+        "2026-08",
+        "B1",
+        datetime(2026, 9, 2, tzinfo=ZONE),
+        {"items": [{"sku": "S1", "class": "structural"}]},
+    )
     f.save()
     params = KpiParameters(list_timeliness_method="coverage")
     assert compute(db, "slow_mover_list_timeliness", COMPANY, SEP, params=params).value == Decimal("0.5")
@@ -138,8 +145,7 @@ def test_disposal_tracking_rate_weekly(db):
 def steady_stock(f: Facts) -> Facts:
     f.sku("A").move("A", "receipt", date(2024, 12, 1), 2500)
     for month in range(1, 13):
-        f.finance(f"2025-{month:02d}", revenue=Decimal(10000) / 12, impairment_loss="4.1667",
-                  current_assets=10000)
+        f.finance(f"2025-{month:02d}", revenue=Decimal(10000) / 12, impairment_loss="4.1667", current_assets=10000)
         f.finance(f"2026-{month:02d}", revenue=Decimal(11500) / 12, current_assets=10000)
     return f
 
@@ -156,7 +162,8 @@ def test_capital_occupation_turnover_and_impairment(db):
     assert monthly.value == Decimal("0.0017")
     annualised = KpiParameters(annualise_impairment=True)
     assert compute(db, "impairment_loss_rate", COMPANY, parse_period("2025-03"), params=annualised).value == Decimal(
-        "0.02")
+        "0.02"
+    )
 
 
 def test_slow_mover_digestion_weighs_last_months_list_by_value(db):

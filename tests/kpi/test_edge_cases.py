@@ -6,12 +6,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from perfrules.engine.kpi import catalog
+from perfrules.engine.kpi.library import compute, compute_all, drill_down
+from perfrules.engine.kpi.scope import COMPANY, InvalidScope, UnknownKpi, parse_scope
+from perfrules.engine.kpi.status import Status, evaluate
+from perfrules.engine.periods import parse_period
 
-from engine.kpi import catalog
-from engine.kpi.library import compute, compute_all, drill_down
-from engine.kpi.scope import COMPANY, InvalidScope, UnknownKpi, parse_scope
-from engine.kpi.status import Status, evaluate
-from engine.periods import parse_period
 from tests.kpi.factories import Facts
 
 SEP = parse_period("2026-09")
@@ -84,8 +84,16 @@ def test_bad_scopes(text):
 
 
 def test_scope_labels_round_trip():
-    for text in ["company", "category:Kitchen", "abc_class:A", "xyz_class:Z", "segment:dead", "sku:S1",
-                 "employee:E1", "department:purchasing"]:
+    for text in [
+        "company",
+        "category:Kitchen",
+        "abc_class:A",
+        "xyz_class:Z",
+        "segment:dead",
+        "sku:S1",
+        "employee:E1",
+        "department:purchasing",
+    ]:
         assert parse_scope(text).label == text
     assert parse_scope("class:b").label == "abc_class:B"
     assert parse_scope("xyz:y").label == "xyz_class:Y"

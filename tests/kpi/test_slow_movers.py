@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.kpi.parameters import KpiParameters
-from engine.kpi.slow_movers import Misclassified, check_list, slow_mover_list
-from storage.kpi import reading
+from perfrules.engine.kpi.parameters import KpiParameters
+from perfrules.engine.kpi.slow_movers import Misclassified, check_list, slow_mover_list
+from perfrules.storage.kpi import reading
+
 from tests.kpi.factories import Facts
 
 AS_OF = date(2026, 9, 30)
@@ -39,8 +40,12 @@ def test_the_list_holds_stock_unsold_for_more_than_90_days(db):
     assert by_sku["FLAT"].days_since_sale == 107
     assert by_sku["NEVER"].last_sale_day is None and by_sku["NEVER"].days_since_sale == (AS_OF - date(2025, 1, 2)).days
     assert (by_sku["PEAK"].qty, by_sku["PEAK"].value) == (60, 60)
-    assert {s: i.cls for s, i in by_sku.items()} == {"SEASON": "seasonal", "PEAK": "seasonal", "FLAT": "structural",
-                                                     "NEVER": "structural"}
+    assert {s: i.cls for s, i in by_sku.items()} == {
+        "SEASON": "seasonal",
+        "PEAK": "seasonal",
+        "FLAT": "structural",
+        "NEVER": "structural",
+    }
     assert by_sku["SEASON"].reason == "season summer"
 
 
@@ -56,9 +61,15 @@ def test_a_submitted_list_is_checked_for_completeness_and_classification(db):
     company(db)
     with reading(db) as conn:
         listed = slow_mover_list(conn, AS_OF)
-    payload = {"items": [{"sku": "SEASON", "class": "seasonal"}, {"sku": "PEAK", "class": "structural"},
-                         {"sku": "FLAT", "class": "structural"}, {"sku": "EXTRA", "class": "structural"},
-                         {"class": "seasonal"}]}
+    payload = {
+        "items": [
+            {"sku": "SEASON", "class": "seasonal"},
+            {"sku": "PEAK", "class": "structural"},
+            {"sku": "FLAT", "class": "structural"},
+            {"sku": "EXTRA", "class": "structural"},
+            {"class": "seasonal"},
+        ]
+    }
     result = check_list(listed, payload)
     assert result.missing == ("NEVER",)
     assert result.extra == ("EXTRA",)

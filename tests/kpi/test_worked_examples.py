@@ -6,11 +6,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from perfrules.engine.kpi.library import compute, compute_all
+from perfrules.engine.kpi.scope import COMPANY, parse_scope
+from perfrules.engine.kpi.status import Status, evaluate
+from perfrules.engine.periods import parse_period
 
-from engine.kpi.library import compute, compute_all
-from engine.kpi.scope import COMPANY, parse_scope
-from engine.kpi.status import Status, evaluate
-from engine.periods import parse_period
 from tests.kpi.factories import ZONE, Facts
 
 Y2025 = parse_period("2025")
@@ -125,8 +125,9 @@ def test_investment_2500_over_revenue_8000_is_31_3_percent(db):
 def test_holding_cost_rate_25_percent_of_2500_is_625_a_year(db):
     f = stock_2500(Facts(db))
     for month in range(1, 13):
-        f.finance(f"2025-{month:02d}", capital_cost=30, storage_cost=15, handling_cost=5,
-                  risk_cost=2 if month < 12 else 3)  # 52 × 11 + 53 = 625
+        f.finance(
+            f"2025-{month:02d}", capital_cost=30, storage_cost=15, handling_cost=5, risk_cost=2 if month < 12 else 3
+        )  # 52 × 11 + 53 = 625
     f.save()
     value = compute(db, "holding_cost_rate", COMPANY, Y2025)
     assert value.inputs["holding_cost"] == Decimal(625)
@@ -156,8 +157,10 @@ def test_blended_turnover_hides_dead_stock(db):
     assert compute(db, "turnover", parse_scope("segment:active"), Y2025).value == Decimal(12)
 
 
-@pytest.mark.parametrize(("scope", "expected"), [("abc:A", Decimal(12)), ("abc:C", Decimal(0)),
-                                                  ("xyz:X", Decimal(12)), ("xyz:Z", Decimal(0))])
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [("abc:A", Decimal(12)), ("abc:C", Decimal(0)), ("xyz:X", Decimal(12)), ("xyz:Z", Decimal(0))],
+)
 def test_turnover_per_class(db, scope, expected):
     blended_stock(db)
     assert compute(db, "turnover", parse_scope(scope), Y2025).value == expected

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.notices import NoticeContext, Queued, make_environment, queue_notice
-from engine.notices.contexts import Recipient
-from engine.notices.samples import sample_context
-from storage import Database
+from perfrules.engine.notices import NoticeContext, Queued, make_environment, queue_notice
+from perfrules.engine.notices.contexts import Recipient
+from perfrules.engine.notices.samples import sample_context
+from perfrules.storage import Database
 
 MAIL_FROM = "perfrules@shop.example"
 DOMAIN = "shop.example"
@@ -23,7 +23,16 @@ def notice(kind: str, recipient: Recipient) -> NoticeContext:
     return sample_context(kind, recipient)
 
 
-def queue(db: Database, kind: str, recipient: Recipient, *, rule: str = "r1", period: str = "2024-02",
-          now: datetime = T0, repeat_every: timedelta | None = None) -> Queued:
-    return queue_notice(db, ENV, notice(kind, recipient), rule_id=rule, period=period, now=now, domain=DOMAIN,
-                        repeat_every=repeat_every)
+def queue(
+    db: Database,
+    kind: str,
+    recipient: Recipient,
+    *,
+    rule: str = "r1",
+    period: str = "2024-02",
+    now: datetime = T0,
+    repeat_every: timedelta | None = None,
+) -> Queued:
+    return queue_notice(
+        db, ENV, notice(kind, recipient), rule_id=rule, period=period, now=now, domain=DOMAIN, repeat_every=repeat_every
+    )

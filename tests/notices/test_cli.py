@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from engine.cli import cli
-from storage import connect
-from storage.models import Department, Employee
+from perfrules.engine.cli import cli
+from perfrules.storage import connect
+from perfrules.storage.models import Department, Employee
+
 from tests.notices.support import LI, WANG, queue
 
 
@@ -16,13 +17,34 @@ def add_people(db) -> None:
     with db.session() as s:
         s.add(Department(code="purchasing", name_en="Purchasing", name_zh="采购部"))
         s.flush()
-        s.add(Employee(id="M1", name_en="Zhang Wei", name_zh="张伟", department="purchasing",
-                       role="purchasing_manager", email="zhang@shop.example", locale="zh-CN",
-                       bonus_base=Decimal("30000"), active_from=date(2020, 1, 1)))
+        s.add(
+            Employee(
+                id="M1",
+                name_en="Zhang Wei",
+                name_zh="张伟",
+                department="purchasing",
+                role="purchasing_manager",
+                email="zhang@shop.example",
+                locale="zh-CN",
+                bonus_base=Decimal("30000"),
+                active_from=date(2020, 1, 1),
+            )
+        )
         s.flush()
-        s.add(Employee(id="P1", name_en="Chen Jing", name_zh="陈静", department="purchasing", role="purchaser",
-                       manager_id="M1", email="chen@shop.example", locale="en",
-                       bonus_base=Decimal("18000"), active_from=date(2021, 3, 1)))
+        s.add(
+            Employee(
+                id="P1",
+                name_en="Chen Jing",
+                name_zh="陈静",
+                department="purchasing",
+                role="purchaser",
+                manager_id="M1",
+                email="chen@shop.example",
+                locale="en",
+                bonus_base=Decimal("18000"),
+                active_from=date(2021, 3, 1),
+            )
+        )
 
 
 def test_preview_renders_a_kind_with_the_employees_real_data(runner, database_url) -> None:
@@ -34,8 +56,9 @@ def test_preview_renders_a_kind_with_the_employees_real_data(runner, database_ur
     assert "To: chen@shop.example" in result.output and "Dear Chen Jing," in result.output
     assert "Quarterly bonus base CNY 18,000.00 × deduction rate 10.0% = CNY 1,800.00" in result.output
 
-    zh = runner.invoke(cli, ["--database-url", database_url, "preview", "escalation_hr", "--employee", "P1",
-                             "--locale", "zh-CN"])
+    zh = runner.invoke(
+        cli, ["--database-url", database_url, "preview", "escalation_hr", "--employee", "P1", "--locale", "zh-CN"]
+    )
     assert zh.exit_code == 0, zh.output
     assert "员工 陈静（采购部，工号 P1）" in zh.output and "直属主管：张伟（zhang@shop.example）" in zh.output
 
@@ -60,8 +83,9 @@ def test_preview_of_a_warning_band_kpi_warning(runner, database_url) -> None:
     assert "Subject: KPI early warning:" in band.output and "past the warning level 95.0%" in band.output
     miss = runner.invoke(cli, base)
     assert miss.exit_code == 0 and "Subject: KPI target missed:" in miss.output
-    wrong = runner.invoke(cli, ["--database-url", database_url, "preview", "reminder", "--employee", "P1",
-                                "--warning-band"])
+    wrong = runner.invoke(
+        cli, ["--database-url", database_url, "preview", "reminder", "--employee", "P1", "--warning-band"]
+    )
     assert wrong.exit_code == 2 and "--warning-band is for kpi_warning templates" in wrong.output
 
 

@@ -7,10 +7,10 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from perfrules.engine.notices import DeliveryPolicy, EmlTransport, SmtpTransport, deliver, transport_from_settings
+from perfrules.engine.settings import load_settings
+from perfrules.storage.outbox import get_message, list_messages, retry
 
-from engine.notices import DeliveryPolicy, EmlTransport, SmtpTransport, deliver, transport_from_settings
-from engine.settings import load_settings
-from storage.outbox import get_message, list_messages, retry
 from tests.notices.support import ENV, LI, MAIL_FROM, T0, WANG, queue
 
 POLICY = DeliveryPolicy(max_attempts=3, first_delay=timedelta(minutes=1), lease=timedelta(minutes=15))
@@ -55,8 +55,10 @@ def test_each_recipient_gets_their_notice_once_in_their_language(db, smtp) -> No
 
     en = by_rcpt["li@shop.example"].message
     assert en["Content-Language"] == "en"
-    assert "Quarterly bonus base CNY 12,000.00 × deduction rate 10.0% = CNY 1,200.00" in \
-        en.get_body(("plain",)).get_content()
+    assert (
+        "Quarterly bonus base CNY 12,000.00 × deduction rate 10.0% = CNY 1,200.00"
+        in en.get_body(("plain",)).get_content()
+    )
 
     assert run(db, smtp.transport(), now=T0 + timedelta(days=1)).sent == []
     assert len(smtp.envelopes) == 2
@@ -146,8 +148,10 @@ def test_eml_fallback_writes_one_file_per_natural_key(db, tmp_path: Path) -> Non
     queue(db, "monthly_report", LI, rule="report.monthly")
     assert len(run(db, EmlTransport(folder)).sent) == 2
     files = sorted(p.name for p in folder.iterdir())
-    assert files == ["purchasing.slow_mover_list_late__E1__2024-02__deadline_missed__0.eml",
-                     "report.monthly__E2__2024-02__monthly_report__0.eml"]
+    assert files == [
+        "purchasing.slow_mover_list_late__E1__2024-02__deadline_missed__0.eml",
+        "report.monthly__E2__2024-02__monthly_report__0.eml",
+    ]
     parsed = message_from_bytes((folder / files[0]).read_bytes(), policy=policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
     assert parsed["To"] == "wang@shop.example"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from engine.notices import compose_digests, message_id_for
-from storage.outbox import (
+from perfrules.engine.notices import compose_digests, message_id_for
+from perfrules.storage.outbox import (
     OutboxKey,
     claim,
     find_message,
@@ -15,6 +15,7 @@ from storage.outbox import (
     mark_sent,
     retry,
 )
+
 from tests.notices.support import DOMAIN, ENV, LI, T0, WANG, queue
 
 

@@ -7,8 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from engine.notices import (
+from perfrules.engine.notices import (
     KINDS,
     LOCALES,
     TemplateRenderError,
@@ -17,8 +16,8 @@ from engine.notices import (
     render_notice,
     template_variables,
 )
-from engine.notices.contexts import ConsequenceContext, KpiWarningContext, Recipient, Threshold
-from engine.notices.samples import SAMPLE_RECIPIENTS, sample_context
+from perfrules.engine.notices.contexts import ConsequenceContext, KpiWarningContext, Recipient, Threshold
+from perfrules.engine.notices.samples import SAMPLE_RECIPIENTS, sample_context
 
 GOLDEN = Path(__file__).parent / "golden"
 HOW_TO_UPDATE = "if the change is intended, regenerate with: .venv/bin/pytest tests/notices --update-golden"
@@ -28,8 +27,16 @@ def band_warning(recipient: Recipient, *, deducts: bool = True) -> KpiWarningCon
     """The sample KPI warning as a warning-band value: 92% meets the 90% target but not the 95% warning level."""
     sample = dict(sample_context("kpi_warning", recipient))
     level = Threshold(comparison=">=", value=Decimal("0.95"), unit="ratio")
-    return KpiWarningContext(**{**sample, "kind": "warning", "actual": Decimal("0.92"), "warning_level": level,
-                                "deducts": deducts, "consecutive_periods": 1})
+    return KpiWarningContext(
+        **{
+            **sample,
+            "kind": "warning",
+            "actual": Decimal("0.92"),
+            "warning_level": level,
+            "deducts": deducts,
+            "consecutive_periods": 1,
+        }
+    )
 
 
 VARIANTS = {"kpi_warning.band": band_warning}  # golden name → context of a second shape of one kind
@@ -115,12 +122,15 @@ def test_strict_undefined_refuses_a_missing_attribute(tmp_path: Path) -> None:
         render_notice(make_environment(folder), sample_context("reminder", SAMPLE_RECIPIENTS["en"]))
 
 
-@pytest.mark.parametrize("unsafe", [
-    "{{ recipient.__class__.__mro__ }}",
-    "{{ recipient.model_config.__class__.__subclasses__() }}",
-    "{{ ''.__class__.__base__.__subclasses__() }}",
-    "{{ recipient.model_copy(update={'email': 'x'}) }}",
-])
+@pytest.mark.parametrize(
+    "unsafe",
+    [
+        "{{ recipient.__class__.__mro__ }}",
+        "{{ recipient.model_config.__class__.__subclasses__() }}",
+        "{{ ''.__class__.__base__.__subclasses__() }}",
+        "{{ recipient.model_copy(update={'email': 'x'}) }}",
+    ],
+)
 def test_sandbox_blocks_unsafe_access_in_an_override(tmp_path: Path, unsafe: str) -> None:
     folder = override(tmp_path, "emails/reminder.en.subject.j2", unsafe + "\n")
     with pytest.raises(TemplateRenderError, match=r"reminder\.en\.subject\.j2"):
@@ -128,18 +138,20 @@ def test_sandbox_blocks_unsafe_access_in_an_override(tmp_path: Path, unsafe: str
 
 
 def test_html_is_autoescaped_and_text_is_not() -> None:
-    recipient = Recipient(id="E9", name_zh="<b>王</b>", name_en="<b>Wang</b> & Co", email="w@example.com",
-                          locale="en")
+    recipient = Recipient(id="E9", name_zh="<b>王</b>", name_en="<b>Wang</b> & Co", email="w@example.com", locale="en")
     r = render_notice(make_environment(), sample_context("reminder", recipient))
     assert "Dear &lt;b&gt;Wang&lt;/b&gt; &amp; Co," in r.html
     assert "Dear <b>Wang</b> & Co," in r.text
 
 
 def test_check_templates_reports_unknown_variables_with_file_and_line(tmp_path: Path) -> None:
-    folder = override(tmp_path, "emails/consequence.en.txt.j2",
-                      '{% extends "emails/_layout.en.txt.j2" %}\n{% block body %}\n'
-                      "{{ amount|money }}\n{{ amout }}\n"
-                      "{% for fact in facts %}{{ fact.valeu }}{% endfor %}\n{% endblock %}\n")
+    folder = override(
+        tmp_path,
+        "emails/consequence.en.txt.j2",
+        '{% extends "emails/_layout.en.txt.j2" %}\n{% block body %}\n'
+        "{{ amount|money }}\n{{ amout }}\n"
+        "{% for fact in facts %}{{ fact.valeu }}{% endfor %}\n{% endblock %}\n",
+    )
     override(tmp_path, "emails/remindr.en.subject.j2", "x\n")
     problems = [str(p) for p in check_templates(folder)]
     file = folder / "emails" / "consequence.en.txt.j2"
@@ -159,14 +171,26 @@ def test_check_templates_reports_syntax_errors_and_unknown_filters(tmp_path: Pat
 
 def test_template_variables_are_published_per_kind() -> None:
     variables = template_variables("consequence")
-    assert {"rule.id", "rule.version", "facts[].name.name_zh", "facts[].value", "threshold.value",
-            "amount", "bonus_base", "rate", "recipient.locale"} <= set(variables)
+    assert {
+        "rule.id",
+        "rule.version",
+        "facts[].name.name_zh",
+        "facts[].value",
+        "threshold.value",
+        "amount",
+        "bonus_base",
+        "rate",
+        "recipient.locale",
+    } <= set(variables)
     assert "items[].subject" in template_variables("digest")
 
 
 def test_filters_round_money_half_up_and_show_times_in_the_recipient_zone(tmp_path: Path) -> None:
-    folder = override(tmp_path, "emails/consequence.en.subject.j2",
-                      "{{ amount|money }} / {{ rate|percent }} / {{ threshold.value|measure(threshold.unit) }}\n")
+    folder = override(
+        tmp_path,
+        "emails/consequence.en.subject.j2",
+        "{{ amount|money }} / {{ rate|percent }} / {{ threshold.value|measure(threshold.unit) }}\n",
+    )
     context = sample_context("consequence", SAMPLE_RECIPIENTS["en"])
     context = ConsequenceContext(**{**dict(context), "amount": Decimal("1234.565"), "rate": Decimal("0.125")})
     assert render_notice(make_environment(folder), context).subject == "CNY 1,234.57 / 12.5% / 90.0%"

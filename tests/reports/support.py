@@ -7,13 +7,14 @@ from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 
-from engine.scheduler import build_service
-from engine.scheduler.calendar import Slot
-from engine.scheduler.service import ManualScheduler, Service
-from engine.settings import load_settings
-from storage import Database
-from storage.models import Department, Employee
-from storage.outbox import list_messages
+from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.calendar import Slot
+from perfrules.engine.scheduler.service import ManualScheduler, Service
+from perfrules.engine.settings import load_settings
+from perfrules.storage import Database
+from perfrules.storage.models import Department, Employee
+from perfrules.storage.outbox import list_messages
+
 from tests.kpi.factories import Facts
 from tests.scheduler.support import MAIL_FROM, ZONE
 from tests.smtp import SmtpServer
@@ -29,8 +30,12 @@ PEOPLE = (
     ("O2", "陈静", "Chen Jing", "operations", "operations_specialist", "O1", "en"),
     ("H1", "周安娜", "Anna Zhou", "hr", "hr_manager", "G1", "en"),
 )
-DEPARTMENTS = (("management", "Management", "管理层"), ("purchasing", "Purchasing", "采购"),
-               ("operations", "Operations", "运营"), ("hr", "HR", "人事"))
+DEPARTMENTS = (
+    ("management", "Management", "管理层"),
+    ("purchasing", "Purchasing", "采购"),
+    ("operations", "Operations", "运营"),
+    ("hr", "HR", "人事"),
+)
 
 
 def email_of(pid: str) -> str:
@@ -42,9 +47,20 @@ def seed_company(db: Database) -> Facts:
     facts = Facts(db)
     facts.rows += [Department(code=c, name_en=en, name_zh=zh) for c, en, zh in DEPARTMENTS]
     for pid, zh, en, dept, role, manager, locale in PEOPLE:
-        facts.rows.append(Employee(id=pid, name_zh=zh, name_en=en, department=dept, role=role, manager_id=manager,
-                                   email=email_of(pid), locale=locale, bonus_base=Decimal("10000"),
-                                   active_from=date(2025, 1, 1)))
+        facts.rows.append(
+            Employee(
+                id=pid,
+                name_zh=zh,
+                name_en=en,
+                department=dept,
+                role=role,
+                manager_id=manager,
+                email=email_of(pid),
+                locale=locale,
+                bonus_base=Decimal("10000"),
+                active_from=date(2025, 1, 1),
+            )
+        )
     facts.sku("S1").sku("S2")
     return facts
 
@@ -54,9 +70,14 @@ def at(y: int, m: int, d: int, hour: int = 0, minute: int = 0) -> datetime:
 
 
 def make_service(db: Database, smtp: SmtpServer, tmp_path: Path, rules: Path = RULES) -> Service:
-    settings = load_settings({"database_url": db.url, "rules_dir": str(rules), "timezone": "Asia/Shanghai"},
-                             environ={"PERFRULES_MAIL_FROM": MAIL_FROM, "PERFRULES_SMTP_HOST": "127.0.0.1",
-                                      "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")})
+    settings = load_settings(
+        {"database_url": db.url, "rules_dir": str(rules), "timezone": "Asia/Shanghai"},
+        environ={
+            "PERFRULES_MAIL_FROM": MAIL_FROM,
+            "PERFRULES_SMTP_HOST": "127.0.0.1",
+            "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml"),
+        },
+    )
     return build_service(settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport)
 
 

@@ -8,16 +8,17 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-from engine.decide import decide
-from engine.evaluation.kpis import library_kpis
-from engine.evaluation.run import load_people
-from engine.facts import Facts as DecideFacts
-from engine.periods import parse_period
-from engine.reporting.alerts import KPI_WARNING_REPEAT
-from engine.rulebook.checker import load_rulebook
-from storage import Database
-from storage import evaluation_store as store
-from storage.outbox import list_messages
+from perfrules.engine.decide import decide
+from perfrules.engine.evaluation.kpis import library_kpis
+from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.facts import Facts as DecideFacts
+from perfrules.engine.periods import parse_period
+from perfrules.engine.reporting.alerts import KPI_WARNING_REPEAT
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
+from perfrules.storage.outbox import list_messages
+
 from tests.reports.support import at, body, chinese, deliver, email_of, kinds_to, make_service, run_slot, seed_company
 from tests.scheduler.support import ZONE
 from tests.smtp import SmtpServer
@@ -50,7 +51,8 @@ def test_kpi_breach_warns_the_owner_once_per_interval(db: Database, smtp: SmtpSe
 
 
 def test_deduction_and_escalation_are_told_once_even_when_evaluation_runs_again(
-        db: Database, smtp: SmtpServer, tmp_path: Path) -> None:
+    db: Database, smtp: SmtpServer, tmp_path: Path
+) -> None:
     seed_company(db).save()  # 王芳 (P1) never hands in the slow-mover lists of December and January
     service = make_service(db, smtp, tmp_path)
     end = at(2026, 4, 1, 6)
@@ -95,7 +97,8 @@ rules:
 
 
 def test_a_value_in_the_warning_band_is_told_once_as_a_warning_and_never_priced(
-        db: Database, smtp: SmtpServer, tmp_path: Path) -> None:
+    db: Database, smtp: SmtpServer, tmp_path: Path
+) -> None:
     """王芳 (P1, English) placed 12 orders in February, one of them urgent: 8.3% meets the 10% target but has
     crossed the 5% warning level. She and her manager 李明 (PM, Chinese) are warned once, as a warning."""
     facts = seed_company(db)
@@ -106,8 +109,12 @@ def test_a_value_in_the_warning_band_is_told_once_as_a_warning_and_never_priced(
     (tmp_path / "rules" / "purchasing.yaml").write_text(BAND_RULE, encoding="utf-8")
     service = make_service(db, smtp, tmp_path, rules=tmp_path / "rules")
     first = at(2026, 3, 1, 7)
-    for now, slot in ((first, "2026-03-01"), (first + timedelta(minutes=5), "2026-03-01"),  # a re-run
-                      (at(2026, 3, 2, 7), "2026-03-02"), (at(2026, 3, 7, 7), "2026-03-07")):
+    for now, slot in (
+        (first, "2026-03-01"),
+        (first + timedelta(minutes=5), "2026-03-01"),  # a re-run
+        (at(2026, 3, 2, 7), "2026-03-02"),
+        (at(2026, 3, 7, 7), "2026-03-07"),
+    ):
         detail = run_slot(service, "kpi_refresh", "2026-03", now, slot=slot)
         deliver(service, now)
     assert "alerts: 0 KPI warning(s)" in detail  # the last refresh: nothing new within the 7-day interval
@@ -117,8 +124,10 @@ def test_a_value_in_the_warning_band_is_told_once_as_a_warning_and_never_priced(
     assert sorted(r.to for r in smtp.received) == [email_of("P1"), email_of("PM")]  # one each, nothing more
     mails = {r.to: r.message for r in smtp.received}
     english, chinese_mail = mails[email_of("P1")], mails[email_of("PM")]
-    assert str(english["Subject"]) == ("KPI early warning: Emergency order rate for 2026-02 is 8.3%, on target "
-                                       "(≤ 10.0%) but past the warning level 5.0%")
+    assert str(english["Subject"]) == (
+        "KPI early warning: Emergency order rate for 2026-02 is 8.3%, on target "
+        "(≤ 10.0%) but past the warning level 5.0%"
+    )
     text = body(english)
     assert "It still meets" in text and "crossed the warning level of 5.0%" in text and "and misses its" not in text
     assert "not a missed target: nothing is deducted for it" in text and "a miss costs a deduction" in text
@@ -127,7 +136,11 @@ def test_a_value_in_the_warning_band_is_told_once_as_a_warning_and_never_priced(
     assert "未达到目标" not in body(chinese_mail)
     [entry] = {m.key for m in list_messages(db) if m.key.recipient_id == "P1"}
     assert (entry.rule_id, entry.period, entry.kind, entry.slot) == (
-        "purchasing.emergency_orders#kpi_warning:P1:band", "2026-02", "kpi_warning", 0)
+        "purchasing.emergency_orders#kpi_warning:P1:band",
+        "2026-02",
+        "kpi_warning",
+        0,
+    )
 
     # the same people decide() names for the same facts — what HR's `perfrules test` shows
     book = load_rulebook(tmp_path / "rules")
@@ -144,7 +157,8 @@ def test_a_value_in_the_warning_band_is_told_once_as_a_warning_and_never_priced(
 
 
 def test_an_escalation_withdrawn_before_its_e_mail_went_out_is_never_sent(
-        db: Database, smtp: SmtpServer, tmp_path: Path) -> None:
+    db: Database, smtp: SmtpServer, tmp_path: Path
+) -> None:
     facts = seed_company(db)
     facts.save()  # 王芳 (P1) has not handed in the lists of December and January: two months in a row
     service = make_service(db, smtp, tmp_path)
@@ -158,6 +172,7 @@ def test_an_escalation_withdrawn_before_its_e_mail_went_out_is_never_sent(
     deliver(service, end + timedelta(hours=1))
     escalation_mails = [m for m in list_messages(db) if m.key.kind.startswith("escalation")]
     assert escalation_mails and {m.status for m in escalation_mails} == {"cancelled"}
-    assert not [r for r in smtp.received if "升级" in str(r.message["Subject"]) or
-                "scalat" in str(r.message["Subject"])]
+    assert not [
+        r for r in smtp.received if "升级" in str(r.message["Subject"]) or "scalat" in str(r.message["Subject"])
+    ]
     assert {e["status"] for e in store.escalations(db)} == {"withdrawn"}

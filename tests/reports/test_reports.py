@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from engine.kpi.catalog import CATALOG
-from storage import Database
+from perfrules.engine.kpi.catalog import CATALOG
+from perfrules.storage import Database
+
 from tests.reports.support import at, body, chinese, deliver, email_of, kinds_to, make_service, seed_company
 from tests.smtp import SmtpServer
 
@@ -22,7 +23,8 @@ def seed_orders(db: Database) -> None:
 
 
 def test_weekly_report_reaches_the_operations_team_on_monday_once_in_their_language(
-        db: Database, smtp: SmtpServer, tmp_path: Path) -> None:
+    db: Database, smtp: SmtpServer, tmp_path: Path
+) -> None:
     seed_orders(db)
     service = make_service(db, smtp, tmp_path)
     service.runner.horizon(at(2026, 3, 1))

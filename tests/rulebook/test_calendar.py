@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-
-from engine.periods import parse_period
-from engine.rulebook.calendar import CalendarOutOfRange, adjust, due_at, is_workday
-from engine.rulebook.model import Schedule
+from perfrules.engine.periods import parse_period
+from perfrules.engine.rulebook.calendar import CalendarOutOfRange, adjust, due_at, is_workday
+from perfrules.engine.rulebook.model import Schedule
 
 
 def schedule(**due: object) -> Schedule:
@@ -17,20 +16,23 @@ def schedule(**due: object) -> Schedule:
     return Schedule.model_validate({"covers": covers, "due": {"time": "18:00", **due}, **extra})
 
 
-@pytest.mark.parametrize(("spec", "covered", "expected"), [
-    ({"day": 5}, "2026-08", "2026-09-07T18:00:00+08:00"),  # Sat 5 Sep → Mon 7 Sep
-    ({"day": 5}, "2026-09", "2026-10-08T18:00:00+08:00"),  # National Day week → Thu 8 Oct
-    ({"day": 10}, "2026-09", "2026-10-10T18:00:00+08:00"),  # Sat 10 Oct 2026 is a make-up working day
-    ({"day": 11, "business_days": "previous"}, "2026-09", "2026-10-10T18:00:00+08:00"),  # Sun 11 Oct → Sat 10
-    ({"day": 11, "calendar": "weekends", "business_days": "previous"}, "2026-09", "2026-10-09T18:00:00+08:00"),
-    ({"day": 20}, "2026-01", "2026-02-24T18:00:00+08:00"),  # Spring Festival 15–23 Feb 2026
-    ({"day": 31, "if_missing": "last_day"}, "2026-01", "2026-02-28T18:00:00+08:00"),  # Sat 28 Feb: make-up day
-    ({"day": "last", "business_days": "none"}, "2028-01", "2028-02-29T18:00:00+08:00"),  # leap year, no calendar
-    ({"day": "last", "business_days": "none", "covers": "current_month"}, "2026-02", "2026-02-28T18:00:00+08:00"),
-    ({"day": 20, "business_days": "none"}, "2026-09", "2026-10-20T18:00:00+08:00"),
-    ({"weekday": "friday", "covers": "current_week"}, "2026-W39", "2026-09-28T18:00:00+08:00"),  # Mid-Autumn
-    ({"weekday": "monday", "covers": "previous_week"}, "2026-W39", "2026-09-28T18:00:00+08:00"),
-])
+@pytest.mark.parametrize(
+    ("spec", "covered", "expected"),
+    [
+        ({"day": 5}, "2026-08", "2026-09-07T18:00:00+08:00"),  # Sat 5 Sep → Mon 7 Sep
+        ({"day": 5}, "2026-09", "2026-10-08T18:00:00+08:00"),  # National Day week → Thu 8 Oct
+        ({"day": 10}, "2026-09", "2026-10-10T18:00:00+08:00"),  # Sat 10 Oct 2026 is a make-up working day
+        ({"day": 11, "business_days": "previous"}, "2026-09", "2026-10-10T18:00:00+08:00"),  # Sun 11 Oct → Sat 10
+        ({"day": 11, "calendar": "weekends", "business_days": "previous"}, "2026-09", "2026-10-09T18:00:00+08:00"),
+        ({"day": 20}, "2026-01", "2026-02-24T18:00:00+08:00"),  # Spring Festival 15–23 Feb 2026
+        ({"day": 31, "if_missing": "last_day"}, "2026-01", "2026-02-28T18:00:00+08:00"),  # Sat 28 Feb: make-up day
+        ({"day": "last", "business_days": "none"}, "2028-01", "2028-02-29T18:00:00+08:00"),  # leap year, no calendar
+        ({"day": "last", "business_days": "none", "covers": "current_month"}, "2026-02", "2026-02-28T18:00:00+08:00"),
+        ({"day": 20, "business_days": "none"}, "2026-09", "2026-10-20T18:00:00+08:00"),
+        ({"weekday": "friday", "covers": "current_week"}, "2026-W39", "2026-09-28T18:00:00+08:00"),  # Mid-Autumn
+        ({"weekday": "monday", "covers": "previous_week"}, "2026-W39", "2026-09-28T18:00:00+08:00"),
+    ],
+)
 def test_due_dates(spec: dict, covered: str, expected: str) -> None:
     assert due_at(schedule(**spec), parse_period(covered)) == datetime.fromisoformat(expected)
 
@@ -39,13 +41,16 @@ def test_day_31_skipped_in_short_months() -> None:
     assert due_at(schedule(day=31, if_missing="skip", covers="current_month"), parse_period("2026-04")) is None
 
 
-@pytest.mark.parametrize(("day", "workday"), [
-    (date(2026, 10, 10), True),  # Saturday make-up working day (调休)
-    (date(2026, 10, 11), False),  # Sunday after it: an ordinary weekend day
-    (date(2026, 10, 1), False),
-    (date(2026, 2, 14), True),  # Saturday make-up day before the Spring Festival
-    (date(2026, 2, 18), False),
-])
+@pytest.mark.parametrize(
+    ("day", "workday"),
+    [
+        (date(2026, 10, 10), True),  # Saturday make-up working day (调休)
+        (date(2026, 10, 11), False),  # Sunday after it: an ordinary weekend day
+        (date(2026, 10, 1), False),
+        (date(2026, 2, 14), True),  # Saturday make-up day before the Spring Festival
+        (date(2026, 2, 18), False),
+    ],
+)
 def test_chinese_working_days(day: date, workday: bool) -> None:
     assert is_workday(day, "cn") is workday
 

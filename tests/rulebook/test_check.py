@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.cli import cli
-from engine.rulebook.checker import check_path
-from engine.settings import PROJECT_ROOT
+from perfrules.engine.cli import cli
+from perfrules.engine.rulebook.checker import check_path
+from perfrules.engine.settings import PROJECT_ROOT
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "rules"
 BAD = sorted(FIXTURES.glob("*.bad.yaml"))

@@ -1,6 +1,6 @@
 """Property tests: the compiled durable ruleset and a direct Python reading of the thresholds agree.
 
-``decide`` is the single decision path (the production core ``engine.evaluation.core`` that
+``decide`` is the single decision path (the production core ``perfrules.engine.evaluation.core`` that
 ``perfrules evaluate`` and ``perfrules test`` both run)."""
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from engine.decide import decide
-from engine.facts import Facts, KpiValue
-from engine.kpi.catalog import BY_ID
-from engine.rulebook.checker import load_rulebook
-from engine.settings import PROJECT_ROOT
+from perfrules.engine.decide import decide
+from perfrules.engine.facts import Facts, KpiValue
+from perfrules.engine.kpi.catalog import BY_ID
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.settings import PROJECT_ROOT
 
 RULEBOOK = load_rulebook(PROJECT_ROOT / "rules")
 NOW = datetime(2026, 10, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -48,13 +47,23 @@ def python_reading(kv: KpiValue) -> set[tuple[str, str]]:
 
 
 def _targets() -> list[Decimal]:
-    return sorted({r.threshold.target for r in THRESHOLD_RULES if r.threshold.target is not None}
-                  | {r.threshold.warning for r in THRESHOLD_RULES if r.threshold.warning is not None})
+    return sorted(
+        {r.threshold.target for r in THRESHOLD_RULES if r.threshold.target is not None}
+        | {r.threshold.warning for r in THRESHOLD_RULES if r.threshold.warning is not None}
+    )
 
 
-SCOPED = sorted({(r.threshold.kpi, r.threshold.scope,
-                  r.threshold.scope_id or (r.department if r.threshold.scope == "department" else ""),
-                  r.threshold.period) for r in THRESHOLD_RULES})
+SCOPED = sorted(
+    {
+        (
+            r.threshold.kpi,
+            r.threshold.scope,
+            r.threshold.scope_id or (r.department if r.threshold.scope == "department" else ""),
+            r.threshold.period,
+        )
+        for r in THRESHOLD_RULES
+    }
+)
 values = st.one_of(
     st.none(),
     st.sampled_from(_targets()),  # exactly on a threshold

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
-
-from engine.cli import cli
-from engine.periods import parse_period
-from engine.rulebook.calendar import CalendarOutOfRange, due_at, is_workday
-from engine.rulebook.checker import check_path, load_rulebook
-from engine.rulebook.model import Schedule
-from engine.scheduler.calendar import occurrences
+from perfrules.engine.cli import cli
+from perfrules.engine.periods import parse_period
+from perfrules.engine.rulebook.calendar import CalendarOutOfRange, due_at, is_workday
+from perfrules.engine.rulebook.checker import check_path, load_rulebook
+from perfrules.engine.rulebook.model import Schedule
+from perfrules.engine.scheduler.calendar import occurrences
 
 # FICTIONAL test data, not the official 2027 schedule: 1–4 January off, Saturday 6 February worked.
 CALENDAR_2027 = """\
@@ -55,23 +54,26 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-@pytest.mark.parametrize(("calendar", "day", "policy", "covered", "expected"), [
-    # package years are unchanged by a supplement for another year
-    (CALENDAR_2027, 5, "cn", "2026-09", "2026-10-08T18:00:00+08:00"),  # National Day week → Thu 8 Oct
-    (CALENDAR_2027, 10, "cn", "2026-09", "2026-10-10T18:00:00+08:00"),  # Sat 10 Oct 2026: make-up working day
-    (CALENDAR_2027, 14, "cn", "2026-01", "2026-02-14T18:00:00+08:00"),  # Sat 14 Feb 2026: make-up working day
-    # 2027 from the supplement: 1–4 Jan off → Tue 5 Jan; Sat 6 Feb worked
-    (CALENDAR_2027, 1, "cn", "2026-12", "2027-01-05T18:00:00+08:00"),
-    (CALENDAR_2027, 6, "cn", "2027-01", "2027-02-06T18:00:00+08:00"),
-    (CALENDAR_2027, 1, "cn_provisional", "2026-12", "2027-01-05T18:00:00+08:00"),  # official data wins
-    # 2027 without official data, fallback: weekends + 1 Jan, 1–2 May, 1–3 Oct
-    (None, 1, "cn_provisional", "2026-12", "2027-01-04T18:00:00+08:00"),  # Fri 1 Jan → Mon 4 Jan
-    (None, 1, "cn_provisional", "2027-04", "2027-05-03T18:00:00+08:00"),  # Sat 1, Sun 2 May → Mon 3 May
-    (None, 1, "cn_provisional", "2027-09", "2027-10-04T18:00:00+08:00"),  # Fri 1 Oct … Sun 3 Oct → Mon 4 Oct
-    (None, 5, "cn_provisional", "2027-01", "2027-02-05T18:00:00+08:00"),  # the lunar holidays are unknown
-    ("years:\n", 6, "cn_provisional", "2027-01", "2027-02-08T18:00:00+08:00"),  # Sat 6 Feb: only weekends
-    ("# only comments\n", 6, "cn_provisional", "2027-01", "2027-02-08T18:00:00+08:00"),
-])
+@pytest.mark.parametrize(
+    ("calendar", "day", "policy", "covered", "expected"),
+    [
+        # package years are unchanged by a supplement for another year
+        (CALENDAR_2027, 5, "cn", "2026-09", "2026-10-08T18:00:00+08:00"),  # National Day week → Thu 8 Oct
+        (CALENDAR_2027, 10, "cn", "2026-09", "2026-10-10T18:00:00+08:00"),  # Sat 10 Oct 2026: make-up working day
+        (CALENDAR_2027, 14, "cn", "2026-01", "2026-02-14T18:00:00+08:00"),  # Sat 14 Feb 2026: make-up working day
+        # 2027 from the supplement: 1–4 Jan off → Tue 5 Jan; Sat 6 Feb worked
+        (CALENDAR_2027, 1, "cn", "2026-12", "2027-01-05T18:00:00+08:00"),
+        (CALENDAR_2027, 6, "cn", "2027-01", "2027-02-06T18:00:00+08:00"),
+        (CALENDAR_2027, 1, "cn_provisional", "2026-12", "2027-01-05T18:00:00+08:00"),  # official data wins
+        # 2027 without official data, fallback: weekends + 1 Jan, 1–2 May, 1–3 Oct
+        (None, 1, "cn_provisional", "2026-12", "2027-01-04T18:00:00+08:00"),  # Fri 1 Jan → Mon 4 Jan
+        (None, 1, "cn_provisional", "2027-04", "2027-05-03T18:00:00+08:00"),  # Sat 1, Sun 2 May → Mon 3 May
+        (None, 1, "cn_provisional", "2027-09", "2027-10-04T18:00:00+08:00"),  # Fri 1 Oct … Sun 3 Oct → Mon 4 Oct
+        (None, 5, "cn_provisional", "2027-01", "2027-02-05T18:00:00+08:00"),  # the lunar holidays are unknown
+        ("years:\n", 6, "cn_provisional", "2027-01", "2027-02-08T18:00:00+08:00"),  # Sat 6 Feb: only weekends
+        ("# only comments\n", 6, "cn_provisional", "2027-01", "2027-02-08T18:00:00+08:00"),
+    ],
+)
 def test_due_dates(tmp_path: Path, calendar: str | None, day: int, policy: str, covered: str, expected: str) -> None:
     schedule = deadline_of(folder(tmp_path, calendar, day=day, policy=policy))
     assert due_at(schedule, parse_period(covered)) == at(expected)
@@ -82,9 +84,11 @@ def test_strict_mode_raises_for_a_year_without_data(tmp_path: Path) -> None:
     with pytest.raises(CalendarOutOfRange) as caught:
         due_at(schedule, parse_period("2027-01"))
     assert caught.value.day == date(2027, 2, 5)
-    assert str(caught.value) == ("no Chinese holiday data for 2027-02-05 (the chinesecalendar package covers "
-                                 "2004–2026 and rules/calendar.yaml does not list 2027); add 2027 to "
-                                 "rules/calendar.yaml, or use calendar: cn_provisional or weekends")
+    assert str(caught.value) == (
+        "no Chinese holiday data for 2027-02-05 (the chinesecalendar package covers "
+        "2004–2026 and rules/calendar.yaml does not list 2027); add 2027 to "
+        "rules/calendar.yaml, or use calendar: cn_provisional or weekends"
+    )
 
 
 def test_functions_without_a_rulebook_keep_their_behaviour() -> None:
@@ -102,7 +106,9 @@ def test_the_scheduler_sees_the_supplement(tmp_path: Path) -> None:
     assert [o.period for o in occurrences(without, start, end)] == []  # logged and skipped
     with_data = deadline_of(folder(tmp_path / "b", CALENDAR_2027))
     assert [(o.period, o.due) for o in occurrences(with_data, start, end)] == [
-        ("2026-12", at("2027-01-05T18:00:00+08:00")), ("2027-01", at("2027-02-01T18:00:00+08:00"))]
+        ("2026-12", at("2027-01-05T18:00:00+08:00")),
+        ("2027-01", at("2027-02-01T18:00:00+08:00")),
+    ]
 
 
 def test_calendar_file_is_part_of_the_rulebook_digest(tmp_path: Path) -> None:
@@ -118,21 +124,28 @@ WARNING_2027 = (
     "no official holiday data for 2027, but 1 rule(s) have due dates in it within 12 months (first: "
     "finance.capital_report on 2027-01-01). When the State Council publishes the 2027 holiday schedule, add it "
     "to rules/calendar.yaml under 'years: 2027:' with 'holidays:' (every day off) and 'workdays:' (every 调休 "
-    "weekend working day). Until then ")
-STRICT = ("deadlines with calendar: cn are skipped by the scheduler (it logs an error; calendar: cn_provisional "
-          "would schedule them counting only weekends and 1 Jan, 1–2 May, 1–3 Oct as days off).")
+    "weekend working day). Until then "
+)
+STRICT = (
+    "deadlines with calendar: cn are skipped by the scheduler (it logs an error; calendar: cn_provisional "
+    "would schedule them counting only weekends and 1 Jan, 1–2 May, 1–3 Oct as days off)."
+)
 PROVISIONAL = "deadlines with calendar: cn_provisional count only weekends and 1 Jan, 1–2 May, 1–3 Oct as days off."
 
 
-@pytest.mark.parametrize(("calendar", "policy", "now", "expected"), [
-    (None, "cn", "2026-11-23T09:00:00+08:00", [WARNING_2027 + STRICT]),
-    ("years:\n", "cn_provisional", "2026-11-23T09:00:00+08:00", [WARNING_2027 + PROVISIONAL]),
-    (CALENDAR_2027, "cn", "2026-11-23T09:00:00+08:00", []),  # 2027 entered: nothing to do
-    (None, "cn", "2025-11-23T09:00:00+08:00", []),  # 2026 is known; 2027 is more than 12 months away
-    (None, "weekends", "2026-11-23T09:00:00+08:00", []),  # needs no holiday data
-])
-def test_check_warns_about_years_without_data(tmp_path: Path, calendar: str | None, policy: str, now: str,
-                                             expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("calendar", "policy", "now", "expected"),
+    [
+        (None, "cn", "2026-11-23T09:00:00+08:00", [WARNING_2027 + STRICT]),
+        ("years:\n", "cn_provisional", "2026-11-23T09:00:00+08:00", [WARNING_2027 + PROVISIONAL]),
+        (CALENDAR_2027, "cn", "2026-11-23T09:00:00+08:00", []),  # 2027 entered: nothing to do
+        (None, "cn", "2025-11-23T09:00:00+08:00", []),  # 2026 is known; 2027 is more than 12 months away
+        (None, "weekends", "2026-11-23T09:00:00+08:00", []),  # needs no holiday data
+    ],
+)
+def test_check_warns_about_years_without_data(
+    tmp_path: Path, calendar: str | None, policy: str, now: str, expected: list[str]
+) -> None:
     result = check_path(folder(tmp_path, calendar, policy=policy), now=at(now))
     assert result.ok
     assert [w for r in result.reports for w in r.warnings] == expected
@@ -146,52 +159,92 @@ def test_check_command_prints_the_warning_and_passes(tmp_path: Path, runner) -> 
     assert result.output.splitlines()[-3:] == [
         "Checking rules/calendar.yaml",
         "  SUCCESS: no calendar file (the chinesecalendar package covers 2004–2026)",
-        f"  WARNING: {WARNING_2027}{STRICT}"]
+        f"  WARNING: {WARNING_2027}{STRICT}",
+    ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("years:\n  2027:\n    holidays:\n      - 2027-01-01\n      - 2027-02-30\n",
-     ["rules/calendar.yaml:5:9: years.2027.holidays[1]: '2027-02-30' is not a date"]),
-    ("years:\n  2027:\n    holidays: [2027-01-01, 1 May]\n",
-     ["rules/calendar.yaml:3:28: years.2027.holidays[1]: '1 May' is not a date (write YYYY-MM-DD, or "
-      "YYYY-MM-DD..YYYY-MM-DD for a range)"]),
-    ("years:\n  2027:\n    holidays: [2027-01-01, 2026-12-31]\n",
-     ["rules/calendar.yaml:3:28: years.2027.holidays[1]: 2026-12-31 is not in 2027"]),
-    ("years:\n  2027:\n    holidays: [2027-02-06]\n    workdays: [2027-02-06]\n",
-     ["rules/calendar.yaml:4:16: years.2027.workdays[0]: 2027-02-06 is listed as both a holiday and a workday "
-      "(also on line 3)"]),
-    ("years:\n  2027:\n    holidays: [2027-10-01..2027-10-07, 2027-10-07]\n",
-     ["rules/calendar.yaml:3:40: years.2027.holidays[1]: 2027-10-07 is listed twice (also on line 3)"]),
-    ("years:\n  2027:\n    holidays: [2027-10-07..2027-10-01]\n",
-     ["rules/calendar.yaml:3:16: years.2027.holidays[0]: range '2027-10-07..2027-10-01' ends before it starts"]),
-    ("years:\n  2027:\n    holiday: [2027-01-01]\n",
-     ["rules/calendar.yaml:3:5: years.2027.holiday: unknown key 'holiday' (did you mean 'holidays'?)"]),
-    ("years:\n  2027:\n    workdays: [2027-02-06]\n",
-     ["rules/calendar.yaml:2:3: years.2027: 2027 lists no holidays: a year the chinesecalendar package does not "
-      "know needs every day off of the State Council's schedule"]),
-    ("year:\n  2027: {holidays: [2027-01-01]}\n",
-     ["rules/calendar.yaml:1:1: year: unknown key 'year' (did you mean 'years'?)"]),
-    ("years:\n  27: {holidays: [2027-01-01]}\n",
-     ["rules/calendar.yaml:2:3: years.27: '27' is not a year (write four digits, e.g. 2027)"]),
-    ("years:\n  2027: [2027-01-01]\n",
-     ["rules/calendar.yaml:2:9: years.2027: expected a map (holidays: and workdays:), got a list"]),
-    ("years:\n  2027:\n    holidays: 2027-01-01\n",
-     ["rules/calendar.yaml:3:15: years.2027.holidays: expected a list (lines starting with '- '), got "
-      "2027-01-01"]),
-    ("years:\n  2027:\n  holidays: [\n", ["rules/calendar.yaml:4:1: YAML syntax error: expected the node "
-                                          "content, but found '<stream end>'"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "years:\n  2027:\n    holidays:\n      - 2027-01-01\n      - 2027-02-30\n",
+            ["rules/calendar.yaml:5:9: years.2027.holidays[1]: '2027-02-30' is not a date"],
+        ),
+        (
+            "years:\n  2027:\n    holidays: [2027-01-01, 1 May]\n",
+            [
+                "rules/calendar.yaml:3:28: years.2027.holidays[1]: '1 May' is not a date (write YYYY-MM-DD, or "
+                "YYYY-MM-DD..YYYY-MM-DD for a range)"
+            ],
+        ),
+        (
+            "years:\n  2027:\n    holidays: [2027-01-01, 2026-12-31]\n",
+            ["rules/calendar.yaml:3:28: years.2027.holidays[1]: 2026-12-31 is not in 2027"],
+        ),
+        (
+            "years:\n  2027:\n    holidays: [2027-02-06]\n    workdays: [2027-02-06]\n",
+            [
+                "rules/calendar.yaml:4:16: years.2027.workdays[0]: 2027-02-06 is listed as both "
+                "a holiday and a workday "
+                "(also on line 3)"
+            ],
+        ),
+        (
+            "years:\n  2027:\n    holidays: [2027-10-01..2027-10-07, 2027-10-07]\n",
+            ["rules/calendar.yaml:3:40: years.2027.holidays[1]: 2027-10-07 is listed twice (also on line 3)"],
+        ),
+        (
+            "years:\n  2027:\n    holidays: [2027-10-07..2027-10-01]\n",
+            ["rules/calendar.yaml:3:16: years.2027.holidays[0]: range '2027-10-07..2027-10-01' ends before it starts"],
+        ),
+        (
+            "years:\n  2027:\n    holiday: [2027-01-01]\n",
+            ["rules/calendar.yaml:3:5: years.2027.holiday: unknown key 'holiday' (did you mean 'holidays'?)"],
+        ),
+        (
+            "years:\n  2027:\n    workdays: [2027-02-06]\n",
+            [
+                "rules/calendar.yaml:2:3: years.2027: 2027 lists no holidays: a year the "
+                "chinesecalendar package does not "
+                "know needs every day off of the State Council's schedule"
+            ],
+        ),
+        (
+            "year:\n  2027: {holidays: [2027-01-01]}\n",
+            ["rules/calendar.yaml:1:1: year: unknown key 'year' (did you mean 'years'?)"],
+        ),
+        (
+            "years:\n  27: {holidays: [2027-01-01]}\n",
+            ["rules/calendar.yaml:2:3: years.27: '27' is not a year (write four digits, e.g. 2027)"],
+        ),
+        (
+            "years:\n  2027: [2027-01-01]\n",
+            ["rules/calendar.yaml:2:9: years.2027: expected a map (holidays: and workdays:), got a list"],
+        ),
+        (
+            "years:\n  2027:\n    holidays: 2027-01-01\n",
+            [
+                "rules/calendar.yaml:3:15: years.2027.holidays: expected a list (lines starting with '- '), got "
+                "2027-01-01"
+            ],
+        ),
+        (
+            "years:\n  2027:\n  holidays: [\n",
+            ["rules/calendar.yaml:4:1: YAML syntax error: expected the node content, but found '<stream end>'"],
+        ),
+    ],
+)
 def test_bad_calendar_files(tmp_path: Path, runner, text: str, expected: list[str]) -> None:
     rules = folder(tmp_path, text)
     result = runner.invoke(cli, ["check", "rules"])
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
-    assert lines[lines.index("Checking rules/calendar.yaml") + 1:] == ["  FAILED:", *sorted(expected)]
+    assert lines[lines.index("Checking rules/calendar.yaml") + 1 :] == ["  FAILED:", *sorted(expected)]
     assert check_path(rules).rulebook is None  # all or nothing: the service keeps the previous rulebook
 
 
 def test_shipped_calendar_file_passes() -> None:
-    from engine.settings import PROJECT_ROOT
+    from perfrules.engine.settings import PROJECT_ROOT
 
     result = check_path(PROJECT_ROOT / "rules" / "calendar.yaml")
     assert result.ok, result.problems

@@ -9,14 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from engine.cli import cli
-from engine.rulebook.checker import RulebookInvalid, load_rulebook
-from engine.rulebook.diff import diff_rulebooks
-from engine.rulebook.schema import SCHEMA_PATH, rules_schema, schema_text
-from engine.rulebook.watch import RulebookHolder, watch
-from engine.runtime import Engine, EngineError, normalise
-from engine.settings import PROJECT_ROOT
+from perfrules.engine.cli import cli
+from perfrules.engine.rulebook.checker import RulebookInvalid, load_rulebook
+from perfrules.engine.rulebook.diff import diff_rulebooks
+from perfrules.engine.rulebook.schema import SCHEMA_PATH, rules_schema, schema_text
+from perfrules.engine.rulebook.watch import RulebookHolder, watch
+from perfrules.engine.runtime import Engine, EngineError, normalise
+from perfrules.engine.settings import PROJECT_ROOT
 
 RULES = PROJECT_ROOT / "rules"
 
@@ -31,8 +30,9 @@ def test_a_wrong_expectation_fails_with_a_readable_diff(runner, tmp_path: Path) 
     folder = tmp_path / "rules"
     shutil.copytree(RULES, folder)
     test_file = folder / "tests" / "finance.yaml"
-    test_file.write_text(test_file.read_text(encoding="utf-8").replace("amount: -1500.00", "amount: -1400.00"),
-                         encoding="utf-8")
+    test_file.write_text(
+        test_file.read_text(encoding="utf-8").replace("amount: -1500.00", "amount: -1400.00"), encoding="utf-8"
+    )
     result = runner.invoke(cli, ["test", str(folder)])
     assert result.exit_code == 1
     assert "FAILED: capital occupation 35% costs 15%" in result.output
@@ -48,18 +48,22 @@ def test_diff_speaks_hr(tmp_path: Path, runner) -> None:
     text = text.replace("      target: 90%\n      warning: 95%", "      target: 85%\n      warning: 95%", 1)
     text = text.replace("deduction: 10%", "deduction: 8%").replace(
         "    version: 1\n    effective_from: 2026-01-01\n    title: {zh-CN: 滞销品统计分析",
-        "    version: 2\n    effective_from: 2026-10-01\n    title: {zh-CN: 滞销品统计分析", 1)
+        "    version: 2\n    effective_from: 2026-10-01\n    title: {zh-CN: 滞销品统计分析",
+        1,
+    )
     path.write_text(text, encoding="utf-8")
     lines = diff_rulebooks(load_rulebook(RULES), load_rulebook(new))
-    assert lines == ["purchasing.slow_mover_list: deduction 10% → 8%; threshold 90% → 85%; version 1 → 2; "
-                     "effective from 2026-10-01"]
+    assert lines == [
+        "purchasing.slow_mover_list: deduction 10% → 8%; threshold 90% → 85%; version 1 → 2; effective from 2026-10-01"
+    ]
     result = runner.invoke(cli, ["rules", "diff", str(RULES), str(new)])
     assert result.exit_code == 0 and "threshold 90% → 85%" in result.output
 
 
 def test_published_schema_is_current() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), (
-        "the schema is stale: run 'perfrules rules schema -o schema/perfrules-rules.schema.json'")
+        "the schema is stale: run 'perfrules rules schema -o schema/perfrules-rules.schema.json'"
+    )
 
 
 def test_schema_knows_keys_and_kpis() -> None:
@@ -116,8 +120,8 @@ def test_holder_keeps_previous_rulebook_on_bad_change(tmp_path: Path, caplog) ->
     assert "still using rulebook" in caplog.text
     shutil.copy(RULES / "finance.yaml", folder / "finance.yaml")
     (folder / "operations.yaml").write_text(
-        (RULES / "operations.yaml").read_text(encoding="utf-8").replace("target: 80%", "target: 75%"),
-        encoding="utf-8")
+        (RULES / "operations.yaml").read_text(encoding="utf-8").replace("target: 80%", "target: 75%"), encoding="utf-8"
+    )
     assert holder.reload().applied
     assert holder.current().digest != before.digest
 
@@ -154,7 +158,7 @@ def test_watch_reloads_on_change(tmp_path: Path) -> None:
 
 
 def test_decimal_values_reach_the_engine_as_integers() -> None:
-    from engine.rulebook.compiler import scale
+    from perfrules.engine.rulebook.compiler import scale
 
     assert scale(Decimal("0.9")) == 900000
     assert scale(Decimal("1E-7")) == 0

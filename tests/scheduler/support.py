@@ -7,11 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from engine.scheduler import build_service
-from engine.scheduler.service import ManualScheduler, Service
-from engine.settings import load_settings
-from storage import Database
-from storage.models import Department, Employee, Submission
+from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.service import ManualScheduler, Service
+from perfrules.engine.settings import load_settings
+from perfrules.storage import Database
+from perfrules.storage.models import Department, Employee, Submission
+
 from tests.smtp import SmtpServer
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -26,13 +27,44 @@ def seed_company(db: Database) -> None:
             s.add(Department(code=code, name_en=en, name_zh=zh))
         s.flush()
         common = {"bonus_base": Decimal("10000"), "active_from": date(2025, 1, 1)}
-        s.add(Employee(id="M1", name_en="Li Ming", name_zh="李明", department="purchasing",
-                       role="purchasing_manager", email="li@shop.example", locale="en", **common))
+        s.add(
+            Employee(
+                id="M1",
+                name_en="Li Ming",
+                name_zh="李明",
+                department="purchasing",
+                role="purchasing_manager",
+                email="li@shop.example",
+                locale="en",
+                **common,
+            )
+        )
         s.flush()
-        s.add(Employee(id="P1", name_en="Wang Fang", name_zh="王芳", department="purchasing", role="purchaser",
-                       manager_id="M1", email="wang@shop.example", locale="zh-CN", **common))
-        s.add(Employee(id="F1", name_en="Anna Zhou", name_zh="周安娜", department="finance",
-                       role="finance_analyst", email="anna@shop.example", locale="en", **common))
+        s.add(
+            Employee(
+                id="P1",
+                name_en="Wang Fang",
+                name_zh="王芳",
+                department="purchasing",
+                role="purchaser",
+                manager_id="M1",
+                email="wang@shop.example",
+                locale="zh-CN",
+                **common,
+            )
+        )
+        s.add(
+            Employee(
+                id="F1",
+                name_en="Anna Zhou",
+                name_zh="周安娜",
+                department="finance",
+                role="finance_analyst",
+                email="anna@shop.example",
+                locale="en",
+                **common,
+            )
+        )
 
 
 def submit(db: Database, sid: str, deliverable: str, period: str, employee: str, at: datetime) -> None:
@@ -42,17 +74,26 @@ def submit(db: Database, sid: str, deliverable: str, period: str, employee: str,
 
 def make_service(db: Database, smtp: SmtpServer, tmp_path: Path, *, evaluation: bool = False) -> Service:
     """The real service on a ManualScheduler; the evaluation engine only where a test is about it (speed)."""
-    settings = load_settings({"database_url": db.url, "rules_dir": str(RULES), "timezone": "Asia/Shanghai"},
-                             environ={"PERFRULES_MAIL_FROM": MAIL_FROM, "PERFRULES_SMTP_HOST": "127.0.0.1",
-                                      "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")})
-    return build_service(settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport,
-                         evaluation=evaluation)
+    settings = load_settings(
+        {"database_url": db.url, "rules_dir": str(RULES), "timezone": "Asia/Shanghai"},
+        environ={
+            "PERFRULES_MAIL_FROM": MAIL_FROM,
+            "PERFRULES_SMTP_HOST": "127.0.0.1",
+            "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml"),
+        },
+    )
+    return build_service(
+        settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport, evaluation=evaluation
+    )
 
 
 def next_stop(service: Service, until: datetime) -> datetime | None:
     """The next time a job other than the minute-by-minute outbox or the hourly replan is due."""
-    times = [j.next_run_time for j in service.scheduler.get_jobs()
-             if j.id not in ("outbox", "replan") and j.next_run_time is not None]
+    times = [
+        j.next_run_time
+        for j in service.scheduler.get_jobs()
+        if j.id not in ("outbox", "replan") and j.next_run_time is not None
+    ]
     upcoming = [t for t in times if t <= until]
     return min(upcoming) if upcoming else None
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.leadership import FileLeadership, SchedulerLocked, leadership_for
+from perfrules.engine.scheduler.loop import serve
+from perfrules.engine.settings import load_settings
+from perfrules.storage import Database, connect
+from perfrules.storage.schedule import state_get
 
-from engine.scheduler import build_service
-from engine.scheduler.leadership import FileLeadership, SchedulerLocked, leadership_for
-from engine.scheduler.loop import serve
-from engine.settings import load_settings
-from storage import Database, connect
-from storage.schedule import state_get
 from tests.scheduler.support import RULES
 
 
@@ -53,8 +53,9 @@ def test_a_second_serve_on_sqlite_refuses_with_a_clear_message(db: Database, sec
 
 
 def _service(db: Database, tmp_path: Path):
-    settings = load_settings({"database_url": db.url, "rules_dir": str(RULES)},
-                             environ={"PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")})
+    settings = load_settings(
+        {"database_url": db.url, "rules_dir": str(RULES)}, environ={"PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")}
+    )
     return build_service(settings, db)
 
 
@@ -68,6 +69,7 @@ def test_two_serving_instances_on_postgresql(db: Database, second: Database, tmp
         def make():
             leaders.append(name)
             return _service(database, tmp_path)
+
         serve(make, leadership_for(database), stop, retry_seconds=0.05, heartbeat_seconds=0.05)
 
     a = threading.Thread(target=run, args=("a", db, stop_a))

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
+from perfrules.engine.periods import parse_period
+from perfrules.engine.rulebook.calendar import due_at
+from perfrules.engine.scheduler.rules import FolderRules
+from perfrules.storage import Database
+from perfrules.storage.outbox import list_messages
+from perfrules.storage.schedule import list_slots
 
-from engine.periods import parse_period
-from engine.rulebook.calendar import due_at
-from engine.scheduler.rules import FolderRules
-from storage import Database
-from storage.outbox import list_messages
-from storage.schedule import list_slots
 from tests.scheduler.support import RULES, ZONE, make_service, seed_company, step, submit, walk
 from tests.smtp import SmtpServer
 
@@ -36,20 +36,24 @@ SLOW, CAPITAL = "purchasing.slow_mover_list", "finance.capital_report"
 def submissions(db: Database) -> dict[datetime, object]:
     """王芳 hands in December's list early, never January's, February's after the reminder. Anna never."""
     return {
-        datetime(2026, 1, 3, 10, 0, tzinfo=ZONE):
-            lambda: submit(db, "s1", "slow_mover_list", "2025-12", "P1", datetime(2026, 1, 3, 10, tzinfo=ZONE)),
-        datetime(2026, 3, 5, 10, 0, tzinfo=ZONE):
-            lambda: submit(db, "s2", "slow_mover_list", "2026-02", "P1", datetime(2026, 3, 5, 10, tzinfo=ZONE)),
+        datetime(2026, 1, 3, 10, 0, tzinfo=ZONE): lambda: submit(
+            db, "s1", "slow_mover_list", "2025-12", "P1", datetime(2026, 1, 3, 10, tzinfo=ZONE)
+        ),
+        datetime(2026, 3, 5, 10, 0, tzinfo=ZONE): lambda: submit(
+            db, "s2", "slow_mover_list", "2026-02", "P1", datetime(2026, 3, 5, 10, tzinfo=ZONE)
+        ),
     }
 
 
 def expected() -> list[tuple[str, str, str, datetime]]:
     """(address, kind, period, when it should arrive): every e-mail of the quarter and no other."""
     minute = timedelta(minutes=1)
-    out = [("wang@shop.example", "reminder", "2026-01", due(SLOW, "2026-01") - timedelta(days=1) + minute),
-           ("wang@shop.example", "deadline_missed", "2026-01", due(SLOW, "2026-01") + minute),
-           ("li@shop.example", "deadline_missed", "2026-01", due(SLOW, "2026-01") + minute),
-           ("wang@shop.example", "reminder", "2026-02", due(SLOW, "2026-02") - timedelta(days=1) + minute)]
+    out = [
+        ("wang@shop.example", "reminder", "2026-01", due(SLOW, "2026-01") - timedelta(days=1) + minute),
+        ("wang@shop.example", "deadline_missed", "2026-01", due(SLOW, "2026-01") + minute),
+        ("li@shop.example", "deadline_missed", "2026-01", due(SLOW, "2026-01") + minute),
+        ("wang@shop.example", "reminder", "2026-02", due(SLOW, "2026-02") - timedelta(days=1) + minute),
+    ]
     for period in ("2025-12", "2026-01", "2026-02"):
         out.append(("anna@shop.example", "reminder", period, due(CAPITAL, period) - timedelta(days=2) + minute))
         out.append(("anna@shop.example", "deadline_missed", period, due(CAPITAL, period) + minute))
@@ -74,8 +78,10 @@ def test_a_quarter_sends_every_expected_email_once(db: Database, smtp: SmtpServe
         walk(service, clock, smtp, END, submissions(db))
         service.stop()
     # with evaluation on, management (Li Ming, purchasing manager) also gets the monthly report: the 5th, 08:00
-    reports = [("li@shop.example", "monthly_report", month, datetime(2026, m, 5, 8, 0, tzinfo=ZONE) + minute)
-               for m, month in ((1, "2025-12"), (2, "2026-01"), (3, "2026-02"))]
+    reports = [
+        ("li@shop.example", "monthly_report", month, datetime(2026, m, 5, 8, 0, tzinfo=ZONE) + minute)
+        for m, month in ((1, "2025-12"), (2, "2026-01"), (3, "2026-02"))
+    ]
     assert received(smtp, db) == sorted(expected() + reports)
     # languages: 王芳 reads Chinese, Li Ming and Anna English
     for rec in smtp.received:
@@ -89,8 +95,9 @@ def test_a_quarter_sends_every_expected_email_once(db: Database, smtp: SmtpServe
     assert not [r for r in list_slots(db) if r.status not in ("done",)]
 
 
-def test_restart_after_downtime_runs_missed_checks_once(db: Database, smtp: SmtpServer, tmp_path: Path,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_restart_after_downtime_runs_missed_checks_once(
+    db: Database, smtp: SmtpServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     seed_company(db)
     down, up = datetime(2026, 2, 1, 12, tzinfo=ZONE), datetime(2026, 2, 20, 9, tzinfo=ZONE)
     with freeze_time(START, real_asyncio=True) as clock:
@@ -115,9 +122,11 @@ def test_restart_after_downtime_runs_missed_checks_once(db: Database, smtp: Smtp
     assert sorted((to, kind, period) for to, kind, period, _ in got) == sorted(want)
     # what fell due while down arrives right after the restart
     late = {(to, kind, period): at for to, kind, period, at in got if down < at <= up + timedelta(minutes=1)}
-    assert set(late) == {("wang@shop.example", "deadline_missed", "2026-01"),
-                         ("li@shop.example", "deadline_missed", "2026-01"),
-                         ("anna@shop.example", "deadline_missed", "2026-01")}
+    assert set(late) == {
+        ("wang@shop.example", "deadline_missed", "2026-01"),
+        ("li@shop.example", "deadline_missed", "2026-01"),
+        ("anna@shop.example", "deadline_missed", "2026-01"),
+    }
     assert set(late.values()) == {up + timedelta(minutes=1)}
     caught_up = {str(r.key) for r in list_slots(db) if r.caught_up}
     assert "deadline_check finance.capital_report 2026-01 due" in caught_up
@@ -134,8 +143,9 @@ def test_smtp_down_for_a_day_then_everything_arrives_once(db: Database, smtp: Sm
         walk(service, clock, smtp, END, events)
         service.stop()
     got = received(smtp, db)
-    assert [(to, kind, period) for to, kind, period, _ in got] == [(to, kind, period) for to, kind, period, _
-                                                                  in expected()]
+    assert [(to, kind, period) for to, kind, period, _ in got] == [
+        (to, kind, period) for to, kind, period, _ in expected()
+    ]
     during = [(to, kind, period) for to, kind, period, _ in expected() if outage[0] < _ < outage[1]]
     assert len(during) == 3  # 王芳's reminder and both missed-deadline notices of 5 February
     for to, kind, period, at in got:

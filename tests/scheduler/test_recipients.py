@@ -8,19 +8,20 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from engine.decide import decide
-from engine.evaluation.run import load_people
-from engine.facts import Facts
-from engine.facts import Submission as FactSubmission
-from engine.rulebook.checker import load_rulebook
-from engine.scheduler import build_service
-from engine.scheduler.calendar import DEADLINE_CHECK, REMINDER
-from engine.scheduler.service import ManualScheduler
-from engine.settings import load_settings
-from storage import Database
-from storage.evaluation import Assignment, Leave
-from storage.models import Department, Employee, Submission
-from storage.outbox import list_messages
+from perfrules.engine.decide import decide
+from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.facts import Facts
+from perfrules.engine.facts import Submission as FactSubmission
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.calendar import DEADLINE_CHECK, REMINDER
+from perfrules.engine.scheduler.service import ManualScheduler
+from perfrules.engine.settings import load_settings
+from perfrules.storage import Database
+from perfrules.storage.evaluation import Assignment, Leave
+from perfrules.storage.models import Department, Employee, Submission
+from perfrules.storage.outbox import list_messages
+
 from tests.scheduler.support import MAIL_FROM, ZONE
 
 RULE = """\
@@ -50,24 +51,73 @@ def seed(db: Database) -> None:
         for code in ("purchasing", "finance", "hr"):
             s.add(Department(code=code, name_en=code.title(), name_zh=code))
         s.flush()
-        s.add(Employee(id="M1", name_en="M", name_zh="M", department="purchasing", role="purchasing_manager",
-                       email="m1@shop.example", **base))
-        s.add(Employee(id="H1", name_en="H", name_zh="H", department="hr", role="hr_specialist",
-                       email="h1@shop.example", **base))
+        s.add(
+            Employee(
+                id="M1",
+                name_en="M",
+                name_zh="M",
+                department="purchasing",
+                role="purchasing_manager",
+                email="m1@shop.example",
+                **base,
+            )
+        )
+        s.add(
+            Employee(
+                id="H1",
+                name_en="H",
+                name_zh="H",
+                department="hr",
+                role="hr_specialist",
+                email="h1@shop.example",
+                **base,
+            )
+        )
         s.flush()
         for eid in ("P1", "P2", "P3", "T1", "X1"):
-            s.add(Employee(id=eid, name_en=eid, name_zh=eid, department="purchasing", role="purchaser",
-                           manager_id="M1", email=f"{eid.lower()}@shop.example", **base))
+            s.add(
+                Employee(
+                    id=eid,
+                    name_en=eid,
+                    name_zh=eid,
+                    department="purchasing",
+                    role="purchaser",
+                    manager_id="M1",
+                    email=f"{eid.lower()}@shop.example",
+                    **base,
+                )
+            )
         s.flush()
-        s.add(Assignment(employee_id="T1", department="finance", role="finance_analyst", valid_from=date(2025, 1, 1),
-                         valid_to=date(2026, 6, 1)))
+        s.add(
+            Assignment(
+                employee_id="T1",
+                department="finance",
+                role="finance_analyst",
+                valid_from=date(2025, 1, 1),
+                valid_to=date(2026, 6, 1),
+            )
+        )
         s.add(Assignment(employee_id="T1", department="purchasing", role="purchaser", valid_from=date(2026, 6, 1)))
-        s.add(Assignment(employee_id="X1", department="purchasing", role="purchaser", valid_from=date(2025, 1, 1),
-                         valid_to=date(2026, 5, 31)))
+        s.add(
+            Assignment(
+                employee_id="X1",
+                department="purchasing",
+                role="purchaser",
+                valid_from=date(2025, 1, 1),
+                valid_to=date(2026, 5, 31),
+            )
+        )
         s.add(Assignment(employee_id="X1", department="finance", role="finance_analyst", valid_from=date(2026, 5, 31)))
         s.add(Leave(employee_id="P2", start=date(2026, 6, 3), end=date(2026, 6, 8)))
-        s.add(Submission(id="s1", deliverable="slow_mover_list", period=PERIOD, employee_id="P1",
-                         submitted_at=datetime(2026, 6, 3, 10, tzinfo=ZONE)))
+        s.add(
+            Submission(
+                id="s1",
+                deliverable="slow_mover_list",
+                period=PERIOD,
+                employee_id="P1",
+                submitted_at=datetime(2026, 6, 3, 10, tzinfo=ZONE),
+            )
+        )
 
 
 def queued(db: Database, kind: str) -> set[tuple[str, str]]:
@@ -81,9 +131,11 @@ def queued(db: Database, kind: str) -> set[tuple[str, str]]:
 
 
 def intended(rules: Path, db: Database, kind: str, now: datetime) -> set[tuple[str, str]]:
-    facts = Facts(PERIOD, submissions=(FactSubmission("slow_mover_list", PERIOD, "P1",
-                                                      datetime(2026, 6, 3, 10, tzinfo=ZONE)),),
-                  people=tuple(load_people(db)))
+    facts = Facts(
+        PERIOD,
+        submissions=(FactSubmission("slow_mover_list", PERIOD, "P1", datetime(2026, 6, 3, 10, tzinfo=ZONE)),),
+        people=tuple(load_people(db)),
+    )
     notices = decide(load_rulebook(rules), facts, now).notices
     return {(n.to, n.about) for n in notices if n.kind == kind and n.to is not None}
 
@@ -93,11 +145,16 @@ def test_scheduler_recipients_equal_the_notice_intents(db: Database, tmp_path: P
     rules.mkdir()
     (rules / "purchasing.yaml").write_text(RULE, encoding="utf-8")
     seed(db)
-    settings = load_settings({"database_url": db.url, "rules_dir": str(rules), "timezone": "Asia/Shanghai"},
-                             environ={"PERFRULES_MAIL_FROM": MAIL_FROM, "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")})
+    settings = load_settings(
+        {"database_url": db.url, "rules_dir": str(rules), "timezone": "Asia/Shanghai"},
+        environ={"PERFRULES_MAIL_FROM": MAIL_FROM, "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml")},
+    )
     service = build_service(settings, db, scheduler=ManualScheduler(), evaluation=False)
-    slots = [s for s in service.plan(datetime(2026, 6, 1, tzinfo=ZONE), datetime(2026, 6, 10, tzinfo=ZONE))
-             if s.period == PERIOD]
+    slots = [
+        s
+        for s in service.plan(datetime(2026, 6, 1, tzinfo=ZONE), datetime(2026, 6, 10, tzinfo=ZONE))
+        if s.period == PERIOD
+    ]
     reminder = next(s for s in slots if s.kind == REMINDER)
     check = next(s for s in slots if s.kind == DEADLINE_CHECK and s.slot == "due")
 

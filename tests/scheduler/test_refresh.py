@@ -8,23 +8,22 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from perfrules.engine.demo import custom_size, generate
+from perfrules.engine.demo.loading import import_generated
+from perfrules.engine.importing import import_files
+from perfrules.engine.importing.reading import Upload
+from perfrules.engine.periods import parse_period
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.scheduler.refresh import KpiMemo
+from perfrules.engine.settings import PROJECT_ROOT, load_settings
+from perfrules.storage import Database
 from sqlalchemy import text
 
-from engine.demo import custom_size, generate
-from engine.demo.loading import import_generated
-from engine.importing import import_files
-from engine.importing.reading import Upload
-from engine.periods import parse_period
-from engine.rulebook.checker import load_rulebook
-from engine.scheduler.refresh import KpiMemo
-from engine.settings import PROJECT_ROOT, load_settings
-from storage import Database
 from tests.demo.test_import import needs_importer
 
 
 @needs_importer
-def test_kpis_are_recomputed_only_after_an_import_or_a_rule_edit(db: Database, tmp_path: Path,
-                                                                 zone: ZoneInfo) -> None:
+def test_kpis_are_recomputed_only_after_an_import_or_a_rule_edit(db: Database, tmp_path: Path, zone: ZoneInfo) -> None:
     report = generate(tmp_path / "exports", custom_size(30, 3), seed=5, end=date(2026, 3, 31))
     settings, now = load_settings({}, environ={}), datetime(2026, 4, 2, 9, 0, tzinfo=zone)
     import_generated(db, report, settings, now)

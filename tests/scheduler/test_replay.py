@@ -6,8 +6,9 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from engine.cli import cli
-from storage import Database
+from perfrules.engine.cli import cli
+from perfrules.storage import Database
+
 from tests.scheduler.support import RULES, ZONE, seed_company, submit
 
 
@@ -15,8 +16,20 @@ def test_replay_a_quarter_into_eml_files(db: Database, runner, tmp_path: Path) -
     seed_company(db)
     submit(db, "s1", "slow_mover_list", "2025-12", "P1", datetime(2026, 1, 3, 10, tzinfo=ZONE))
     submit(db, "s2", "slow_mover_list", "2026-02", "P1", datetime(2026, 3, 5, 10, tzinfo=ZONE))
-    args = ["--database-url", db.url, "--rules-dir", str(RULES), "schedule", "replay", "--from", "2026-01-01",
-            "--to", "2026-04-01", "--output", str(tmp_path / "emails")]
+    args = [
+        "--database-url",
+        db.url,
+        "--rules-dir",
+        str(RULES),
+        "schedule",
+        "replay",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-04-01",
+        "--output",
+        str(tmp_path / "emails"),
+    ]
     first = runner.invoke(cli, args, env={"PERFRULES_MAIL_FROM": "perfrules@shop.example"})
     assert first.exit_code == 0, first.output
     assert "13 e-mail(s)" in first.output  # incl. three monthly reports to Li Ming (management)

@@ -2,11 +2,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from perfrules.engine.errors import DatabaseNotReady
+from perfrules.storage import connect
+from perfrules.storage.models import Department, Employee, Movement, Sku
 from sqlmodel import select
-
-from engine.errors import DatabaseNotReady
-from storage import connect
-from storage.models import Department, Employee, Movement, Sku
 
 
 def test_schema_is_at_head(db):
@@ -32,12 +31,31 @@ def test_times_round_trip_as_aware_utc_and_money_as_decimal(db):
     shanghai = timezone(timedelta(hours=8))
     with db.session() as s:
         s.add(Department(code="purchasing", name_en="Purchasing", name_zh="采购"))
-        s.add(Employee(id="E1", name_en="Li Na", name_zh="李娜", department="purchasing", role="purchaser",
-                       email="li@example.com", bonus_base=Decimal("12000.50"), active_from=date(2026, 1, 1)))
+        s.add(
+            Employee(
+                id="E1",
+                name_en="Li Na",
+                name_zh="李娜",
+                department="purchasing",
+                role="purchaser",
+                email="li@example.com",
+                bonus_base=Decimal("12000.50"),
+                active_from=date(2026, 1, 1),
+            )
+        )
         s.add(Sku(sku="S1", name="Bowl", category="ceramic", unit_cost=Decimal("12.3456"), price=Decimal("30")))
         s.flush()  # no ORM relationships: parents go first explicitly
-        s.add(Movement(id="M1", sku="S1", kind="receipt", moved_at=datetime(2026, 9, 1, 8, 0, tzinfo=shanghai),
-                       day=date(2026, 9, 1), quantity=10, unit_cost=Decimal("12.3456")))
+        s.add(
+            Movement(
+                id="M1",
+                sku="S1",
+                kind="receipt",
+                moved_at=datetime(2026, 9, 1, 8, 0, tzinfo=shanghai),
+                day=date(2026, 9, 1),
+                quantity=10,
+                unit_cost=Decimal("12.3456"),
+            )
+        )
     with db.session() as s:
         m = s.exec(select(Movement)).one()
         assert m.moved_at == datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
@@ -50,13 +68,31 @@ def test_naive_datetimes_are_refused(db):
     with db.session() as s:
         s.add(Sku(sku="S1", name="Bowl", category="c", unit_cost=Decimal(1), price=Decimal(2)))
     with pytest.raises(Exception, match="naive datetime"), db.session() as s:
-        s.add(Movement(id="M1", sku="S1", kind="receipt", moved_at=datetime(2026, 9, 1), day=date(2026, 9, 1),
-                       quantity=1, unit_cost=Decimal(1)))
+        s.add(
+            Movement(
+                id="M1",
+                sku="S1",
+                kind="receipt",
+                moved_at=datetime(2026, 9, 1),
+                day=date(2026, 9, 1),
+                quantity=1,
+                unit_cost=Decimal(1),
+            )
+        )
 
 
 def test_foreign_keys_are_enforced(db):
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError), db.session() as s:
-        s.add(Movement(id="M1", sku="nope", kind="receipt", moved_at=datetime(2026, 9, 1, tzinfo=UTC),
-                       day=date(2026, 9, 1), quantity=1, unit_cost=Decimal(1)))
+        s.add(
+            Movement(
+                id="M1",
+                sku="nope",
+                kind="receipt",
+                moved_at=datetime(2026, 9, 1, tzinfo=UTC),
+                day=date(2026, 9, 1),
+                quantity=1,
+                unit_cost=Decimal(1),
+            )
+        )

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from perfrules.engine.web.app import create_app
 
-from engine.web.app import create_app
 from tests.web.support import NOW, PASSWORD, build_company, settings_for
 
 
@@ -24,8 +24,9 @@ def sign_in(app):
 
     def make(username: str) -> TestClient:
         client = TestClient(app)
-        r = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/"},
-                        follow_redirects=False)
+        r = client.post(
+            "/login", data={"username": username, "password": PASSWORD, "next": "/"}, follow_redirects=False
+        )
         assert r.status_code == 303, r.text
         return client
 
@@ -36,7 +37,7 @@ def sign_in(app):
 def _fresh_figures():
     """The dashboard keeps figures per database URL and facts generation; on PostgreSQL every test's fresh
     database has the same URL and starts again at generation 1, so no figure may outlive its test."""
-    from engine.web import board
+    from perfrules.engine.web import board
 
     board._CACHE.clear()
     yield

@@ -1,11 +1,11 @@
-"""storage.access: users, tokens, teams and the audit log."""
+"""perfrules.storage.access: users, tokens, teams and the audit log."""
 
 from __future__ import annotations
 
 import pytest
+from perfrules.engine.web import credentials
+from perfrules.storage import access
 
-from engine.web import credentials
-from storage import access
 from tests.web.support import NOW
 
 
@@ -24,14 +24,31 @@ def test_passwords_are_argon2_hashes(company):
 
 def test_duplicate_user_and_unknown_role_are_refused(company):
     with pytest.raises(access.UserExists):
-        access.add_user(company, username="hr", display_name="x", password_hash="h", role="hr", employee_id=None,
-                        now=NOW, actor="t")
+        access.add_user(
+            company, username="hr", display_name="x", password_hash="h", role="hr", employee_id=None, now=NOW, actor="t"
+        )
     with pytest.raises(access.UnknownRole):
-        access.add_user(company, username="z", display_name="x", password_hash="h", role="boss", employee_id=None,
-                        now=NOW, actor="t")
+        access.add_user(
+            company,
+            username="z",
+            display_name="x",
+            password_hash="h",
+            role="boss",
+            employee_id=None,
+            now=NOW,
+            actor="t",
+        )
     with pytest.raises(access.NeedsEmployee):
-        access.add_user(company, username="z", display_name="x", password_hash="h", role="staff",
-                        employee_id=None, now=NOW, actor="t")
+        access.add_user(
+            company,
+            username="z",
+            display_name="x",
+            password_hash="h",
+            role="staff",
+            employee_id=None,
+            now=NOW,
+            actor="t",
+        )
 
 
 def test_every_change_is_audited_with_its_actor(company):

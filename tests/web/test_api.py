@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from perfrules.engine.web import credentials
+from perfrules.storage import access
+from perfrules.storage import evaluation_store as store
 
-from engine.web import credentials
-from storage import access
-from storage import evaluation_store as store
 from tests.web.support import NOW
 
 
 def _token(db, name: str, role: str, employee: str | None = None) -> str:
     secret = credentials.new_token()
-    access.create_token(db, name=name, digest=credentials.digest(secret), prefix=secret[:8], role=role,
-                        employee_id=employee, now=NOW, actor="test")
+    access.create_token(
+        db,
+        name=name,
+        digest=credentials.digest(secret),
+        prefix=secret[:8],
+        role=role,
+        employee_id=employee,
+        now=NOW,
+        actor="test",
+    )
     return secret
 
 
@@ -35,31 +43,48 @@ def test_revoked_token_is_refused(app, company):
 
 def test_staff_token_sees_only_its_employee(app, company):
     secret = _token(company, "kiosk", "staff", "E2")
-    rows = TestClient(app).get("/api/v1/adjustments", params={"quarter": "2026Q1"},
-                               headers={"Authorization": f"Bearer {secret}"}).json()
+    rows = (
+        TestClient(app)
+        .get("/api/v1/adjustments", params={"quarter": "2026Q1"}, headers={"Authorization": f"Bearer {secret}"})
+        .json()
+    )
     assert [r["employee_id"] for r in rows] == ["E2"]
 
 
 def test_openapi_document_lists_the_api(app):
     doc = TestClient(app).get("/api/openapi.json").json()
-    for path in ("/api/v1/facts/{kind}", "/api/v1/kpis", "/api/v1/kpis/{kpi_id}/rows", "/api/v1/findings",
-                 "/api/v1/adjustments", "/api/v1/deadlines", "/api/v1/evaluations", "/api/v1/payroll-export"):
+    for path in (
+        "/api/v1/facts/{kind}",
+        "/api/v1/kpis",
+        "/api/v1/kpis/{kpi_id}/rows",
+        "/api/v1/findings",
+        "/api/v1/adjustments",
+        "/api/v1/deadlines",
+        "/api/v1/evaluations",
+        "/api/v1/payroll-export",
+    ):
         assert path in doc["paths"], path
     assert not any(p.startswith(("/dashboard", "/employees")) for p in doc["paths"])
 
 
 def test_kpis_are_read_with_status_for_each_catalog_kpi(app, company):
     secret = _token(company, "bi", "hr")
-    rows = TestClient(app).get("/api/v1/kpis", params={"period": "2026-02"},
-                               headers={"Authorization": f"Bearer {secret}"}).json()
+    rows = (
+        TestClient(app)
+        .get("/api/v1/kpis", params={"period": "2026-02"}, headers={"Authorization": f"Bearer {secret}"})
+        .json()
+    )
     assert {r["kpi"] for r in rows} >= {"fill_rate", "turnover", "capital_occupation"}
     assert all(r["status"] in ("met", "warning", "not_met", "no_data") for r in rows)
 
 
 def test_fact_push_needs_the_push_role(app, company):
     staff = _token(company, "kiosk", "staff", "E2")
-    r = TestClient(app).post("/api/v1/facts/departments", content=b"code,name_en,name_zh\nx,X,X\n",
-                             headers={"Authorization": f"Bearer {staff}", "Content-Type": "text/csv"})
+    r = TestClient(app).post(
+        "/api/v1/facts/departments",
+        content=b"code,name_en,name_zh\nx,X,X\n",
+        headers={"Authorization": f"Bearer {staff}", "Content-Type": "text/csv"},
+    )
     assert r.status_code == 403
 
 
@@ -80,8 +105,9 @@ def test_sign_in_is_recorded_and_wrong_password_refused(app, company):
 def test_sign_in_redirects_only_to_local_paths(app):
     from tests.web.support import PASSWORD
 
-    r = TestClient(app).post("/login", data={"username": "hr", "password": PASSWORD, "next": "//evil.example/"},
-                             follow_redirects=False)
+    r = TestClient(app).post(
+        "/login", data={"username": "hr", "password": PASSWORD, "next": "//evil.example/"}, follow_redirects=False
+    )
     assert r.headers["location"] == "/"
 
 

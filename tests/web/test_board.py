@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from perfrules.engine.importing import import_files
+from perfrules.engine.importing.reading import Upload
+from perfrules.engine.periods import parse_period
+from perfrules.engine.web import board
 
-from engine.importing import import_files
-from engine.importing.reading import Upload
-from engine.periods import parse_period
-from engine.web import board
 from tests.web.support import NOW, settings_for
 
 SKUS = "sku,name,category,unit_cost,price,supplier,season,kit_components\nP1,Plate,ceramic,10.00,25,,,\n"
@@ -37,8 +37,11 @@ def test_slow_mover_figures_are_kept_until_facts_change(company, database_url):
     first = board.slow_movers(company, settings, february)
     assert first[3].rows == ()
     assert board.slow_movers(company, settings, february) is first  # kept: nothing changed
-    _import(company, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
-                                  "M1,P1,receipt,2025-06-02T10:00:00,5,10.00,po\n")
+    _import(
+        company,
+        "movements",
+        "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,P1,receipt,2025-06-02T10:00:00,5,10.00,po\n",
+    )
     after = board.slow_movers(company, settings, february)  # the import moved the facts generation on
     assert [row[0] for row in after[3].rows] == ["P1"]
     assert after[0].labels == ("ceramic",) and after[0].datasets == (("value", (50.0,)),)
@@ -67,8 +70,11 @@ def test_a_push_recomputes_the_months_it_concerns_and_keeps_the_earlier_ones(com
     for month in (january, february):
         board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
     assert [what[3] for what in computed] == ["2026-01", "2026-02"]
-    _import(company, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
-                                  "M1,P1,receipt,2026-02-03T10:00:00,5,10.00,po\n")  # a February fact
+    _import(
+        company,
+        "movements",
+        "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,P1,receipt,2026-02-03T10:00:00,5,10.00,po\n",
+    )  # a February fact
     for month in (january, february):
         board.kpi_table(company, settings, scope_kind="company", scope="company", period=month)
     assert [what[3] for what in computed] == ["2026-01", "2026-02", "2026-02"]  # January kept
@@ -79,7 +85,8 @@ def test_a_push_recomputes_the_months_it_concerns_and_keeps_the_earlier_ones(com
 
 
 def test_the_warmer_draws_the_dashboard_up_after_facts_change_so_the_first_view_computes_nothing(
-        company, database_url, computed):
+    company, database_url, computed
+):
     settings = settings_for(database_url)
     _import(company, "skus", SKUS)
     warmer = board.DashboardWarmer(company, settings, lambda: NOW)  # 10 March: the dashboard shows February
@@ -88,8 +95,11 @@ def test_the_warmer_draws_the_dashboard_up_after_facts_change_so_the_first_view_
     figures = board.dashboard_figures(company, settings, parse_period("2026-02"), NOW.date())
     assert computed == [] and len(figures.trends) == len(figures.cells) > 0  # all drawn up by the warmer
     assert warmer.tick() is False  # nothing changed since
-    _import(company, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
-                                  "M1,P1,receipt,2026-02-03T10:00:00,5,10.00,po\n")
+    _import(
+        company,
+        "movements",
+        "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,P1,receipt,2026-02-03T10:00:00,5,10.00,po\n",
+    )
     assert warmer.tick() is True
     assert {what[0] for what in computed} == {"kpis", "slow_movers"}
     assert {what[3] for what in computed if what[0] == "kpis"} == {"2026-02"}  # only the month the push concerns

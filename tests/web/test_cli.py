@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from engine.cli import cli
-from engine.web import credentials
-from storage import access
+from perfrules.engine.cli import cli
+from perfrules.engine.web import credentials
+from perfrules.storage import access
+
 from tests.web.support import build_company
 
 
 def test_users_add_and_list(runner, database_url, db):
     build_company(db)
-    r = runner.invoke(cli, ["--database-url", database_url, "users", "add", "zhou", "--role", "staff",
-                            "--employee", "E4", "--password", "pw"])
+    r = runner.invoke(
+        cli,
+        [
+            "--database-url",
+            database_url,
+            "users",
+            "add",
+            "zhou",
+            "--role",
+            "staff",
+            "--employee",
+            "E4",
+            "--password",
+            "pw",
+        ],
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["--database-url", database_url, "users", "list"])
     assert "zhou\tstaff\tE4" in r.output
-    r = runner.invoke(cli, ["--database-url", database_url, "users", "add", "zhou", "--role", "hr",
-                            "--password", "pw"])
+    r = runner.invoke(cli, ["--database-url", database_url, "users", "add", "zhou", "--role", "hr", "--password", "pw"])
     assert r.exit_code == 1 and "already exists" in r.output
 
 

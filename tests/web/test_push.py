@@ -7,22 +7,31 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from perfrules.engine.importing import import_files
+from perfrules.engine.importing.reading import Upload
+from perfrules.engine.web import credentials
+from perfrules.storage import access
 from sqlalchemy import text
 
-from engine.importing import import_files
-from engine.importing.reading import Upload
-from engine.web import credentials
-from storage import access
 from tests.web.support import NOW
 
 SKUS = "sku,name,category,unit_cost,price,supplier,season,kit_components\n" + "".join(
-    f"P{i},Plate {i},ceramic,10.00,25,,,\n" for i in range(8))
+    f"P{i},Plate {i},ceramic,10.00,25,,,\n" for i in range(8)
+)
 
 
 def _headers(db, content_type: str = "text/csv") -> dict[str, str]:
     secret = credentials.new_token()
-    access.create_token(db, name="erp", digest=credentials.digest(secret), prefix=secret[:8], role="system",
-                        employee_id=None, now=NOW, actor="test")
+    access.create_token(
+        db,
+        name="erp",
+        digest=credentials.digest(secret),
+        prefix=secret[:8],
+        role="system",
+        employee_id=None,
+        now=NOW,
+        actor="test",
+    )
     return {"Authorization": f"Bearer {secret}", "Content-Type": content_type}
 
 
@@ -33,9 +42,15 @@ def test_eight_concurrent_pushes_all_succeed_and_all_rows_land(app, company):
 
     def push(i: int) -> tuple[int, str]:
         client = TestClient(app)
-        kind, body = (("movements", f"id,sku,kind,moved_at,quantity,unit_cost,ref\nM{i},P{i},receipt,"
-                                    f"2026-0{1 + i % 2}-15T10:00:00,{i + 1},10.00,po\n") if i % 2 else
-                      ("departments", f"code,name_en,name_zh\nd{i},Dept {i},部门{i}\n"))
+        kind, body = (
+            (
+                "movements",
+                f"id,sku,kind,moved_at,quantity,unit_cost,ref\nM{i},P{i},receipt,"
+                f"2026-0{1 + i % 2}-15T10:00:00,{i + 1},10.00,po\n",
+            )
+            if i % 2
+            else ("departments", f"code,name_en,name_zh\nd{i},Dept {i},部门{i}\n")
+        )
         start.wait()  # all eight requests in flight together
         r = client.post(f"/api/v1/facts/{kind}", content=body.encode(), headers=headers)
         return r.status_code, r.text
@@ -71,8 +86,9 @@ def test_errors_name_the_upload_not_a_temporary_file(app, company):
 
 def test_a_good_push_records_the_upload_name_on_its_import_batch(app, company):
     headers = _headers(company) | {"Content-Disposition": 'attachment; filename="depts.csv"'}
-    r = TestClient(app).post("/api/v1/facts/departments", content="code,name_en,name_zh\nops,Ops,运营\n".encode(),
-                             headers=headers)
+    r = TestClient(app).post(
+        "/api/v1/facts/departments", content="code,name_en,name_zh\nops,Ops,运营\n".encode(), headers=headers
+    )
     assert r.status_code == 200 and r.json()["inserted"] == 1
     with company.engine.connect() as conn:
         assert conn.execute(text("SELECT source FROM import_batches")).scalars().all() == ["depts.csv"]
@@ -86,8 +102,11 @@ def test_a_push_and_its_audit_entry_commit_together(app, company):
     bad = "code,name_en,name_zh\nhr,,人事\n".encode()
     assert client.post("/api/v1/facts/departments", content=bad, headers=headers).status_code == 422
     (entry,) = access.audit_entries(company, action="facts.import")  # the rejected push left no entry
-    assert (entry.actor, entry.target, entry.detail) == ("token:erp", "departments",
-                                                         {"rows": 1, "inserted": 1, "updated": 0})
+    assert (entry.actor, entry.target, entry.detail) == (
+        "token:erp",
+        "departments",
+        {"rows": 1, "inserted": 1, "updated": 0},
+    )
     assert entry.at == NOW
 
 
@@ -129,20 +148,30 @@ def test_a_push_that_changes_a_row_says_so_and_records_the_old_and_new_value(app
     with company.engine.connect() as conn:
         (change,) = conn.execute(text("SELECT fact_key, old, new FROM fact_changes")).all()
     assert change.fact_key == "ops"
-    assert (change.old, change.new) in ((
-        {"name_en": "Ops"}, {"name_en": "Operations"}), ('{"name_en": "Ops"}', '{"name_en": "Operations"}'))
+    assert (change.old, change.new) in (
+        ({"name_en": "Ops"}, {"name_en": "Operations"}),
+        ('{"name_en": "Ops"}', '{"name_en": "Operations"}'),
+    )
     entries = access.audit_entries(company, action="facts.import")
-    assert [e.detail for e in entries] == [{"rows": 1, "inserted": 0, "updated": 1},
-                                           {"rows": 1, "inserted": 1, "updated": 0}]
+    assert [e.detail for e in entries] == [
+        {"rows": 1, "inserted": 0, "updated": 1},
+        {"rows": 1, "inserted": 1, "updated": 0},
+    ]
 
 
-@pytest.mark.parametrize("zone, utc", [("Asia/Shanghai", "2026-02-27 02:15"), ("Europe/Berlin", "2026-02-27 09:15"),
-                                       ("America/St_Johns", "2026-02-27 13:45")])
+@pytest.mark.parametrize(
+    "zone, utc",
+    [
+        ("Asia/Shanghai", "2026-02-27 02:15"),
+        ("Europe/Berlin", "2026-02-27 09:15"),
+        ("America/St_Johns", "2026-02-27 13:45"),
+    ],
+)
 def test_local_times_of_a_push_are_read_in_the_company_zone(company, database_url, zone, utc):
     """The importer keeps local-hour conversions between pushes; each zone keeps its own (St John's is
     UTC-3:30, so it takes the conversion of whole hours' other path)."""
-    from engine.settings import load_settings
-    from engine.web.app import create_app
+    from perfrules.engine.settings import load_settings
+    from perfrules.engine.web.app import create_app
 
     settings = load_settings({"database_url": database_url, "timezone": zone}, environ={})
     app = create_app(settings, db=company, clock=lambda: NOW)
@@ -160,11 +189,17 @@ def test_an_unknown_kind_is_a_404_and_a_bad_file_changes_nothing(app, company):
     headers = _headers(company)
     r = _push(app, headers, "departmentz", "code,name_en,name_zh\nops,Ops,运营\n")
     assert r.status_code == 404 and "did you mean 'departments'" in r.json()["detail"]["message"]
-    r = _push(app, headers, "movements", "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,NOPE,receipt,"
-                                         "2026-02-27T10:00:00,1,1.00,x\n")
+    r = _push(
+        app,
+        headers,
+        "movements",
+        "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,NOPE,receipt,2026-02-27T10:00:00,1,1.00,x\n",
+    )
     assert r.status_code == 422
-    assert r.json()["detail"]["errors"] == ["upload.csv:2: sku: unknown SKU 'NOPE' (not in the store)",
-                                            "nothing imported: 1 error"]
+    assert r.json()["detail"]["errors"] == [
+        "upload.csv:2: sku: unknown SKU 'NOPE' (not in the store)",
+        "nothing imported: 1 error",
+    ]
     with company.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM movements")).scalar() == 0
         assert conn.execute(text("SELECT COUNT(*) FROM import_batches")).scalar() == 0

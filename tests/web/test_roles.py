@@ -78,16 +78,29 @@ def test_hr_sees_everyone(sign_in):
     hr = sign_in("hr")
     ids = {a["employee_id"] for a in hr.get("/api/v1/adjustments", params={"quarter": "2026Q1"}).json()}
     assert ids == {"E1", "E2", "E3", "E4"}
-    for path in ("/dashboard", "/people", "/employees/E4", "/departments/finance", "/audit", "/exports",
-                 "/kpis/fill_rate"):
+    for path in (
+        "/dashboard",
+        "/people",
+        "/employees/E4",
+        "/departments/finance",
+        "/audit",
+        "/exports",
+        "/kpis/fill_rate",
+    ):
         assert hr.get(path).status_code == 200, path
 
 
 @pytest.mark.parametrize("username", ["pay", "erp"])
 def test_payroll_and_system_see_no_people(sign_in, username):
     client = sign_in(username)
-    for path in ("/dashboard", "/people", "/employees/E2", "/api/v1/adjustments?quarter=2026Q1",
-                 "/api/v1/findings", "/audit"):
+    for path in (
+        "/dashboard",
+        "/people",
+        "/employees/E2",
+        "/api/v1/adjustments?quarter=2026Q1",
+        "/api/v1/findings",
+        "/audit",
+    ):
         assert client.get(path).status_code == 403, path
 
 

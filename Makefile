@@ -7,9 +7,9 @@ STAMP  := $(VENV)/.installed
 # durable-rules 2.0.28 (source only) calls PyEval_CallObject, which Python 3.13 removed from the C API; its
 # build ignores CFLAGS but honours CC, so the macro maps the call to its successor (a no-op before 3.13).
 DURABLE_CC := $(or $(CC),gcc) -DPyEval_CallObject=PyObject_CallObject
-LINTED := engine storage tests bench
+LINTED := engine storage tests bench tools
 
-.PHONY: demo test lint bench migration clean
+.PHONY: demo test lint architecture bench migration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)" || { echo "perfrules needs Python 3.11, 3.12 or 3.13 (set PYTHON=…)"; exit 2; }
@@ -31,6 +31,12 @@ test: lint
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/lint-imports
+	$(BIN)/python tools/architecture.py --check
+
+## architecture: rewrite docs/architecture.md's layers and owners from pyproject.toml's import contracts
+architecture: $(STAMP)
+	$(BIN)/python tools/architecture.py --write
 
 ## bench: every benchmark of bench/ (prints its figures)
 bench: $(STAMP)

@@ -12,11 +12,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from perfrules.engine.errors import DatabaseNotReady
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+__all__ = ["MIGRATIONS", "Connection", "Database", "alembic_config", "connect", "make_engine"]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,30 +16,8 @@ from perfrules.engine.scheduler.leadership import leadership_for
 from perfrules.engine.scheduler.loop import serve as serve_loop
 from perfrules.engine.scheduler.replay import replay
 from perfrules.engine.scheduler.rules import FolderRules
+from perfrules.engine.web import server
 from perfrules.storage.schedule import get_slot, list_slots
-
-
-def _start_web(app: AppContext, db, host: str, port: int) -> Callable[[], None]:
-    """Run the dashboard and API with uvicorn in a thread; returns the function that stops it."""
-    import uvicorn
-    from perfrules.engine.web.app import create_app
-    from perfrules.engine.web.board import start_warmer
-
-    web = create_app(app.settings, db=db)
-    config = uvicorn.Config(web, host=host, port=port, log_level="info", access_log=False)
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # the service owns SIGTERM/SIGINT
-    thread = threading.Thread(target=server.run, name="perfrules-web", daemon=True)
-    thread.start()
-    logging.getLogger("perfrules.serve").info("dashboard and API on http://%s:%s/", host, port)
-    stop_warming = start_warmer(db, app.settings, web.state.clock)  # the dashboard drawn up after facts change
-
-    def stop() -> None:
-        stop_warming()
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    return stop
 
 
 @click.command("serve")
@@ -59,7 +36,7 @@ def serve(app: AppContext, log_level: str, web: bool, host: str | None, port: in
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     stop_web = (
-        _start_web(app, db, host or app.settings.listen_host, port or app.settings.listen_port)
+        server.start(app.settings, db, host or app.settings.listen_host, port or app.settings.listen_port)
         if web
         else (lambda: None)
     )

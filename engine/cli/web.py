@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
-from perfrules.engine.web import credentials
+from perfrules.engine.web import credentials, server
 from perfrules.storage import access
 
 
@@ -26,20 +26,11 @@ def _actor() -> str:
 @pass_app
 def web(app: AppContext, host: str | None, port: int | None) -> None:
     """Serve only the dashboard and HTTP API with uvicorn (no scheduler)."""
-    import uvicorn
-    from perfrules.engine.web.app import create_app
-    from perfrules.engine.web.board import start_warmer
-
     settings = app.settings
-    asgi = create_app(settings, db=app.database())
     host = host or settings.listen_host
     port = port or settings.listen_port
     click.echo(f"perfrules web on http://{host}:{port}/ (database {app.database().display_url})")
-    stop_warming = start_warmer(app.database(), settings, asgi.state.clock)
-    try:
-        uvicorn.run(asgi, host=host, port=port, log_level="info", access_log=False)
-    finally:
-        stop_warming()
+    server.run(settings, app.database(), host, port)
 
 
 # --- users -------------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from perfrules.engine.importing.kinds import KINDS, REFERENCES, Kind
 from perfrules.engine.importing.reading import CHUNK_ROWS, Chunk, FactFile, Upload
 from perfrules.engine.periods import parse_period
 from perfrules.storage import Database
+from perfrules.storage.db import Connection
 from perfrules.storage.facts import BatchInfo, Dating, FactLoad, RollupScope, open_load
-from sqlalchemy import Connection
 
 
 class UnknownKind(PerfRulesError, LookupError):

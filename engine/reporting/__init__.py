@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
+from perfrules.engine.notices.templating import NoticeSandbox
 from perfrules.engine.periods import Period
 from perfrules.engine.reporting.alerts import Alerts
 from perfrules.engine.reporting.reports import Reports
@@ -26,7 +26,7 @@ MONTHLY_REPORT = "monthly_report"
 
 
 def report_handlers(
-    db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str, zone: ZoneInfo
+    db: Database, env: NoticeSandbox, rulebook: Callable[[], Rulebook], mail_from: str, zone: ZoneInfo
 ) -> dict[str, Callable[[Any, datetime], str]]:
     """Slot handlers of the ``weekly_report`` and ``monthly_report`` kinds."""
     reports = Reports(db, env, rulebook, mail_from, zone)
@@ -34,7 +34,7 @@ def report_handlers(
 
 
 def alert_hook(
-    db: Database, env: jinja2.Environment, rulebook: Callable[[], Rulebook], mail_from: str, zone: ZoneInfo
+    db: Database, env: NoticeSandbox, rulebook: Callable[[], Rulebook], mail_from: str, zone: ZoneInfo
 ) -> Callable[[Iterable[Period], datetime, Iterable[Mapping[str, Any]]], str]:
     """What to run after an evaluation of some months: their KPI warnings (stored breaches and the
     evaluation's warning-band rows), deductions and escalations."""

@@ -30,7 +30,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from perfrules.engine.evaluation import intents
 from perfrules.engine.evaluation.intents import KPI_WARNING_REPEAT, warning_interval
 from perfrules.engine.evaluation.people import Person
@@ -49,6 +48,7 @@ from perfrules.engine.notices.contexts import (
 )
 from perfrules.engine.notices.message import mail_domain
 from perfrules.engine.notices.queue import queue_notice
+from perfrules.engine.notices.templating import NoticeSandbox
 from perfrules.engine.periods import Period, local_date, parse_period, quarter_of
 from perfrules.engine.reporting.lines import kpi_named, passing, rule_named, unit_of
 from perfrules.engine.reporting.people import person_of, recipient_of
@@ -83,7 +83,7 @@ class Alerts:
     """Turns stored evaluation results into queued notices; :meth:`after_evaluation` is the scheduler hook."""
 
     db: Database
-    env: jinja2.Environment
+    env: NoticeSandbox
     rulebook: Callable[[], Rulebook]
     mail_from: str
     zone: ZoneInfo

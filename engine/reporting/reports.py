@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from perfrules.engine.kpi.library import compute_all, drill_down
 from perfrules.engine.kpi.scope import COMPANY
 from perfrules.engine.kpi.values import KpiValue
@@ -32,6 +31,7 @@ from perfrules.engine.notices.contexts import (
 )
 from perfrules.engine.notices.message import mail_domain
 from perfrules.engine.notices.queue import queue_notice
+from perfrules.engine.notices.templating import NoticeSandbox
 from perfrules.engine.periods import Period, local_date, parse_period, quarter_of
 from perfrules.engine.reporting.lines import company_targets, metric_line, rule_named
 from perfrules.engine.reporting.people import MANAGEMENT, OPERATIONS_TEAM, holders, person_of, recipient_of
@@ -50,7 +50,7 @@ class Reports:
     """The report builders of ``perfrules serve``; :meth:`weekly` and :meth:`monthly` are slot handlers."""
 
     db: Database
-    env: jinja2.Environment
+    env: NoticeSandbox
     rulebook: Callable[[], Rulebook]
     mail_from: str
     zone: ZoneInfo

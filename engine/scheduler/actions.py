@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import jinja2
 from perfrules.engine.contracts import DELIVERABLES
 from perfrules.engine.evaluation import intents
 from perfrules.engine.evaluation.people import Person
@@ -31,6 +30,7 @@ from perfrules.engine.evaluation.run import load_people
 from perfrules.engine.notices.contexts import DeadlineMissedContext, Named, Recipient, ReminderContext, RuleRef
 from perfrules.engine.notices.message import mail_domain
 from perfrules.engine.notices.queue import queue_notice
+from perfrules.engine.notices.templating import NoticeSandbox
 from perfrules.engine.periods import local_date
 from perfrules.engine.rulebook.model import Rule
 from perfrules.engine.scheduler.calendar import DEADLINE_CHECK, REMINDER, Slot
@@ -99,7 +99,7 @@ class ServiceActions:
     """The real actions of ``perfrules serve``; kinds without a handler are recorded as not configured."""
 
     db: Database
-    env: jinja2.Environment
+    env: NoticeSandbox
     rule_lookup: RuleLookup
     mail_from: str
     zone: ZoneInfo

@@ -18,8 +18,8 @@ from perfrules.engine.periods import PeriodKind, parse_period
 from perfrules.engine.web import board, data
 from perfrules.engine.web.auth import Principal, principal, require, require_employee
 from perfrules.storage import access
+from perfrules.storage.db import Connection
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection
 
 router = APIRouter(prefix="/api/v1", tags=["perfrules"])
 

@@ -16,8 +16,6 @@ DBAPI, never through ORM objects:
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.util
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +30,7 @@ import psycopg
 from perfrules.engine.errors import PerfRulesError
 from perfrules.storage.db import Database
 from perfrules.storage.models import FactChange, FactGeneration, ImportBatch, KitComponent
+from perfrules.storage.rollup import refresh as refresh_rollup_of
 from perfrules.storage.schema import metadata
 from sqlalchemy import Column, Connection, Dialect, Integer, MetaData, Table, TextClause, column, insert, text
 from sqlalchemy.exc import DBAPIError
@@ -415,15 +414,11 @@ class FactLoad:
         )
 
     def _refresh_rollup(self) -> None:
-        """Call ``perfrules.storage.rollup.refresh`` for the touched SKUs when that module provides it."""
+        """Rebuild the monthly rollup (``perfrules.storage.rollup``) of the touched SKUs, in the load's transaction."""
         if not self.refresh_rollup or self.rollup is None or not self._skus:
             return
-        if importlib.util.find_spec("perfrules.storage.rollup") is None:  # the rollup module may not exist yet
-            return
-        refresh = getattr(importlib.import_module("perfrules.storage.rollup"), "refresh", None)
-        if refresh is not None:
-            since = date.fromisoformat(self._since[:10]) if self._since else None
-            refresh(self.conn, skus=set(self._skus), since=since)
+        since = date.fromisoformat(self._since[:10]) if self._since else None
+        refresh_rollup_of(self.conn, skus=set(self._skus), since=since)
 
 
 _STAGE_DDL: dict[tuple[str, tuple[str, ...], str], str] = {}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from perfrules.engine.demo import custom_size, generate
 from perfrules.engine.demo.files import IMPORT_ORDER
 from perfrules.engine.demo.loading import import_generated
@@ -15,19 +13,6 @@ from perfrules.engine.settings import load_settings
 from perfrules.storage import Database
 
 
-def _importer_ready() -> bool:
-    try:
-        return hasattr(importlib.import_module("perfrules.engine.importing"), "import_files")
-    except ImportError:
-        return False
-
-
-needs_importer = pytest.mark.skipif(
-    not _importer_ready(), reason="perfrules.engine.importing.import_files not built yet"
-)
-
-
-@needs_importer
 def test_tiny_company_imports_whole(db: Database, tmp_path: Path, zone: ZoneInfo) -> None:
     report = generate(tmp_path, custom_size(50, 3), seed=2, end=date(2025, 3, 31))
     done = import_generated(db, report, load_settings({}, environ={}), datetime(2025, 4, 2, 9, 0, tzinfo=zone))

@@ -193,10 +193,7 @@ def test_chunk_boundaries_change_nothing(base):
     assert sum(m.quantity for m in movements(base).values()) == sum(range(1, 8)) - 1
 
 
-def test_the_rollup_is_refreshed_when_the_kpi_library_provides_it(base):
-    rollup = pytest.importorskip("perfrules.storage.rollup")
-    if not hasattr(rollup, "refresh"):
-        pytest.skip("perfrules.storage.rollup has no refresh() yet")
+def test_the_rollup_is_refreshed_in_the_import(base):
     from sqlalchemy import text
 
     run(base, "movements", write("m.csv", MOVEMENTS + ROWS))

@@ -24,8 +24,6 @@ ARGS = [
 ]
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -54,6 +52,9 @@ def server(company, database_url):
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
+
+    # A browser test that cannot run is a failure, not a skip: .ci/run installs Debian's chromium.
+    assert CHROMIUM.exists(), f"Debian's chromium is needed at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)"
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)

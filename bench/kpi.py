@@ -32,13 +32,12 @@ from perfrules.engine.demo import SIZES, custom_size, generate
 from perfrules.engine.demo.loading import import_generated
 from perfrules.engine.kpi.library import compute_all
 from perfrules.engine.kpi.slow_movers import slow_mover_list
-from perfrules.engine.periods import month_of
+from perfrules.engine.periods import add_months, month_of
 from perfrules.engine.settings import load_settings
 from perfrules.storage import connect
 from perfrules.storage.kpi import reading
 from perfrules.storage.models import DemandLine
 from perfrules.storage.rollup import FACT_INDEXES, SkuMonth, refresh
-from perfrules.storage.sqlutil import add_months
 
 DUCK_LOAD = """
 CREATE TABLE skus AS SELECT sku, category, CAST(unit_cost AS DOUBLE) AS unit_cost

@@ -13,5 +13,7 @@ def round_cny(amount: Decimal) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def format_cny(amount: Decimal) -> str:
-    return f"{round_cny(amount):,.2f} {CURRENCY}"
+def format_cny(amount: Decimal, locale: str = "en") -> str:
+    """Money as people read it, rounded by :func:`round_cny`: ``1,234.50 元`` (zh-CN) / ``CNY 1,234.50``."""
+    figure = f"{round_cny(Decimal(amount)):,.2f}"
+    return f"{figure} 元" if locale == "zh-CN" else f"{CURRENCY} {figure}"

@@ -7,6 +7,7 @@ datetimes in the company's zone. Labels round-trip through :func:`parse_period`:
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,9 +26,12 @@ class PeriodKind(StrEnum):
     TTM = "ttm"
 
 
-def _add_months(d: date, months: int) -> date:
-    index = d.year * 12 + d.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` calendar months, clamped to the end of a shorter month (31 Jan + 1 → 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
 
 
 @dataclass(frozen=True, order=True)
@@ -98,23 +102,23 @@ class Period:
                 months = 12
             case PeriodKind.WEEK:
                 return week_of(self.start + timedelta(weeks=n))
-        return Period(_add_months(self.start, n * months), _add_months(self.end, n * months), self.kind)
+        return Period(add_months(self.start, n * months), add_months(self.end, n * months), self.kind)
 
     def year_ago(self) -> Period:
         """The same period one year earlier (for year-on-year comparisons)."""
         if self.kind is PeriodKind.WEEK:
             return week_of(self.start - timedelta(weeks=52))
-        return Period(_add_months(self.start, -12), _add_months(self.end, -12), self.kind)
+        return Period(add_months(self.start, -12), add_months(self.end, -12), self.kind)
 
 
 def month_of(day: date) -> Period:
     start = date(day.year, day.month, 1)
-    return Period(start, _add_months(start, 1), PeriodKind.MONTH)
+    return Period(start, add_months(start, 1), PeriodKind.MONTH)
 
 
 def quarter_of(day: date) -> Period:
     start = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    return Period(start, _add_months(start, 3), PeriodKind.QUARTER)
+    return Period(start, add_months(start, 3), PeriodKind.QUARTER)
 
 
 def year_of(day: date) -> Period:
@@ -128,7 +132,7 @@ def week_of(day: date) -> Period:
 
 def ttm_ending(month: Period) -> Period:
     """Trailing twelve months ending with (and including) ``month``."""
-    return Period(_add_months(month.start, -11), month.end, PeriodKind.TTM)
+    return Period(add_months(month.start, -11), month.end, PeriodKind.TTM)
 
 
 _PATTERNS = (

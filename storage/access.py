@@ -276,17 +276,6 @@ def add_user(
         return _user(row)
 
 
-def set_password(db: Database, *, username: str, password_hash: str, now: datetime, actor: str) -> None:
-    """Replace a user's password and end their sessions."""
-    with db.session() as session:
-        row = session.get(WebUser, username)
-        if row is None:
-            raise UnknownUser(username)
-        row.password_hash = password_hash
-        session.execute(delete(WebSession).where(WebSession.username == username))
-        _audit(session, now=now, actor=actor, action="user.password", target=username)
-
-
 def list_users(db: Database) -> list[UserRecord]:
     with db.session() as session:
         return [_user(r) for r in session.execute(select(WebUser).order_by(WebUser.username)).scalars()]

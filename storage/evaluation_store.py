@@ -469,12 +469,6 @@ def reopen_quarter(db: Database, quarter: str, by: str, at: datetime, reason: st
         s.add(QuarterCloseEvent(quarter=quarter, action="reopen", at=at, by=by, reason=reason))
 
 
-def close_events(db: Database, quarter: str) -> list[dict[str, Any]]:
-    with db.session() as s:
-        q = select(QuarterCloseEvent).where(QuarterCloseEvent.quarter == quarter).order_by(QuarterCloseEvent.id)
-        return [_row(e) for e in s.execute(q).scalars()]
-
-
 # --- payroll export log ------------------------------------------------------------------------------
 
 

@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from perfrules.engine.periods import add_months
 from perfrules.storage.models import Forecast, PurchaseOrder
-from perfrules.storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_expr, month_start, to_date
+from perfrules.storage.sqlutil import bind_day, day_order_hint, day_param, month_expr, month_start, to_date
 from perfrules.storage.types import MONEY
 from sqlalchemy import Connection, Index, TextClause, bindparam, text
 from sqlmodel import Field, SQLModel

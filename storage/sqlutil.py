@@ -7,15 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-
-def add_months(day: date, months: int) -> date:
-    """``day`` moved by ``months`` calendar months, clamped to the end of a shorter month."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    next_first = date(year + (month == 12), month % 12 + 1, 1)
-    last = (next_first - date.resolution).day
-    return date(year, month, min(day.day, last))
+from perfrules.engine.periods import add_months
 
 
 def month_start(day: date) -> date:
@@ -50,13 +42,6 @@ def month_expr(dialect: str, column: str) -> str:
     if dialect == "postgresql":
         return f"CAST(date_trunc('month', {column}) AS DATE)"
     return f"(substr({column}, 1, 7) || '-01')"
-
-
-def days_between(dialect: str, later: str, earlier: str) -> str:
-    """SQL for the whole days from date expression ``earlier`` to ``later``."""
-    if dialect == "postgresql":
-        return f"({later} - {earlier})"
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
 def seconds_between(dialect: str, later: str, earlier: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,8 +28,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
-def update_golden(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--update-golden"))
+def golden(request: pytest.FixtureRequest) -> Callable[[str | bytes, Path], None]:
+    """``golden(actual, path)``: compare output with its golden file byte for byte; ``--update-golden``
+    rewrites the file instead (review the diff before committing it)."""
+    update = bool(request.config.getoption("--update-golden"))
+    how = f"if the change is intended run: pytest {request.path} --update-golden"
+
+    def check(actual: str | bytes, path: Path) -> None:
+        data = actual.encode("utf-8") if isinstance(actual, str) else actual
+        if update:
+            path.write_bytes(data)
+        assert path.exists(), f"missing golden file {path}: {how}"
+        assert data == path.read_bytes(), f"the output differs from {path}; {how}"
+
+    return check
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
+from perfrules.engine.periods import add_months
 
 # Chinese New Year (正月初一); Spring-Festival SKUs peak in the weeks before it.
 SPRING_FESTIVAL = {
@@ -34,18 +35,6 @@ SPRING_FESTIVAL = {
 }
 SEASONS = ("", "summer", "winter", "spring_festival")  # index 0 = sells all year (empty `season` cell)
 OFF_SEASON = 0.03  # share of the base rate a seasonal SKU still sells out of season
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` shifted by whole months, clamped to the end of a shorter month."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    dom = day.day
-    while True:
-        try:
-            return date(year, month + 1, dom)
-        except ValueError:
-            dom -= 1
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from perfrules.engine.demo.calendar import add_months
+from perfrules.engine.periods import add_months
 
 DEPARTMENTS = (
     ("purchasing", "Purchasing", "采购部"),

@@ -7,7 +7,6 @@ driver-ready: text for dates, amounts and times (UTC times as naive ``YYYY-MM-DD
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from perfrules.engine.errors import InvalidPeriod
+from perfrules.engine.errors import InvalidPeriod, suggest
 from perfrules.engine.periods import parse_period
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -33,18 +32,6 @@ _BOOLS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no"
 
 def is_null(value: str | None) -> bool:
     return value is None or value == ""
-
-
-def suggest(value: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
-    if not close and len(value) > 1:  # abbreviations: 'qty' -> 'quantity'
-        close = [o for o in options if o[0] == value[0] and _subsequence(value, o)][:1]
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _subsequence(short: str, long: str) -> bool:
-    chars = iter(long)
-    return all(c in chars for c in short)
 
 
 _ZONE_HOURS: dict[ZoneInfo, dict[str, str | None]] = {}

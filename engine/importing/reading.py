@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from perfrules.engine.importing.columns import suggest
+from perfrules.engine.errors import suggest
 from perfrules.engine.importing.errors import ErrorLog
 from perfrules.engine.importing.kinds import Kind
 

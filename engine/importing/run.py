@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from perfrules.engine.errors import PerfRulesError
-from perfrules.engine.importing.columns import Context, convert, suggest
+from perfrules.engine.errors import PerfRulesError, suggest
+from perfrules.engine.importing.columns import Context, convert
 from perfrules.engine.importing.errors import ErrorLog, ImportRejected, RowError
 from perfrules.engine.importing.kinds import KINDS, REFERENCES, Kind
 from perfrules.engine.importing.reading import CHUNK_ROWS, Chunk, FactFile, Upload

@@ -14,10 +14,9 @@ from perfrules.engine.kpi.catalog import ScopeKind
 from perfrules.engine.kpi.parameters import KpiParameters
 from perfrules.engine.kpi.scope import InvalidScope, Scope
 from perfrules.engine.kpi.values import KpiValue, quantize
-from perfrules.engine.periods import Period
+from perfrules.engine.periods import Period, add_months
 from perfrules.storage.kpi.common import Classing, Selection
 from perfrules.storage.kpi.stock import EMPTY, Profile, StockWindow, stock_profile, stock_window
-from perfrules.storage.sqlutil import add_months
 
 _SELECTION = {
     ScopeKind.COMPANY: "all",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.errors import PerfRulesError, suggest
 from perfrules.engine.kpi.catalog import ScopeKind
 
 _ALIASES = {"abc": ScopeKind.ABC_CLASS, "xyz": ScopeKind.XYZ_CLASS, "dept": ScopeKind.DEPARTMENT}
@@ -28,11 +28,7 @@ class UnknownKpi(PerfRulesError, LookupError):
     """Raised by the KPI library for a KPI id that is not in the catalogue."""
 
     def __init__(self, kpi_id: str, known: list[str]):
-        import difflib
-
-        close = difflib.get_close_matches(kpi_id, known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        super().__init__(f"unknown KPI {kpi_id!r}{hint}")
+        super().__init__(f"unknown KPI {kpi_id!r}{suggest(kpi_id, known)}")
         self.kpi_id = kpi_id
 
 

@@ -8,7 +8,6 @@ template with a typo fails ``perfrules check`` and never reaches an inbox.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from perfrules.engine.errors import suggest
 from perfrules.engine.notices.contexts import CONTEXTS, KINDS, LOCALES, NoticeContext, element_of, model_of
 from perfrules.engine.notices.templating import PARTS, make_environment, template_name
 from pydantic import BaseModel
@@ -75,7 +75,7 @@ def _check_one(env: jinja2.Environment, name: str) -> list[TemplateProblem]:
     if locale not in LOCALES:
         return [TemplateProblem(shown, 1, f"unknown locale {locale!r} (expected one of {', '.join(LOCALES)})")]
     if kind != "_layout" and kind not in CONTEXTS:
-        return [TemplateProblem(shown, 1, f"unknown notice kind {kind!r}{_suggest(kind, KINDS)}")]
+        return [TemplateProblem(shown, 1, f"unknown notice kind {kind!r}{suggest(kind, KINDS)}")]
     try:
         tree = env.parse(source, name, filename)
     except jinja2.TemplateSyntaxError as exc:
@@ -88,11 +88,6 @@ def _check_one(env: jinja2.Environment, name: str) -> list[TemplateProblem]:
     except jinja2.TemplateSyntaxError as exc:
         walker.problems.append(TemplateProblem(shown, exc.lineno or 1, exc.message or "syntax error"))
     return sorted(walker.problems, key=lambda p: p.line)
-
-
-def _suggest(word: str, options: Any) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class _Walker:
@@ -183,7 +178,7 @@ class _Walker:
             if report and node.name not in _ALWAYS and node.name not in self.env.globals:
                 self.problem(
                     node,
-                    f"unknown variable {node.name!r}{_suggest(node.name, self.model.model_fields)}"
+                    f"unknown variable {node.name!r}{suggest(node.name, self.model.model_fields)}"
                     f" (a {_kind_of(self.model)} template offers: {', '.join(self.model.model_fields)})",
                 )
             return _ANY
@@ -218,7 +213,7 @@ class _Walker:
         if report:
             self.problem(
                 node,
-                f"{model.__name__} has no field {attr!r}{_suggest(attr, model.model_fields)}"
+                f"{model.__name__} has no field {attr!r}{suggest(attr, model.model_fields)}"
                 f" (fields: {', '.join(model.model_fields)})",
             )
         return _ANY

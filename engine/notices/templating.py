@@ -21,7 +21,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoe
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from perfrules.engine.bundled import bundled_path
-from perfrules.engine.money import CURRENCY, round_cny
+from perfrules.engine.money import format_cny
 from perfrules.engine.notices.contexts import NoticeContext
 from perfrules.engine.notices.errors import TemplateRenderError
 from pydantic import BaseModel
@@ -137,9 +137,8 @@ def _zone(ctx: Context) -> ZoneInfo:
 
 @pass_context
 def money(ctx: Context, value: Decimal) -> str:
-    """CNY, rounded by :func:`perfrules.engine.money.round_cny`: ``1,234.50 元`` / ``CNY 1,234.50``."""
-    amount = f"{round_cny(Decimal(value)):,.2f}"
-    return f"{amount} 元" if _locale(ctx) == "zh-CN" else f"{CURRENCY} {amount}"
+    """CNY in the recipient's language (:func:`perfrules.engine.money.format_cny`)."""
+    return format_cny(value, _locale(ctx))
 
 
 @pass_context

@@ -187,7 +187,7 @@ _WHY = {
 
 
 def _suggest(word: str, options: set[str]) -> str:
-    from perfrules.engine.rulebook.messages import suggest
+    from perfrules.engine.errors import suggest
 
     return suggest(word, sorted(options))
 

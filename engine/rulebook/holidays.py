@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from perfrules.engine.errors import suggest
 from perfrules.engine.periods import Period, PeriodKind, month_of
 from perfrules.engine.rulebook.calendar import (
     FIXED_HOLIDAYS_TEXT,
@@ -31,7 +32,6 @@ from perfrules.engine.rulebook.calendar import (
     nominal_due_day,
 )
 from perfrules.engine.rulebook.loader import Document, Loc, Problem
-from perfrules.engine.rulebook.messages import suggest
 from perfrules.engine.rulebook.model import Rule, Schedule
 
 CALENDAR_FILE = "calendar.yaml"

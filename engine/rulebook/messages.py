@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from typing import Any
 
+from perfrules.engine.errors import suggest
 from perfrules.engine.rulebook.loader import Document, Loc, Problem
 from perfrules.engine.rulebook.model import RuleFile
 from pydantic import BaseModel, ValidationError
@@ -21,11 +21,6 @@ _WHAT = {
     "weekday": "weekday",
     "covers": "period to cover",
 }
-
-
-def suggest(word: object, options: typing.Iterable[str]) -> str:
-    matches = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
-    return f" (did you mean {matches[0]!r}?)" if matches else ""
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

@@ -7,11 +7,12 @@ month on or before ``D``, plus the movements of the days after it up to ``D`` wh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
+from perfrules.engine.periods import add_months
 from perfrules.storage.rollup import TRAILING_MONTHS
-from perfrules.storage.sqlutil import add_months, bind_day, day_order_hint, day_param, month_end, month_start, to_date
+from perfrules.storage.sqlutil import bind_day, day_order_hint, day_param, month_end, month_start, to_date
 from sqlalchemy import Connection, text
 
 _STATE_COLUMNS = ("qty", "value", "cum_out_qty", "cum_out_cost", "cum_sale_qty", "cum_receipt_qty", "cum_receipt_cost")
@@ -273,7 +274,3 @@ def _abc_cuts(conn: Connection, last: date, before: date, classing: Classing) ->
 def where(*conditions: str) -> str:
     kept = [c for c in conditions if c]
     return ("WHERE " + " AND ".join(kept)) if kept else ""
-
-
-def minus_days(day: date, days: int) -> date:
-    return day - timedelta(days=days)

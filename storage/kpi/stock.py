@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from perfrules.engine.periods import add_months
 from perfrules.storage.kpi.common import Classing, Selection, Sql, dec, where
-from perfrules.storage.sqlutil import add_months, to_date
+from perfrules.storage.sqlutil import to_date
 from sqlalchemy import Connection, bindparam, text
 
 

@@ -37,22 +37,13 @@ def line_id(db, employee, rule, quarter="2026Q3"):
     return next(a["id"] for a in store.adjustments(db, quarter=quarter, employee_id=employee) if a["rule_id"] == rule)
 
 
-def check_golden(path: Path, golden: Path, update: bool) -> None:
-    if update:
-        golden.write_bytes(path.read_bytes())
-    assert golden.exists(), f"missing golden file {golden}: run pytest tests/evaluation --update-golden"
-    assert path.read_bytes() == golden.read_bytes(), (
-        f"{path.name} differs from {golden}; if the change is intended run: pytest tests/evaluation --update-golden"
-    )
-
-
 def rows_of(path: Path) -> list[dict[str, str]]:
     text = path.read_bytes().decode("utf-8")
     assert text.startswith("\ufeff"), "CSV must start with a UTF-8 BOM for Excel"
     return list(csv.DictReader(io.StringIO(text[1:])))
 
 
-def test_override_close_export_and_late_correction(walked, runner, tmp_path, update_golden):
+def test_override_close_export_and_late_correction(walked, runner, tmp_path, golden):
     db, source = walked
     url = db.url
     ops = line_id(db, "E_O1", "operations.slow_mover_digestion")
@@ -87,8 +78,8 @@ def test_override_close_export_and_late_correction(walked, runner, tmp_path, upd
     )
     assert result.exit_code == 0, result.output
     first = (out.read_bytes(), lines_path(out).read_bytes())
-    check_golden(out, GOLDEN / "payroll-2026Q3.csv", update_golden)
-    check_golden(lines_path(out), GOLDEN / "payroll-2026Q3.lines.csv", update_golden)
+    golden(out.read_bytes(), GOLDEN / "payroll-2026Q3.csv")
+    golden(lines_path(out).read_bytes(), GOLDEN / "payroll-2026Q3.lines.csv")
     employees, items = rows_of(out), rows_of(lines_path(out))
     by_id = {r["employee_id"]: r for r in employees}
     assert by_id["E_P1"]["final_bonus"] == "7500.00" and by_id["E_P1"]["line_items"] == "2"

@@ -10,11 +10,11 @@ from perfrules.engine.kpi.classes import classify
 from perfrules.engine.kpi.library import compute_all
 from perfrules.engine.kpi.parameters import KpiParameters
 from perfrules.engine.kpi.scope import parse_scope
-from perfrules.engine.periods import parse_period
+from perfrules.engine.periods import add_months, parse_period
 from perfrules.storage.kpi import reading
 from perfrules.storage.kpi.stock import stock_profile, stock_rows
 from perfrules.storage.rollup import refresh
-from perfrules.storage.sqlutil import add_months, bind_day
+from perfrules.storage.sqlutil import bind_day
 from sqlalchemy import text
 
 from tests.kpi.factories import Facts, rollup_rows

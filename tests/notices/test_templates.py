@@ -20,7 +20,6 @@ from perfrules.engine.notices.contexts import ConsequenceContext, KpiWarningCont
 from perfrules.engine.notices.samples import SAMPLE_RECIPIENTS, sample_context
 
 GOLDEN = Path(__file__).parent / "golden"
-HOW_TO_UPDATE = "if the change is intended, regenerate with: .venv/bin/pytest tests/notices --update-golden"
 
 
 def band_warning(recipient: Recipient, *, deducts: bool = True) -> KpiWarningContext:
@@ -51,13 +50,8 @@ def rendered_text(kind: str, locale: str) -> str:
 
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("kind", [*KINDS, *VARIANTS])
-def test_every_template_matches_its_golden_file(kind: str, locale: str, update_golden: bool) -> None:
-    path = GOLDEN / f"{kind}.{locale}.txt"
-    actual = rendered_text(kind, locale)
-    if update_golden:
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"no golden file {path}; {HOW_TO_UPDATE}"
-    assert actual == path.read_text(encoding="utf-8"), f"{path} differs from the rendered e-mail; {HOW_TO_UPDATE}"
+def test_every_template_matches_its_golden_file(kind: str, locale: str, golden) -> None:
+    golden(rendered_text(kind, locale), GOLDEN / f"{kind}.{locale}.txt")
 
 
 def test_chinese_notices_use_the_seed_terms() -> None:

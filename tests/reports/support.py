@@ -7,16 +7,15 @@ from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 
-from perfrules.engine.scheduler import build_service
 from perfrules.engine.scheduler.calendar import Slot
-from perfrules.engine.scheduler.service import ManualScheduler, Service
-from perfrules.engine.settings import load_settings
+from perfrules.engine.scheduler.service import Service
 from perfrules.storage import Database
 from perfrules.storage.models import Department, Employee
 from perfrules.storage.outbox import list_messages
 
+from tests import services
 from tests.kpi.factories import Facts
-from tests.scheduler.support import MAIL_FROM, ZONE
+from tests.scheduler.support import ZONE
 from tests.smtp import SmtpServer
 
 RULES = Path(__file__).parent / "rules"
@@ -70,15 +69,8 @@ def at(y: int, m: int, d: int, hour: int = 0, minute: int = 0) -> datetime:
 
 
 def make_service(db: Database, smtp: SmtpServer, tmp_path: Path, rules: Path = RULES) -> Service:
-    settings = load_settings(
-        {"database_url": db.url, "rules_dir": str(rules), "timezone": "Asia/Shanghai"},
-        environ={
-            "PERFRULES_MAIL_FROM": MAIL_FROM,
-            "PERFRULES_SMTP_HOST": "127.0.0.1",
-            "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml"),
-        },
-    )
-    return build_service(settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport)
+    """The real service on ``rules`` (see :func:`tests.services.make_service`)."""
+    return services.make_service(db, smtp, tmp_path, rules)
 
 
 def run_slot(service: Service, kind: str, period: str, now: datetime, slot: str = "run") -> str:

@@ -7,17 +7,15 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from perfrules.engine.scheduler import build_service
-from perfrules.engine.scheduler.service import ManualScheduler, Service
-from perfrules.engine.settings import load_settings
+from perfrules.engine.scheduler.service import Service
 from perfrules.storage import Database
 from perfrules.storage.models import Department, Employee, Submission
 
+from tests import services
 from tests.smtp import SmtpServer
 
 ZONE = ZoneInfo("Asia/Shanghai")
 RULES = Path(__file__).parent / "rules"
-MAIL_FROM = "perfrules@shop.example"
 
 
 def seed_company(db: Database) -> None:
@@ -73,18 +71,8 @@ def submit(db: Database, sid: str, deliverable: str, period: str, employee: str,
 
 
 def make_service(db: Database, smtp: SmtpServer, tmp_path: Path, *, evaluation: bool = False) -> Service:
-    """The real service on a ManualScheduler; the evaluation engine only where a test is about it (speed)."""
-    settings = load_settings(
-        {"database_url": db.url, "rules_dir": str(RULES), "timezone": "Asia/Shanghai"},
-        environ={
-            "PERFRULES_MAIL_FROM": MAIL_FROM,
-            "PERFRULES_SMTP_HOST": "127.0.0.1",
-            "PERFRULES_OUTBOX_DIR": str(tmp_path / "eml"),
-        },
-    )
-    return build_service(
-        settings, db, scheduler=ManualScheduler(), transport_factory=smtp.transport, evaluation=evaluation
-    )
+    """The real service on this folder's rules (see :func:`tests.services.make_service`)."""
+    return services.make_service(db, smtp, tmp_path, RULES, evaluation=evaluation)
 
 
 def next_stop(service: Service, until: datetime) -> datetime | None:

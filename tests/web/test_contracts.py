@@ -42,15 +42,9 @@ def rules(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 @pytest.mark.parametrize("fmt", ["md", "html"])
-def test_purchaser_contract_matches_golden(runner, tmp_path, rules, update_golden, locale, fmt):
+def test_purchaser_contract_matches_golden(runner, tmp_path, rules, golden, locale, fmt):
     text = _render(runner, tmp_path, "--role", "purchaser", "--locale", locale, "--format", fmt)
-    golden = GOLDEN / f"purchaser.{locale}.{fmt}"
-    if update_golden:
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"missing {golden}: run pytest tests/web/test_contracts.py --update-golden"
-    assert text == golden.read_text(encoding="utf-8"), (
-        f"{golden.name} differs; if the change is intended run: pytest tests/web/test_contracts.py --update-golden"
-    )
+    golden(text, GOLDEN / f"purchaser.{locale}.{fmt}")
 
 
 def test_changed_threshold_changes_the_clause(runner, tmp_path, rules):

@@ -10,7 +10,6 @@ from freezegun import freeze_time
 from perfrules.engine.cli import cli
 
 from tests.demo.facts import read
-from tests.demo.test_import import needs_importer
 
 
 def test_demo_data_writes_files_ending_on_end(runner: CliRunner, tmp_path: Path) -> None:
@@ -60,7 +59,6 @@ def test_demo_data_refuses_an_unknown_size(runner: CliRunner) -> None:
     assert result.exit_code == 2 and "huge" in result.output
 
 
-@needs_importer
 def test_demo_builds_a_fresh_database_and_summarises(runner: CliRunner, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     args = ["demo", "--skus", "60", "--months", "3", "--database-url", url, "--output-dir", str(tmp_path / "out")]

@@ -23,12 +23,10 @@ from perfrules.storage import Database
 from perfrules.storage.kpi import reading
 
 from tests.demo.facts import read
-from tests.demo.test_import import needs_importer
 
 SEED, SKUS, MONTHS, END = 4, 120, 8, date(2025, 8, 31)
 
 
-@needs_importer
 def test_complete_lists_pass_the_library_check_and_incomplete_ones_fail(
     db: Database, tmp_path: Path, zone: ZoneInfo
 ) -> None:

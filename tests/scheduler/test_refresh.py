@@ -19,10 +19,7 @@ from perfrules.engine.settings import PROJECT_ROOT, load_settings
 from perfrules.storage import Database
 from sqlalchemy import text
 
-from tests.demo.test_import import needs_importer
 
-
-@needs_importer
 def test_kpis_are_recomputed_only_after_an_import_or_a_rule_edit(db: Database, tmp_path: Path, zone: ZoneInfo) -> None:
     report = generate(tmp_path / "exports", custom_size(30, 3), seed=5, end=date(2026, 3, 31))
     settings, now = load_settings({}, environ={}), datetime(2026, 4, 2, 9, 0, tzinfo=zone)

@@ -28,7 +28,8 @@ from perfrules.storage.models import Department, Employee
 from perfrules.storage.outbox import list_messages
 
 from tests.reports.support import at, seed_company
-from tests.scheduler.support import MAIL_FROM, ZONE
+from tests.scheduler.support import ZONE
+from tests.services import MAIL_FROM
 
 ALERT_KINDS = {
     "kpi_warning": "kpi_warning",

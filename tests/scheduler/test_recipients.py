@@ -22,7 +22,8 @@ from perfrules.storage.evaluation import Assignment, Leave
 from perfrules.storage.models import Department, Employee, Submission
 from perfrules.storage.outbox import list_messages
 
-from tests.scheduler.support import MAIL_FROM, ZONE
+from tests.scheduler.support import ZONE
+from tests.services import MAIL_FROM
 
 RULE = """\
 rules:

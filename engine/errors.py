@@ -14,7 +14,7 @@ def suggest(word: object, options: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the option closest to ``word``, or ``""``: the one did-you-mean of every
     message (rule files, HR tests, import columns, settings, options). Abbreviations count: 'qty' → 'quantity'."""
     text, choices = str(word), list(options)
-    close = difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(text, choices, n=1, cutoff=0.5)
     if not close and len(text) > 1:
         close = [o for o in choices if o[:1] == text[:1] and _subsequence(text, o)][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""

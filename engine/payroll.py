@@ -18,9 +18,15 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
+from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.evaluation.people import Person
+from perfrules.engine.evaluation.run import load_people
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
 
 ZERO = Decimal(0)
 FORMATS = ("csv", "xlsx")
@@ -95,11 +101,9 @@ def build(quarter: Period, people: list[Person], adjustments: list[dict], closed
 
     A closed quarter pays each line's ``frozen_amount`` (what it paid at close); an open one pays the
     effective amount (override, or 0 when void/withdrawn). Lines paying 0 are left out."""
-    from perfrules.storage.evaluation_store import effective
-
     by_employee: dict[str, list[tuple[dict, Decimal]]] = {}
     for adj in adjustments:
-        amount = (adj["frozen_amount"] or ZERO) if closed else effective(adj)
+        amount = (adj["frozen_amount"] or ZERO) if closed else store.effective(adj)
         if amount:
             by_employee.setdefault(adj["employee_id"], []).append((adj, round_cny(amount)))
     draft_rows, draft_lines = [], []
@@ -156,10 +160,16 @@ def build(quarter: Period, people: list[Person], adjustments: list[dict], closed
     return Payroll(export_id, quarter.label, closed, rows, lines)
 
 
+# Cells a spreadsheet would run as a formula (OWASP, CSV injection): text starting with one of these is
+# written with a leading apostrophe in CSV and as a plain string cell in xlsx. Numbers are never touched.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{value:f}"
-    return str(value)
+    text = str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _csv_bytes(columns: tuple[str, ...], records: tuple) -> bytes:
@@ -174,14 +184,6 @@ def _csv_bytes(columns: tuple[str, ...], records: tuple) -> bytes:
 def lines_path(output: Path) -> Path:
     """Where the CSV line items go: next to ``output``, ``<stem>.lines.csv``."""
     return output.with_name(f"{output.stem}.lines.csv")
-
-
-def write_csv(payroll: Payroll, output: Path) -> list[Path]:
-    """Two UTF-8 files with BOM (Excel opens Chinese text): ``output`` and ``<stem>.lines.csv``."""
-    output.write_bytes(_csv_bytes(ROW_COLUMNS, payroll.rows))
-    second = lines_path(output)
-    second.write_bytes(_csv_bytes(LINE_COLUMNS, payroll.lines))
-    return [output, second]
 
 
 class _FixedTimeZip(zipfile.ZipFile):
@@ -200,9 +202,6 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 
 def xlsx_bytes(payroll: Payroll) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
-
     wb = Workbook()
     sheets = ((wb.active, "employees", ROW_COLUMNS, payroll.rows), (None, "lines", LINE_COLUMNS, payroll.lines))
     for sheet, title, columns, records in sheets:
@@ -211,6 +210,9 @@ def xlsx_bytes(payroll: Payroll) -> bytes:
         ws.append(list(columns))
         for record in records:
             ws.append(list(astuple(record)))
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text stays text: openpyxl would store "=…" as a live formula
     fixed = datetime(2000, 1, 1)
     wb.properties.created = fixed
     wb.properties.modified = fixed
@@ -221,10 +223,59 @@ def xlsx_bytes(payroll: Payroll) -> bytes:
     return buffer.getvalue()
 
 
-def write_xlsx(payroll: Payroll, output: Path) -> list[Path]:
-    output.write_bytes(xlsx_bytes(payroll))
-    return [output]
+def render(payroll: Payroll, fmt: str, output: Path) -> dict[Path, bytes]:
+    """The export's files by path: for CSV ``output`` (employees) and ``<stem>.lines.csv`` (UTF-8 with BOM,
+    so Excel opens Chinese text); for xlsx ``output`` alone, with the sheets ``employees`` and ``lines``."""
+    if fmt == "csv":
+        return {
+            output: _csv_bytes(ROW_COLUMNS, payroll.rows),
+            lines_path(output): _csv_bytes(LINE_COLUMNS, payroll.lines),
+        }
+    if fmt == "xlsx":
+        return {output: xlsx_bytes(payroll)}
+    raise ValueError(f"unknown payroll format {fmt!r} (one of {', '.join(FORMATS)})")
 
 
-def write(payroll: Payroll, output: Path, fmt: str) -> list[Path]:
-    return write_csv(payroll, output) if fmt == "csv" else write_xlsx(payroll, output)
+def of_quarter(db: Database, quarter: Period) -> Payroll:
+    """The export of ``quarter`` from the store: frozen figures when it is closed, effective ones otherwise."""
+    closed = quarter.label in store.closed_quarters(db)
+    return build(quarter, load_people(db), store.adjustments(db, quarter=quarter.label), closed)
+
+
+def export(
+    db: Database, quarter: Period, fmt: str, output: Path, *, by: str, now: datetime, write: bool = True
+) -> tuple[Payroll, dict[Path, bytes]]:
+    """Build the export of ``quarter``, write its files (unless ``write`` is false: a download) and log it
+    (files, content hash, who, when). ``perfrules export payroll`` and the dashboard's download both come
+    here, so the bytes are the same."""
+    result = of_quarter(db, quarter)
+    files = render(result, fmt, output)
+    if write:
+        if not output.parent.is_dir():
+            raise ExportFolderMissing(output)
+        for path, body in files.items():
+            path.write_bytes(body)
+    store.log_export(
+        db,
+        {
+            "export_id": result.export_id,
+            "quarter": quarter.label,
+            "format": fmt,
+            "output": str(output) if write else f"download:{output.name}",
+            "sha256": hashlib.sha256(b"".join(files.values())).hexdigest(),
+            "employees": len(result.rows),
+            "lines": len(result.lines),
+            "total": result.total,
+            "exported_at": now,
+            "exported_by": by,
+        },
+    )
+    return result, files
+
+
+class ExportFolderMissing(PerfRulesError):
+    """Raised by :func:`export` when the folder of the output file does not exist."""
+
+    def __init__(self, output: Path):
+        super().__init__(f"cannot write {output}: the folder {output.parent} does not exist")
+        self.output = output

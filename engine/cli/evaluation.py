@@ -206,16 +206,16 @@ def export() -> None:
 @pass_app
 def payroll(app: AppContext, quarter_text: str, fmt: str, output: Path, by: str | None) -> None:
     """Write the payroll export of a quarter: one row per employee plus the line items."""
-    from perfrules.engine.evaluation.export import export_payroll
+    from perfrules.engine import payroll as payroll_export
 
     quarter = _period(quarter_text, PeriodKind.QUARTER)
-    result, paths = export_payroll(app.database(), quarter, fmt, output, by=_who(by), now=app.now())
+    result, files = payroll_export.export(app.database(), quarter, fmt, output, by=_who(by), now=app.now())
     state = "closed" if result.closed else "OPEN (figures may still change)"
     click.echo(
         f"{result.export_id}: {len(result.rows)} employee(s), {len(result.lines)} line(s), "
         f"total adjustment {result.total} CNY; quarter {state}"
     )
-    for path in paths:
+    for path in files:
         click.echo(f"  wrote {path}")
 
 

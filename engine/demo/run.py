@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from perfrules.engine.demo.accounts import create_demo_users
+from perfrules.engine.demo.evaluation import evaluate_quarter
 from perfrules.engine.demo.generator import DemoSize, GenerationReport, generate
 from perfrules.engine.demo.loading import ImportSummary, import_generated
-from perfrules.engine.evaluation.demo import evaluate_quarter
 from perfrules.engine.scheduler.replay import demo_step as replay_quarter
 from perfrules.engine.settings import Settings
 from perfrules.storage import Database

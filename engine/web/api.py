@@ -273,10 +273,15 @@ def evaluate(request: Request, body: EvaluationIn, who: Principal = Depends(requ
 
 @router.get("/payroll-export", response_class=Response)
 def payroll_export(
-    request: Request, quarter: str, format: str = "csv", who: Principal = Depends(require("export"))
+    request: Request,
+    quarter: str,
+    format: str = "csv",
+    part: str = "employees",
+    who: Principal = Depends(require("export")),
 ) -> Response:
-    """The payroll export file of a quarter (recorded in the audit log)."""
-    return data.payroll_response(request, quarter=quarter, fmt=format, who=who)
+    """The payroll export file of a quarter, as ``perfrules export payroll`` writes it: ``format`` csv or
+    xlsx; for csv ``part`` employees (the main file) or lines (the line items). Recorded in the audit log."""
+    return data.payroll_response(request, quarter=quarter, fmt=format, part=part, who=who)
 
 
 _FILENAME = re.compile(r'filename="?([^";]+)"?')

@@ -3,14 +3,14 @@ by what the viewer may see, and the audit entry for every export."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
-from perfrules.engine.periods import Period, parse_period
+from perfrules.engine import payroll
+from perfrules.engine.errors import PerfRulesError
+from perfrules.engine.periods import Period, PeriodKind, parse_period
 from perfrules.engine.web.auth import Principal
 from perfrules.storage import Database, access
 
@@ -58,38 +58,38 @@ def export_history(db: Database) -> list[access.AuditRecord]:
     return access.audit_entries(db, limit=50, action="payroll.export")
 
 
-def _payroll_module():
-    try:
-        return importlib.import_module("perfrules.engine.evaluation.payroll")
-    except ImportError:
-        return None
+PAYROLL_PARTS = ("employees", "lines")
 
 
-def payroll_response(request: Request, *, quarter: str, fmt: str, who: Principal) -> Response:
-    """The payroll export file of ``quarter`` as a download; recorded in the audit log with who took it."""
+def payroll_response(request: Request, *, quarter: str, fmt: str, part: str, who: Principal) -> Response:
+    """The payroll export of ``quarter`` as a download, byte for byte what ``perfrules export payroll`` writes
+    (CSV: ``part=employees`` is the main file, ``part=lines`` the ``.lines.csv``; xlsx holds both sheets).
+    Logged as an export and in the audit log with who took it."""
     try:
-        parse_period(quarter)
-    except Exception:
-        raise HTTPException(400, f"{quarter!r} is not a quarter (expected YYYYQn)") from None
-    if fmt not in ("csv", "xlsx"):
-        raise HTTPException(400, "format must be csv or xlsx")
-    module = _payroll_module()
-    if module is None or not hasattr(module, "export"):
-        raise HTTPException(503, "the payroll export is not available in this installation yet")
+        period = parse_period(quarter)
+    except PerfRulesError:
+        raise HTTPException(400, f"quarter: {quarter!r} is not a quarter (expected YYYYQn)") from None
+    if period.kind is not PeriodKind.QUARTER:
+        raise HTTPException(400, f"quarter: {quarter!r} is not a quarter (expected YYYYQn)")
+    if fmt not in payroll.FORMATS:
+        raise HTTPException(400, f"format: {fmt!r} is not one of {', '.join(payroll.FORMATS)}")
+    if part not in PAYROLL_PARTS or (fmt == "xlsx" and part != "employees"):
+        raise HTTPException(400, f"part: {part!r} is not one of {', '.join(PAYROLL_PARTS)} (csv only)")
     db, now = request.app.state.db, request.app.state.clock()
-    with TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"payroll-{quarter}.{fmt}"
-        module.export(db, quarter=quarter, fmt=fmt, output=path, now=now, by=who.actor)
-        body = path.read_bytes()
+    name = Path(f"payroll-{period.label}.{fmt}")
+    _, files = payroll.export(db, period, fmt, name, by=who.actor, now=now, write=False)
+    chosen = name if part == "employees" else payroll.lines_path(name)
+    body = files[chosen]
     access.record(
         db,
         now=now,
         actor=who.actor,
         action="payroll.export",
-        target=quarter,
-        detail={"format": fmt, "bytes": len(body)},
+        target=period.label,
+        detail={"format": fmt, "part": part, "bytes": len(body)},
     )
-    media = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="payroll-{quarter}.{fmt}"'}
-    )
+    media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX_MEDIA
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{chosen.name}"'})
+
+
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -307,9 +307,13 @@ def exports(request: Request, who: Principal = Depends(require("export"))) -> HT
 
 @router.get("/exports/payroll")
 def export_download(
-    request: Request, quarter: str, format: str = "csv", who: Principal = Depends(require("export"))
+    request: Request,
+    quarter: str,
+    format: str = "csv",
+    part: str = "employees",
+    who: Principal = Depends(require("export")),
 ) -> Response:
-    return data.payroll_response(request, quarter=quarter, fmt=format, who=who)
+    return data.payroll_response(request, quarter=quarter, fmt=format, part=part, who=who)
 
 
 @router.get("/audit")

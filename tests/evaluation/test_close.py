@@ -13,8 +13,7 @@ from perfrules.engine.cli import cli
 from perfrules.engine.evaluation import corrections
 from perfrules.engine.evaluation.errors import QuarterStateError
 from perfrules.engine.evaluation.explain import explain
-from perfrules.engine.evaluation.export import build
-from perfrules.engine.payroll import lines_path
+from perfrules.engine.payroll import lines_path, of_quarter
 from perfrules.engine.periods import parse_period
 from perfrules.storage import evaluation_store as store
 
@@ -100,7 +99,7 @@ def test_override_close_export_and_late_correction(walked, runner, tmp_path, gol
     assert (out.read_bytes(), lines_path(out).read_bytes()) == first
     # ... the difference is a correction line in the next export
     assert lines(db, "2026Q4") == {("E_F1", "finance.capital_occupation", "correction:deduction"): Decimal("1800.00")}
-    q4 = build(db, Q4)
+    q4 = of_quarter(db, Q4)
     assert [(x.employee_id, x.kind, x.amount, x.corrects_quarter) for x in q4.lines] == [
         ("E_F1", "correction:deduction", Decimal("1800.00"), "2026Q3")
     ]

@@ -70,7 +70,7 @@ def at(y: int, m: int, d: int, hour: int = 0, minute: int = 0) -> datetime:
 
 def make_service(db: Database, smtp: SmtpServer, tmp_path: Path, rules: Path = RULES) -> Service:
     """The real service on ``rules`` (see :func:`tests.services.make_service`)."""
-    return services.make_service(db, smtp, tmp_path, rules)
+    return services.make_service(db, smtp, tmp_path, rules, evaluation=True)
 
 
 def run_slot(service: Service, kind: str, period: str, now: datetime, slot: str = "run") -> str:

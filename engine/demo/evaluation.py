@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from perfrules.engine import payroll
 from perfrules.engine.bundled import bundled_path
-from perfrules.engine.evaluation.export import export_payroll
 from perfrules.engine.evaluation.kpis import library_kpis
 from perfrules.engine.evaluation.run import evaluate
 from perfrules.engine.periods import quarter_of
@@ -35,7 +35,7 @@ def evaluate_quarter(run: Any) -> None:
     folder = run.output / "payroll"
     folder.mkdir(parents=True, exist_ok=True)
     for fmt in ("csv", "xlsx"):
-        result, _ = export_payroll(
+        result, _ = payroll.export(
             run.database, quarter, fmt, folder / f"payroll-{quarter.label}.{fmt}", by="demo", now=run.now
         )
     run.echo(

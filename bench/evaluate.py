@@ -23,9 +23,10 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from perfrules.engine.evaluation.decision import decide_month, durable_matcher
-from perfrules.engine.evaluation.run import evaluate, load_people
-from perfrules.engine.facts import KpiValue
+from perfrules.engine.evaluation.facts import KpiValue
+from perfrules.engine.evaluation.judging import decide_month, durable_matcher
+from perfrules.engine.evaluation.people import load_people
+from perfrules.engine.evaluation.run import evaluate
 from perfrules.engine.kpi.catalog import CATALOG, ScopeKind
 from perfrules.engine.periods import parse_period
 from perfrules.engine.rulebook.checker import load_rulebook

@@ -21,8 +21,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 from perfrules.engine.errors import PerfRulesError
-from perfrules.engine.evaluation.people import Person
-from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.evaluation.people import Person, load_people
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period
 from perfrules.storage import Database

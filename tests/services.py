@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.build import build_service
 from perfrules.engine.scheduler.service import ManualScheduler, Service
 from perfrules.engine.settings import load_settings
 from perfrules.storage import Database

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.evaluation.rule_tests import run_file, test_files
 from perfrules.engine.rulebook.checker import check_path, load_rulebook, rule_files
 from perfrules.engine.rulebook.diff import diff_rulebooks
 from perfrules.engine.rulebook.schema import schema_text
-from perfrules.engine.rulebook.testing import run_file, test_files
 
 
 def _path(app: AppContext, path: str | None) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
-from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.build import build_service
 from perfrules.engine.scheduler.calendar import occurrences, slots_between
 from perfrules.engine.scheduler.leadership import leadership_for
 from perfrules.engine.scheduler.loop import serve as serve_loop

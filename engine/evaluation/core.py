@@ -4,7 +4,7 @@ and how the quarter's bonus lines change. No database, no clock.
 ``perfrules evaluate`` (:mod:`perfrules.engine.evaluation.run`) loads the inputs from the database, calls
 :func:`judge` and stores the result, then re-prices the quarter from the stored findings with the same
 :func:`perfrules.engine.evaluation.consequences.price`. ``perfrules test``
-(:mod:`perfrules.engine.decide`) builds the same
+(:mod:`perfrules.engine.evaluation.decide`) builds the same
 inputs from an HR test file and calls the same functions, so a rule HR proves is the rule payroll runs.
 """
 
@@ -18,12 +18,12 @@ from typing import Any
 
 from perfrules.engine.evaluation.charging import targets
 from perfrules.engine.evaluation.consequences import Line, price
-from perfrules.engine.evaluation.decision import Matcher, durable_matcher, judge_month
+from perfrules.engine.evaluation.facts import KpiValue, Submission
+from perfrules.engine.evaluation.judging import Matcher, durable_matcher, judge_month
 from perfrules.engine.evaluation.observations import Judgement
 from perfrules.engine.evaluation.people import Person
 from perfrules.engine.evaluation.pricing import charges
 from perfrules.engine.evaluation.streaks import BREACH_KINDS, escalation_rows, streak
-from perfrules.engine.facts import KpiValue, Submission
 from perfrules.engine.periods import Period, parse_period, quarter_of
 
 ZERO = Decimal(0)

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from perfrules.engine.evaluation.errors import BadOverride, QuarterStateError, UnknownAdjustment
+from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.evaluation.pricing import REGULAR, settle_lines, sync_corrections
 from perfrules.engine.evaluation.pricing import _row as line_row
-from perfrules.engine.evaluation.run import load_people
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import parse_period
 from perfrules.storage import Database

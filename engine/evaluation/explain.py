@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from perfrules.engine.errors import UnknownEmployee
-from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period
 from perfrules.storage import Database

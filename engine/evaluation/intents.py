@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from perfrules.engine.decision import NoticeIntent
 from perfrules.engine.evaluation.core import LineChange, MonthResult
 from perfrules.engine.evaluation.observations import Observation
+from perfrules.engine.evaluation.outcome import NoticeIntent
 from perfrules.engine.evaluation.people import Person, holders
 from perfrules.engine.evaluation.people import deadline_owers as owers_of
 from perfrules.engine.periods import month_of, parse_period

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from perfrules.engine.evaluation.people import Person
-from perfrules.engine.facts import KpiValue
+from perfrules.engine.evaluation.facts import KpiValue
+from perfrules.engine.evaluation.people import Person, load_people
 from perfrules.engine.kpi.catalog import ScopeKind
 from perfrules.engine.kpi.scope import Scope
 from perfrules.engine.periods import Period, quarter_of, year_of
@@ -56,7 +56,6 @@ def wanted(
 def scope_members(db: Database) -> Members:
     """The members of each scope kind: the categories of the SKU master, the fixed classes and segments, and
     the people employed on the day in the rule's department (each read from ``db`` once, when first asked)."""
-    from perfrules.engine.evaluation.run import load_people
     from perfrules.storage.kpi import categories
 
     known_categories: list[str] | None = None

@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from perfrules.engine.periods import Period
+from perfrules.storage import Database
+from perfrules.storage import evaluation_store as store
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,25 @@ def deadline_owers(people: Sequence[Person], department: str, role: str, due: da
     """Who owes a deadline instance due at ``due``: the holders of ``role`` in ``department`` on the due day
     (in the deadline's own zone), employed and not on leave. The core and the scheduler both ask this."""
     return [p.id for p in holders(list(people), department, due.date(), frozenset({role}))]
+
+
+def load_people(db: Database) -> list[Person]:
+    people = []
+    for e in store.people(db):
+        stints = tuple(Stint(d, r, start, end) for d, r, start, end in e["stints"])
+        people.append(
+            Person(
+                e["id"],
+                e["name_en"],
+                e["name_zh"],
+                e["department"],
+                e["role"],
+                e["bonus_base"],
+                e["active_from"],
+                e["active_to"],
+                stints,
+                tuple(e["leaves"]),
+                e.get("manager_id"),
+            )
+        )
+    return people

@@ -18,12 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from perfrules.engine.evaluation.core import History, judge
+from perfrules.engine.evaluation.facts import KpiValue, Submission
 from perfrules.engine.evaluation.kpis import library_kpis
 from perfrules.engine.evaluation.observations import Judgement, Observation
-from perfrules.engine.evaluation.people import Person, Stint
+from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.evaluation.pricing import reprice
 from perfrules.engine.evaluation.streaks import BREACH_KINDS, employee_history
-from perfrules.engine.facts import KpiValue, Submission
 from perfrules.engine.periods import Period, PeriodKind, local_date, quarter_of, week_of
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.storage import Database
@@ -47,28 +47,6 @@ class RunReport:
     quarter_closed: bool = False
     judgement: Judgement = field(default_factory=Judgement)  # + warnings, pending deliverables, unjudged rules
     withdrawn_escalations: tuple[int, ...] = ()  # ids: their streak lost a breach in this run
-
-
-def load_people(db: Database) -> list[Person]:
-    people = []
-    for e in store.people(db):
-        stints = tuple(Stint(d, r, start, end) for d, r, start, end in e["stints"])
-        people.append(
-            Person(
-                e["id"],
-                e["name_en"],
-                e["name_zh"],
-                e["department"],
-                e["role"],
-                e["bonus_base"],
-                e["active_from"],
-                e["active_to"],
-                stints,
-                tuple(e["leaves"]),
-                e.get("manager_id"),
-            )
-        )
-    return people
 
 
 def load_submissions(db: Database, month: Period) -> tuple[Submission, ...]:

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 from perfrules.engine.evaluation.consequences import price, settle
 from perfrules.engine.evaluation.core import History, judge
-from perfrules.engine.evaluation.people import Person
+from perfrules.engine.evaluation.people import Person, load_people
 from perfrules.engine.evaluation.pricing import charges
-from perfrules.engine.evaluation.run import KpiSource, load_people, load_submissions
+from perfrules.engine.evaluation.run import KpiSource, load_submissions
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period, quarter_of
 from perfrules.engine.rulebook.rulebook import Rulebook

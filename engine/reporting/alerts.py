@@ -32,8 +32,7 @@ from zoneinfo import ZoneInfo
 
 from perfrules.engine.evaluation import intents
 from perfrules.engine.evaluation.intents import KPI_WARNING_REPEAT, warning_interval
-from perfrules.engine.evaluation.people import Person
-from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.evaluation.people import Person, load_people
 from perfrules.engine.kpi import catalog
 from perfrules.engine.notices.contexts import (
     ConsequenceContext,

@@ -5,7 +5,7 @@ durable rules: the main one is named exactly like the HR rule id (a KPI breach, 
 a deadline, a missed deadline); helpers carry a suffix (``id~warning``, ``id~met``, ``id~deadline``,
 ``id~pending``, ``id~incomplete``, ``id~attribution.N``). Actions only record matches.
 
-Facts the ruleset expects (built by :mod:`perfrules.engine.evaluation.decision`, normalised by
+Facts the ruleset expects (built by :mod:`perfrules.engine.evaluation.judging`, normalised by
 :mod:`perfrules.engine.runtime`):
 ``{"t": "kpi", kpi, scope, scope_id, pk (period kind), period, value}``,
 ``{"t": "dlv", rule, deliverable, employee, period, state, completeness}`` and

@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo
 
 from perfrules.engine.contracts import DELIVERABLES
 from perfrules.engine.evaluation import intents
-from perfrules.engine.evaluation.people import Person
-from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.evaluation.people import Person, load_people
 from perfrules.engine.notices.contexts import DeadlineMissedContext, Named, Recipient, ReminderContext, RuleRef
 from perfrules.engine.notices.message import mail_domain
 from perfrules.engine.notices.queue import queue_notice

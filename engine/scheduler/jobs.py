@@ -7,10 +7,19 @@ Only these functions (and the CLI) read the clock: each takes ``now`` from the s
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from perfrules.engine.scheduler.service import Service
+
+class Service(Protocol):
+    """What the job functions need of :class:`~engine.scheduler.service.Service` (which activates itself)."""
+
+    runner: Any
+
+    def now(self) -> datetime: ...
+    def deliver(self, now: datetime) -> None: ...
+    def check_rulebook(self, now: datetime) -> bool: ...
+
 
 log = logging.getLogger("perfrules.scheduler")
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from perfrules.engine.evaluation.facts import KpiValue
 from perfrules.engine.evaluation.kpis import library_kpis
-from perfrules.engine.facts import KpiValue
 from perfrules.engine.periods import Period
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.storage import Database

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from perfrules.engine.notices.delivery import EmlTransport
-from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.build import build_service
 from perfrules.engine.scheduler.refresh import PlanMemo
 from perfrules.engine.scheduler.service import ManualScheduler
 from perfrules.storage import Database

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from perfrules.engine.facts import KpiValue
+from perfrules.engine.evaluation.facts import KpiValue
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.storage import Database
 from perfrules.storage.models import Department, Employee, Submission

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from perfrules.engine.cli import cli
-from perfrules.engine.evaluation import decision
-from perfrules.engine.evaluation.decision import decide_month
+from perfrules.engine.evaluation import judging
+from perfrules.engine.evaluation.facts import KpiValue
+from perfrules.engine.evaluation.judging import decide_month
 from perfrules.engine.evaluation.people import Person
-from perfrules.engine.facts import KpiValue
 from perfrules.engine.periods import parse_period
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.storage import evaluation_store as store
@@ -67,7 +67,7 @@ def test_chunked_engine_sessions_give_the_same_findings(tmp_path, monkeypatch):
         for i in range(7)
     ]
     whole = decide_month(rulebook, month, values, (), people, at(2026, 10, 2))
-    monkeypatch.setattr(decision, "CHUNK", 2)
+    monkeypatch.setattr(judging, "CHUNK", 2)
     chunked = decide_month(rulebook, month, values, (), people, at(2026, 10, 2))
     assert [o.key for o in chunked] == [o.key for o in whole]
     assert [o.subject for o in whole] == ["W1", "W3", "W5"]

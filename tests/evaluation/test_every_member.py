@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from perfrules.engine.decide import decide
+from perfrules.engine.evaluation.decide import decide
+from perfrules.engine.evaluation.facts import Facts as DecideFacts
 from perfrules.engine.evaluation.kpis import library_kpis
-from perfrules.engine.evaluation.run import evaluate, load_people
-from perfrules.engine.facts import Facts as DecideFacts
+from perfrules.engine.evaluation.people import load_people
+from perfrules.engine.evaluation.run import evaluate
 from perfrules.engine.periods import parse_period
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.storage import Database

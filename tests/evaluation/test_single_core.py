@@ -7,9 +7,10 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from perfrules.engine.decide import KINDS, decide
-from perfrules.engine.evaluation.run import evaluate, load_people, load_submissions
-from perfrules.engine.facts import Facts
+from perfrules.engine.evaluation.decide import KINDS, decide
+from perfrules.engine.evaluation.facts import Facts
+from perfrules.engine.evaluation.people import load_people
+from perfrules.engine.evaluation.run import evaluate, load_submissions
 from perfrules.engine.periods import parse_period
 from perfrules.storage import evaluation_store as store
 

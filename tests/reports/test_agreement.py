@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfrules.engine.decide import decide
 from perfrules.engine.evaluation.core import finding_row
-from perfrules.engine.evaluation.run import evaluate, load_people
-from perfrules.engine.facts import Facts, KpiValue
+from perfrules.engine.evaluation.decide import decide
+from perfrules.engine.evaluation.facts import Facts, KpiValue
+from perfrules.engine.evaluation.people import load_people
+from perfrules.engine.evaluation.run import evaluate
 from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.periods import Period, parse_period
 from perfrules.engine.reporting.alerts import Alerts

@@ -8,10 +8,10 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-from perfrules.engine.decide import decide
+from perfrules.engine.evaluation.decide import decide
+from perfrules.engine.evaluation.facts import Facts as DecideFacts
 from perfrules.engine.evaluation.kpis import library_kpis
-from perfrules.engine.evaluation.run import load_people
-from perfrules.engine.facts import Facts as DecideFacts
+from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.periods import parse_period
 from perfrules.engine.reporting.alerts import KPI_WARNING_REPEAT
 from perfrules.engine.rulebook.checker import load_rulebook

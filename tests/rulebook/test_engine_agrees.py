@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from perfrules.engine.decide import decide
-from perfrules.engine.facts import Facts, KpiValue
+from perfrules.engine.evaluation.decide import decide
+from perfrules.engine.evaluation.facts import Facts, KpiValue
 from perfrules.engine.kpi.catalog import BY_ID
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.engine.settings import PROJECT_ROOT

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.build import build_service
 from perfrules.engine.scheduler.leadership import FileLeadership, SchedulerLocked, leadership_for
 from perfrules.engine.scheduler.loop import serve
 from perfrules.engine.settings import load_settings

@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from perfrules.engine.decide import decide
-from perfrules.engine.evaluation.run import load_people
-from perfrules.engine.facts import Facts
-from perfrules.engine.facts import Submission as FactSubmission
+from perfrules.engine.evaluation.decide import decide
+from perfrules.engine.evaluation.facts import Facts
+from perfrules.engine.evaluation.facts import Submission as FactSubmission
+from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.rulebook.checker import load_rulebook
-from perfrules.engine.scheduler import build_service
+from perfrules.engine.scheduler.build import build_service
 from perfrules.engine.scheduler.calendar import DEADLINE_CHECK, REMINDER
 from perfrules.engine.scheduler.service import ManualScheduler
 from perfrules.engine.settings import load_settings

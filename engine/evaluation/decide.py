@@ -1,11 +1,11 @@
-"""``decide(rulebook, facts, now) -> Decision``: the production core (:mod:`perfrules.engine.evaluation.core`) run
-over an in-memory :class:`~engine.facts.Facts` bundle, as HR rule tests and the agreement tests use it.
+"""``decide(rulebook, facts, now) -> Decision``: the production core (:mod:`.core`) run over an in-memory
+:class:`~.facts.Facts` bundle, as HR rule tests (:mod:`.rule_tests`) and the agreement tests use it.
 
 Each month of the period under evaluation is judged in turn exactly as ``perfrules evaluate`` judges it
 (quarter KPIs in the quarter's last month); earlier breaches become the streak history, earlier
 consequences become earlier findings of the quarter, and the quarter is re-priced with each month's
 findings (once per quarter, stacking, caps, pro-rated bases). The result is shown in the flat
-:mod:`perfrules.engine.decision` view: findings, consequences (the change of each bonus line), escalations,
+:mod:`perfrules.engine.evaluation.outcome` view: findings, consequences (the change of each bonus line), escalations,
 notice intents and rules not judged. No clock, no database.
 """
 
@@ -16,12 +16,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from perfrules.engine.decision import Consequence, Decision, Escalation, Finding, NotApplicable, PlanItem
 from perfrules.engine.evaluation.charging import responsible
 from perfrules.engine.evaluation.core import History, LineChange, judge, quarter_changes
+from perfrules.engine.evaluation.facts import Facts
 from perfrules.engine.evaluation.intents import notice_intents, subject_of
 from perfrules.engine.evaluation.observations import Observation
-from perfrules.engine.facts import Facts
+from perfrules.engine.evaluation.outcome import Consequence, Decision, Escalation, Finding, NotApplicable, PlanItem
 from perfrules.engine.periods import Period, PeriodKind, parse_period, quarter_of
 from perfrules.engine.rulebook.compiler import target_of
 from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule

@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from perfrules.engine.evaluation.consequences import pct, proportional_share
+from perfrules.engine.evaluation.facts import KpiValue, Submission, deliverable_states
 from perfrules.engine.evaluation.observations import Carry, EscalationSpec, Judgement, Observation, Unjudged
 from perfrules.engine.evaluation.people import Person, deadline_owers
-from perfrules.engine.facts import KpiValue, Submission, deliverable_states
 from perfrules.engine.kpi.catalog import BY_ID
 from perfrules.engine.periods import Period, PeriodKind, parse_period
 from perfrules.engine.rulebook.calendar import covered_periods, due_at

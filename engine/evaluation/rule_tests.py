@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from perfrules.engine.decide import decide
-from perfrules.engine.facts import Facts, KpiValue, PastBreach, PastConsequence, Person, Stint, Submission
+from perfrules.engine.evaluation.decide import decide
+from perfrules.engine.evaluation.facts import Facts, KpiValue, PastBreach, PastConsequence, Person, Stint, Submission
 from perfrules.engine.rulebook.loader import read_document
 from perfrules.engine.rulebook.model import parse_number
 from perfrules.engine.rulebook.rulebook import Rulebook

@@ -159,7 +159,7 @@ class NotApplicable(_Item):
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of :func:`perfrules.engine.decide.decide` for one rulebook, facts bundle and ``now``."""
+    """The outcome of :func:`perfrules.engine.evaluation.decide.decide` for one rulebook, facts bundle and ``now``."""
 
     now: datetime
     period: str

@@ -1,6 +1,6 @@
 """The facts a decision is made from: frozen, engine-agnostic, built by the evaluation layer.
 
-A :class:`Facts` bundle holds everything :func:`perfrules.engine.decide.decide` needs for one period under
+A :class:`Facts` bundle holds everything :func:`perfrules.engine.evaluation.decide.decide` needs for one period under
 evaluation: KPI values (per scope and period; ``value=None`` means not measurable → the rule is not
 applicable, never a breach), submissions of deliverables with their timestamps, the people with their
 history (:class:`~engine.evaluation.people.Person`: stints, leave, manager, bonus base) and earlier

@@ -56,6 +56,15 @@ class InvalidPeriod(PerfRulesError, ValueError):
         self.expected = expected
 
 
+class DatabaseUnreachable(PerfRulesError, RuntimeError):
+    """Raised by :mod:`storage` when a database URL is malformed or its server cannot be reached."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"database {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
 class DatabaseNotReady(PerfRulesError, RuntimeError):
     """Raised by :mod:`storage` when the database schema is missing or older than this release."""
 

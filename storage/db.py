@@ -11,9 +11,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from perfrules.engine.errors import DatabaseNotReady
+from perfrules.engine.errors import DatabaseNotReady, DatabaseUnreachable
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -102,8 +103,17 @@ class Database:
 
 
 def connect(url: str, *, upgrade: bool = False) -> Database:
-    """Open the database at ``url``; with ``upgrade`` create or migrate the schema first."""
-    db = Database(url, make_engine(url))
+    """Open the database at ``url``; with ``upgrade`` create or migrate the schema first (which connects, so
+    an unreachable server is reported here as :class:`DatabaseUnreachable`, with the password hidden)."""
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseUnreachable(repr(url), f"not a database URL ({exc})") from None
+    db = Database(url, engine)
     if upgrade:
-        db.upgrade()
+        try:
+            db.upgrade()
+        except (OperationalError, InterfaceError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise DatabaseUnreachable(db.display_url, f"cannot connect ({reason})") from None
     return db

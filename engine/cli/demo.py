@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.cli.params import DAY
 from perfrules.engine.demo import SIZES, DemoSize, custom_size, generate
 from perfrules.engine.demo.loading import import_generated
 from perfrules.engine.demo.run import DemoRun, run_demo
@@ -44,17 +45,19 @@ def _default_end(app: AppContext) -> date:
 @click.command("demo-data")
 @_size_options
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed; same seed, same files.")
-@click.option("--end", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of history [last month's end].")
+@click.option("--end", "end", type=DAY, help="Last day of history [last month's end].")
 @click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the export files here and stop (default: a temporary folder, imported at once).",
 )
 @pass_app
-def demo_data(app: AppContext, size: str, skus: int | None, months: int | None, seed: int, end, output) -> None:
+def demo_data(
+    app: AppContext, size: str, skus: int | None, months: int | None, seed: int, end: date | None, output: Path | None
+) -> None:
     """Generate the seeded demo company's export files (and import them unless --output is given)."""
     chosen = _resolve_size(size, skus, months)
-    last = end.date() if end else _default_end(app)
+    last = end or _default_end(app)
     if output is not None:
         _generate(chosen, seed, last, output)
         return

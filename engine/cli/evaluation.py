@@ -4,39 +4,18 @@ evaluation runs, their explanation, HR corrections, the quarter close and the pa
 from __future__ import annotations
 
 import getpass
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
-from perfrules.engine.errors import InvalidPeriod
-from perfrules.engine.periods import PeriodKind, parse_period
+from perfrules.engine.cli.params import AMOUNT, DAY, MOMENT, MONTH, QUARTER, localise
+from perfrules.engine.periods import Period
 
 
-def _period(text: str, kind: PeriodKind):
-    period = parse_period(text)
-    if period.kind is not kind:
-        raise InvalidPeriod(text, "YYYY-MM" if kind is PeriodKind.MONTH else "YYYYQn")
-    return period
-
-
-def _as_of(app: AppContext, text: str | None) -> datetime:
-    if not text:
-        return app.now()
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=app.settings.zone)
-    return moment
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        return Decimal(text.strip().rstrip("%")) / (100 if text.strip().endswith("%") else 1)
-    except InvalidOperation:
-        raise click.BadParameter(f"{text!r} is not a number") from None
+def _as_of(app: AppContext, moment: datetime | None) -> datetime:
+    return app.now() if moment is None else localise(moment, app.settings.zone)
 
 
 def _rulebook(path: Path):
@@ -55,15 +34,16 @@ def _who(by: str | None) -> str:
 
 
 @click.command()
-@click.option("--period", "period_text", required=True, metavar="YYYY-MM", help="Month to evaluate.")
-@click.option("--as-of", "as_of", metavar="ISO", help="Judge deadlines as of this time (default: now).")
+@click.option("--period", "month", type=MONTH, required=True, help="Month to evaluate.")
+@click.option(
+    "--as-of", "as_of", type=MOMENT, help="Judge deadlines as of this moment (default: now; no offset: company zone)."
+)
 @click.option("--dry-run", is_flag=True, help="Decide and show the findings; write nothing.")
 @pass_app
-def evaluate(app: AppContext, period_text: str, as_of: str | None, dry_run: bool) -> None:
+def evaluate(app: AppContext, month: Period, as_of: datetime | None, dry_run: bool) -> None:
     """Evaluate one month: compute KPIs, run the rulebook, store findings, escalations and bonus lines."""
     from perfrules.engine.evaluation.run import evaluate_months
 
-    month = _period(period_text, PeriodKind.MONTH)
     now = _as_of(app, as_of)
     rulebook = _rulebook(app.settings.rules_path)
     [report] = evaluate_months(app.database(), rulebook, [month], now=now, zone=app.settings.zone, dry_run=dry_run)
@@ -90,13 +70,13 @@ def evaluate(app: AppContext, period_text: str, as_of: str | None, dry_run: bool
 
 @click.command()
 @click.argument("employee")
-@click.option("--quarter", "quarter_text", required=True, metavar="YYYYQn")
+@click.option("--quarter", type=QUARTER, required=True, help="Quarter to explain.")
 @pass_app
-def explain(app: AppContext, employee: str, quarter_text: str) -> None:
+def explain(app: AppContext, employee: str, quarter: Period) -> None:
     """Explain an employee's findings, bonus lines and escalations for a quarter."""
     from perfrules.engine.evaluation.explain import explain as build
 
-    click.echo(build(app.database(), employee, _period(quarter_text, PeriodKind.QUARTER)))
+    click.echo(build(app.database(), employee, quarter))
 
 
 @click.group()
@@ -105,14 +85,13 @@ def adjustments() -> None:
 
 
 @adjustments.command("list")
-@click.option("--quarter", "quarter_text", required=True, metavar="YYYYQn")
-@click.option("--employee", default=None)
+@click.option("--quarter", type=QUARTER, required=True, help="Quarter whose lines to list.")
+@click.option("--employee", default=None, metavar="ID", help="Only this employee's lines.")
 @pass_app
-def list_(app: AppContext, quarter_text: str, employee: str | None) -> None:
+def list_(app: AppContext, quarter: Period, employee: str | None) -> None:
     """List the bonus lines of a quarter."""
     from perfrules.storage import evaluation_store as store
 
-    quarter = _period(quarter_text, PeriodKind.QUARTER)
     for a in store.adjustments(app.database(), quarter=quarter.label, employee_id=employee):
         click.echo(
             f"#{a['id']:<5} {a['employee_id']:<8} {a['rule_id']:<36} {a['kind']:<22} {a['period']:<8} "
@@ -122,7 +101,7 @@ def list_(app: AppContext, quarter_text: str, employee: str | None) -> None:
 
 @adjustments.command()
 @click.argument("adjustment_id", type=int)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why the line is voided (kept in the audit trail).")
 @click.option("--by", default=None, help="Who decided (default: the login name).")
 @pass_app
 def void(app: AppContext, adjustment_id: int, reason: str, by: str | None) -> None:
@@ -142,13 +121,13 @@ def void(app: AppContext, adjustment_id: int, reason: str, by: str | None) -> No
 
 @adjustments.command()
 @click.argument("adjustment_id", type=int)
-@click.option("--amount", default=None, help="New signed amount in CNY, e.g. -500.")
-@click.option("--share", default=None, help="New signed share of the line's base, e.g. -5% or -0.05.")
-@click.option("--reason", required=True)
+@click.option("--amount", type=AMOUNT, default=None, help="New signed amount in CNY, e.g. -500.")
+@click.option("--share", type=AMOUNT, default=None, help="New signed share of the line's base, e.g. -5% or -0.05.")
+@click.option("--reason", required=True, help="Why the line is overridden (kept in the audit trail).")
 @click.option("--by", default=None, help="Who decided (default: the login name).")
 @pass_app
 def override(
-    app: AppContext, adjustment_id: int, amount: str | None, share: str | None, reason: str, by: str | None
+    app: AppContext, adjustment_id: int, amount: Decimal | None, share: Decimal | None, reason: str, by: str | None
 ) -> None:
     """Override a bonus line's amount or share (recorded with reason, who and when)."""
     from perfrules.engine.evaluation.corrections import override as do
@@ -159,36 +138,38 @@ def override(
         reason=reason,
         by=_who(by),
         now=app.now(),
-        amount=_decimal(amount),
-        share=_decimal(share),
+        amount=amount,
+        share=share,
         total_cap=_rulebook(app.settings.rules_path).quarterly_cap,
     )
     click.echo(f"line #{row['id']} now pays {row['override_amount']} CNY")
 
 
 @click.command()
-@click.argument("quarter_text", metavar="QUARTER")
-@click.option("--by", default=None)
+@click.argument("quarter", type=QUARTER)
+@click.option("--by", default=None, help="Who decided (default: the login name).")
+@click.option("--force", is_flag=True, help="Close a quarter that has not ended yet (needs --reason).")
+@click.option("--reason", default="", help="Why (required with --force; kept with the close).")
 @pass_app
-def close(app: AppContext, quarter_text: str, by: str | None) -> None:
+def close(app: AppContext, quarter: Period, by: str | None, force: bool, reason: str) -> None:
     """Close a quarter: its payroll figures are frozen; later changes become correction lines."""
     from perfrules.engine.evaluation.corrections import close as do
 
-    quarter = _period(quarter_text, PeriodKind.QUARTER)
-    count = do(app.database(), quarter.label, by=_who(by), now=app.now())
-    click.echo(f"closed {quarter.label}: {count} line(s) frozen")
+    count = do(
+        app.database(), quarter.label, by=_who(by), now=app.now(), zone=app.settings.zone, force=force, reason=reason
+    )
+    click.echo(f"closed {quarter.label}: {count} line(s) frozen" + (f" (before its end: {reason})" if force else ""))
 
 
 @click.command()
-@click.argument("quarter_text", metavar="QUARTER")
-@click.option("--reason", required=True)
-@click.option("--by", default=None)
+@click.argument("quarter", type=QUARTER)
+@click.option("--reason", required=True, help="Why the quarter is reopened (kept in the audit trail).")
+@click.option("--by", default=None, help="Who decided (default: the login name).")
 @pass_app
-def reopen(app: AppContext, quarter_text: str, reason: str, by: str | None) -> None:
+def reopen(app: AppContext, quarter: Period, reason: str, by: str | None) -> None:
     """Reopen a closed quarter (explicit, with a reason)."""
     from perfrules.engine.evaluation.corrections import reopen as do
 
-    quarter = _period(quarter_text, PeriodKind.QUARTER)
     do(app.database(), quarter.label, reason=reason, by=_who(by), now=app.now())
     click.echo(f"reopened {quarter.label}")
 
@@ -199,16 +180,22 @@ def export() -> None:
 
 
 @export.command()
-@click.option("--quarter", "quarter_text", required=True, metavar="YYYYQn")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--by", default=None)
+@click.option("--quarter", type=QUARTER, required=True, help="Quarter to export.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True, help="File format."
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (CSV: the line items go beside it as <stem>.lines.csv).",
+)
+@click.option("--by", default=None, help="Who exports (default: the login name).")
 @pass_app
-def payroll(app: AppContext, quarter_text: str, fmt: str, output: Path, by: str | None) -> None:
+def payroll(app: AppContext, quarter: Period, fmt: str, output: Path, by: str | None) -> None:
     """Write the payroll export of a quarter: one row per employee plus the line items."""
     from perfrules.engine import payroll as payroll_export
 
-    quarter = _period(quarter_text, PeriodKind.QUARTER)
     result, files = payroll_export.export(app.database(), quarter, fmt, output, by=_who(by), now=app.now())
     state = "closed" if result.closed else "OPEN (figures may still change)"
     click.echo(
@@ -227,11 +214,13 @@ def payroll(app: AppContext, quarter_text: str, fmt: str, output: Path, by: str 
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the proposed rule files.",
 )
-@click.option("--from", "first", required=True, metavar="YYYY-MM")
-@click.option("--to", "last", required=True, metavar="YYYY-MM")
-@click.option("--as-of", "as_of", metavar="ISO", help="Judge deadlines as of this time (default: now).")
+@click.option("--from", "first", type=MONTH, required=True, help="First month to simulate.")
+@click.option("--to", "last", type=MONTH, required=True, help="Last month to simulate.")
+@click.option(
+    "--as-of", "as_of", type=MOMENT, help="Judge deadlines as of this moment (default: now; no offset: company zone)."
+)
 @pass_app
-def simulate(app: AppContext, rules_dir: Path, first: str, last: str, as_of: str | None) -> None:
+def simulate(app: AppContext, rules_dir: Path, first: Period, last: Period, as_of: datetime | None) -> None:
     """Evaluate a proposed rulebook against past facts beside the current one; writes nothing."""
     from perfrules.engine.evaluation.kpis import library_kpis
     from perfrules.engine.evaluation.simulate import report
@@ -244,12 +233,12 @@ def simulate(app: AppContext, rules_dir: Path, first: str, last: str, as_of: str
         app.database(),
         current,
         proposed,
-        _period(first, PeriodKind.MONTH),
-        _period(last, PeriodKind.MONTH),
+        first,
+        last,
         kpis_for={id(current): source, id(proposed): source},
         now=now,
     )
-    click.echo(f"Simulating {first}..{last}: current {app.settings.rules_path} vs proposed {rules_dir}")
+    click.echo(f"Simulating {first.label}..{last.label}: current {app.settings.rules_path} vs proposed {rules_dir}")
     for line in report(comparison):
         click.echo(line)
 
@@ -261,30 +250,28 @@ def people() -> None:
 
 @people.command()
 @click.argument("employee")
-@click.option("--department", required=True)
-@click.option("--role", required=True)
-@click.option("--on", "on", required=True, metavar="YYYY-MM-DD", help="First day in the new assignment.")
+@click.option("--department", required=True, metavar="CODE", help="Department from that day on.")
+@click.option("--role", required=True, help="Role from that day on.")
+@click.option("--on", "on", type=DAY, required=True, help="First day in the new assignment.")
 @pass_app
-def transfer(app: AppContext, employee: str, department: str, role: str, on: str) -> None:
+def transfer(app: AppContext, employee: str, department: str, role: str, on: date) -> None:
     """Record a transfer to another department/role from a day on."""
-    from datetime import date
-
     from perfrules.storage.evaluation_store import record_transfer
 
-    record_transfer(app.database(), employee, department, role, date.fromisoformat(on))
+    record_transfer(app.database(), employee, department, role, on)
     click.echo(f"{employee}: {department}/{role} from {on}")
 
 
 @people.command()
 @click.argument("employee")
-@click.option("--from", "start", required=True, metavar="YYYY-MM-DD")
-@click.option("--to", "end", required=True, metavar="YYYY-MM-DD", help="Last day of leave (inclusive).")
+@click.option("--from", "start", type=DAY, required=True, help="First day of leave.")
+@click.option("--to", "end", type=DAY, required=True, help="Last day of leave (inclusive).")
 @pass_app
-def leave(app: AppContext, employee: str, start: str, end: str) -> None:
+def leave(app: AppContext, employee: str, start: date, end: date) -> None:
     """Record a leave period: deadlines due during it are not charged to the employee."""
-    from datetime import date
-
     from perfrules.storage.evaluation_store import record_leave
 
-    record_leave(app.database(), employee, date.fromisoformat(start), date.fromisoformat(end))
+    if end < start:
+        raise click.BadParameter(f"{end} is before --from {start}", param_hint="'--to'")
+    record_leave(app.database(), employee, start, end)
     click.echo(f"{employee}: on leave {start} – {end}")

@@ -5,24 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.cli.params import DAY, MONTH, PERIOD
 from perfrules.engine.kpi.catalog import Unit
 from perfrules.engine.kpi.library import compute_all
 from perfrules.engine.kpi.scope import parse_scope
 from perfrules.engine.kpi.slow_movers import check_list, slow_mover_list
 from perfrules.engine.kpi.status import KpiStatus, evaluate
 from perfrules.engine.money import format_cny, round_cny
-from perfrules.engine.periods import month_of, parse_period
+from perfrules.engine.periods import Period, month_of
 from perfrules.storage.kpi import reading
 from perfrules.storage.kpi.facts import submissions
 from perfrules.storage.rollup import refresh
-
-_DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _half_up(value: Decimal, places: str) -> Decimal:
@@ -90,8 +89,8 @@ def _csv(records: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 @click.command("kpi")
-@click.option("--period", metavar="PERIOD", help="2026-09, 2026Q3, 2026, ttm:2026-09.")
-@click.option("--as-of", "as_of", type=_DAY, help="Compute as of this day (default: the period's last day).")
+@click.option("--period", type=PERIOD, help="2026-09, 2026Q3, 2026, ttm:2026-09.")
+@click.option("--as-of", "as_of", type=DAY, help="Compute as of this day (default: the period's last day).")
 @click.option(
     "--scope",
     "scope_text",
@@ -100,14 +99,21 @@ def _csv(records: list[dict[str, Any]], columns: list[str]) -> str:
     help="company, department:X, category:X, abc:A, xyz:X, segment:dead, sku:X or employee:X.",
 )
 @click.option("--kpi", "kpi_ids", multiple=True, metavar="ID", help="Only these KPIs (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output: a table to read, JSON or CSV for other tools.",
+)
 @click.option("--by-category", is_flag=True, help="Also show turnover per category (company scope).")
 @click.option("--rebuild", is_flag=True, help="Rebuild the per-SKU rollup from every movement first.")
 @pass_app
 def kpi(
     app: AppContext,
-    period: str | None,
-    as_of: datetime | None,
+    period: Period | None,
+    as_of: date | None,
     scope_text: str,
     kpi_ids: tuple[str, ...],
     fmt: str,
@@ -126,9 +132,9 @@ def kpi(
         raise click.UsageError("--period is required (e.g. --period 2026-09)")
     values = compute_all(
         db,
-        parse_period(period),
+        period,
         scope=parse_scope(scope_text),
-        as_of=as_of.date() if as_of else None,
+        as_of=as_of,
         zone=app.settings.zone,
         kpis=list(kpi_ids) or None,
         categories=by_category,
@@ -161,25 +167,33 @@ def kpi(
             nl=False,
         )
     else:
-        click.echo(f"KPIs {period} as of {values[0].end if values else as_of}, {scope_text}")
+        click.echo(f"KPIs {period.label} as of {values[0].end if values else as_of}, {scope_text}")
         click.echo(_table(statuses))
 
 
 @click.command("slow-movers")
-@click.option("--as-of", "as_of", type=_DAY, required=True, help="The day the list is drawn up for.")
+@click.option("--as-of", "as_of", type=DAY, required=True, help="The day the list is drawn up for.")
 @click.option("--category", help="Only this category.")
 @click.option(
     "--check",
-    "check_period",
-    metavar="YYYY-MM",
+    "check_month",
+    type=MONTH,
     help="Compare the slow_mover_list submitted for this month with the system's list at its end.",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output: a table to read, JSON or CSV for other tools.",
+)
 @pass_app
-def slow_movers(app: AppContext, as_of: datetime, category: str | None, check_period: str | None, fmt: str) -> None:
+def slow_movers(app: AppContext, as_of: date, category: str | None, check_month: Period | None, fmt: str) -> None:
     """List SKUs on hand with no sale for more than 90 days, classified seasonal or structural."""
     db = app.database()
-    day: date = as_of.date()
+    day = as_of
+    check_period = check_month.label if check_month else None
     with reading(db) as conn:
         listed = slow_mover_list(conn, day, category=category)
         subs = submissions(conn, "slow_mover_list", [check_period]) if check_period else []

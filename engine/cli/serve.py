@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.cli.params import DAY
 from perfrules.engine.scheduler.build import build_service
 from perfrules.engine.scheduler.calendar import occurrences, slots_between
 from perfrules.engine.scheduler.leadership import leadership_for
@@ -21,7 +22,13 @@ from perfrules.storage.schedule import get_slot, list_slots
 
 
 @click.command("serve")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning"]),
+    default="info",
+    show_default=True,
+    help="Least important log lines shown.",
+)
 @click.option("--web/--no-web", default=True, show_default=True, help="Also serve the dashboard and HTTP API.")
 @click.option("--host", metavar="ADDR", help="Dashboard address (default: setting listen_host, 127.0.0.1).")
 @click.option("--port", type=int, metavar="PORT", help="Dashboard port (default: setting listen_port, 8000).")
@@ -78,8 +85,8 @@ def list_(app: AppContext, days: int, history: bool, show_all: bool) -> None:
 
 
 @schedule.command("replay")
-@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day replayed.")
-@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Day after the last one.")
+@click.option("--from", "start", required=True, type=DAY, help="First day replayed.")
+@click.option("--to", "end", required=True, type=DAY, help="Day after the last one.")
 @click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
@@ -88,11 +95,10 @@ def list_(app: AppContext, days: int, history: bool, show_all: bool) -> None:
     help="Folder for the .eml files of every e-mail sent.",
 )
 @pass_app
-def replay_(app: AppContext, start, end, output: Path) -> None:
+def replay_(app: AppContext, start: date, end: date, output: Path) -> None:
     """Replay a past period through the schedule in accelerated time; e-mails go to .eml files."""
     zone = app.settings.zone
-    report = replay(
-        app.settings, app.database(), start.replace(tzinfo=zone), end.replace(tzinfo=zone), output, click.echo
-    )
+    first, stop = (datetime.combine(day, time(), zone) for day in (start, end))
+    report = replay(app.settings, app.database(), first, stop, output, click.echo)
     runs = ", ".join(f"{n} {kind} {status}" for (kind, status), n in sorted(report.runs.items()))
     click.echo(f"{runs}\n{len(report.emails)} e-mail(s) in {output}")

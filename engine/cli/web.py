@@ -143,7 +143,9 @@ def render() -> None:
 @click.option("--role", metavar="ROLE", help="Render the clauses of this role (e.g. purchaser).")
 @click.option("--employee", "employee_id", metavar="ID", help="Render the clauses of this employee's role.")
 @click.option("--locale", type=click.Choice(["zh-CN", "en"]), help="Language (default: employee's, or setting).")
-@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True, help="Markdown or HTML."
+)
 @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Rules in force on this day (default today).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @pass_app

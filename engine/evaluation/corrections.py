@@ -7,7 +7,7 @@ pays what it paid at close: the difference becomes a correction line in the next
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,7 @@ from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.evaluation.pricing import REGULAR, settle_lines, sync_corrections
 from perfrules.engine.evaluation.pricing import _row as line_row
 from perfrules.engine.money import round_cny
-from perfrules.engine.periods import parse_period
+from perfrules.engine.periods import local_date, parse_period
 from perfrules.storage import Database
 from perfrules.storage import evaluation_store as store
 
@@ -73,11 +73,25 @@ def override(
     return row
 
 
-def close(db: Database, quarter_label: str, *, by: str, now: datetime) -> int:
-    quarter = parse_period(quarter_label).label
+def close(
+    db: Database, quarter_label: str, *, by: str, now: datetime, zone: tzinfo, force: bool = False, reason: str = ""
+) -> int:
+    """Freeze the quarter's lines. A quarter that has not ended yet (in the company zone) is refused unless
+    ``force`` is given with a ``reason``, which is stored on the close."""
+    period = parse_period(quarter_label)
+    quarter = period.label
     if quarter in store.closed_quarters(db):
         raise QuarterStateError(quarter, "already closed")
-    return store.close_quarter(db, quarter, by, now)
+    today = local_date(now, zone)
+    if period.end > today and not force:
+        raise QuarterStateError(
+            quarter,
+            f"has not ended yet (today is {today}, its last day {period.last_day}); to close it anyway "
+            "give --force and a --reason",
+        )
+    if force and not reason.strip():
+        raise QuarterStateError(quarter, "--force needs a --reason (kept with the close)")
+    return store.close_quarter(db, quarter, by, now, reason.strip())
 
 
 def reopen(db: Database, quarter_label: str, *, reason: str, by: str, now: datetime) -> None:

@@ -54,7 +54,7 @@ def test_evaluate_command_dry_run_then_for_real(db, runner):
     again = runner.invoke(cli, args)
     assert "repeat: nothing changed" in again.output and len(store.runs(db)) == 1
     bad = runner.invoke(cli, ["--database-url", db.url, "evaluate", "--period", "2026Q3"])
-    assert bad.exit_code == 1 and "is not a period" in bad.output
+    assert bad.exit_code == 2 and "--period" in bad.output and "is not a month (YYYY-MM)" in bad.output
 
 
 def test_chunked_engine_sessions_give_the_same_findings(tmp_path, monkeypatch):

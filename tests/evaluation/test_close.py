@@ -17,7 +17,7 @@ from perfrules.engine.payroll import lines_path, of_quarter
 from perfrules.engine.periods import parse_period
 from perfrules.storage import evaluation_store as store
 
-from tests.evaluation.company import at, occupation, rulebook, seed
+from tests.evaluation.company import ZONE, at, occupation, rulebook, seed
 from tests.evaluation.test_quarter import kpis, lines, run_month, walk_quarter
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -68,7 +68,7 @@ def test_override_close_export_and_late_correction(walked, runner, tmp_path, gol
     result = runner.invoke(cli, ["--database-url", url, "close", "2026Q3", "--by", "hr.wang"])
     assert result.exit_code == 0, result.output
     with pytest.raises(QuarterStateError):
-        corrections.close(db, "2026Q3", by="x", now=at(2026, 10, 21))
+        corrections.close(db, "2026Q3", by="x", now=at(2026, 10, 21), zone=ZONE)
 
     out = tmp_path / "payroll-2026Q3.csv"
     result = runner.invoke(
@@ -129,7 +129,7 @@ def test_void_and_xlsx_is_reproducible(walked, runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert ("E_P2", "purchasing.slow_mover_list", "deduction") not in lines(db)
-    corrections.close(db, "2026Q3", by="hr", now=at(2026, 10, 21))
+    corrections.close(db, "2026Q3", by="hr", now=at(2026, 10, 21), zone=ZONE)
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     for path in (first, second):
         result = runner.invoke(

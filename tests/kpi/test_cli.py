@@ -44,7 +44,7 @@ def test_kpi_table_json_and_csv(db, runner):
 
 def test_kpi_errors_are_one_line(db, runner):
     result = runner.invoke(cli, ["--database-url", db.url, "kpi", "--period", "2026-13"])
-    assert result.exit_code == 1 and "is not a period" in result.output
+    assert result.exit_code == 2 and "--period" in result.output and "is not a period" in result.output
     result = runner.invoke(cli, ["--database-url", db.url, "kpi", "--period", "2026-09", "--scope", "planet:x"])
     assert result.exit_code == 1 and "unknown kind 'planet'" in result.output
     result = runner.invoke(cli, ["--database-url", db.url, "kpi", "--rebuild"])

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-__all__ = ["MIGRATIONS", "Connection", "Database", "alembic_config", "connect", "make_engine"]
+__all__ = ["MIGRATIONS", "Connection", "Database", "Session", "alembic_config", "connect", "make_engine"]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

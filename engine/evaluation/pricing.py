@@ -12,6 +12,7 @@ from perfrules.engine.evaluation.people import Person
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period
 from perfrules.storage import evaluation_store as store
+from perfrules.storage.db import Session
 
 ZERO = Decimal(0)
 REGULAR = ("deduction", "award", "proportional")
@@ -84,7 +85,7 @@ def settle_lines(
 
 
 def reprice(
-    session: Any,
+    session: Session,
     run_id: int,
     quarter: Period,
     people: Mapping[str, Person],
@@ -115,7 +116,7 @@ def next_open(quarter: Period, closed: set[str]) -> Period:
     return target
 
 
-def sync_corrections(session: Any, run_id: int | None, quarter: Period, closed: set[str]) -> list[dict]:
+def sync_corrections(session: Session, run_id: int | None, quarter: Period, closed: set[str]) -> list[dict]:
     """For a closed ``quarter``: what each line pays now minus what was paid at close (and in earlier
     corrections) becomes a ``correction:<kind>`` line in the next open quarter."""
     target = next_open(quarter, closed)
@@ -165,5 +166,5 @@ def sync_corrections(session: Any, run_id: int | None, quarter: Period, closed: 
     return out
 
 
-def _corrections_of(session: Any, quarter: str) -> list[dict]:
+def _corrections_of(session: Session, quarter: str) -> list[dict]:
     return store.corrections_of(session, quarter)

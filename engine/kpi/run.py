@@ -15,6 +15,7 @@ from perfrules.engine.kpi.parameters import KpiParameters
 from perfrules.engine.kpi.scope import InvalidScope, Scope
 from perfrules.engine.kpi.values import KpiValue, quantize
 from perfrules.engine.periods import Period, add_months
+from perfrules.storage.db import Connection
 from perfrules.storage.kpi.common import Classing, Selection
 from perfrules.storage.kpi.stock import EMPTY, Profile, StockWindow, stock_profile, stock_window
 
@@ -49,7 +50,7 @@ def classing(params: KpiParameters) -> Classing:
 class Run:
     """Computes KPIs for one period as of one day on one connection; caches what several KPIs share."""
 
-    def __init__(self, conn: Any, period: Period, as_of: date, params: KpiParameters, zone: ZoneInfo):
+    def __init__(self, conn: Connection, period: Period, as_of: date, params: KpiParameters, zone: ZoneInfo):
         self.conn = conn
         self.period = period
         self.as_of = as_of

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from perfrules.engine.kpi.parameters import DEFAULT, KpiParameters
 from perfrules.engine.kpi.run import classing
+from perfrules.storage.db import Connection
 from perfrules.storage.kpi.common import Selection
 from perfrules.storage.kpi.stock import SlowMoverRow, slow_movers
 
@@ -68,7 +69,12 @@ def _classify(row: SlowMoverRow, params: KpiParameters) -> tuple[SlowClass, str]
 
 
 def slow_mover_list(
-    conn: Any, as_of: date, params: KpiParameters = DEFAULT, *, category: str | None = None, classify: bool = True
+    conn: Connection,
+    as_of: date,
+    params: KpiParameters = DEFAULT,
+    *,
+    category: str | None = None,
+    classify: bool = True,
 ) -> SlowMoverList:
     """The slow movers on ``as_of`` (all SKUs, or one category), largest value first.
 

@@ -28,6 +28,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "push": frozenset({"hr", "system"}),  # fact push
     "evaluate": frozenset({"hr", "system"}),  # trigger an evaluation
     "admin": frozenset({"hr"}),  # audit log
+    "metrics": frozenset({"hr", "system"}),  # GET /metrics (a Prometheus scraper holds a system token)
 }
 
 
@@ -71,8 +72,11 @@ def _visible(db: access.Database, role: str, employee_id: str | None) -> frozens
     return frozenset()
 
 
+MACHINE_PATHS = ("/api/", "/metrics")  # answered 401, never redirected to the sign-in page
+
+
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(MACHINE_PATHS)
 
 
 def resolve(request: Request) -> Principal | None:

@@ -53,6 +53,12 @@ def _choice(*options: str) -> Callable[[str], str]:
     return check
 
 
+def _public_url(value: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with https:// (or http://), e.g. https://perfrules.example.com")
+    return value.rstrip("/")
+
+
 def _locale(value: str) -> str:
     return _choice("zh-CN", "en")(value)
 
@@ -106,6 +112,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_from", "perfrules@localhost", "Sender address of every notice."),
     Setting("listen_host", "127.0.0.1", "Address the web service binds to (localhost unless told otherwise)."),
     Setting("listen_port", 8000, "Port of the web service.", _port),
+    Setting(
+        "public_url",
+        "",
+        "The address people open (e.g. https://perfrules.example.com behind a TLS proxy); https makes cookies Secure.",
+        _public_url,
+    ),
+    Setting(
+        "secure_cookies",
+        "auto",
+        "Secure flag on sign-in cookies: auto (when public_url is https or the request came over https), "
+        "always or never.",
+        _choice("auto", "always", "never"),
+    ),
     Setting(
         "dashboard_warm_seconds",
         30,

@@ -20,7 +20,7 @@ from perfrules.storage.evaluation import Adjustment, Finding
 from perfrules.storage.models import Department, Employee, FactGeneration
 from perfrules.storage.sqlutil import to_date
 from perfrules.storage.types import UTCDateTime
-from sqlalchemy import JSON, Column, Connection, Index, bindparam, delete, insert, select, true, update
+from sqlalchemy import JSON, Column, Connection, Index, bindparam, delete, insert, or_, select, true, update
 from sqlmodel import Field, Session, SQLModel
 
 ROLES = ("hr", "manager", "staff", "payroll", "system")
@@ -587,3 +587,40 @@ def fact_generations(db: Database) -> FactGenerations:
     with db.engine.connect() as conn:
         rows = conn.execute(select(table.c.month, table.c.generation)).all()
     return FactGenerations(tuple((to_date(m), g) for m, g in rows))
+
+
+# --- sign-in throttling -------------------------------------------------------------------------------------
+
+SIGNIN_FAILURE = "sign_in.failure"
+SIGNIN_UNLOCK = "sign_in.unlock"
+
+
+@dataclass(frozen=True)
+class SigninFailures:
+    """Failed sign-ins in a window: of one account (since HR last unlocked it) and from one client address."""
+
+    account: tuple[datetime, ...]
+    address: tuple[datetime, ...]
+
+
+def signin_failures(db: Database, *, username: str, address: str, since: datetime) -> SigninFailures:
+    """The failures (audit entries ``sign_in.failure``: actor ``ip:ADDRESS``, target the user name) since
+    ``since``; an account's failures before its latest ``sign_in.unlock`` do not count."""
+    stmt = (
+        select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.target)
+        .where(AuditEntry.at >= since, AuditEntry.action.in_((SIGNIN_FAILURE, SIGNIN_UNLOCK)))
+        .where(or_(AuditEntry.target == username, AuditEntry.actor == f"ip:{address}"))
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    account: list[datetime] = []
+    address_: list[datetime] = []
+    with db.session() as session:
+        for at, actor, action, target in session.execute(stmt):
+            if action == SIGNIN_UNLOCK and target == username:
+                account.clear()
+            elif action == SIGNIN_FAILURE:
+                if target == username:
+                    account.append(at)
+                if actor == f"ip:{address}":
+                    address_.append(at)
+    return SigninFailures(tuple(account), tuple(address_))

@@ -82,6 +82,18 @@ def users_list(app: AppContext) -> None:
         click.echo(f"{u.username}\t{u.role}\t{u.employee_id or '-'}\t{u.display_name}{state}")
 
 
+@users.command("unlock")
+@click.argument("username")
+@pass_app
+def users_unlock(app: AppContext, username: str) -> None:
+    """Lift the sign-in lock of an account after repeated failed sign-ins (recorded in the audit log)."""
+    db = app.database()
+    if access.get_user(db, username) is None:
+        raise click.ClickException(f"no user {username!r}")
+    access.record(db, now=app.now(), actor=_actor(), action=access.SIGNIN_UNLOCK, target=username)
+    click.echo(f"unlocked {username}: earlier failed sign-ins no longer count")
+
+
 # --- API tokens --------------------------------------------------------------------------------------------
 
 

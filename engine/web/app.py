@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
 from perfrules.engine.settings import Settings
-from perfrules.engine.web import api, health, pages
+from perfrules.engine.web import api, health, pages, security
 from perfrules.engine.web.auth import NotSignedIn
 from perfrules.storage import Database, connect
 
@@ -44,6 +44,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(health.router)
     health.install(app)
+    security.install(app)
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, exc: NotSignedIn):

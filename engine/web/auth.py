@@ -127,9 +127,73 @@ def require_employee(who: Principal, employee_id: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "you may not see this employee")
 
 
-def sign_in(db: access.Database, username: str, password: str, *, now: datetime) -> str | None:
-    """Check the password; on success start a session and return the cookie value (the secret)."""
+# Sign-in throttling: after FREE_FAILURES failures in WINDOW an account waits a growing delay (1 s, 2 s,
+# 4 s … up to MAX_DELAY) after each failure, and LOCK_FAILURES lock it for LOCK_TIME (HR lifts it earlier
+# with ``perfrules users unlock``). A client address gets the same treatment with higher counts (an office
+# shares one address). While waiting or locked, even the right password does not sign in.
+WINDOW = timedelta(minutes=15)
+FREE_FAILURES, LOCK_FAILURES = 5, 10
+ADDRESS_FREE_FAILURES, ADDRESS_LOCK_FAILURES = 20, 50
+MAX_DELAY = timedelta(seconds=60)
+LOCK_TIME = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """Why a sign-in is refused before its password is checked, and until when."""
+
+    until: datetime
+    locked: bool  # a lock (HR can lift it) rather than a short delay
+
+    def retry_after(self, now: datetime) -> int:
+        return max(1, int((self.until - now).total_seconds() + 0.999))
+
+
+def _hold(failures: tuple[datetime, ...], free: int, lock_at: int) -> Throttled | None:
+    if len(failures) >= lock_at:
+        return Throttled(failures[-1] + LOCK_TIME, locked=True)
+    if len(failures) >= free:
+        delay = min(timedelta(seconds=2 ** (len(failures) - free)), MAX_DELAY)
+        return Throttled(failures[-1] + delay, locked=False)
+    return None
+
+
+def throttled(db: access.Database, username: str, address: str, *, now: datetime) -> Throttled | None:
+    """The hold on signing in as ``username`` from ``address`` at ``now``, or None."""
+    failures = access.signin_failures(db, username=username, address=address, since=now - WINDOW)
+    account = _hold(failures.account, FREE_FAILURES, LOCK_FAILURES)
+    address_ = _hold(failures.address, ADDRESS_FREE_FAILURES, ADDRESS_LOCK_FAILURES)
+    holds = [h for h in (account, address_) if h is not None]
+    holds = [h for h in holds if h.until > now]
+    return max(holds, key=lambda h: h.until) if holds else None
+
+
+def sign_in(
+    db: access.Database, username: str, password: str, *, address: str, now: datetime
+) -> str | Throttled | None:
+    """Check the password and start a session: the cookie value (the secret) on success, a :class:`Throttled`
+    when the account or address must wait (the password is not even checked), None for a wrong password.
+    Every failure, refusal and new lock is in the audit log (actor ``ip:ADDRESS``, target the user name)."""
+    actor = f"ip:{address}"
+    hold = throttled(db, username, address, now=now)
+    if hold is not None:
+        access.record(
+            db, now=now, actor=actor, action="sign_in.refused", target=username,
+            detail={"until": hold.until.isoformat(), "locked": hold.locked},
+        )  # fmt: skip
+        return hold
     if not credentials.verify_password(access.password_hash_of(db, username), password):
+        access.record(db, now=now, actor=actor, action=access.SIGNIN_FAILURE, target=username)
+        after = throttled(db, username, address, now=now)
+        if after is not None and after.locked:
+            access.record(
+                db,
+                now=now,
+                actor=actor,
+                action="sign_in.lock",
+                target=username,
+                detail={"until": after.until.isoformat()},
+            )
         return None
     secret = credentials.new_session_id()
     access.start_session(

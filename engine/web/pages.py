@@ -18,6 +18,7 @@ from perfrules.engine.periods import Period, parse_period
 from perfrules.engine.settings import Settings
 from perfrules.engine.web import auth, board, data, i18n
 from perfrules.engine.web.auth import Principal, principal, require, require_employee
+from perfrules.engine.web.security import csrf_token, secure_cookies
 from perfrules.storage import access
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +68,7 @@ def render(
         who=who,
         locale=locale,
         path=request.url.path,
+        csrf=csrf_token(request),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
@@ -89,15 +91,31 @@ def _period(request: Request, text: str | None) -> Period:
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login", None, next=_safe_next(next), failed=False)
+    return render(request, "login", None, next=_safe_next(next), failed=False, locked=False, wait=0)
 
 
 @router.post("/login")
 def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")) -> Response:
     app = request.app
-    secret = auth.sign_in(app.state.db, username, password, now=app.state.clock())
+    now = app.state.clock()
+    address = request.client.host if request.client else "unknown"
+    secret = auth.sign_in(app.state.db, username, password, address=address, now=now)
     if secret is None:
-        return render(request, "login", None, status_code=401, next=_safe_next(next), failed=True)
+        return render(request, "login", None, status_code=401, next=_safe_next(next), failed=True, locked=False, wait=0)
+    if isinstance(secret, auth.Throttled):
+        wait = secret.retry_after(now)
+        response = render(
+            request,
+            "login",
+            None,
+            status_code=429,
+            next=_safe_next(next),
+            failed=False,
+            locked=secret.locked,
+            wait=wait,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         auth.SESSION_COOKIE,
@@ -105,7 +123,7 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
         httponly=True,
         samesite="strict",
         max_age=int(auth.SESSION_LIFETIME.total_seconds()),
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
     return response
 

@@ -7,6 +7,7 @@ from perfrules.engine.web import credentials
 from perfrules.storage import access
 from perfrules.storage import evaluation_store as store
 
+from tests.web.conftest import csrf_of
 from tests.web.support import NOW
 
 
@@ -95,9 +96,11 @@ def test_bad_period_is_a_400_not_a_traceback(sign_in):
 
 def test_sign_in_is_recorded_and_wrong_password_refused(app, company):
     client = TestClient(app)
-    r = client.post("/login", data={"username": "hr", "password": "nope", "next": "/"}, follow_redirects=False)
+    client.get("/login")
+    form = {"next": "/", "csrf": csrf_of(client)}
+    r = client.post("/login", data={"username": "hr", "password": "nope", **form}, follow_redirects=False)
     assert r.status_code == 401 and "Wrong user name or password" in r.text
-    r = client.post("/login", data={"username": "ghost", "password": "nope", "next": "/"}, follow_redirects=False)
+    r = client.post("/login", data={"username": "ghost", "password": "nope", **form}, follow_redirects=False)
     assert r.status_code == 401
     assert not [e for e in access.audit_entries(company) if e.action == "sign_in"]
 
@@ -105,8 +108,12 @@ def test_sign_in_is_recorded_and_wrong_password_refused(app, company):
 def test_sign_in_redirects_only_to_local_paths(app):
     from tests.web.support import PASSWORD
 
-    r = TestClient(app).post(
-        "/login", data={"username": "hr", "password": PASSWORD, "next": "//evil.example/"}, follow_redirects=False
+    client = TestClient(app)
+    client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": "hr", "password": PASSWORD, "next": "//evil.example/", "csrf": csrf_of(client)},
+        follow_redirects=False,
     )
     assert r.headers["location"] == "/"
 
@@ -114,7 +121,7 @@ def test_sign_in_redirects_only_to_local_paths(app):
 def test_sign_out_ends_the_session(sign_in):
     hr = sign_in("hr")
     assert hr.get("/people").status_code == 200
-    hr.post("/logout")
+    hr.post("/logout", data={"csrf": csrf_of(hr)})
     assert hr.get("/people", follow_redirects=False).status_code == 303
 
 

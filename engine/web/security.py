@@ -1,0 +1,87 @@
+"""What every response and every state-changing request goes through: security headers, the Secure flag
+of cookies, and CSRF protection.
+
+CSRF: each browser gets a random ``perfrules_csrf`` cookie (HttpOnly, SameSite=Strict) with its first page;
+every form carries the same value in a hidden ``csrf`` field (the templates' ``csrf_field()``), and a POST,
+PUT, PATCH or DELETE that relies on cookies (no ``Authorization: Bearer`` header) must send it back, in the
+form or in the ``X-CSRF-Token`` header, or it is refused with 403. Bearer-token calls carry no ambient
+credential and need none.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
+
+CSRF_COOKIE = "perfrules_csrf"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HEADERS = {
+    # No inline script or style anywhere: the pages load /static/*.js and /static/style.css only.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies get the Secure flag: setting ``secure_cookies`` (auto: when ``public_url`` is https or
+    the request itself came over https)."""
+    settings = request.app.state.settings
+    if settings.secure_cookies != "auto":
+        return settings.secure_cookies == "always"
+    return settings.public_url.startswith("https://") or request.url.scheme == "https"
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's CSRF token (the cookie's value, or a new one set on the response by the middleware)."""
+    token = getattr(request.state, "csrf", None)
+    if token is None:
+        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        request.state.csrf = token
+    return token
+
+
+async def _sent_token(request: Request) -> str | None:
+    if CSRF_HEADER in request.headers:
+        return request.headers[CSRF_HEADER]
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("application/x-www-form-urlencoded"):
+        fields = parse_qs((await request.body()).decode("utf-8", "replace"))
+        return (fields.get(CSRF_FIELD) or [None])[0]
+    if kind.startswith("multipart/form-data"):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _protect(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.method in UNSAFE and "authorization" not in request.headers:
+            expected = request.cookies.get(CSRF_COOKIE)
+            sent = await _sent_token(request)
+            if not expected or not sent or not hmac.compare_digest(expected, sent):
+                return PlainTextResponse(
+                    "missing or wrong CSRF token: reload the page and try again", status_code=403, headers=HEADERS
+                )
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        fresh = getattr(request.state, "csrf", None)
+        if fresh is not None and fresh != request.cookies.get(CSRF_COOKIE):
+            response.set_cookie(
+                CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=secure_cookies(request), path="/"
+            )
+        return response

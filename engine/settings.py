@@ -113,6 +113,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("listen_host", "127.0.0.1", "Address the web service binds to (localhost unless told otherwise)."),
     Setting("listen_port", 8000, "Port of the web service.", _port),
     Setting(
+        "log_format",
+        "auto",
+        "Log lines on stderr: auto (readable on a terminal, plain text in a pipe), text, or json (one JSON object "
+        "a line, for a log shipper).",
+        _choice("auto", "text", "json"),
+    ),
+    Setting(
+        "log_level",
+        "info",
+        "Least important log lines written: debug, info or warning.",
+        _choice("debug", "info", "warning"),
+    ),
+    Setting(
         "public_url",
         "",
         "The address people open (e.g. https://perfrules.example.com behind a TLS proxy); https makes cookies Secure.",

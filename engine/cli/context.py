@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import click
+from perfrules.engine import logs
 from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.settings import Settings, load_settings
 from perfrules.storage import Database, connect
@@ -50,6 +51,7 @@ def pass_app(func: F) -> F:
         if app is None:  # invoked outside the perfrules group (tests calling a sub-command directly)
             app = AppContext()
         try:
+            logs.setup(app.settings.log_level, app.settings.log_format)
             return func(app, *args, **kwargs)
         except PerfRulesError as exc:
             raise click.ClickException(str(exc)) from None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import click
+from perfrules.engine import logs
 from perfrules.engine.cli.context import AppContext, pass_app
 from perfrules.engine.cli.params import DAY
 from perfrules.engine.scheduler.build import build_service
@@ -25,18 +25,16 @@ from perfrules.storage.schedule import get_slot, list_slots
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning"]),
-    default="info",
-    show_default=True,
-    help="Least important log lines shown.",
+    default=None,
+    help="Least important log lines shown (default: setting log_level, info).",
 )
 @click.option("--web/--no-web", default=True, show_default=True, help="Also serve the dashboard and HTTP API.")
 @click.option("--host", metavar="ADDR", help="Dashboard address (default: setting listen_host, 127.0.0.1).")
 @click.option("--port", type=int, metavar="PORT", help="Dashboard port (default: setting listen_port, 8000).")
 @pass_app
-def serve(app: AppContext, log_level: str, web: bool, host: str | None, port: int | None) -> None:
+def serve(app: AppContext, log_level: str | None, web: bool, host: str | None, port: int | None) -> None:
     """Run the service: scheduler (reminders, checks, reports, evaluation, e-mail) and the dashboard."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING if log_level != "debug" else logging.DEBUG)
+    logs.setup(log_level or app.settings.log_level, app.settings.log_format)
     db = app.database()
     FolderRules(app.settings.rules_path)  # refuse to start on a broken rule folder, before taking the lock
     stop = threading.Event()

@@ -21,6 +21,7 @@ from perfrules.engine.evaluation.charging import responsible
 from perfrules.engine.evaluation.core import History, LineChange, judge, quarter_changes
 from perfrules.engine.evaluation.intents import notice_intents, subject_of
 from perfrules.engine.evaluation.observations import Observation
+from perfrules.engine.evaluation.streaks import counts_in
 from perfrules.engine.facts import Facts
 from perfrules.engine.periods import Period, PeriodKind, parse_period, quarter_of
 from perfrules.engine.rulebook.compiler import target_of
@@ -103,13 +104,22 @@ def _carriers(rulebook: Rulebook, rule_id: str, subject: str, month: Period, fac
 
 
 def _history(rulebook: Rulebook, facts: Facts) -> History:
-    """Earlier breaches as the streak history: by subject, and by whoever carried them then."""
+    """Earlier breaches as the streak history, each in its event month (``streaks.counts_in``: a KPI
+    breach of a rule with a monthly deadline counts in the month the instances due then cover): by subject,
+    and by whoever answered for them then (the rule's owners)."""
     subjects: dict[tuple[str, str], list[str]] = {}
     employees: dict[tuple[str, str], list[str]] = {}
     for b in facts.breaches:
-        subjects.setdefault((b.rule_id, _subject(b.subject)), []).append(b.period)
-        for employee in _carriers(rulebook, b.rule_id, b.subject, parse_period(b.period), facts):
-            employees.setdefault((b.rule_id, employee), []).append(b.period)
+        month = parse_period(b.period)
+        rule = next((s.rule for s in rulebook.in_force(month.last_day) if s.rule.id == b.rule_id), None)
+        # an employee subject of a rule with a deadline (and no employee-scope KPI) is a deadline finding
+        on_deadline = b.subject.startswith("employee:") and rule is not None and rule.deadline is not None
+        if on_deadline and rule.threshold is not None and rule.threshold.scope == "employee":
+            on_deadline = False
+        event = counts_in(rule, b.period, "late" if on_deadline else "breach")
+        subjects.setdefault((b.rule_id, _subject(b.subject)), []).append(event)
+        for employee in _carriers(rulebook, b.rule_id, b.subject, month, facts):
+            employees.setdefault((b.rule_id, employee), []).append(event)
     return History(subjects, employees)
 
 

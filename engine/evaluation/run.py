@@ -22,7 +22,7 @@ from perfrules.engine.evaluation.kpis import library_kpis
 from perfrules.engine.evaluation.observations import Judgement, Observation
 from perfrules.engine.evaluation.people import Person, Stint
 from perfrules.engine.evaluation.pricing import reprice
-from perfrules.engine.evaluation.streaks import BREACH_KINDS, employee_history
+from perfrules.engine.evaluation.streaks import BREACH_KINDS
 from perfrules.engine.facts import KpiValue, Submission
 from perfrules.engine.periods import Period, PeriodKind, local_date, quarter_of, week_of
 from perfrules.engine.rulebook.rulebook import Rulebook
@@ -116,7 +116,7 @@ def evaluate(
     values = list(kpis(db, rulebook, month))
     submissions = load_submissions(db, month)
     past = store.findings(db, months=[m.label for m in _months_before(month, 36)])
-    history = History(store.breach_months(db, month.label), employee_history(past))
+    history = History.of(past)
     result = judge(rulebook, month, values, submissions, people, history, now)
     observations, charged = result.judgement.observations, result.charged
     version = rulebook.digest[:16]

@@ -57,6 +57,7 @@ def decide(rulebook: Rulebook, facts: Facts, now: datetime) -> Decision:
     history = _history(rulebook, facts)
     earlier = _earlier(rulebook, facts, ids)
     out: dict[str, list[Any]] = {k: [] for k in ("findings", "consequences", "escalations", "notices", "na")}
+    triggered: set[tuple[str, str, str, str]] = set()
     for month in months_of(facts.window):
         rules = {s.rule.id: s for s in rulebook.in_force(month.last_day)}
         result = judge(rulebook, month, facts.kpis, facts.submissions, people, history, now)
@@ -71,7 +72,11 @@ def decide(rulebook: Rulebook, facts: Facts, now: datetime) -> Decision:
         ]
         out["findings"] += [_finding(rules[o.rule_id], o, 1) for o in result.judgement.warnings]
         out["consequences"] += [_consequence(rules, c, rows) for c in changes]
-        out["escalations"] += [_escalation(rules[e["rule_id"]], e) for e in result.escalations]
+        for e in result.escalations:  # as the store keeps them: a streak that goes on never triggers twice
+            key = (e["rule_id"], e["subject"], e["kind"], e["streak_start"])
+            if key not in triggered:
+                triggered.add(key)
+                out["escalations"].append(_escalation(rules[e["rule_id"]], e))
         out["notices"] += notice_intents(rulebook, result, changes, people, now)
         out["na"] += [
             NotApplicable(rules[u.rule_id].ref, subject_of(u.subject, u.subject_kind), u.period, u.reason)

@@ -88,6 +88,14 @@ def test_lists_late_two_months_in_a_row_mean_training_and_nothing_more(company):
     assert c.final("2026Q3") == {**FULL, "E_P1": Decimal("18000.00")}
     assert c.final("2026Q4") == FULL
 
+    # correction: August's list was handed in on 4 September after all. Re-judging August and September
+    # (its timeliness) leaves July's late list alone: the training is withdrawn, July's 10 % stays
+    c.file_list("2026-08", "2026-09-04T10:00:00")
+    months(c, "2026-08", "2026-09")
+    assert c.escalations() == set()
+    assert "WITHDRAWN by run" in c.explain("E_P1", "2026Q3")
+    assert c.final("2026Q3") == {**FULL, "E_P1": Decimal("18000.00")}
+
 
 def test_no_promotion_only_after_three_months_below_ninety_percent(company):
     """June's, July's and August's lists late: timeliness below 90 % in July, August and September. Training

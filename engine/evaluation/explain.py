@@ -9,6 +9,7 @@ from typing import Any
 
 from perfrules.engine.errors import UnknownEmployee
 from perfrules.engine.evaluation.run import load_people
+from perfrules.engine.evaluation.streaks import BREACH_KINDS
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period
 from perfrules.storage import Database
@@ -52,6 +53,8 @@ def _streak(f: dict[str, Any], employee_id: str) -> list[str]:
     for it (exactly the months an escalation of this finding stored), else whose it is."""
     if not f["streak"]:
         return []
+    if f["kind"] not in BREACH_KINDS:  # a proportional rule's ``met``: no escalation to decide
+        return [f"    streak: {_months(f['streak'])}"]
     out = []
     if f["counts_in"] and f["counts_in"] != f["period"]:
         out.append(

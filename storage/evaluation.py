@@ -66,7 +66,12 @@ class Finding(SQLModel, table=True):
     threshold: str | None = Field(default=None, max_length=64)
     comparison: str | None = Field(default=None, max_length=8)
     facts: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # the month the finding counts in for streaks (a late list and the timeliness breach it causes: the
+    # month the list covers; '' = the finding's own month); engine.evaluation.streaks.counts_in
+    counts_in: str = Field(default="", max_length=16)
     streak: list[str] = Field(sa_column=Column(JSON, nullable=False))  # consecutive months, oldest first
+    # who answers for it (escalations), attribution or not: [{"employee", "department", "streak"}]
+    answerable: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     message: str = Field(default="", sa_column=Column(Text, nullable=False))
     # the consequence as the rule states it; priced per quarter by engine.evaluation.consequences
     share: Decimal | None = Field(default=None, sa_type=RATIO, nullable=True)  # signed share of the bonus

@@ -392,18 +392,28 @@ def store_escalations(session: Session, rows: list[dict[str, Any]]) -> int:
 
 
 def withdraw_escalations(session: Session, run_id: int, period: str, breach_kinds: Iterable[str]) -> list[int]:
-    """Mark ``withdrawn`` each active escalation whose streak holds ``period`` but which no active breach
-    finding of its rule in ``period`` is charged to any more (the run that judged ``period`` no longer sees
-    it). Returns their ids."""
+    """Mark ``withdrawn`` each active escalation of which a month of its streak is no longer an active
+    breach its employee answers for (``Finding.answerable``, by event month ``counts_in``), looking at the
+    event months the findings of ``period`` count in (the run that judged ``period`` no longer sees them).
+    Returns their ids."""
     kinds = list(breach_kinds)
-    charged: dict[str, set[str]] = {}
+    touched = {period} | {
+        m for (m,) in session.execute(select(Finding.counts_in).where(Finding.period == period)).all()
+    }
+    escalations = [
+        e
+        for e in session.execute(select(Escalation).where(Escalation.status == "active")).scalars()
+        if touched & set(e.streak)
+    ]
+    months = sorted({m for e in escalations for m in e.streak})
+    answered: set[tuple[str, str, str]] = set()
     for f in session.execute(
-        select(Finding).where(Finding.period == period, Finding.status == "active", Finding.kind.in_(kinds))
+        select(Finding).where(Finding.counts_in.in_(months), Finding.status == "active", Finding.kind.in_(kinds))
     ).scalars():
-        charged.setdefault(f.rule_id, set()).update(t["employee"] if isinstance(t, dict) else t for t in f.charged_to)
+        answered.update((f.rule_id, owner["employee"], f.counts_in or f.period) for owner in f.answerable)
     withdrawn = []
-    for e in session.execute(select(Escalation).where(Escalation.status == "active")).scalars():
-        if period in e.streak and e.subject not in charged.get(e.rule_id, set()):
+    for e in escalations:
+        if any((e.rule_id, e.subject, m) not in answered for m in e.streak):
             e.status, e.withdrawn_run_id = "withdrawn", run_id
             session.add(e)
             withdrawn.append(e.id)

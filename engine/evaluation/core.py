@@ -16,14 +16,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from perfrules.engine.evaluation.charging import targets
+from perfrules.engine.evaluation.charging import owners, targets
 from perfrules.engine.evaluation.consequences import Line, price
 from perfrules.engine.evaluation.facts import KpiValue, Submission
 from perfrules.engine.evaluation.judging import Matcher, durable_matcher, judge_month
 from perfrules.engine.evaluation.observations import Judgement
 from perfrules.engine.evaluation.people import Person
 from perfrules.engine.evaluation.pricing import charges
-from perfrules.engine.evaluation.streaks import BREACH_KINDS, escalation_rows, streak
+from perfrules.engine.evaluation.streaks import (
+    BREACH_KINDS,
+    answerable,
+    counts_in,
+    employee_history,
+    escalation_rows,
+    once_each,
+    streak,
+    subject_history,
+)
 from perfrules.engine.periods import Period, parse_period, quarter_of
 
 ZERO = Decimal(0)
@@ -31,22 +40,27 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True)
 class History:
-    """What earlier months left: breach months per (rule id, subject) — the finding's streak — and per
-    (rule id, employee charged) — escalation streaks."""
+    """What earlier months left: event months per (rule id, subject) — the streak shown when nobody
+    answers — and per (rule id, employee who answered for the breach) — escalation streaks
+    (:mod:`perfrules.engine.evaluation.streaks`)."""
 
     subjects: Mapping[tuple[str, str], Sequence[str]] = field(default_factory=dict)
     employees: Mapping[tuple[str, str], Sequence[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: Iterable[Mapping[str, Any]]) -> History:
+        """The history stored finding ``rows`` (earlier months) leave."""
+        return cls(subject_history(rows), employee_history(rows))
 
     def after(self, rows: Iterable[Mapping[str, Any]]) -> History:
         """This history with the breaches of stored-shape finding ``rows`` added (the next month's input)."""
         subjects = {k: list(v) for k, v in self.subjects.items()}
         employees = {k: list(v) for k, v in self.employees.items()}
-        for row in rows:
-            if row["kind"] not in BREACH_KINDS:
-                continue
-            subjects.setdefault((row["rule_id"], row["subject"]), []).append(row["period"])
-            for target in row["charged_to"]:
-                employees.setdefault((row["rule_id"], target["employee"]), []).append(row["period"])
+        rows = list(rows)
+        for key, months in subject_history(rows).items():
+            subjects.setdefault(key, []).extend(months)
+        for key, months in employee_history(rows).items():
+            employees.setdefault(key, []).extend(months)
         return History(subjects, employees)
 
 
@@ -62,8 +76,18 @@ class MonthResult:
     escalations: list[dict[str, Any]]
 
 
-def finding_row(obs: Any, charged: list[dict[str, Any]], run_streak: tuple[str, ...]) -> dict[str, Any]:
-    """A finding as the store keeps it (also the input of pricing)."""
+def finding_row(
+    obs: Any,
+    charged: list[dict[str, Any]],
+    run_streak: Sequence[str],
+    *,
+    event_month: str | None = None,
+    answers: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """A finding as the store keeps it (also the input of pricing). ``answers``: who answers for it, each
+    with the streak that decides their escalations; ``run_streak``: the finding's streak (the longest of
+    those, or the subject's own when nobody answers); ``event_month``: the month it counts in (default its
+    own)."""
     from perfrules.engine.evaluation.charging import attribution_text
 
     return {
@@ -81,7 +105,9 @@ def finding_row(obs: Any, charged: list[dict[str, Any]], run_streak: tuple[str, 
         "threshold": None if obs.threshold is None else str(obs.threshold),
         "comparison": obs.comparison,
         "facts": obs.facts,
+        "counts_in": event_month or obs.period,
         "streak": list(run_streak),
+        "answerable": list(answers),
         "message": obs.message,
         "share": obs.share,
         "stacks": obs.stacks,
@@ -105,14 +131,26 @@ def judge(
     """Judge ``month`` as of ``now``: findings, who carries each, streaks and the escalations they trigger."""
     judgement = judge_month(rulebook, month, kpis, submissions, people, now, matcher)
     by_id = {p.id: p for p in people}
-    charged = {o.key: targets(o, people, by_id) for o in judgement.observations}
-    rows = [
-        finding_row(o, charged[o.key], streak(history.subjects.get((o.rule_id, o.subject), ()), o.period))
-        for o in judgement.observations
-    ]
-    escalations = [
-        e for o in judgement.observations for e in escalation_rows(o, charged[o.key], history.employees, None, now)
-    ]
+    rules = {s.rule.id: s.rule for s in rulebook.in_force(month.last_day)}
+    observations = judgement.observations
+    charged = {o.key: targets(o, people, by_id) for o in observations}
+    events = {o.key: counts_in(rules.get(o.rule_id), o.period, o.kind) for o in observations}
+    who = {o.key: owners(o, people, by_id) for o in observations}
+    this_month: dict[tuple[str, str], list[str]] = {}
+    for o in observations:
+        if o.kind in BREACH_KINDS:
+            for owner in who[o.key]:
+                this_month.setdefault((o.rule_id, owner["employee"]), []).append(events[o.key])
+    rows = []
+    for o in observations:
+        answers = answerable(o, who[o.key], events[o.key], history.employees, this_month)
+        shown = max((a["streak"] for a in answers), key=len, default=None) or streak(
+            history.subjects.get((o.rule_id, o.subject), ()), events[o.key]
+        )
+        rows.append(finding_row(o, charged[o.key], shown, event_month=events[o.key], answers=answers))
+    escalations = once_each(
+        e for o, row in zip(observations, rows, strict=True) for e in escalation_rows(o, row, None, now)
+    )
     return MonthResult(month, judgement, charged, rows, escalations)
 
 

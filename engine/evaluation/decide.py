@@ -22,6 +22,7 @@ from perfrules.engine.evaluation.facts import Facts
 from perfrules.engine.evaluation.intents import notice_intents, subject_of
 from perfrules.engine.evaluation.observations import Observation
 from perfrules.engine.evaluation.outcome import Consequence, Decision, Escalation, Finding, NotApplicable, PlanItem
+from perfrules.engine.evaluation.streaks import counts_in
 from perfrules.engine.periods import Period, PeriodKind, parse_period, quarter_of
 from perfrules.engine.rulebook.compiler import target_of
 from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
@@ -56,6 +57,7 @@ def decide(rulebook: Rulebook, facts: Facts, now: datetime) -> Decision:
     history = _history(rulebook, facts)
     earlier = _earlier(rulebook, facts, ids)
     out: dict[str, list[Any]] = {k: [] for k in ("findings", "consequences", "escalations", "notices", "na")}
+    triggered: set[tuple[str, str, str, str]] = set()
     for month in months_of(facts.window):
         rules = {s.rule.id: s for s in rulebook.in_force(month.last_day)}
         result = judge(rulebook, month, facts.kpis, facts.submissions, people, history, now)
@@ -70,7 +72,11 @@ def decide(rulebook: Rulebook, facts: Facts, now: datetime) -> Decision:
         ]
         out["findings"] += [_finding(rules[o.rule_id], o, 1) for o in result.judgement.warnings]
         out["consequences"] += [_consequence(rules, c, rows) for c in changes]
-        out["escalations"] += [_escalation(rules[e["rule_id"]], e) for e in result.escalations]
+        for e in result.escalations:  # as the store keeps them: a streak that goes on never triggers twice
+            key = (e["rule_id"], e["subject"], e["kind"], e["streak_start"])
+            if key not in triggered:
+                triggered.add(key)
+                out["escalations"].append(_escalation(rules[e["rule_id"]], e))
         out["notices"] += notice_intents(rulebook, result, changes, people, now)
         out["na"] += [
             NotApplicable(rules[u.rule_id].ref, subject_of(u.subject, u.subject_kind), u.period, u.reason)
@@ -103,13 +109,22 @@ def _carriers(rulebook: Rulebook, rule_id: str, subject: str, month: Period, fac
 
 
 def _history(rulebook: Rulebook, facts: Facts) -> History:
-    """Earlier breaches as the streak history: by subject, and by whoever carried them then."""
+    """Earlier breaches as the streak history, each in its event month (``streaks.counts_in``: a KPI
+    breach of a rule with a monthly deadline counts in the month the instances due then cover): by subject,
+    and by whoever answered for them then (the rule's owners)."""
     subjects: dict[tuple[str, str], list[str]] = {}
     employees: dict[tuple[str, str], list[str]] = {}
     for b in facts.breaches:
-        subjects.setdefault((b.rule_id, _subject(b.subject)), []).append(b.period)
-        for employee in _carriers(rulebook, b.rule_id, b.subject, parse_period(b.period), facts):
-            employees.setdefault((b.rule_id, employee), []).append(b.period)
+        month = parse_period(b.period)
+        rule = next((s.rule for s in rulebook.in_force(month.last_day) if s.rule.id == b.rule_id), None)
+        # an employee subject of a rule with a deadline (and no employee-scope KPI) is a deadline finding
+        on_deadline = b.subject.startswith("employee:") and rule is not None and rule.deadline is not None
+        if on_deadline and rule.threshold is not None and rule.threshold.scope == "employee":
+            on_deadline = False
+        event = counts_in(rule, b.period, "late" if on_deadline else "breach")
+        subjects.setdefault((b.rule_id, _subject(b.subject)), []).append(event)
+        for employee in _carriers(rulebook, b.rule_id, b.subject, month, facts):
+            employees.setdefault((b.rule_id, employee), []).append(event)
     return History(subjects, employees)
 
 

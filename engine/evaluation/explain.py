@@ -9,6 +9,7 @@ from typing import Any
 
 from perfrules.engine.errors import UnknownEmployee
 from perfrules.engine.evaluation.people import load_people
+from perfrules.engine.evaluation.streaks import BREACH_KINDS
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period
 from perfrules.storage import Database
@@ -32,8 +33,7 @@ def _finding(f: dict[str, Any], employee_id: str) -> list[str]:
     else:
         facts = ", ".join(f"{k}={v}" for k, v in f["facts"].items() if v is not None)
         out.append(f"    seen: {facts}")
-    if f["streak"]:
-        out.append(f"    streak: {len(f['streak'])} month(s) in a row: {', '.join(f['streak'])}")
+    out.extend(_streak(f, employee_id))
     if f["share"] is not None:
         out.append(
             f"    consequence: {f['facts'].get('share_rule', f['share'])}"
@@ -42,6 +42,32 @@ def _finding(f: dict[str, Any], employee_id: str) -> list[str]:
     if f["attribution"]:
         out.append(f"    attribution: {f['attribution']}")
     return out
+
+
+def _months(months: list[str]) -> str:
+    return f"{len(months)} month(s) in a row: {', '.join(months)}"
+
+
+def _streak(f: dict[str, Any], employee_id: str) -> list[str]:
+    """The streak behind the rule's escalations as this finding left it: the employee's own when they answer
+    for it (exactly the months an escalation of this finding stored), else whose it is."""
+    if not f["streak"]:
+        return []
+    if f["kind"] not in BREACH_KINDS:  # a proportional rule's ``met``: no escalation to decide
+        return [f"    streak: {_months(f['streak'])}"]
+    out = []
+    if f["counts_in"] and f["counts_in"] != f["period"]:
+        out.append(
+            f"    counts for {f['counts_in']}: the month covered by the deliverable due in {f['period']} "
+            "(the late or missing deliverable and this breach are one event)"
+        )
+    own = next((a for a in f["answerable"] if a["employee"] == employee_id), None)
+    if own is not None:
+        return [*out, f"    streak: {_months(own['streak'])}"]
+    if not f["answerable"]:
+        return [*out, f"    streak: {_months(f['streak'])} (nobody answers for it: no escalation)"]
+    others = "; ".join(f"{a['employee']} ({a['department']}) {_months(a['streak'])}" for a in f["answerable"])
+    return [*out, f"    streak: not counted for {employee_id}; escalations go to the rule's owner: {others}"]
 
 
 def explain(db: Database, employee_id: str, quarter: Period) -> str:
@@ -62,7 +88,7 @@ def explain(db: Database, employee_id: str, quarter: Period) -> str:
     findings = [
         f
         for f in store.findings(db, quarter=quarter.label)
-        if any(t["employee"] == employee_id for t in f["charged_to"])
+        if any(t["employee"] == employee_id for t in (*f["charged_to"], *f["answerable"]))
     ]
     by_id = {f["id"]: f for f in findings}
     acts = store.actions(db, [a["id"] for a in lines])

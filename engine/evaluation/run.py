@@ -23,7 +23,7 @@ from perfrules.engine.evaluation.kpis import library_kpis
 from perfrules.engine.evaluation.observations import Judgement, Observation
 from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.evaluation.pricing import reprice
-from perfrules.engine.evaluation.streaks import BREACH_KINDS, employee_history
+from perfrules.engine.evaluation.streaks import BREACH_KINDS
 from perfrules.engine.periods import Period, PeriodKind, local_date, quarter_of, week_of
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.storage import Database
@@ -94,7 +94,7 @@ def evaluate(
     values = list(kpis(db, rulebook, month))
     submissions = load_submissions(db, month)
     past = store.findings(db, months=[m.label for m in _months_before(month, 36)])
-    history = History(store.breach_months(db, month.label), employee_history(past))
+    history = History.of(past)
     result = judge(rulebook, month, values, submissions, people, history, now)
     observations, charged = result.judgement.observations, result.charged
     version = rulebook.digest[:16]

@@ -109,3 +109,35 @@ def test_streaks_run_across_quarter_and_year_boundaries():
     assert streak(["2025-11", "2025-12"], "2026-01") == ("2025-11", "2025-12", "2026-01")
     assert streak(["2025-10", "2025-12"], "2026-01") == ("2025-12", "2026-01")
     assert streak([], "2026-03") == ("2026-03",)
+
+
+@pytest.mark.parametrize(
+    ("covers", "due", "kind", "period", "expected"),
+    [
+        # the timeliness breach of August is caused by the list due in August: July's
+        ("previous_month", {"day": 5}, "breach", "2026-08", "2026-07"),
+        ("previous_month", {"day": 5}, "breach", "2026-01", "2025-12"),  # across the year boundary
+        ("previous_month", {"day": 5}, "late", "2026-07", "2026-07"),  # a late list counts where it is stored
+        ("previous_month", {"day": 5}, "missing", "2026-07", "2026-07"),
+        ("current_month", {"day": "last"}, "breach", "2026-08", "2026-08"),
+        ("current_week", {"weekday": "friday"}, "breach", "2026-08", "2026-08"),  # weekly: its own month
+    ],
+)
+def test_a_late_deliverable_and_the_breach_it_causes_count_in_one_month(covers, due, kind, period, expected):
+    from perfrules.engine.evaluation.streaks import counts_in
+    from perfrules.engine.rulebook.model import Rule
+
+    rule = Rule.model_validate(
+        {
+            "id": "purchasing.slow_mover_list",
+            "version": 1,
+            "effective_from": "2026-01-01",
+            "title": {"zh-CN": "滞销品统计分析", "en": "Slow-mover list"},
+            "department": "purchasing",
+            "role": "purchaser",
+            "deadline": {"deliverable": "slow_mover_list", "covers": covers, "due": {**due, "time": "18:00"}},
+            "threshold": {"kpi": "slow_mover_list_timeliness", "target": "90%"},
+        }
+    )
+    assert counts_in(rule, period, kind) == expected
+    assert counts_in(rule.model_copy(update={"deadline": None}), period, kind) == period  # no deadline: own month

@@ -247,6 +247,9 @@ def export(
     """Build the export of ``quarter``, write its files (unless ``write`` is false: a download) and log it
     (files, content hash, who, when). ``perfrules export payroll`` and the dashboard's download both come
     here, so the bytes are the same."""
+    unfinished = store.unfinished_runs(db, [m.label for m in quarter.months()])
+    if unfinished:
+        raise UnfinishedRun(quarter.label, [(r["id"], r["period"]) for r in unfinished])
     result = of_quarter(db, quarter)
     files = render(result, fmt, output)
     if write:
@@ -270,6 +273,21 @@ def export(
         },
     )
     return result, files
+
+
+class UnfinishedRun(PerfRulesError):
+    """Raised by :func:`export` while an evaluation of the quarter never finished: its money may be half
+    written, so nothing is exported until the month is evaluated again (which repairs it)."""
+
+    def __init__(self, quarter: str, runs: list[tuple[int, str]]):
+        named = ", ".join(f"run #{i} ({period})" for i, period in runs)
+        months = " ".join(sorted({period for _, period in runs}))
+        super().__init__(
+            f"{quarter}: {named} did not finish, so the bonus lines may be incomplete; "
+            f"run perfrules evaluate --period for {months} again, then export"
+        )
+        self.quarter = quarter
+        self.runs = runs
 
 
 class ExportFolderMissing(PerfRulesError):

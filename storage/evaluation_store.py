@@ -66,23 +66,31 @@ def upsert(
 # --- runs --------------------------------------------------------------------------------------------
 
 
-def claim_run(db: Database, values: dict[str, Any]) -> tuple[int, bool]:
-    """Claim the run keyed (period, rulebook_version, facts_hash): (id, True if new, False if a repeat)."""
-    with db.session() as s:
-        stmt = (
-            _insert(s, EvaluationRun)
-            .on_conflict_do_nothing(index_elements=["period", "rulebook_version", "facts_hash"])
-            .returning(EvaluationRun.__table__.c.id)
+def claim_run(session: Session, values: dict[str, Any]) -> tuple[int, str | None]:
+    """Claim the run keyed (period, rulebook_version, facts_hash) in the caller's transaction: (id, None) when
+    new, else (id, the earlier run's status: ``done``, or ``running`` when it never finished)."""
+    stmt = (
+        _insert(session, EvaluationRun)
+        .on_conflict_do_nothing(index_elements=["period", "rulebook_version", "facts_hash"])
+        .returning(EvaluationRun.__table__.c.id)
+    )
+    created = session.execute(stmt, values).first() is not None
+    run_id, status = session.execute(
+        select(EvaluationRun.id, EvaluationRun.status).where(
+            EvaluationRun.period == values["period"],
+            EvaluationRun.rulebook_version == values["rulebook_version"],
+            EvaluationRun.facts_hash == values["facts_hash"],
         )
-        created = s.execute(stmt, values).first() is not None
-        run_id = s.execute(
-            select(EvaluationRun.id).where(
-                EvaluationRun.period == values["period"],
-                EvaluationRun.rulebook_version == values["rulebook_version"],
-                EvaluationRun.facts_hash == values["facts_hash"],
-            )
-        ).scalar_one()
-    return run_id, created
+    ).one()
+    return run_id, None if created else status
+
+
+def unfinished_runs(db: Database, months: Sequence[str]) -> list[dict[str, Any]]:
+    """Runs of these months that were claimed and never finished (written by a release before evaluations
+    committed whole): their money may be half-written until the month is evaluated again."""
+    with db.session() as s:
+        q = select(EvaluationRun).where(EvaluationRun.period.in_(list(months)), EvaluationRun.status != "done")
+        return [_row(r) for r in s.execute(q.order_by(EvaluationRun.id)).scalars()]
 
 
 def finish_run(session: Session, run_id: int, finished_at: datetime, **counts: int) -> None:
@@ -202,16 +210,23 @@ def store_findings(
 
 
 def findings(
-    db: Database, *, quarter: str | None = None, months: Sequence[str] | None = None, active_only: bool = True
+    db: Database | Session,
+    *,
+    quarter: str | None = None,
+    months: Sequence[str] | None = None,
+    active_only: bool = True,
 ) -> list[dict[str, Any]]:
+    """Stored findings (``db``: a fresh session; a ``Session``: what that transaction sees, its own writes too)."""
+    q = select(Finding.__table__).order_by(Finding.period, Finding.rule_id, Finding.subject, Finding.kind)
+    if quarter:
+        q = q.where(Finding.quarter == quarter)
+    if months is not None:
+        q = q.where(Finding.period.in_(list(months)))
+    if active_only:
+        q = q.where(Finding.status == "active")
+    if isinstance(db, Session):
+        return [dict(r) for r in db.execute(q).mappings()]
     with db.session() as s:
-        q = select(Finding.__table__).order_by(Finding.period, Finding.rule_id, Finding.subject, Finding.kind)
-        if quarter:
-            q = q.where(Finding.quarter == quarter)
-        if months is not None:
-            q = q.where(Finding.period.in_(list(months)))
-        if active_only:
-            q = q.where(Finding.status == "active")
         return [dict(r) for r in s.execute(q).mappings()]
 
 

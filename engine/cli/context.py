@@ -51,7 +51,10 @@ def pass_app(func: F) -> F:
         if app is None:  # invoked outside the perfrules group (tests calling a sub-command directly)
             app = AppContext()
         try:
-            logs.setup(app.settings.log_level, app.settings.log_format)
+            # a command prints its own summary: its log lines show from warning up unless log_level is set
+            settings = app.settings
+            explicit = settings.sources.get("log_level", "default") != "default"
+            logs.setup(settings.log_level if explicit else "warning", settings.log_format)
             return func(app, *args, **kwargs)
         except PerfRulesError as exc:
             raise click.ClickException(str(exc)) from None

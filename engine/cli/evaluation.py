@@ -47,7 +47,10 @@ def evaluate(app: AppContext, month: Period, as_of: datetime | None, dry_run: bo
     now = _as_of(app, as_of)
     rulebook = _rulebook(app.settings.rules_path)
     [report] = evaluate_months(app.database(), rulebook, [month], now=now, zone=app.settings.zone, dry_run=dry_run)
-    head = "dry run" if dry_run else (f"run #{report.run_id}" + (" (repeat: nothing changed)" if report.repeat else ""))
+    note = " (repeat: nothing changed)" if report.repeat else ""
+    if report.repaired:
+        note = " (repaired: an earlier run of the same facts had not finished; its results are written now)"
+    head = "dry run" if dry_run else f"run #{report.run_id}{note}"
     click.echo(f"Evaluating {month.label} with rulebook {report.rulebook_version}: {head}")
     for obs in report.observations:
         who = ", ".join(t["employee"] for t in report.charged.get(obs.key, [])) or "nobody"

@@ -17,8 +17,14 @@ from perfrules.engine.scheduler.leadership import leadership_for
 from perfrules.engine.scheduler.loop import serve as serve_loop
 from perfrules.engine.scheduler.replay import replay
 from perfrules.engine.scheduler.rules import FolderRules
-from perfrules.engine.web import server
 from perfrules.storage.schedule import get_slot, list_slots
+
+
+def _web_server():
+    """The web server module, imported only by ``serve`` itself (the schedule commands need none of it)."""
+    from perfrules.engine.web import server
+
+    return server
 
 
 @click.command("serve")
@@ -41,7 +47,7 @@ def serve(app: AppContext, log_level: str | None, web: bool, host: str | None, p
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     stop_web = (
-        server.start(app.settings, db, host or app.settings.listen_host, port or app.settings.listen_port)
+        _web_server().start(app.settings, db, host or app.settings.listen_host, port or app.settings.listen_port)
         if web
         else (lambda: None)
     )

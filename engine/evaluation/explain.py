@@ -85,6 +85,11 @@ def explain(db: Database, employee_id: str, quarter: Period) -> str:
         f"employed); adjustments {total}; final bonus {round_cny(base) + total}",
         "",
     ]
+    for run in store.unfinished_runs(db, [m.label for m in quarter.months()]):
+        out[-1:-1] = [
+            f"WARNING: evaluation run #{run['id']} of {run['period']} did not finish: the figures above may be "
+            f"incomplete until `perfrules evaluate --period {run['period']}` runs again (export is refused)."
+        ]
     findings = [
         f
         for f in store.findings(db, quarter=quarter.label)

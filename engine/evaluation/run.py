@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,9 @@ from perfrules.storage import evaluation_store as store
 KpiSource = Callable[[Database, Rulebook, Period], Sequence[KpiValue]]
 
 
+log = logging.getLogger("perfrules.evaluation")
+
+
 @dataclass(frozen=True)
 class RunReport:
     """What a run did (or, dry, would do)."""
@@ -47,6 +51,7 @@ class RunReport:
     quarter_closed: bool = False
     judgement: Judgement = field(default_factory=Judgement)  # + warnings, pending deliverables, unjudged rules
     withdrawn_escalations: tuple[int, ...] = ()  # ids: their streak lost a breach in this run
+    repaired: bool = False  # an earlier run of the same facts had not finished: this one wrote its results
 
 
 def load_submissions(db: Database, month: Period) -> tuple[Submission, ...]:
@@ -117,36 +122,42 @@ def evaluate(
         [(o.key, str(o.value), o.facts) for o in observations],
         [(p.id, p.department, p.role, p.stints, p.leaves, p.active_from, p.active_to) for p in people],
     )
-    run_id, created = store.claim_run(
-        db,
-        {
-            "period": month.label,
-            "rulebook_version": version,
-            "rule_files": dict(rulebook.files),
-            "facts_hash": facts_hash,
-            "as_of": now,
-            "started_at": now,
-            "status": "running",
-        },
-    )
-    rows = result.rows
     rule_ids = {r.rule.id for r in rulebook.in_force(month.last_day)}
-    new_escalations = 0
+    cap = total_cap if total_cap is not None else rulebook.quarterly_cap
+    # One transaction: the run, its findings, escalations and the quarter's bonus lines commit together or
+    # not at all (a kill at any point leaves the store as it was; the next run does the whole work).
     with db.session() as s:
-        store.store_findings(s, run_id, month.label, rows, rule_ids)
+        run_id, earlier = store.claim_run(
+            s,
+            {
+                "period": month.label,
+                "rulebook_version": version,
+                "rule_files": dict(rulebook.files),
+                "facts_hash": facts_hash,
+                "as_of": now,
+                "started_at": now,
+                "status": "running",
+            },
+        )
+        store.store_findings(s, run_id, month.label, result.rows, rule_ids)
         withdrawn = store.withdraw_escalations(s, run_id, month.label, BREACH_KINDS)
         escalations = [{**e, "created_run_id": run_id} for e in result.escalations]
         new_escalations = store.store_escalations(s, escalations)
-    quarter_findings = store.findings(db, quarter=quarter.label)
-    with db.session() as s:
-        cap = total_cap if total_cap is not None else rulebook.quarterly_cap
-        lines = reprice(s, run_id, quarter, by_id, quarter_findings, cap)
-        store.finish_run(s, run_id, now, findings=len(rows), adjustments=lines, escalations=new_escalations)
+        s.flush()
+        lines = reprice(s, run_id, quarter, by_id, store.findings(s, quarter=quarter.label), cap)
+        store.finish_run(s, run_id, now, findings=len(result.rows), adjustments=lines, escalations=new_escalations)
+    created, repaired = earlier is None, earlier not in (None, "done")
+    log.info(
+        "evaluated %s: run #%d%s, %d finding(s), %d new escalation(s), %d bonus line(s)",
+        month.label, run_id, " (repaired an unfinished run)" if repaired else "" if created else " (repeat)",
+        len(result.rows), new_escalations, lines,
+        extra={"run_id": run_id, "period": month.label},
+    )  # fmt: skip
     return RunReport(
         month.label,
         version,
         run_id,
-        not created,
+        not created and not repaired,
         tuple(observations),
         charged,
         new_escalations,
@@ -154,6 +165,7 @@ def evaluate(
         closed,
         result.judgement,
         withdrawn_escalations=tuple(withdrawn),
+        repaired=repaired,
     )
 
 

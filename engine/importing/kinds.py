@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from perfrules.engine.importing.columns import (
     Amount,
     Choice,
@@ -134,8 +135,11 @@ def _check_employees(cols: Columns, report: Report) -> None:
     for i, (id_, manager, email, start, end) in _rows(cols, "id", "manager_id", "email", "active_from", "active_to"):
         if manager is not None and manager == id_:
             report(i, "manager_id", f"{id_!r} cannot be their own manager")
-        if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
-            report(i, "email", f"{email!r} is not an e-mail address")
+        if email is not None:
+            try:
+                validate_email(email, check_deliverability=False)
+            except EmailNotValidError as exc:
+                report(i, "email", f"{email!r} is not an e-mail address notices can go to: {exc}")
         if start is not None and end is not None and end < start:
             report(i, "active_to", f"{end} is before active_from {start}")
 

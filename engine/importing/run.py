@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from perfrules.engine.periods import parse_period
 from perfrules.storage import Database
 from perfrules.storage.db import Connection
 from perfrules.storage.facts import BatchInfo, Dating, FactLoad, RollupScope, open_load
+
+_log = logging.getLogger("perfrules.importing")
 
 
 class UnknownKind(PerfRulesError, LookupError):
@@ -100,6 +103,12 @@ def import_files(
         ]
         if on_loaded is not None:
             on_loaded(load.conn, results)
+    for done in results:
+        _log.info(
+            "imported %s %s: %d row(s), %d new, %d changed, %d unchanged",
+            kind, done.name, done.rows, done.inserted, done.updated, done.unchanged,
+            extra={"kind": kind, "rows": done.rows},
+        )  # fmt: skip
     return results
 
 

@@ -14,6 +14,7 @@ is already there counts as delivered.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import smtplib
@@ -31,6 +32,8 @@ from perfrules.engine.notices.message import build_email, mail_domain
 from perfrules.engine.notices.queue import compose_digests
 from perfrules.storage import Database
 from perfrules.storage.outbox import OutboxEntry, claim, due_ids, mark_failed, mark_sent
+
+log = logging.getLogger("perfrules.notices")
 
 
 class DeliveryError(PerfRulesError):
@@ -51,9 +54,10 @@ class TransportUnavailable(DeliveryError):
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    """Retry and lease parameters. The n-th failed attempt waits ``first_delay × 2^(n−1)``, capped."""
+    """Retry and lease parameters, the same for the service and ``perfrules outbox send``. The n-th failed
+    attempt waits ``first_delay × 2^(n−1)``, capped at ``max_delay``: 24 attempts span about four days."""
 
-    max_attempts: int = 8
+    max_attempts: int = 24
     first_delay: timedelta = timedelta(minutes=1)
     max_delay: timedelta = timedelta(hours=6)
     lease: timedelta = timedelta(minutes=15)
@@ -225,17 +229,33 @@ def _attempt(
     policy: DeliveryPolicy,
     report: DeliveryReport,
 ) -> bool:
-    """One attempt at one claimed message; False when the run should stop (server unreachable)."""
+    """One attempt at one claimed message; False when the run should stop (server unreachable). A message
+    that cannot even be built (an address or header no mail system accepts) goes ``dead`` with the reason,
+    and the run goes on with the others."""
+    context = {"outbox_key": str(entry.key), "employee_id": entry.key.recipient_id, "rule_id": entry.key.rule_id}
     try:
-        transport.send(build_email(entry, mail_from), entry)
+        try:
+            message = build_email(entry, mail_from)
+        except ValueError as exc:
+            raise PermanentDeliveryError(f"cannot build the e-mail: {exc}") from None
+        transport.send(message, entry)
     except DeliveryError as exc:
         dead = isinstance(exc, PermanentDeliveryError) or entry.attempts >= policy.max_attempts
         mark_failed(db, entry.id, token, error=exc.reason, retry_at=now + policy.retry_delay(entry.attempts), dead=dead)
         (report.dead if dead else report.failed).append(entry.id)
+        log.warning(
+            "notice #%d %s after attempt %d: %s",
+            entry.id,
+            "given up" if dead else "not delivered, will retry",
+            entry.attempts,
+            exc.reason,
+            extra={**context, "status": "dead" if dead else "failed"},
+        )
         if isinstance(exc, TransportUnavailable):
             report.stopped = exc.reason
             return False
         return True
     mark_sent(db, entry.id, token, now=now)
     report.sent.append(entry.id)
+    log.info("notice #%d sent", entry.id, extra={**context, "status": "sent"})
     return True

@@ -19,9 +19,6 @@ from perfrules.engine.scheduler.rules import FolderRules
 from perfrules.engine.scheduler.service import Service
 from perfrules.storage import Database
 
-# The scheduler retries an unreachable SMTP server for about four days (1, 2, 4 … minutes, then every 6 h)
-DELIVERY_POLICY = DeliveryPolicy(max_attempts=24)
-
 
 def rule_lookup(rules: FolderRules, zone: Any) -> Callable[[str, datetime], tuple[Rule, RuleRef] | None]:
     """Find the version of a rule in force at a moment, with its provenance for the notices."""
@@ -102,7 +99,7 @@ def build_service(
     actions = ServiceActions(db, env, rule_lookup(rules, zone), settings.mail_from, zone, handlers=handlers)
 
     def deliver_now(now: datetime) -> Any:
-        return deliver(db, env, make_transport(), now=now, mail_from=settings.mail_from, policy=DELIVERY_POLICY)
+        return deliver(db, env, make_transport(), now=now, mail_from=settings.mail_from, policy=DeliveryPolicy())
 
     kwargs = {"scheduler": scheduler} if scheduler is not None else {}
     return Service(db, rules, actions, deliver_now, zone, **kwargs)

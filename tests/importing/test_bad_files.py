@@ -115,7 +115,8 @@ CASES = [
             "warehouse_keeper, warehouse_manager, "
             "hr_specialist, hr_manager, general_manager",
             "e.csv:2: manager_id: no employee with id 'E77' (not on file or in this import)",
-            "e.csv:2: email: 'zhao.example.com' is not an e-mail address",
+            "e.csv:2: email: 'zhao.example.com' is not an e-mail address notices can go to: "
+            "An email address must have an @-sign.",
             "e.csv:2: locale: 'fr' is not one of zh-CN, en",
             "e.csv:2: active_from: '2024-13-01' is not a date (expected YYYY-MM-DD)",
         ],

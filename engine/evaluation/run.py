@@ -145,7 +145,8 @@ def evaluate(
         new_escalations = store.store_escalations(s, escalations)
         s.flush()
         lines = reprice(s, run_id, quarter, by_id, store.findings(s, quarter=quarter.label), cap)
-        store.finish_run(s, run_id, now, findings=len(result.rows), adjustments=lines, escalations=new_escalations)
+        if earlier != "done":  # a repeat keeps the figures of the run that did the work
+            store.finish_run(s, run_id, now, findings=len(result.rows), adjustments=lines, escalations=new_escalations)
     created, repaired = earlier is None, earlier not in (None, "done")
     log.info(
         "evaluated %s: run #%d%s, %d finding(s), %d new escalation(s), %d bonus line(s)",

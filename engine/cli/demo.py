@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
 from perfrules.engine.cli.params import DAY
+from perfrules.engine.cli.progress import meter
 from perfrules.engine.demo import SIZES, DemoSize, custom_size, generate
 from perfrules.engine.demo.loading import import_generated
 from perfrules.engine.demo.run import DemoRun, run_demo
@@ -70,7 +71,8 @@ def demo_data(
 
 
 def _generate(size: DemoSize, seed: int, end: date, folder: Path):
-    report = generate(folder, size, seed, end)
+    with meter(f"demo company {size.name}", size.skus, "SKUs") as advance:
+        report = generate(folder, size, seed, end, on_progress=advance)
     click.echo(f"demo company {size.name}, seed {seed}: {report.window.start} to {report.window.end}, in {folder}")
     for kind, path in report.files:
         click.echo(f"  {path.name:20} {report.rows[kind]:>11,} rows")
@@ -115,6 +117,7 @@ def demo(
                 seed=seed,
                 end=_default_end(app),
                 echo=click.echo,
+                meter=meter,
             )
         )
     finally:

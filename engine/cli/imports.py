@@ -7,6 +7,7 @@ import getpass
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.cli.progress import meter
 from perfrules.engine.importing import KINDS, ImportRejected, import_files
 
 
@@ -58,17 +59,19 @@ def import_(
     work-orders, forecasts, finance, submissions, disposals.
     """
     try:
-        results = import_files(
-            app.database(),
-            kind,
-            files,
-            zone=app.settings.zone,
-            now=app.now(),
-            user=user or getpass.getuser(),
-            fmt=fmt,
-            encoding=encoding,
-            max_errors=max_errors,
-        )
+        with meter(f"import {kind}", None, "rows") as advance:
+            results = import_files(
+                app.database(),
+                kind,
+                files,
+                zone=app.settings.zone,
+                now=app.now(),
+                user=user or getpass.getuser(),
+                fmt=fmt,
+                encoding=encoding,
+                max_errors=max_errors,
+                on_progress=advance,
+            )
     except ImportRejected as exc:
         for line in exc.lines():
             click.echo(line, err=True)

@@ -7,6 +7,7 @@ Same seed, size and end date give byte-identical files. SKUs are simulated in bl
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -72,8 +73,11 @@ class GenerationReport:
         return self.total_rows / self.seconds if self.seconds else float("inf")
 
 
-def generate(folder: Path, size: DemoSize, seed: int, end: date) -> GenerationReport:
-    """Write every export file of the demo company into ``folder`` (created if missing)."""
+def generate(
+    folder: Path, size: DemoSize, seed: int, end: date, on_progress: Callable[[int], None] | None = None
+) -> GenerationReport:
+    """Write every export file of the demo company into ``folder`` (created if missing); ``on_progress(n)``
+    is told each time another ``n`` SKUs are written."""
     started = time.perf_counter()
     window = Window.ending(end, size.months)
     catalogue = build_catalogue(np.random.default_rng([seed, 1]), size.skus, window.days)
@@ -100,6 +104,8 @@ def generate(folder: Path, size: DemoSize, seed: int, end: date) -> GenerationRe
             value += events.month_value
             dead += events.month_dead_value
             revenue += events.month_revenue
+            if on_progress is not None:
+                on_progress(hi - lo)
         rng = np.random.default_rng([seed, 5])
         figures = write_finance(ctx, sinks, blocks, value, dead, revenue, rng)
         write_submissions(ctx, sinks, blocks, figures, rng)

@@ -8,6 +8,7 @@ through the context (``report``, ``imported``, and ``results`` for anything else
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +35,10 @@ class DemoRun:
     seed: int
     end: date
     echo: Callable[[str], None] = print
+    # progress of the long steps: meter(description, total, unit) → a context giving advance(n) (the CLI's bar)
+    meter: Callable[[str, int | None, str], AbstractContextManager[Callable[[int], None]]] = lambda *_: nullcontext(
+        lambda _n: None
+    )
     report: GenerationReport | None = None
     imported: list[ImportSummary] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
@@ -44,7 +49,8 @@ Step = Callable[[DemoRun], None]
 
 def generate_exports(run: DemoRun) -> None:
     """Generate the demo company's export files."""
-    run.report = generate(run.output / "exports", run.size, run.seed, run.end)
+    with run.meter("generate", run.size.skus, "SKUs") as advance:
+        run.report = generate(run.output / "exports", run.size, run.seed, run.end, on_progress=advance)
     r = run.report
     run.echo(
         f"  {r.total_rows:,} rows in {len(r.rows)} files under {r.folder} "

@@ -64,6 +64,7 @@ def import_files(
     chunk_rows: int = CHUNK_ROWS,
     refresh_rollup: bool = True,
     on_loaded: Callable[[Connection, list[FileResult]], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> list[FileResult]:
     """Import ``paths`` (all of ``kind``) in one transaction; raise :class:`ImportRejected` if any row is bad.
 
@@ -75,6 +76,7 @@ def import_files(
 
     ``on_loaded(conn, results)``, when given, runs on the import's connection after the load and before the
     commit: what it writes (e.g. an audit entry) commits with the import, or rolls back with it if it raises.
+    ``on_progress(n)`` is told each time another ``n`` rows are read and checked.
     """
     if kind not in KINDS:
         raise UnknownKind(kind)
@@ -93,6 +95,8 @@ def import_files(
             fact_file = FactFile(source, spec, log, fmt=fmt, encoding=encoding)
             for chunk in fact_file.chunks(chunk_rows):
                 checker.chunk(file_no, fact_file.name, chunk)
+                if on_progress is not None:
+                    on_progress(len(chunk))
             files.append(fact_file)
         checker.resolve_deferred()
         if log:

@@ -19,6 +19,8 @@ from perfrules.engine.kpi.slow_movers import check_list, slow_mover_list
 from perfrules.engine.kpi.status import KpiStatus, evaluate
 from perfrules.engine.money import format_cny, round_cny
 from perfrules.engine.periods import Period, month_of
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.storage.kpi import reading
 from perfrules.storage.kpi.facts import submissions
 from perfrules.storage.rollup import refresh
@@ -138,6 +140,7 @@ def kpi(
         zone=app.settings.zone,
         kpis=list(kpi_ids) or None,
         categories=by_category,
+        deadlines=RuleDeadlines(load_rulebook(app.settings.rules_path)),  # due moments: the rules in force
     )
     statuses = [evaluate(v) for v in values]
     if fmt == "json":

@@ -19,6 +19,7 @@ from perfrules.engine.evaluation.people import Person, load_people
 from perfrules.engine.kpi.catalog import ScopeKind
 from perfrules.engine.kpi.scope import Scope
 from perfrules.engine.periods import Period, quarter_of, year_of
+from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.storage import Database
 
@@ -92,6 +93,7 @@ def library_kpis(zone: ZoneInfo, as_of: date | None = None):
 
     def source(db: Database, rulebook: Rulebook, month: Period) -> list[KpiValue]:
         members = scope_members(db)
+        deadlines = RuleDeadlines(rulebook)
         values = []
         for (scope_kind, key, period_kind), kpi_ids in sorted(
             wanted(rulebook, month, members).items(), key=lambda kv: repr(kv[0])
@@ -101,7 +103,17 @@ def library_kpis(zone: ZoneInfo, as_of: date | None = None):
                 continue
             scope = Scope(ScopeKind(scope_kind), key) if scope_kind != "company" else Scope()
             day = min(period.last_day, as_of) if as_of else period.last_day
-            for v in compute_all(db, period, scope=scope, as_of=day, zone=zone, kpis=sorted(kpi_ids), breakdown=False):
+            found = compute_all(
+                db,
+                period,
+                scope=scope,
+                as_of=day,
+                zone=zone,
+                kpis=sorted(kpi_ids),
+                breakdown=False,
+                deadlines=deadlines,
+            )
+            for v in found:
                 values.append(KpiValue(v.kpi, v.period, v.value, scope_kind, key or ""))
         return values
 

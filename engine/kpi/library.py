@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from perfrules.engine.kpi import catalog, flow_kpis, list_kpis, stock_kpis
 from perfrules.engine.kpi.catalog import ScopeKind
+from perfrules.engine.kpi.deadlines import Deadlines
 from perfrules.engine.kpi.parameters import DEFAULT, KpiParameters
 from perfrules.engine.kpi.run import Run
 from perfrules.engine.kpi.scope import COMPANY, Scope, UnknownKpi
@@ -112,13 +113,15 @@ def compute_all(
     kpis: list[str] | None = None,
     breakdown: bool = True,
     categories: bool = False,
+    deadlines: Deadlines | None = None,
 ) -> list[KpiValue]:
     """Every KPI the scope supports (or ``kpis``), catalogue order; at company scope with ``breakdown``
     also turnover per ABC class, XYZ class and segment (active / slow / dead), and with ``categories``
-    per category."""
+    per category. ``deadlines`` are the rulebook's due moments (:class:`~.deadlines.Deadlines`): timeliness
+    and tracking KPIs count a deliverable on time exactly when its deadline finding does."""
     ids = kpis or [k.id for k in catalog.CATALOG if scope.kind in k.scopes]
     with reading(db) as conn:
-        run = Run(conn, period, as_of or period.last_day, params, zone)
+        run = Run(conn, period, as_of or period.last_day, params, zone, deadlines)
         if breakdown and scope == COMPANY and run.started:  # one pass serves the company figures and the breakdown
             run.profile(with_classes=True)
         values = [_evaluate(run, kpi_id, scope) for kpi_id in ids]
@@ -173,11 +176,12 @@ def drill_down(
     params: KpiParameters = DEFAULT,
     zone: ZoneInfo = _ZONE,
     limit: int = 100,
+    deadlines: Deadlines | None = None,
 ) -> list[dict[str, Any]]:
     """The rows behind a KPI value as plain dicts (largest or earliest first), at most ``limit``."""
     _function(kpi_id)
     with reading(db) as conn:
-        run = Run(conn, period, as_of or period.last_day, params, zone)
+        run = Run(conn, period, as_of or period.last_day, params, zone, deadlines)
         selection = run.selection(kpi_id, scope)
         obsolete_before = run.obsolete_before(run.end)
         if kpi_id in _STOCK_DRILL or kpi_id in ("obsolete_ratio", "purchasing_dio", "purchasing_dio_yoy"):

@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from perfrules.engine.kpi.run import Run
 from perfrules.engine.kpi.scope import Scope
 from perfrules.engine.kpi.slow_movers import slow_mover_list
 from perfrules.engine.kpi.values import KpiValue
-from perfrules.engine.periods import Period, month_of, week_of
 from perfrules.storage.kpi import facts
 from perfrules.storage.kpi.common import Selection
 
 
-def lists_due(run: Run) -> list[tuple[Period, date]]:
-    """(month covered, due day) of every slow-mover list due in the window."""
-    out = []
-    month = month_of(run.start).previous()
-    while month.start <= run.end:
-        following = month.next().start
-        due = following.replace(day=min(run.params.list_due_day, 28))
-        if run.start <= due <= run.end:
-            out.append((month, due))
-        month = month.next()
-    return out
-
-
-def _deadline(run: Run, day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(), run.zone)
-
-
 def slow_mover_list_timeliness(run: Run, scope: Scope) -> KpiValue:
-    """Lists submitted by the due time ÷ lists due (or, ``coverage``: share of the system list named on time)."""
+    """Lists handed in by their deadline ÷ lists due in the period (or, ``coverage``: share of the system list
+    named on time). Which lists are due and until when: the rulebook's deadline (:mod:`.deadlines`)."""
     selection = run.selection("slow_mover_list_timeliness", scope)
-    due = lists_due(run)
-    subs = facts.submissions(run.conn, "slow_mover_list", [m.label for m, _ in due], selection=selection)
+    due = run.deadlines.due_in("slow_mover_list", run.start, run.end) or []
+    subs = facts.submissions(run.conn, "slow_mover_list", [d.covered.label for d in due], selection=selection)
     score = Decimal(0)
     late: list[str] = []
-    for month, day in due:
-        on_time = [s for s in subs if s.period == month.label and s.submitted_at < _deadline(run, day)]
+    for instance in due:
+        month = instance.covered
+        on_time = [s for s in subs if s.period == month.label and s.submitted_at <= instance.until]
         if not on_time:
             late.append(month.label)
         elif run.params.list_timeliness_method == "coverage":
@@ -55,27 +39,23 @@ def slow_mover_list_timeliness(run: Run, scope: Scope) -> KpiValue:
         len(due),
         "no list due in the period",
         rows=len(subs),
-        lists_due=[m.label for m, _ in due],
+        lists_due=[d.covered.label for d in due],
+        due_until=[d.until.isoformat() for d in due],
+        deadline_source=sorted({d.source for d in due}),
         late=late,
         method=run.params.list_timeliness_method,
     )
 
 
 def disposal_tracking_rate(run: Run, scope: Scope) -> KpiValue:
-    """Weeks with a disposal-tracking update by Sunday (+ grace days) ÷ weeks ending in the window."""
+    """Weekly disposal-tracking updates handed in by their deadline ÷ updates due in the period (the rulebook's
+    deadline, e.g. Friday 18:00; the library's Sunday + grace days only where no rule owns it)."""
     selection = run.selection("disposal_tracking_rate", scope)
-    weeks = []
-    week = week_of(run.start)
-    while week.start <= run.end:
-        if run.start <= week.last_day <= run.end:
-            weeks.append(week)
-        week = week.next()
+    due = run.deadlines.due_in("disposal_tracking", run.start, run.end) or []
+    weeks = [d.covered for d in due]
     subs = facts.submissions(run.conn, "disposal_tracking", [w.label for w in weeks], selection=selection)
-    grace = timedelta(days=run.params.tracking_grace_days)
     on_time = [
-        w.label
-        for w in weeks
-        if any(s.period == w.label and s.submitted_at < _deadline(run, w.last_day + grace) for s in subs)
+        d.covered.label for d in due if any(s.period == d.covered.label and s.submitted_at <= d.until for s in subs)
     ]
     missed = [w.label for w in weeks if w.label not in on_time]
     return run.ratio(
@@ -83,7 +63,7 @@ def disposal_tracking_rate(run: Run, scope: Scope) -> KpiValue:
         scope,
         len(on_time),
         len(weeks),
-        "no week ends in the period",
+        "no update due in the period",
         rows=len(subs),
         weeks_missed=missed,
     )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from perfrules.engine.kpi import catalog
 from perfrules.engine.kpi.catalog import ScopeKind
+from perfrules.engine.kpi.deadlines import Deadlines, ParameterDeadlines, first_of
 from perfrules.engine.kpi.parameters import KpiParameters
 from perfrules.engine.kpi.scope import InvalidScope, Scope
 from perfrules.engine.kpi.values import KpiValue, quantize
@@ -50,8 +51,18 @@ def classing(params: KpiParameters) -> Classing:
 class Run:
     """Computes KPIs for one period as of one day on one connection; caches what several KPIs share."""
 
-    def __init__(self, conn: Connection, period: Period, as_of: date, params: KpiParameters, zone: ZoneInfo):
+    def __init__(
+        self,
+        conn: Connection,
+        period: Period,
+        as_of: date,
+        params: KpiParameters,
+        zone: ZoneInfo,
+        deadlines: Deadlines | None = None,
+    ):
         self.conn = conn
+        # the rulebook's due moments first; the library's documented parameters only for what no rule owns
+        self.deadlines = first_of(deadlines, ParameterDeadlines(params, zone))
         self.period = period
         self.as_of = as_of
         self.params = params

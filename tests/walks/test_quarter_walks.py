@@ -193,7 +193,6 @@ def test_streaks_and_money_across_the_quarter_boundary(company):
     assert c.final("2026Q4") == {**FULL, "E_P1": Decimal("18000.00"), "E_F1": Decimal("8500.00")}
 
 
-@pytest.mark.xfail(strict=True, reason="deadline model: issue 12 item 1")
 def test_a_list_filed_on_the_holiday_shifted_due_date_is_on_time(company):
     """September's list is due 5 October 2026, National Day: by the rule it is due Thursday 8 October 18:00.
     Filed 8 October 10:00 it is on time — no late finding in September and nothing deducted in Q4."""

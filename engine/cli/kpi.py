@@ -198,7 +198,7 @@ def slow_movers(app: AppContext, as_of: date, category: str | None, check_month:
     day = as_of
     check_period = check_month.label if check_month else None
     with reading(db) as conn:
-        listed = slow_mover_list(conn, day, category=category)
+        listed = slow_mover_list(conn, day, category=category, with_buyer=check_period is not None)
         subs = submissions(conn, "slow_mover_list", [check_period]) if check_period else []
     records = [
         {
@@ -230,14 +230,16 @@ def slow_movers(app: AppContext, as_of: date, category: str | None, check_month:
             click.echo(f"note: comparing with the list as of {day}", err=True)
         if not subs:
             raise click.ClickException(f"no slow_mover_list submitted for {check_period}")
-        result = check_list(listed, subs[-1].payload)
-        click.echo(
-            f"submission {subs[-1].id} by {subs[-1].employee_id}: {result.named} named, "
-            f"{len(result.missing)} missing, {len(result.extra)} extra, "
-            f"{len(result.misclassified)} misclassified"
-        )
-        for name, items in (("missing", result.missing), ("extra", result.extra)):
-            if items:
-                click.echo(f"  {name}: {', '.join(items)}")
-        for m in result.misclassified:
-            click.echo(f"  misclassified: {m.sku} is {m.expected}, listed as {m.given}")
+        latest = {s.employee_id: s for s in subs}  # each submitter's last list (in submission order)
+        for sub in latest.values():
+            result = check_list(listed.owed_by(sub.employee_id), sub.payload)
+            click.echo(
+                f"submission {sub.id} by {sub.employee_id}: {result.named} named, "
+                f"{len(result.missing)} missing, {len(result.extra)} extra, "
+                f"{len(result.misclassified)} misclassified, completeness {result.coverage:.1%}"
+            )
+            for name, items in (("missing", result.missing), ("extra", result.extra)):
+                if items:
+                    click.echo(f"  {name}: {', '.join(items)}")
+            for m in result.misclassified:
+                click.echo(f"  misclassified: {m.sku} is {m.expected}, listed as {m.given}")

@@ -141,6 +141,9 @@ def deliverable_states(
                 state = "pending" if now <= limit else "missing"
                 end = now
             days = (end.astimezone(due.tzinfo).date() - due.date()).days if state in ("late", "missing") else 0
+            # a list corrected (handed in again) by the deadline counts at its best; a late one as first handed in
+            counted = [s.completeness for s in handed if s.completeness is not None and s.submitted_at <= limit]
+            completeness = max(counted) if counted else (first.completeness if first else None)
             out.append(
                 DeliverableState(
                     rule_id,
@@ -151,7 +154,7 @@ def deliverable_states(
                     first.submitted_at if first else None,
                     state,
                     max(days, 0),
-                    first.completeness if first else None,
+                    completeness,
                     tuple(due - lead for lead in sorted(deadline.reminders, reverse=True)),
                 )
             )

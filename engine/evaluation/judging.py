@@ -348,6 +348,13 @@ def _kpi_observation(sourced: SourcedRule, part: str, value: KpiValue, month: Pe
     )
 
 
+def _incomplete(completeness: Decimal | None, required: Decimal | None) -> str:
+    named = pct(round(completeness or Decimal(0), 4)).lstrip("+")
+    return (
+        f"incomplete: names {named} of the system's slow-mover list, {pct(required or Decimal(1)).lstrip('+')} required"
+    )
+
+
 def _deadline_observation(sourced: SourcedRule, part: str, state, month: Period) -> Observation:
     rule = sourced.rule
     kind = state.state if part == "deadline" else "incomplete"
@@ -369,7 +376,7 @@ def _deadline_observation(sourced: SourcedRule, part: str, state, month: Period)
         else (f"{state.days_late} day(s) late" if state.days_late else "late (same day)")
     )
     message = f"{state.deliverable} for {state.period} due {state.due_at:%Y-%m-%d %H:%M}: " + (
-        late if kind != "incomplete" else f"incomplete ({state.completeness})"
+        late if kind != "incomplete" else _incomplete(state.completeness, rule.deadline.completeness)
     )
     return Observation(
         **_common(sourced),

@@ -25,10 +25,12 @@ from perfrules.engine.evaluation.observations import Judgement, Observation
 from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.evaluation.pricing import reprice
 from perfrules.engine.evaluation.streaks import BREACH_KINDS
-from perfrules.engine.periods import Period, PeriodKind, local_date, quarter_of, week_of
+from perfrules.engine.kpi.slow_movers import LIST_DELIVERABLE, SlowMoverList, check_list, slow_mover_list
+from perfrules.engine.periods import Period, PeriodKind, local_date, parse_period, quarter_of, week_of
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.storage import Database
 from perfrules.storage import evaluation_store as store
+from perfrules.storage.kpi import reading
 
 KpiSource = Callable[[Database, Rulebook, Period], Sequence[KpiValue]]
 
@@ -56,9 +58,15 @@ class RunReport:
 
 def load_submissions(db: Database, month: Period) -> tuple[Submission, ...]:
     labels = [month.label] + [w.label for w in _weeks(month)]
+    rows = store.submissions(db, labels)
+    lists: dict[str, SlowMoverList] = {}  # the system's list per covered month, drawn up once
+    if any(r["deliverable"] == LIST_DELIVERABLE for r in rows):
+        with reading(db) as conn:
+            for label in {r["period"] for r in rows if r["deliverable"] == LIST_DELIVERABLE}:
+                lists[label] = slow_mover_list(conn, parse_period(label).last_day, classify=False, with_buyer=True)
     return tuple(
-        Submission(r["deliverable"], r["period"], r["employee_id"], r["submitted_at"], _completeness(r["payload"]))
-        for r in store.submissions(db, labels)
+        Submission(r["deliverable"], r["period"], r["employee_id"], r["submitted_at"], _completeness(r, lists))
+        for r in rows
     )
 
 
@@ -70,10 +78,14 @@ def _weeks(month: Period) -> list[Period]:
     return weeks
 
 
-def _completeness(payload: Any) -> Decimal | None:
-    if isinstance(payload, dict) and payload.get("completeness") is not None:
-        return Decimal(str(payload["completeness"]))
-    return None
+def _completeness(row: dict[str, Any], lists: dict[str, SlowMoverList]) -> Decimal | None:
+    """The share of the system's slow-mover list at the end of the covered month that a submitted list names
+    (the submitter's part of it, :meth:`SlowMoverList.owed_by`), as ``perfrules slow-movers --check`` shows
+    it: never what the submitter writes. None for other deliverables (nothing to compare them with)."""
+    if row["deliverable"] != LIST_DELIVERABLE:
+        return None
+    owed = lists[row["period"]].owed_by(row["employee_id"])
+    return check_list(owed, row["payload"] or {}).coverage
 
 
 def _hash(*parts: Any) -> str:

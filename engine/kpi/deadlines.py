@@ -6,7 +6,8 @@ with the same ``due_at`` (due day and time, working-day shift on the Chinese cal
 judges deadline findings and schedules reminders — and are handed to the library as a :class:`Deadlines`.
 Only where no rule in force owns a deliverable (``perfrules kpi`` on a rulebook without it) does the library
 fall back to :class:`ParameterDeadlines`: its documented parameters (``list_due_day`` end of day,
-``tracking_grace_days`` after Sunday), with no working-day shift.
+``tracking_grace_days`` after Sunday, ``digestion_due_day``), with no working-day shift. The day by which
+disposals count for the digestion rate is asked for under the KPI's id: a rule's ``threshold.by`` owns it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ class ParameterDeadlines:
                 if first <= week.last_day <= last:
                     out.append(Due(week, self._end_of(day), "parameter tracking_grace_days"))
                 week = week.next()
+            return out
+        if deliverable == "slow_mover_digestion_rate":  # disposals count up to the due day of the period's months
+            if self.params.digestion_due_day is None:
+                return []
+            out, month = [], month_of(first)
+            while month.start <= last:
+                day = month.start.replace(day=min(self.params.digestion_due_day, 28))
+                if first <= day <= last:
+                    out.append(Due(month.previous(), self._end_of(day), "parameter digestion_due_day"))
+                month = month.next()
             return out
         return None
 

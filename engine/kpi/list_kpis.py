@@ -70,10 +70,12 @@ def disposal_tracking_rate(run: Run, scope: Scope) -> KpiValue:
 
 
 def digestion_until(run: Run) -> date:
-    """The last day disposals count for the digestion rate: the due day of the period's first month."""
-    if run.params.digestion_due_day is None:
+    """The last day disposals count for the digestion rate: the day the first instance of the rule's ``by``
+    (e.g. the 20th, after its working-day shift) due in the period falls on; the whole period when none is."""
+    due = run.deadlines.due_in("slow_mover_digestion_rate", run.start, run.end)
+    if not due:
         return run.end
-    return min(run.end, run.start.replace(day=min(run.params.digestion_due_day, 28)))
+    return min(run.end, min(d.until for d in due).astimezone(run.zone).date())
 
 
 def slow_mover_digestion_rate(run: Run, scope: Scope) -> KpiValue:

@@ -22,6 +22,7 @@ from perfrules.storage.kpi.common import Selection
 from perfrules.storage.kpi.stock import SlowMoverRow, slow_movers
 
 SlowClass = Literal["seasonal", "structural"]
+LIST_DELIVERABLE = "slow_mover_list"  # the deliverable a purchaser hands in: the list this module checks
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class SlowMover:
     days_since_sale: int  # since the last sale, or since the first movement when never sold
     cls: SlowClass
     reason: str  # why seasonal or structural
+    buyer: str | None = None  # who placed its latest purchase order (None: nobody, or not looked up)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class SlowMoverList:
 
     def by_sku(self) -> dict[str, SlowMover]:
         return {i.sku: i for i in self.items}
+
+    def owed_by(self, person: str) -> SlowMoverList:
+        """The part ``person``'s list must name: the SKUs whose latest purchase order they placed, and those
+        nobody bought (stock without purchase orders is on every purchaser's list). Needs ``with_buyer``."""
+        return SlowMoverList(self.as_of, tuple(i for i in self.items if i.buyer in (person, None)))
 
 
 def _classify(row: SlowMoverRow, params: KpiParameters) -> tuple[SlowClass, str]:
@@ -75,11 +82,13 @@ def slow_mover_list(
     *,
     category: str | None = None,
     classify: bool = True,
+    with_buyer: bool = False,
 ) -> SlowMoverList:
     """The slow movers on ``as_of`` (all SKUs, or one category), largest value first.
 
     ``classify=False`` skips the sales-history look-up (every item without a ``season`` is then structural):
-    for callers that need only quantities and values."""
+    for callers that need only quantities and values. ``with_buyer`` looks up who bought each SKU last (for
+    :meth:`SlowMoverList.owed_by`)."""
     selection = Selection("category", category) if category else Selection()
     rows = slow_movers(
         conn,
@@ -89,6 +98,7 @@ def slow_mover_list(
         selection=selection,
         classing=classing(params),
         with_history=classify,
+        with_buyer=with_buyer,
     )
     items = []
     for row in rows:
@@ -105,6 +115,7 @@ def slow_mover_list(
                 (as_of - since).days,
                 cls,
                 reason,
+                row.buyer,
             )
         )
     return SlowMoverList(as_of, tuple(items))

@@ -1,4 +1,5 @@
-"""Every deliverable instance of the rulebook, computed once: the one due-moment model.
+"""Every deliverable instance of the rulebook, computed once: the one due-moment model (and the ``by`` of
+quantitative deadlines, keyed by their KPI: the 20th by which digestion counts).
 
 :class:`RuleDeadlines` answers the KPI library's question (which instances of a deliverable fall due in a
 window, and until when they count as on time) with the same :func:`~.calendar.due_at` that judges deadline
@@ -10,12 +11,13 @@ counts is the one in force on the last day of the period the instance covers, as
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from perfrules.engine.kpi.deadlines import Due
 from perfrules.engine.periods import month_of
 from perfrules.engine.rulebook.calendar import covered_periods, due_at
-from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.engine.rulebook.model import Deadline, Schedule
+from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
 
 
 class RuleDeadlines:
@@ -24,24 +26,33 @@ class RuleDeadlines:
     def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
 
+    def _schedules(self, deliverable: str) -> list[tuple[SourcedRule, Schedule]]:
+        """The schedules owning ``deliverable``: rules' ``deadline`` of that deliverable, and the ``by`` of
+        thresholds on that KPI (a quantitative deadline, e.g. digestion by the 20th)."""
+        out: list[tuple[SourcedRule, Schedule]] = []
+        for sourced in self.rulebook.rules:
+            rule = sourced.rule
+            if rule.deadline is not None and rule.deadline.deliverable == deliverable:
+                out.append((sourced, rule.deadline))
+            elif rule.threshold is not None and rule.threshold.kpi == deliverable and rule.threshold.by is not None:
+                out.append((sourced, rule.threshold.by))
+        return out
+
     def due_in(self, deliverable: str, first: date, last: date) -> list[Due] | None:
-        owners = [
-            s for s in self.rulebook.rules if s.rule.deadline is not None and s.rule.deadline.deliverable == deliverable
-        ]
+        owners = self._schedules(deliverable)
         if not owners:
             return None
         found: dict[str, Due] = {}
         month = month_of(first).previous().previous()  # an instance is due at most a month after its period
         while month.start <= last:
-            for sourced in owners:
-                deadline = sourced.rule.deadline
-                assert deadline is not None
+            for sourced, deadline in owners:
                 for covered in covered_periods(deadline, month):
                     if covered.label in found or not sourced.rule.in_force(covered.last_day):
                         continue
                     due = due_at(deadline, covered)
                     if due is not None and first <= due.date() <= last:
                         source = f"rule {sourced.rule.id} v{sourced.rule.version}"
-                        found[covered.label] = Due(covered, due + deadline.grace, source)
+                        grace = deadline.grace if isinstance(deadline, Deadline) else timedelta(0)
+                        found[covered.label] = Due(covered, due + grace, source)
             month = month.next()
         return sorted(found.values())

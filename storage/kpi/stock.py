@@ -258,6 +258,7 @@ class SlowMoverRow:
     first_day: date | None
     peak_share: Decimal | None  # share of look-back sales in the 3 busiest calendar months (None: no sales)
     sold_qty: int  # units sold over the seasonal look-back
+    buyer: str | None = None  # buyer of the latest purchase order up to the day (None: none, or not asked)
 
 
 def slow_movers(
@@ -269,8 +270,10 @@ def slow_movers(
     selection: Selection = Selection(),
     classing: Classing = Classing(),
     with_history: bool = True,
+    with_buyer: bool = False,
 ) -> list[SlowMoverRow]:
-    """SKUs on hand on ``day`` whose last sale (or, never sold, first movement) is more than ``min_days`` ago."""
+    """SKUs on hand on ``day`` whose last sale (or, never sold, first movement) is more than ``min_days`` ago;
+    ``with_buyer`` adds who placed each one's latest purchase order (whose list must name it)."""
     sql = Sql(conn)
     sql.state("st", day)
     cut = sql.day("cut", day - timedelta(days=min_days))
@@ -280,9 +283,10 @@ def slow_movers(
         f"SELECT st.* FROM st WHERE st.qty > 0 AND COALESCE(st.last_sale_day, st.first_day) < {cut}"
         + (f" AND {cond}" if cond else ""),
     )
+    buyer = _buyer_of(sql, "slow.sku", day) if with_buyer else "NULL"
     rows = sql.run(
         "SELECT slow.sku, s.name, s.category, s.season, slow.qty, slow.value, slow.last_sale_day, "
-        "slow.first_day FROM slow JOIN skus s ON s.sku = slow.sku ORDER BY slow.value DESC, slow.sku"
+        f"slow.first_day, {buyer} FROM slow JOIN skus s ON s.sku = slow.sku ORDER BY slow.value DESC, slow.sku"
     ).all()
     # the month's state is read once: the sales history is then looked up for the listed SKUs by key
     peaks = (
@@ -291,13 +295,23 @@ def slow_movers(
         else {}
     )
     out = []
-    for sku, name, cat, season, qty, value, last_sale, first in rows:
+    for sku, name, cat, season, qty, value, last_sale, first, bought_by in rows:
         sold, top = peaks.get(sku, (0, 0))
         sold_qty = int(sold or 0)
         share = (dec(top) / sold_qty) if sold_qty > 0 else None
         out.append(
             SlowMoverRow(
-                sku, name, cat, season, int(qty), dec(value), to_date(last_sale), to_date(first), share, sold_qty
+                sku,
+                name,
+                cat,
+                season,
+                int(qty),
+                dec(value),
+                to_date(last_sale),
+                to_date(first),
+                share,
+                sold_qty,
+                bought_by,
             )
         )
     return out

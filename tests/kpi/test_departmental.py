@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
-from perfrules.engine.kpi.library import compute, drill_down
+import yaml
+from perfrules.engine.kpi.library import compute, compute_all, drill_down
 from perfrules.engine.kpi.parameters import KpiParameters
 from perfrules.engine.kpi.scope import COMPANY, parse_scope
 from perfrules.engine.periods import parse_period
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.rulebook.deadlines import RuleDeadlines
 
 from tests.kpi.factories import ZONE, Facts
 
 SEP = parse_period("2026-09")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_purchase_on_time_rate_per_company_and_buyer(db):
@@ -212,3 +217,28 @@ def test_kit_completeness_uses_the_erp_flag_else_stock(db):
     assert (value.numerator, value.denominator) == (3, 5)
     rows = drill_down(db, "kit_completeness", COMPANY, SEP)
     assert [r["components_in_stock"] for r in rows][-2:] == [True, False]
+
+
+def test_digestion_counts_disposals_up_to_the_rules_by_not_a_parameter(db, tmp_path):
+    """The rule's ``threshold.by`` owns the day disposals count until (one deadline model): moved to the 24th,
+    the disposal of the 24th counts; the library's ``digestion_due_day`` (20th) is not consulted. On the
+    25th (Mid-Autumn Festival 2026, then a weekend) it is moved to Monday the 28th, as every deadline."""
+    f = Facts(db).sku("S1", unit_cost="10").sku("S2", unit_cost="10")
+    f.move("S1", "receipt", date(2026, 1, 1), 80, "10").move("S2", "receipt", date(2026, 1, 1), 20, "10")
+    f.disposal("S1", date(2026, 9, 10), 70).disposal("S2", date(2026, 9, 12), 20)
+    f.disposal("S1", date(2026, 9, 24), 10)
+    f.save()
+    rule = yaml.safe_load((ROOT / "rules" / "operations.yaml").read_text(encoding="utf-8"))["rules"][0]
+    assert rule["id"] == "operations.slow_mover_digestion"
+    for day, until in ((24, date(2026, 9, 24)), (25, date(2026, 9, 28))):
+        rule["threshold"]["by"]["due"] = {"day": day, "time": "18:00"}
+        (tmp_path / "operations.yaml").write_text(yaml.safe_dump({"rules": [rule]}, allow_unicode=True), "utf-8")
+        deadlines = RuleDeadlines(load_rulebook(tmp_path))
+        (value,) = compute_all(
+            db, SEP, scope=COMPANY, zone=ZONE, kpis=["slow_mover_digestion_rate"], breakdown=False, deadlines=deadlines
+        )
+        assert (value.numerator, value.denominator) == (Decimal(1000), Decimal(1000))
+        assert value.inputs["disposals_until"] == until
+    (default,) = compute_all(db, SEP, scope=COMPANY, zone=ZONE, kpis=["slow_mover_digestion_rate"], breakdown=False)
+    assert default.inputs["disposals_until"] == date(2026, 9, 20)  # no rule: the documented parameter
+    assert default.numerator == Decimal(900)

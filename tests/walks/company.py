@@ -136,20 +136,23 @@ class Company:
             ],
         )
 
-    def file_list(self, covers: str, submitted_at: str, employee: str = "E_P1") -> None:
-        """Purchasing hands in the slow-mover list of ``covers`` at ``submitted_at`` (company time). The
-        system's own slow-mover list is empty (S1 sells every month), so an empty list is complete."""
+    def file_list(
+        self, covers: str, submitted_at: str, employee: str = "E_P1", items: tuple[dict[str, str], ...] = ()
+    ) -> None:
+        """Purchasing hands in the slow-mover list of ``covers`` at ``submitted_at`` (company time), naming
+        ``items``. The system's own slow-mover list is empty while S1 alone is stocked (it sells every month),
+        so an empty list is complete."""
         self.load(
             "submissions",
             [
                 {
-                    "id": f"LIST-{covers}",
+                    "id": f"LIST-{covers}-{submitted_at}",
                     "deliverable": "slow_mover_list",
                     "period": covers,
                     "employee_id": employee,
                     "submitted_at": submitted_at,
                     "note": "",
-                    "payload": json.dumps({"items": []}),
+                    "payload": json.dumps({"items": list(items)}),
                 }
             ],
         )

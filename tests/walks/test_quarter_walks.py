@@ -205,3 +205,29 @@ def test_a_list_filed_on_the_holiday_shifted_due_date_is_on_time(company):
     assert "0 finding(s)" in october
     assert c.escalations() == set()
     assert c.final("2026Q4") == FULL
+
+
+def test_a_list_is_complete_only_when_it_names_every_slow_mover(company):
+    """S2 (bought by Li Na in April, never sold) is a slow mover from July's end (no movement for more than
+    90 days). A list is complete when it names it, whatever the submitter writes into the payload: July's
+    list names nothing (incomplete: 0 % of the system's list), August's names S2."""
+    c = company
+    c.load("skus", [{"sku": "S2", "name": "winter boot", "category": "shoes", "unit_cost": "10.00", "price": "30"}])
+    c.load(
+        "movements",
+        [{"id": "R2", "sku": "S2", "kind": "receipt", "moved_at": "2026-04-02T09:00:00", "quantity": "50",
+          "unit_cost": "10.00"}],
+    )  # fmt: skip
+    c.file_list("2026-06", "2026-07-03T10:00:00")  # 2 months without a sale: not yet slow
+    c.file_list("2026-07", "2026-08-03T10:00:00")  # on time, names nothing
+    c.file_list("2026-08", "2026-09-03T10:00:00", items=({"sku": "S2", "class": "structural"},))
+    june, july, august = months(c, "2026-06", "2026-07", "2026-08")
+    assert "INCOMPLETE" not in june and "INCOMPLETE" not in august
+    assert "INCOMPLETE purchasing.slow_mover_list [E_P1]" in july
+    assert "incomplete: names 0% of the system's slow-mover list, 100% required" in july
+    assert "completeness=0" in c.explain("E_P1", "2026Q3")  # what was compared is shown
+    assert c.final("2026Q3") == FULL  # the threshold (timeliness) costs money, not the incomplete list alone
+    check = c.cli("slow-movers", "--as-of", "2026-07-31", "--check", "2026-07")
+    assert "1 slow movers" in check and "completeness 0.0%" in check and "missing: S2" in check
+    check = c.cli("slow-movers", "--as-of", "2026-08-31", "--check", "2026-08")
+    assert "completeness 100.0%" in check

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from perfrules.engine.bundled import bundled_path
 from perfrules.engine.errors import ConfigError
+from perfrules.engine.vocabulary import LOCALES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout (tests); bundled files: engine.bundled
 ENV_PREFIX = "PERFRULES_"
@@ -60,7 +61,7 @@ def _public_url(value: str) -> str:
 
 
 def _locale(value: str) -> str:
-    return _choice("zh-CN", "en")(value)
+    return _choice(*LOCALES)(value)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from sqlmodel import Field, SQLModel
 
 MOVEMENT_KINDS = ("receipt", "sale", "issue", "customer_return", "supplier_return", "adjustment")
 DISPOSAL_ACTIONS = ("promotion", "clearance", "return")
-LOCALES = ("zh-CN", "en")
 
 
 def _money(nullable: bool = False, **kw: Any) -> Any:

@@ -15,7 +15,7 @@ from perfrules.engine.cli.params import DAY, MONTH, PERIOD
 from perfrules.engine.kpi.catalog import Unit
 from perfrules.engine.kpi.library import compute_all
 from perfrules.engine.kpi.scope import parse_scope
-from perfrules.engine.kpi.slow_movers import check_list, slow_mover_list
+from perfrules.engine.kpi.slow_movers import check_list, listed_skus, slow_mover_list
 from perfrules.engine.kpi.status import KpiStatus, evaluate
 from perfrules.engine.money import format_cny, round_cny
 from perfrules.engine.periods import Period, month_of
@@ -232,7 +232,8 @@ def slow_movers(app: AppContext, as_of: date, category: str | None, check_month:
             raise click.ClickException(f"no slow_mover_list submitted for {check_period}")
         latest = {s.employee_id: s for s in subs}  # each submitter's last list (in submission order)
         for sub in latest.values():
-            result = check_list(listed.owed_by(sub.employee_id), sub.payload)
+            others = set().union(*(listed_skus(o.payload) for o in subs if o.employee_id != sub.employee_id))
+            result = check_list(listed.owed_by(sub.employee_id, others), sub.payload)
             click.echo(
                 f"submission {sub.id} by {sub.employee_id}: {result.named} named, "
                 f"{len(result.missing)} missing, {len(result.extra)} extra, "

@@ -25,7 +25,13 @@ from perfrules.engine.evaluation.observations import Judgement, Observation
 from perfrules.engine.evaluation.people import load_people
 from perfrules.engine.evaluation.pricing import reprice
 from perfrules.engine.evaluation.streaks import BREACH_KINDS
-from perfrules.engine.kpi.slow_movers import LIST_DELIVERABLE, SlowMoverList, check_list, slow_mover_list
+from perfrules.engine.kpi.slow_movers import (
+    LIST_DELIVERABLE,
+    SlowMoverList,
+    check_list,
+    listed_skus,
+    slow_mover_list,
+)
 from perfrules.engine.periods import Period, PeriodKind, local_date, parse_period, quarter_of, week_of
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.storage import Database
@@ -59,13 +65,15 @@ class RunReport:
 def load_submissions(db: Database, month: Period) -> tuple[Submission, ...]:
     labels = [month.label] + [w.label for w in _weeks(month)]
     rows = store.submissions(db, labels)
-    lists: dict[str, SlowMoverList] = {}  # the system's list per covered month, drawn up once
-    if any(r["deliverable"] == LIST_DELIVERABLE for r in rows):
+    lists = [r for r in rows if r["deliverable"] == LIST_DELIVERABLE]
+    system: dict[str, SlowMoverList] = {}  # the system's list per covered month, drawn up once
+    if lists:
         with reading(db) as conn:
-            for label in {r["period"] for r in rows if r["deliverable"] == LIST_DELIVERABLE}:
-                lists[label] = slow_mover_list(conn, parse_period(label).last_day, classify=False, with_buyer=True)
+            for label in {r["period"] for r in lists}:
+                system[label] = slow_mover_list(conn, parse_period(label).last_day, classify=False, with_buyer=True)
+    completeness = {id(r): _completeness(r, system[r["period"]], lists) for r in lists}
     return tuple(
-        Submission(r["deliverable"], r["period"], r["employee_id"], r["submitted_at"], _completeness(r, lists))
+        Submission(r["deliverable"], r["period"], r["employee_id"], r["submitted_at"], completeness.get(id(r)))
         for r in rows
     )
 
@@ -78,14 +86,18 @@ def _weeks(month: Period) -> list[Period]:
     return weeks
 
 
-def _completeness(row: dict[str, Any], lists: dict[str, SlowMoverList]) -> Decimal | None:
-    """The share of the system's slow-mover list at the end of the covered month that a submitted list names
-    (the submitter's part of it, :meth:`SlowMoverList.owed_by`), as ``perfrules slow-movers --check`` shows
-    it: never what the submitter writes. None for other deliverables (nothing to compare them with)."""
-    if row["deliverable"] != LIST_DELIVERABLE:
-        return None
-    owed = lists[row["period"]].owed_by(row["employee_id"])
-    return check_list(owed, row["payload"] or {}).coverage
+def _completeness(row: dict[str, Any], system: SlowMoverList, lists: list[dict[str, Any]]) -> Decimal:
+    """The share of the system's slow-mover list at the end of the covered month that a submitted list names:
+    the submitter's part of it (:meth:`SlowMoverList.owed_by`), as ``perfrules slow-movers --check`` shows
+    it — never what the submitter writes."""
+    others = set().union(
+        *(
+            listed_skus(r["payload"])
+            for r in lists
+            if r["period"] == row["period"] and r["employee_id"] != row["employee_id"]
+        )
+    )
+    return check_list(system.owed_by(row["employee_id"], others), row["payload"] or {}).coverage
 
 
 def _hash(*parts: Any) -> str:

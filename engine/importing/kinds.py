@@ -26,27 +26,11 @@ from perfrules.engine.importing.columns import (
     Timestamp,
     WholeNumber,
 )
+from perfrules.engine.vocabulary import DELIVERABLES, LOCALES, ROLES
 
 MOVEMENT_KINDS = ("receipt", "sale", "issue", "customer_return", "supplier_return", "adjustment")
 OUTBOUND = frozenset({"sale", "issue", "supplier_return"})  # stored with a negative quantity
 DISPOSAL_ACTIONS = ("promotion", "clearance", "return")
-LOCALES = ("zh-CN", "en")
-ROLES = (
-    "purchaser",
-    "purchasing_manager",
-    "finance_analyst",
-    "finance_manager",
-    "operations_specialist",
-    "operations_manager",
-    "planner",
-    "planning_manager",
-    "warehouse_keeper",
-    "warehouse_manager",
-    "hr_specialist",
-    "hr_manager",
-    "general_manager",
-)
-DELIVERABLES = ("slow_mover_list", "disposal_tracking", "capital_report", "improvement_plan")
 # reference name -> (table, key column), and how a message names it
 REFERENCES = {
     "skus": ("skus", "sku", "SKU"),

@@ -9,7 +9,7 @@ otherwise it is *structural* (结构性).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -55,10 +55,21 @@ class SlowMoverList:
     def by_sku(self) -> dict[str, SlowMover]:
         return {i.sku: i for i in self.items}
 
-    def owed_by(self, person: str) -> SlowMoverList:
+    def owed_by(self, person: str, listed_by_others: Collection[str] = ()) -> SlowMoverList:
         """The part ``person``'s list must name: the SKUs whose latest purchase order they placed, and those
-        nobody bought (stock without purchase orders is on every purchaser's list). Needs ``with_buyer``."""
-        return SlowMoverList(self.as_of, tuple(i for i in self.items if i.buyer in (person, None)))
+        nobody bought (stock without purchase orders) unless a colleague's list of the same month names them
+        (``listed_by_others``): the department owes those once. Needs ``with_buyer``."""
+        others = set(listed_by_others)
+        return SlowMoverList(
+            self.as_of,
+            tuple(i for i in self.items if i.buyer == person or (i.buyer is None and i.sku not in others)),
+        )
+
+
+def listed_skus(payload: Any) -> set[str]:
+    """The SKUs a ``slow_mover_list`` payload names (malformed items left out: :func:`check_list` names them)."""
+    items = payload.get("items") if isinstance(payload, Mapping) else None
+    return {i["sku"] for i in items or () if isinstance(i, Mapping) and isinstance(i.get("sku"), str)}
 
 
 def _classify(row: SlowMoverRow, params: KpiParameters) -> tuple[SlowClass, str]:

@@ -11,7 +11,7 @@ and ``perfrules check`` calls :func:`check_templates`.
 """
 
 from perfrules.engine.notices.checking import TemplateProblem, check_templates
-from perfrules.engine.notices.contexts import CONTEXTS, DIGESTIBLE, KINDS, LOCALES, NoticeContext, template_variables
+from perfrules.engine.notices.contexts import CONTEXTS, DIGESTIBLE, KINDS, NoticeContext, template_variables
 from perfrules.engine.notices.delivery import (
     DeliveryError,
     DeliveryPolicy,
@@ -39,7 +39,6 @@ __all__ = [
     "CONTEXTS",
     "DIGESTIBLE",
     "KINDS",
-    "LOCALES",
     "DeliveryError",
     "DeliveryPolicy",
     "DeliveryReport",

@@ -17,8 +17,9 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from perfrules.engine.errors import suggest
-from perfrules.engine.notices.contexts import CONTEXTS, KINDS, LOCALES, NoticeContext, element_of, model_of
+from perfrules.engine.notices.contexts import CONTEXTS, KINDS, NoticeContext, element_of, model_of
 from perfrules.engine.notices.templating import PARTS, make_environment, template_name
+from perfrules.engine.vocabulary import LOCALES
 from pydantic import BaseModel
 
 _NAME = re.compile(r"^emails/(?P<kind>_layout|[a-z_]+)\.(?P<locale>[A-Za-z-]+)\.(?P<part>subject|txt|html)\.j2$")

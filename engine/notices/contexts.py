@@ -258,7 +258,6 @@ CONTEXTS: dict[str, type[NoticeContext]] = {
     )
 }
 KINDS: tuple[str, ...] = tuple(CONTEXTS)
-LOCALES: tuple[str, ...] = ("zh-CN", "en")
 # Kinds several of which, to one person on one day, go out as one digest. Reports stand alone.
 DIGESTIBLE: frozenset[str] = frozenset(
     {"reminder", "deadline_missed", "kpi_warning", "consequence", "escalation_manager", "escalation_hr"}

@@ -12,7 +12,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from perfrules.engine.notices.contexts import Named, Person, Recipient
-from perfrules.engine.rulebook.model import DEPARTMENTS, ROLES
+from perfrules.engine.vocabulary import DEPARTMENTS, ROLES
 from perfrules.storage import Database
 from perfrules.storage.outbox import PersonRecord
 from perfrules.storage.schedule import role_holders

@@ -15,9 +15,11 @@ from datetime import date, timedelta
 
 from perfrules.engine.kpi.deadlines import Due
 from perfrules.engine.periods import month_of
-from perfrules.engine.rulebook.calendar import covered_periods, due_at
+from perfrules.engine.rulebook.calendar import covered_periods, due_at, nominal_due_day
 from perfrules.engine.rulebook.model import Deadline, Schedule
 from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
+
+SHIFT_REACH = timedelta(days=20)  # farther than any working-day shift moves a due day (Spring Festival: ~9 days)
 
 
 class RuleDeadlines:
@@ -49,6 +51,9 @@ class RuleDeadlines:
                 for covered in covered_periods(deadline, month):
                     if covered.label in found or not sourced.rule.in_force(covered.last_day):
                         continue
+                    nominal = nominal_due_day(deadline, covered)
+                    if nominal is None or not first - SHIFT_REACH <= nominal <= last + SHIFT_REACH:
+                        continue  # cannot be due in the window: its calendar year need not be known
                     due = due_at(deadline, covered)
                     if due is not None and first <= due.date() <= last:
                         source = f"rule {sourced.rule.id} v{sourced.rule.version}"

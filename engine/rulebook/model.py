@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from perfrules.engine.kpi.catalog import BY_ID
+from perfrules.engine.vocabulary import DELIVERABLES, DEPARTMENTS, ROLES
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -26,23 +27,6 @@ from pydantic import (
     model_validator,
 )
 
-DEPARTMENTS = ("purchasing", "finance", "operations", "planning", "warehouse", "hr", "management")
-ROLES = (
-    "purchaser",
-    "purchasing_manager",
-    "finance_analyst",
-    "finance_manager",
-    "operations_specialist",
-    "operations_manager",
-    "planner",
-    "planning_manager",
-    "warehouse_keeper",
-    "warehouse_manager",
-    "hr_specialist",
-    "hr_manager",
-    "general_manager",
-)
-DELIVERABLES = ("slow_mover_list", "disposal_tracking", "capital_report", "improvement_plan")
 RECIPIENTS = ("employee", "manager", "hr", "department", "general_manager")
 NOTICE_KINDS = ("reminder", "deadline_missed", "kpi_warning", "consequence", "escalation")
 # who the notices production can send may go to, where not everyone (the checker enforces it): a deduction

@@ -69,7 +69,9 @@ def _rulebook(folder, *, day, at, shift, calendar, zone, grace_hours, holidays, 
     return load_rulebook(folder)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     covered=st.sampled_from(["2025-12", "2026-01", "2026-04", "2026-09", "2026-12", "2031-01", "2031-04"]),
     day=st.integers(1, 28),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from perfrules.engine.kpi.parameters import KpiParameters
-from perfrules.engine.kpi.slow_movers import Misclassified, check_list, slow_mover_list
+from perfrules.engine.kpi.slow_movers import Misclassified, check_list, listed_skus, slow_mover_list
 from perfrules.storage.kpi import reading
 
 from tests.kpi.factories import Facts
@@ -79,3 +80,23 @@ def test_a_submitted_list_is_checked_for_completeness_and_classification(db):
     perfect = check_list(listed, {"items": [{"sku": i.sku, "class": i.cls} for i in listed.items]})
     assert perfect.complete and perfect.correctly_classified and not perfect.extra
     assert check_list(listed, {}).invalid == ("payload has no 'items' list",)
+
+
+def test_each_purchaser_owes_what_they_bought_and_the_department_what_nobody_bought(db):
+    """B1 last ordered SEASON and PEAK, B2 FLAT; nobody ever ordered NEVER. B1's list owes SEASON, PEAK and
+    NEVER — until B2's list of the same month names NEVER: then the department has it, once."""
+    company(db)
+    f = Facts(db).employee("B1").employee("B2")
+    f.po("SEASON", date(2024, 12, 1), date(2024, 12, 20), buyer="B2")
+    f.po("SEASON", date(2024, 12, 2), date(2024, 12, 20), buyer="B1")  # the latest order decides
+    f.po("PEAK", date(2024, 12, 1), date(2024, 12, 20), buyer="B1")
+    f.po("FLAT", date(2024, 12, 1), date(2024, 12, 20), buyer="B2")
+    f.save()
+    with reading(db) as conn:
+        listed = slow_mover_list(conn, AS_OF, classify=False, with_buyer=True)
+    assert {i.sku: i.buyer for i in listed.items} == {"SEASON": "B1", "PEAK": "B1", "FLAT": "B2", "NEVER": None}
+    mine = {"items": [{"sku": "SEASON", "class": "seasonal"}, {"sku": "PEAK", "class": "seasonal"}]}
+    alone = check_list(listed.owed_by("B1"), mine)
+    assert (alone.expected, alone.missing, alone.coverage) == (3, ("NEVER",), Decimal(2) / 3)
+    shared = check_list(listed.owed_by("B1", listed_skus({"items": [{"sku": "NEVER"}, {"sku": "FLAT"}]})), mine)
+    assert shared.complete and shared.expected == 2

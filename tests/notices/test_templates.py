@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from perfrules.engine.notices import (
     KINDS,
-    LOCALES,
     TemplateRenderError,
     check_templates,
     make_environment,
@@ -18,6 +17,7 @@ from perfrules.engine.notices import (
 )
 from perfrules.engine.notices.contexts import ConsequenceContext, KpiWarningContext, Recipient, Threshold
 from perfrules.engine.notices.samples import SAMPLE_RECIPIENTS, sample_context
+from perfrules.engine.vocabulary import LOCALES
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -23,6 +23,8 @@ CHUNK_ROWS = 100_000
 # A submission's payload (a whole slow-mover list as JSON) easily passes the csv module's 128 KiB cell limit.
 csv.field_size_limit(2**31 - 1)
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_SPREADSHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".numbers"})
+_SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # a zip container (xlsx, ods), an OLE file (xls)
 
 
 @dataclass
@@ -58,8 +60,17 @@ class FactFile:
         self.log = log
         self.sha256 = hashlib.sha256(data).hexdigest()
         self.format = fmt or FORMATS.get(Path(self.name).suffix.lower(), "csv")
-        self.text = self._decode(data, encoding)
         self.rows = 0
+        if data.startswith(_SPREADSHEET_MAGIC) or Path(self.name).suffix.lower() in _SPREADSHEETS:
+            self._error(
+                1,
+                None,
+                "a spreadsheet workbook, not a CSV or JSON Lines file: save the sheet as CSV UTF-8 "
+                "(Excel: File → Save As → CSV UTF-8) and import that",
+            )
+            self.text = None
+        else:
+            self.text = self._decode(data, encoding)
 
     def _error(self, line: int, column: str | None, message: str) -> None:
         self.log.add(self.name, line, column, message)

@@ -21,7 +21,15 @@ EMP = "id,name_en,name_zh,department,role,manager_id,email,locale,bonus_base,act
 SUB = "id,deliverable,period,employee_id,submitted_at,note,payload\n"
 KINDS = "receipt, sale, issue, customer_return, supplier_return, adjustment"
 
+WORKBOOK = (
+    "{name}:1: a spreadsheet workbook, not a CSV or JSON Lines file: save the sheet as CSV UTF-8 "
+    "(Excel: File → Save As → CSV UTF-8) and import that"
+)
 CASES = [
+    # a workbook, by its name or by its bytes (an .xlsx renamed .csv; an old .xls)
+    ("employees", "staff.xlsx", MOVEMENTS, [WORKBOOK.format(name="staff.xlsx")]),
+    ("employees", "staff.csv", b"PK\x03\x04\x14\x00\x06\x00", [WORKBOOK.format(name="staff.csv")]),
+    ("movements", "m.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", [WORKBOOK.format(name="m.csv")]),
     (
         "movements",
         "m.csv",

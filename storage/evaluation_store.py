@@ -230,6 +230,13 @@ def findings(
         return [dict(r) for r in s.execute(q).mappings()]
 
 
+def finding(db: Database, finding_id: int) -> dict[str, Any] | None:
+    """One stored finding by id (any status)."""
+    with db.session() as s:
+        row = s.execute(select(Finding.__table__).where(Finding.id == finding_id)).mappings().first()
+        return None if row is None else dict(row)
+
+
 def finding_ids(session: Session, keys: Iterable[tuple[str, str, str, str]]) -> dict[tuple, int]:
     keys = list(keys)
     periods = sorted({k[2] for k in keys})

@@ -41,6 +41,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("perfrules.engine.cli.evaluation", "evaluate"),
     ("perfrules.engine.cli.evaluation", "explain"),
     ("perfrules.engine.cli.evaluation", "adjustments"),
+    ("perfrules.engine.cli.evaluation", "appeals"),
     ("perfrules.engine.cli.evaluation", "close"),
     ("perfrules.engine.cli.evaluation", "reopen"),
     ("perfrules.engine.cli.evaluation", "export"),

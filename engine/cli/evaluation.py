@@ -1,5 +1,5 @@
-"""``perfrules evaluate | explain | adjustments | close | reopen | export payroll | simulate | people``:
-evaluation runs, their explanation, HR corrections, the quarter close and the payroll export."""
+"""``perfrules evaluate | explain | adjustments | appeals | close | reopen | export payroll | simulate | people``:
+evaluation runs, their explanation, HR corrections and appeals, the quarter close and the payroll export."""
 
 from __future__ import annotations
 
@@ -278,3 +278,141 @@ def leave(app: AppContext, employee: str, start: date, end: date) -> None:
         raise click.BadParameter(f"{end} is before --from {start}", param_hint="'--to'")
     record_leave(app.database(), employee, start, end)
     click.echo(f"{employee}: on leave {start} – {end}")
+
+
+@click.group()
+def appeals() -> None:
+    """Appeals against findings and bonus lines: lodge, list, show, accept, reject, withdraw."""
+
+
+def _appeal_line(a) -> str:
+    decided = f" — {a.status} by {a.decided_by}: {a.decision}" if a.decided_by else ""
+    return (
+        f"#{a.id:<4} {a.employee_id:<8} {a.subject} #{a.subject_id:<6} {a.quarter}  [{a.status}] "
+        f"{a.filed_at:%Y-%m-%d} by {a.filed_by}: {a.reason}{decided}"
+    )
+
+
+@appeals.command("lodge")
+@click.argument("employee")
+@click.option("--line", "line_id", type=int, default=None, help="The bonus line contested (its id: see explain).")
+@click.option("--finding", "finding_id", type=int, default=None, help="The finding contested (its id: see explain).")
+@click.option("--reason", required=True, help="What happened and why the line or finding is wrong.")
+@click.option("--by", default=None, help="Who lodges it (default: the login name).")
+@pass_app
+def lodge(
+    app: AppContext, employee: str, line_id: int | None, finding_id: int | None, reason: str, by: str | None
+) -> None:
+    """Lodge EMPLOYEE's appeal against one of their bonus lines or findings (no money changes yet)."""
+    from perfrules.engine.evaluation.appeals import lodge as do
+
+    if (line_id is None) == (finding_id is None):
+        raise click.UsageError("give exactly one of --line or --finding")
+    subject, subject_id = ("line", line_id) if line_id is not None else ("finding", finding_id)
+    assert subject_id is not None
+    record = do(app.database(), employee, subject, subject_id, reason=reason, by=_who(by), now=app.now())
+    click.echo(f"lodged appeal #{record.id}: {employee} contests {subject} #{subject_id} ({record.quarter})")
+
+
+@appeals.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "accepted", "rejected", "withdrawn", "all"]),
+    default="open",
+    show_default=True,
+    help="Which appeals.",
+)
+@click.option("--employee", default=None, metavar="ID", help="Only this employee's appeals.")
+@click.option("--quarter", type=QUARTER, default=None, help="Only appeals on this payroll quarter.")
+@pass_app
+def list_appeals(app: AppContext, status: str, employee: str | None, quarter: Period | None) -> None:
+    """List appeals, newest first."""
+    from perfrules.storage.appeals import appeals as read
+
+    found = read(
+        app.database(),
+        status=None if status == "all" else status,
+        employee_ids=frozenset({employee}) if employee else None,
+        quarter=quarter.label if quarter else None,
+    )
+    for a in found:
+        click.echo(_appeal_line(a))
+    if not found:
+        click.echo(f"no {'' if status == 'all' else status + ' '}appeals")
+
+
+@appeals.command()
+@click.argument("appeal_id", type=int)
+@pass_app
+def show(app: AppContext, appeal_id: int) -> None:
+    """One appeal with the lines it contests."""
+    from perfrules.engine.evaluation.appeals import subject_lines
+    from perfrules.storage import evaluation_store as store
+    from perfrules.storage.appeals import appeal
+
+    a = appeal(app.database(), appeal_id)
+    if a is None:
+        raise click.ClickException(f"no appeal with id {appeal_id}")
+    click.echo(_appeal_line(a))
+    for line in subject_lines(app.database(), a.employee_id, a.subject, a.subject_id):
+        click.echo(
+            f"  line #{line['id']} {line['rule_id']} {line['kind']} {line['period']}: {store.effective(line)} CNY "
+            f"[{line['status']}]"
+        )
+    if a.correction:
+        click.echo(f"  carried out as: {a.correction} of line(s) {', '.join(map(str, a.adjustment_ids)) or '-'}")
+
+
+@appeals.command()
+@click.argument("appeal_id", type=int)
+@click.option("--reason", required=True, help="Why it is accepted (the correction's reason; the person is told).")
+@click.option("--amount", type=AMOUNT, default=None, help="Override the one line to this signed amount in CNY.")
+@click.option("--share", type=AMOUNT, default=None, help="Override the one line to this signed share, e.g. -5%.")
+@click.option("--by", default=None, help="Who decided (default: the login name).")
+@pass_app
+def accept(
+    app: AppContext, appeal_id: int, reason: str, amount: Decimal | None, share: Decimal | None, by: str | None
+) -> None:
+    """Accept an appeal: void the lines it contests (or override its one line), as an HR correction."""
+    from perfrules.engine.evaluation.appeals import accept as do
+
+    if amount is not None and share is not None:
+        raise click.UsageError("give at most one of --amount or --share")
+    record = do(
+        app.database(),
+        appeal_id,
+        reason=reason,
+        by=_who(by),
+        now=app.now(),
+        amount=amount,
+        share=share,
+        total_cap=_rulebook(app.settings.rules_path).quarterly_cap,
+    )
+    lines = ", ".join(f"#{i}" for i in record.adjustment_ids) or "none (no line attached)"
+    click.echo(f"accepted appeal #{record.id}: {record.correction} of line(s) {lines}")
+
+
+@appeals.command()
+@click.argument("appeal_id", type=int)
+@click.option("--reason", required=True, help="Why it is rejected (the person is told).")
+@click.option("--by", default=None, help="Who decided (default: the login name).")
+@pass_app
+def reject(app: AppContext, appeal_id: int, reason: str, by: str | None) -> None:
+    """Reject an appeal; the lines stay as they are."""
+    from perfrules.engine.evaluation.appeals import reject as do
+
+    record = do(app.database(), appeal_id, reason=reason, by=_who(by), now=app.now())
+    click.echo(f"rejected appeal #{record.id}")
+
+
+@appeals.command()
+@click.argument("appeal_id", type=int)
+@click.option("--reason", default="", help="Why (optional).")
+@click.option("--by", default=None, help="Who withdraws it (default: the login name).")
+@pass_app
+def withdraw(app: AppContext, appeal_id: int, reason: str, by: str | None) -> None:
+    """Withdraw an open appeal."""
+    from perfrules.engine.evaluation.appeals import withdraw as do
+
+    record = do(app.database(), appeal_id, reason=reason, by=_who(by), now=app.now())
+    click.echo(f"withdrew appeal #{record.id}")

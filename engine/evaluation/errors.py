@@ -28,3 +28,12 @@ class BadOverride(PerfRulesError, ValueError):
     def __init__(self, reason: str):
         super().__init__(f"override: {reason}")
         self.reason = reason
+
+
+class AppealRefused(PerfRulesError, ValueError):
+    """Raised by ``perfrules appeals …`` (and the API) for an appeal that cannot be filed or decided as asked:
+    an unknown or foreign subject, a second open appeal on it, a decision on an appeal already decided."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

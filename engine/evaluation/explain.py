@@ -14,6 +14,7 @@ from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period
 from perfrules.storage import Database
 from perfrules.storage import evaluation_store as store
+from perfrules.storage.appeals import appeals
 
 ZERO = Decimal(0)
 
@@ -132,4 +133,18 @@ def explain(db: Database, employee_id: str, quarter: Period) -> str:
                 f"- {e['kind']} from {e['rule_id']} v{e['rule_version']} ({e['rule_file']}:{e['rule_line']}) "
                 f"triggered {e['triggered_period']}: {e['detail']}; streak {', '.join(e['streak'])}{withdrawn}"
             )
+    lodged = appeals(db, employee_ids=frozenset({employee_id}), quarter=quarter.label)
+    if lodged:
+        out += ["", "Appeals"]
+        for a in reversed(lodged):  # oldest first, as the lines
+            out.append(
+                f"- appeal #{a.id} against {a.subject} #{a.subject_id}, lodged {a.filed_at:%Y-%m-%d} by {a.filed_by}"
+            )
+            out.append(f"  reason: {a.reason}")
+            if a.status == "open":
+                out.append("  open: HR has not decided yet (money unchanged until then)")
+            else:
+                carried = f"; carried out as {a.correction} of line(s) {', '.join(f'#{i}' for i in a.adjustment_ids)}"
+                done = carried if a.adjustment_ids else ""
+                out.append(f"  {a.status} by {a.decided_by} at {a.decided_at:%Y-%m-%d %H:%M} UTC: {a.decision}{done}")
     return "\n".join(out)

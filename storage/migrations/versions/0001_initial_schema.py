@@ -392,6 +392,30 @@ def upgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index('ix_api_tokens_name_active', ['name', 'revoked_at'], unique=False)
 
+    op.create_table('appeals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('employee_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('quarter', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('filed_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('filed_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('decided_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision', sa.Text(), nullable=True),
+    sa.Column('correction', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('adjustment_ids', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['employee_id'], ['employees.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_appeals_employee_id'), ['employee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appeals_quarter'), ['quarter'], unique=False)
+        batch_op.create_index('ix_appeals_status', ['status'], unique=False)
+        batch_op.create_index('uq_appeals_open_subject', ['employee_id', 'subject', 'subject_id'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+
     op.create_table('bonus_adjustments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('rule_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
@@ -619,6 +643,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_bonus_adjustments_employee_id'))
 
     op.drop_table('bonus_adjustments')
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.drop_index('uq_appeals_open_subject', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+        batch_op.drop_index('ix_appeals_status')
+        batch_op.drop_index(batch_op.f('ix_appeals_quarter'))
+        batch_op.drop_index(batch_op.f('ix_appeals_employee_id'))
+
+    op.drop_table('appeals')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index('ix_api_tokens_name_active')
 

@@ -55,7 +55,6 @@ class RowsOut(_Out):
     period: str
     columns: list[str]
     rows: list[list[Any]]
-    available: bool
 
 
 class ImportOut(_Out):
@@ -148,7 +147,6 @@ def kpi_rows(
         period=period,
         columns=list(table.columns),
         rows=[list(r) for r in table.rows],
-        available=table.available,
     )
 
 
@@ -177,11 +175,13 @@ def adjustments(request: Request, quarter: str, who: Principal = Depends(require
 
 @router.get("/deadlines")
 def deadlines(request: Request, who: Principal = Depends(require("people"))) -> dict[str, Any]:
-    """Upcoming deadlines and their state."""
+    """The deliverables due around now, as the rulebook judges them, for the people the caller may see:
+    deliverable, covered period, employee, due (company zone), state (open, overdue, on_time, late), time
+    left until it counts as late (``2d 04h``; negative when overdue) and the rule with its version."""
     table = board.deadlines(
         request.app.state.db, request.app.state.settings, now=request.app.state.clock(), visible=who.visible
     )
-    return {"available": table.available, "columns": list(table.columns), "rows": [list(r) for r in table.rows]}
+    return {"columns": list(table.columns), "rows": [list(r) for r in table.rows]}
 
 
 @router.post("/facts/{kind}", response_model=ImportOut, status_code=200)

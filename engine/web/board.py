@@ -1,25 +1,27 @@
 """What the dashboard shows, gathered from the KPI library, the evaluation store and the rulebook.
 
 This is the web layer's one adapter onto the engine: pages and API routes call these functions and
-render the frozen results; nothing here computes a KPI itself. Parts of the engine that are not installed
-yet show as empty (``available=False``) instead of failing the page.
+render the frozen results; nothing here computes a KPI or a due date itself.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from perfrules.engine.evaluation.upcoming import upcoming
 from perfrules.engine.kpi import catalog
 from perfrules.engine.kpi.catalog import KpiDef, ScopeKind
 from perfrules.engine.periods import Period, month_of
+from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.engine.settings import Settings
 from perfrules.storage import Database, access
 
@@ -46,7 +48,6 @@ class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
-    available: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,16 +59,7 @@ class Series:
     datasets: tuple[tuple[str, tuple[float | None, ...]], ...]
     kind: str = "line"
     link: str | None = None
-    available: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _optional(module: str) -> Any | None:
-    """A part of the engine another package provides, or None while it is not there."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
 
 
 def months_back(end: Period, count: int) -> list[Period]:
@@ -319,18 +311,53 @@ def forecast_vs_actual(
     )
 
 
+DEADLINE_COLUMNS = ("deliverable", "period", "employee", "due", "state", "time_left", "rule")
+
+
+def _left(delta: timedelta) -> str:
+    """``2d 04h`` left, or ``-1d 03h`` when overdue by that much (whole minutes dropped)."""
+    sign, rest = ("-", -delta) if delta < timedelta(0) else ("", delta)
+    hours = rest.days * 24 + rest.seconds // 3600
+    return f"{sign}{hours // 24}d {hours % 24:02d}h"
+
+
 def deadlines(db: Database, settings: Settings, *, now: datetime, visible: frozenset[str] | None) -> Table:
-    """Upcoming deadlines and their state (submitted, open, late), from the rulebook's calendar."""
-    cols = ("deliverable", "period", "due", "employee", "state")
-    mod = _optional("perfrules.engine.evaluation.deadlines")
-    if mod is None or not hasattr(mod, "upcoming"):
-        return Table("deadlines", cols, (), available=False)
-    rows = [
-        (d.deliverable, d.period, d.due, d.employee_id, d.state)
-        for d in mod.upcoming(db, settings, now=now)
+    """The deliverables due around now (the rulebook's deadlines, as judged): who owes what, when it is due
+    in the company zone, whether it is in, and the time left until it counts as late (negative: overdue)."""
+    rows = tuple(
+        (
+            d.deliverable,
+            d.period,
+            d.employee_id,
+            d.due_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M"),
+            d.state,
+            _left(d.time_left(now)) if d.state in ("open", "overdue") else "",
+            f"{d.rule_id} v{d.rule_version}",
+        )
+        for d in upcoming(db, rulebook_of(settings), now=now)
         if visible is None or d.employee_id in visible
-    ]
-    return Table("deadlines", cols, tuple(rows))
+    )
+    return Table("deadlines", DEADLINE_COLUMNS, rows)
+
+
+_RULEBOOKS: dict[Path, tuple[tuple[Any, ...], Rulebook]] = {}
+_RULEBOOK_LOCK = threading.Lock()
+
+
+def rulebook_of(settings: Settings) -> Rulebook:
+    """The rulebook in force in ``settings.rules_path``, read again only when a rule file changed (its
+    name, size or modification time). A broken folder raises: the service does not guess its rules."""
+    path = settings.rules_path
+    files = sorted(p for p in Path(path).rglob("*.yaml") if p.is_file())
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    with _RULEBOOK_LOCK:
+        hit = _RULEBOOKS.get(path)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+    rulebook = load_rulebook(path)
+    with _RULEBOOK_LOCK:
+        _RULEBOOKS[path] = (stamp, rulebook)
+    return rulebook
 
 
 @dataclass(frozen=True)

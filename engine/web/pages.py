@@ -16,6 +16,7 @@ from perfrules.engine.kpi import catalog
 from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.periods import Period, parse_period
 from perfrules.engine.settings import Settings
+from perfrules.engine.vocabulary import LOCALES
 from perfrules.engine.web import auth, board, data, i18n
 from perfrules.engine.web.auth import Principal, principal, require, require_employee
 from perfrules.engine.web.security import csrf_token, secure_cookies
@@ -54,7 +55,7 @@ def kpi_value(value: Decimal | None, unit: str) -> str:
 
 def _locale(request: Request) -> str:
     lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-    return lang if lang in ("en", "zh-CN") else request.app.state.settings.default_locale
+    return lang if lang in LOCALES else request.app.state.settings.default_locale
 
 
 def render(

@@ -17,7 +17,7 @@ from typing import Any
 from perfrules.engine.errors import PerfRulesError
 from perfrules.storage.db import Database
 from perfrules.storage.evaluation import Adjustment, Finding
-from perfrules.storage.models import Department, Employee, FactGeneration
+from perfrules.storage.models import Department, Employee, FactGeneration, Sku
 from perfrules.storage.sqlutil import to_date
 from perfrules.storage.types import UTCDateTime
 from sqlalchemy import JSON, Column, Connection, Index, bindparam, delete, insert, or_, select, true, update
@@ -415,6 +415,11 @@ def employees_of(db: Database, ids: Iterable[str] | None = None) -> list[Employe
             EmployeeRef(e.id, e.name_en, e.name_zh, e.department, e.role, e.manager_id, e.locale)
             for e in session.execute(stmt).scalars()
         ]
+
+
+def sku_exists(db: Database, sku: str) -> bool:
+    with db.session() as session:
+        return session.get(Sku, sku) is not None
 
 
 # --- visibility-filtered reads for the dashboard ------------------------------------------------------------

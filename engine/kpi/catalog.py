@@ -476,3 +476,26 @@ CLASS_TARGETS: dict[tuple[str, str, str], Decimal] = {
 def target_for(kpi_id: str, scope_kind: str = ScopeKind.COMPANY.value, key: str | None = None) -> Decimal:
     """The default target of ``kpi_id`` for a scope: the class target where the seed gives one."""
     return CLASS_TARGETS.get((kpi_id, scope_kind, key or ""), get(kpi_id).target)
+
+
+# Whose facts a person- or department-scoped KPI counts: the departments whose people buy (purchase orders'
+# buyer), hand in the slow-mover list and its weekly tracking, file disposals, forecast, or count stock. For
+# anyone else the KPI does not apply (it would read 0 % for facts they never produce).
+PRODUCED_BY: dict[str, frozenset[str]] = {
+    "emergency_order_rate": frozenset({"purchasing"}),
+    "purchase_on_time_rate": frozenset({"purchasing"}),
+    "purchase_cost_reduction": frozenset({"purchasing"}),
+    "quality_pass_rate": frozenset({"purchasing"}),
+    "purchasing_dio": frozenset({"purchasing"}),
+    "purchasing_dio_yoy": frozenset({"purchasing"}),
+    "slow_mover_list_timeliness": frozenset({"purchasing"}),
+    "disposal_tracking_rate": frozenset({"purchasing"}),
+    "slow_mover_digestion_rate": frozenset({"operations"}),
+    "forecast_accuracy": frozenset({"operations", "planning"}),
+    "inventory_accuracy": frozenset({"warehouse"}),
+}
+
+
+def applies_to(kpi_id: str, department: str) -> bool:
+    """Whether ``kpi_id`` at a department or employee scope means anything for ``department``'s people."""
+    return department in PRODUCED_BY.get(kpi_id, frozenset({get(kpi_id).department}))

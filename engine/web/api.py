@@ -14,9 +14,9 @@ from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.importing import FileResult, UnknownKind, import_files
 from perfrules.engine.importing.reading import Upload
 from perfrules.engine.kpi import catalog
-from perfrules.engine.periods import PeriodKind, parse_period
-from perfrules.engine.web import board, data
-from perfrules.engine.web.auth import Principal, principal, require, require_employee
+from perfrules.engine.periods import PeriodKind
+from perfrules.engine.web import board, data, params
+from perfrules.engine.web.auth import Principal, principal, require
 from perfrules.storage import access
 from perfrules.storage.db import Connection
 from pydantic import BaseModel, ConfigDict
@@ -70,13 +70,6 @@ class EvaluationIn(BaseModel):
     period: str
 
 
-def _period(text: str):
-    try:
-        return parse_period(text)
-    except PerfRulesError as exc:
-        raise HTTPException(400, str(exc)) from None
-
-
 @router.get("/me", response_model=Me)
 async def me(who: Principal = Depends(principal)) -> Me:
     return Me(name=who.name, kind=who.kind, role=who.role, employee_id=who.employee_id)
@@ -90,15 +83,18 @@ def kpis(
     scope: str = "company",
     who: Principal = Depends(require("people")),
 ) -> list[KpiOut]:
-    """Every KPI of a scope (company, department, category, abc_class, xyz_class, employee …) for a period."""
-    _check_scope(who, scope_kind, scope)
+    """Every KPI of a scope (company, department, category, abc_class, xyz_class, employee …) for a period;
+    a KPI the scope's people produce no facts for has status ``not_applicable``."""
+    db = request.app.state.db
+    params.check_scope(db, who, scope_kind, scope)
     cells = board.kpi_table(
-        request.app.state.db,
+        db,
         request.app.state.settings,
         scope_kind=scope_kind,
         scope=scope,
-        period=_period(period),
+        period=params.period(period),
         today=_today(request),
+        people_of=board.people_of(db, scope_kind, scope),
     )
     return [
         KpiOut(
@@ -129,18 +125,18 @@ def kpi_rows(
     who: Principal = Depends(require("people")),
 ) -> RowsOut:
     """The rows behind one KPI figure (drill-down)."""
-    _check_scope(who, scope_kind, scope)
     try:
         kpi = catalog.get(kpi_id)
     except (KeyError, PerfRulesError):
         raise HTTPException(404, f"no KPI {kpi_id!r}") from None
+    params.check_scope(request.app.state.db, who, scope_kind, scope, kpi)
     table = board.drill(
         request.app.state.db,
         request.app.state.settings,
         kpi,
         scope_kind=scope_kind,
         scope=scope,
-        period=_period(period),
+        period=params.period(period),
     )
     return RowsOut(
         kpi=kpi_id,
@@ -150,18 +146,13 @@ def kpi_rows(
     )
 
 
-def _check_scope(who: Principal, scope_kind: str, scope: str) -> None:
-    if scope_kind == "employee":
-        require_employee(who, scope)
-    elif not who.can("overview"):
-        raise HTTPException(403, "you may not see aggregate figures")
-
-
 @router.get("/findings")
 def findings(
     request: Request, period: str | None = None, quarter: str | None = None, who: Principal = Depends(require("people"))
 ) -> list[dict[str, Any]]:
     """Active findings (breaches, late or missing deliverables) the caller may see."""
+    period = None if period is None else params.period(period, kinds=(PeriodKind.MONTH,)).label
+    quarter = None if quarter is None else params.quarter(quarter).label
     rows = access.findings_for(request.app.state.db, visible=who.visible, period=period, quarter=quarter)
     return [r.__dict__ | {"charged_to": list(r.charged_to)} for r in rows]
 
@@ -169,7 +160,8 @@ def findings(
 @router.get("/adjustments")
 def adjustments(request: Request, quarter: str, who: Principal = Depends(require("people"))) -> list[dict[str, Any]]:
     """Active bonus adjustments of a quarter for the employees the caller may see."""
-    rows = access.adjustments_for(request.app.state.db, visible=who.visible, quarter=quarter)
+    label = params.quarter(quarter).label
+    rows = access.adjustments_for(request.app.state.db, visible=who.visible, quarter=label)
     return [r.__dict__ | {"finding_ids": list(r.finding_ids)} for r in rows]
 
 
@@ -242,9 +234,7 @@ def evaluate(request: Request, body: EvaluationIn, who: Principal = Depends(requ
     from perfrules.engine.evaluation.run import evaluate_months
     from perfrules.engine.rulebook.checker import load_rulebook
 
-    period = _period(body.period)
-    if period.kind not in (PeriodKind.MONTH, PeriodKind.QUARTER):
-        raise HTTPException(400, f"evaluate a month (2026-09) or a quarter (2026Q3), not {period.label}")
+    period = params.period(body.period, kinds=(PeriodKind.MONTH, PeriodKind.QUARTER))
     db, settings, now = request.app.state.db, request.app.state.settings, request.app.state.clock()
     months = [period] if period.kind is PeriodKind.MONTH else list(period.months())
     try:

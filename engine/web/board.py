@@ -37,7 +37,7 @@ class KpiCell:
     value: Decimal | None
     target: Decimal
     achievement: Decimal | None
-    status: str  # met, warning, not_met, no_data
+    status: str  # met, warning, not_met, no_data, not_applicable (the scope produces no such facts)
     band: str | None = None
 
 
@@ -144,6 +144,43 @@ def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) 
     return KpiCell(kpi, scope_kind, scope, period.label, value.value, judged.target, judged.achievement, state, band)
 
 
+FIXED_SCOPES = {"abc_class": ("A", "B", "C"), "xyz_class": ("X", "Y", "Z"), "segment": ("active", "slow", "dead")}
+
+
+def scope_problem(db: Database, scope_kind: str, scope: str, kpi: KpiDef | None = None) -> tuple[int, str] | None:
+    """Why ``scope_kind``/``scope`` cannot be shown — (400, …) for a malformed request, (404, …) for a scope
+    that does not exist — naming the parameter; None when it can."""
+    from perfrules.storage.kpi import categories
+
+    kinds = [k.value for k in ScopeKind]
+    if scope_kind not in kinds:
+        return 400, f"scope_kind: unknown scope kind {scope_kind!r} (expected one of {', '.join(kinds)})"
+    if kpi is not None and ScopeKind(scope_kind) not in kpi.scopes:
+        allowed = ", ".join(k.value for k in kpi.scopes)
+        return 400, f"scope_kind: {kpi.id} is not computed per {scope_kind} (only per {allowed})"
+    members: Callable[[], Any] | None = {
+        "company": lambda: ("company",),
+        "department": lambda: [d.code for d in access.departments(db)],
+        "employee": lambda: [e.id for e in access.employees_of(db, [scope])],
+        "category": lambda: categories(db),
+        "sku": lambda: (scope,) if access.sku_exists(db, scope) else (),
+        **{kind: (lambda values=values: values) for kind, values in FIXED_SCOPES.items()},
+    }.get(scope_kind)
+    if members is not None and scope not in members():
+        return 404, f"scope: no {scope_kind} {scope!r}"
+    return None
+
+
+def people_of(db: Database, scope_kind: str, scope: str) -> str | None:
+    """The department whose people a department or employee scope holds (None for other scopes)."""
+    if scope_kind == "department":
+        return scope
+    if scope_kind == "employee":
+        found = access.employees_of(db, [scope])
+        return found[0].department if found else None
+    return None
+
+
 def kpi_table(
     db: Database,
     settings: Settings,
@@ -154,15 +191,23 @@ def kpi_table(
     department: str | None = None,
     today: date | None = None,
     generations: access.FactGenerations | None = None,
+    people_of: str | None = None,
 ) -> list[KpiCell]:
-    """Every KPI that applies to the scope, with value, target, achievement and status."""
+    """Every KPI computed for the scope kind, with value, target, achievement and status. ``people_of``: the
+    department of a department or employee scope — a KPI its people produce no facts for is
+    ``not_applicable`` (:func:`perfrules.engine.kpi.catalog.applies_to`), never a 0 % failure."""
     values = _values(db, settings, scope_kind, scope, period, today, generations)
     key = None if scope_kind == "company" else scope
-    return [
-        _cell(kpi, values.get((kpi.id, scope_kind, key)), scope_kind, scope, period)
-        for kpi in kpi_defs(department)
-        if ScopeKind(scope_kind) in kpi.scopes
-    ]
+    cells = []
+    for kpi in kpi_defs(department):
+        if ScopeKind(scope_kind) not in kpi.scopes:
+            continue
+        if people_of is not None and not catalog.applies_to(kpi.id, people_of):
+            target = catalog.target_for(kpi.id, scope_kind, key)
+            cells.append(KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "not_applicable"))
+        else:
+            cells.append(_cell(kpi, values.get((kpi.id, scope_kind, key)), scope_kind, scope, period))
+    return cells
 
 
 def trend(

@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from perfrules.engine import payroll
-from perfrules.engine.errors import PerfRulesError
-from perfrules.engine.periods import Period, PeriodKind, parse_period
+from perfrules.engine.periods import Period
+from perfrules.engine.web import params
 from perfrules.engine.web.auth import Principal
 from perfrules.storage import Database, access
 
@@ -65,12 +65,7 @@ def payroll_response(request: Request, *, quarter: str, fmt: str, part: str, who
     """The payroll export of ``quarter`` as a download, byte for byte what ``perfrules export payroll`` writes
     (CSV: ``part=employees`` is the main file, ``part=lines`` the ``.lines.csv``; xlsx holds both sheets).
     Logged as an export and in the audit log with who took it."""
-    try:
-        period = parse_period(quarter)
-    except PerfRulesError:
-        raise HTTPException(400, f"quarter: {quarter!r} is not a quarter (expected YYYYQn)") from None
-    if period.kind is not PeriodKind.QUARTER:
-        raise HTTPException(400, f"quarter: {quarter!r} is not a quarter (expected YYYYQn)")
+    period = params.quarter(quarter)
     if fmt not in payroll.FORMATS:
         raise HTTPException(400, f"format: {fmt!r} is not one of {', '.join(payroll.FORMATS)}")
     if part not in PAYROLL_PARTS or (fmt == "xlsx" and part != "employees"):

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.kpi import catalog
 from perfrules.engine.notices.templating import make_environment
-from perfrules.engine.periods import Period, parse_period
+from perfrules.engine.periods import Period
 from perfrules.engine.settings import Settings
 from perfrules.engine.vocabulary import LOCALES
-from perfrules.engine.web import auth, board, data, i18n
+from perfrules.engine.web import auth, board, data, i18n, params
 from perfrules.engine.web.auth import Principal, principal, require, require_employee
 from perfrules.engine.web.security import csrf_token, secure_cookies
 from perfrules.storage import access
@@ -81,10 +81,7 @@ def render(
 def _period(request: Request, text: str | None) -> Period:
     if not text:
         return board.last_month(request.app.state.clock())
-    try:
-        return parse_period(text)
-    except PerfRulesError as exc:
-        raise HTTPException(400, str(exc)) from None
+    return params.period(text)
 
 
 # --- sign-in ---------------------------------------------------------------------------------------------
@@ -193,11 +190,19 @@ def kpi_detail(
     period: str | None = None,
     who: Principal = Depends(require("people")),
 ) -> HTMLResponse:
-    _check_scope(who, scope_kind, scope)
     kpi = _kpi(kpi_id)
     db, settings = request.app.state.db, request.app.state.settings
+    params.check_scope(db, who, scope_kind, scope, kpi)
     p = _period(request, period)
-    cells = board.kpi_table(db, settings, scope_kind=scope_kind, scope=scope, period=p, today=_today(request))
+    cells = board.kpi_table(
+        db,
+        settings,
+        scope_kind=scope_kind,
+        scope=scope,
+        period=p,
+        today=_today(request),
+        people_of=board.people_of(db, scope_kind, scope),
+    )
     cell = next((c for c in cells if c.kpi.id == kpi_id), None)
     return render(
         request,
@@ -229,14 +234,6 @@ def _kpi(kpi_id: str) -> catalog.KpiDef:
         raise HTTPException(404, f"no KPI {kpi_id!r}") from None
 
 
-def _check_scope(who: Principal, scope_kind: str, scope: str) -> None:
-    """Employee scopes need the employee to be visible; every other scope is an aggregate (overview)."""
-    if scope_kind == "employee":
-        require_employee(who, scope)
-    elif not who.can("overview"):
-        raise HTTPException(403, "you may not see aggregate figures")
-
-
 # --- departments and people --------------------------------------------------------------------------------
 
 
@@ -249,7 +246,9 @@ def department(
     if dept is None:
         raise HTTPException(404, f"no department {code!r}")
     p = _period(request, period)
-    cells = board.kpi_table(db, settings, scope_kind="department", scope=code, period=p, today=_today(request))
+    cells = board.kpi_table(
+        db, settings, scope_kind="department", scope=code, period=p, today=_today(request), people_of=code
+    )
     owned = board.kpi_table(
         db, settings, scope_kind="company", scope="company", period=p, department=code, today=_today(request)
     )
@@ -267,6 +266,7 @@ def department(
         trends=[
             board.trend(db, settings, c.kpi, scope_kind=c.scope_kind, scope=c.scope, end=p, today=_today(request))
             for c in cells
+            if c.status != "not_applicable"
         ],
         adjustments=data.adjustments(db, quarter=quarter, visible=_in(who, members)),
         quarter=quarter,
@@ -293,7 +293,15 @@ def employee(
     if not found:
         raise HTTPException(404, "no such employee")
     p = _period(request, period)
-    cells = board.kpi_table(db, settings, scope_kind="employee", scope=employee_id, period=p, today=_today(request))
+    cells = board.kpi_table(
+        db,
+        settings,
+        scope_kind="employee",
+        scope=employee_id,
+        period=p,
+        today=_today(request),
+        people_of=found[0].department,
+    )
     quarter = data.quarter_of(p)
     mine = frozenset({employee_id})
     return render(
@@ -307,6 +315,7 @@ def employee(
         trends=[
             board.trend(db, settings, c.kpi, scope_kind="employee", scope=employee_id, end=p, today=_today(request))
             for c in cells
+            if c.status != "not_applicable"
         ],
         findings=data.findings(db, period=None, quarter=quarter, visible=mine),
         adjustments=data.adjustments(db, quarter=quarter, visible=mine),

@@ -1,0 +1,72 @@
+"""Bad query parameters answer 400 (or 404 for a scope that does not exist) naming the parameter — never a
+500 and never a silent empty answer; KPIs a scope's people produce no facts for are not applicable."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "named"),
+    [
+        ("/api/v1/findings?period=garbage", 400, "period:"),
+        ("/api/v1/findings?quarter=2026-02", 400, "quarter:"),
+        ("/api/v1/adjustments?quarter=garbage", 400, "quarter:"),
+        ("/api/v1/kpis?period=2026-13", 400, "period:"),
+        ("/api/v1/kpis?period=2026-02&scope_kind=galaxy&scope=x", 400, "scope_kind:"),
+        ("/api/v1/kpis?period=2026-02&scope_kind=department&scope=nowhere", 404, "scope:"),
+        ("/api/v1/kpis?period=2026-02&scope_kind=category&scope=nothing", 404, "scope:"),
+        ("/api/v1/kpis?period=2026-02&scope_kind=abc_class&scope=Q", 404, "scope:"),
+        ("/api/v1/kpis?period=2026-02&scope_kind=sku&scope=NOPE", 404, "scope:"),
+        ("/api/v1/kpis/turnover/rows?period=2026-02&scope_kind=department&scope=purchasing", 400, "scope_kind:"),
+        ("/api/v1/kpis/capital_occupation/rows?period=2026-02&scope_kind=department&scope=finance", 400, "scope_kind:"),
+        ("/api/v1/kpis/nope/rows?period=2026-02", 404, "no KPI"),
+    ],
+)
+def test_the_api_names_the_bad_parameter(sign_in, url, status, named):
+    r = sign_in("hr").get(url)
+    assert r.status_code == status, r.text
+    assert named in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboard?period=garbage",
+        "/kpis/turnover?scope_kind=department&scope=purchasing&period=2026-02",
+        "/kpis/turnover?scope_kind=galaxy&scope=x&period=2026-02",
+        "/exports/payroll?quarter=2026-02",
+    ],
+)
+def test_pages_answer_400_for_bad_parameters(sign_in, url):
+    r = sign_in("hr").get(url)
+    assert r.status_code == 400, r.text
+
+
+def test_invented_scopes_are_404_on_pages_too(sign_in):
+    hr = sign_in("hr")
+    assert hr.get("/departments/nowhere").status_code == 404
+    assert hr.get("/kpis/turnover?scope_kind=category&scope=nothing&period=2026-02").status_code == 404
+
+
+def test_staff_asking_for_someone_else_get_403_whether_or_not_they_exist(sign_in):
+    wang = sign_in("wang")
+    assert wang.get("/api/v1/kpis?period=2026-02&scope_kind=employee&scope=E3").status_code == 403
+    assert wang.get("/api/v1/kpis?period=2026-02&scope_kind=employee&scope=E999").status_code == 403
+
+
+def test_kpis_a_scope_does_not_produce_are_not_applicable(sign_in):
+    hr = sign_in("hr")
+    finance = hr.get("/api/v1/kpis?period=2026-02&scope_kind=department&scope=finance").json()
+    statuses = {k["kpi"]: k["status"] for k in finance}
+    assert statuses["slow_mover_list_timeliness"] == "not_applicable"
+    assert {k["value"] for k in finance if k["status"] == "not_applicable"} == {None}
+    purchaser = {
+        k["kpi"]: k["status"] for k in hr.get("/api/v1/kpis?period=2026-02&scope_kind=employee&scope=E2").json()
+    }
+    assert purchaser["slow_mover_digestion_rate"] == "not_applicable"  # operations file the disposals
+    assert purchaser["inventory_accuracy"] == "not_applicable"  # the warehouse counts
+    assert purchaser["purchase_on_time_rate"] != "not_applicable"
+    page = hr.get("/departments/finance?period=2026-02").text
+    assert "n/a — not this scope&#39;s facts" in page or "n/a — not this scope's facts" in page
+    assert "✘ not met" not in page.split('data-kpi="slow_mover_list_timeliness"')[1].split("</tr>")[0]

@@ -496,10 +496,12 @@ def findings_for(
     kinds: Iterable[str] | None = None,
     limit: int = 500,
 ) -> list[FindingView]:
-    """Active findings about employees in ``visible`` (None = everyone, and company/department findings)."""
-    stmt = select(Finding).where(Finding.status == "active").order_by(Finding.period.desc(), Finding.id).limit(limit)
-    if visible is not None:
-        stmt = stmt.where(Finding.subject_kind == "employee", Finding.subject.in_(sorted(visible)))
+    """Active findings that concern someone in ``visible`` (None = everyone): about them, charged to them
+    (a company or department finding carried by role or attribution), answered for by them (escalations),
+    or priced by one of their bonus lines."""
+    stmt = select(Finding).where(Finding.status == "active").order_by(Finding.period.desc(), Finding.id)
+    if visible is None:
+        stmt = stmt.limit(limit)
     if period is not None:
         stmt = stmt.where(Finding.period == period)
     if quarter is not None:
@@ -507,6 +509,13 @@ def findings_for(
     if kinds is not None:
         stmt = stmt.where(Finding.kind.in_(list(kinds)))
     with db.session() as session:
+        found = list(session.execute(stmt).scalars())
+        if visible is not None:
+            lines = select(Adjustment.finding_ids).where(Adjustment.employee_id.in_(sorted(visible)))
+            if quarter is not None:
+                lines = lines.where(Adjustment.quarter == quarter)
+            priced = {i for ids in session.execute(lines).scalars() for i in ids or ()}
+            found = [f for f in found if f.id in priced or _concerns(f, visible)][:limit]
         return [
             FindingView(
                 f.id,
@@ -526,8 +535,15 @@ def findings_for(
                 tuple(f.charged_to or ()),
                 dict(f.facts or {}),
             )
-            for f in session.execute(stmt).scalars()
+            for f in found
         ]
+
+
+def _concerns(finding: Finding, people: frozenset[str]) -> bool:
+    if finding.subject_kind == "employee" and finding.subject in people:
+        return True
+    entries = (*(finding.charged_to or ()), *(finding.answerable or ()))
+    return any(isinstance(t, dict) and t.get("employee") in people for t in entries)
 
 
 def adjustments_for(

@@ -78,7 +78,9 @@ class Finding(SQLModel, table=True):
     stacks: bool = False
     share_cap: Decimal | None = Field(default=None, sa_type=RATIO, nullable=True)
     reason_code: str = Field(default="", max_length=64)
-    charged_to: list[str] = Field(sa_column=Column(JSON, nullable=False))  # employee ids
+    # who pays for it: [{"employee", "weight", …}] (the subject, or the role holders a company or department
+    # finding falls to, or those attribution moves it to)
+    charged_to: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     attribution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     first_run_id: int = Field(foreign_key="evaluation_runs.id")
     last_run_id: int = Field(foreign_key="evaluation_runs.id")

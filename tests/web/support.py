@@ -73,7 +73,7 @@ def build_company(db: Database) -> None:
                 facts={},
                 streak=["2026-02"],
                 message=f"late list of {emp}",
-                charged_to=[emp],
+                charged_to=[{"employee": emp, "weight": "1"}],
                 first_run_id=run.id,
                 last_run_id=run.id,
             )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from perfrules.engine.scheduler.calendar import REMINDER, Slot
+from perfrules.engine.scheduler.calendar import DEADLINE_CHECK, REMINDER, Slot
 from perfrules.storage import Database
 from perfrules.storage.schedule import claim_slot, finish_slot, settled_keys, state_setdefault
 
@@ -75,8 +75,25 @@ class SlotRunner:
         return [s for s in self.planner(horizon, now + timedelta(microseconds=1), kinds) if s.key not in settled]
 
     def run_due(self, now: datetime, kinds: Iterable[str] | None = None) -> list[Outcome]:
-        """Run every due slot once, oldest first; logs what was caught up."""
-        outcomes = [o for o in (self.run_one(slot, now) for slot in self.due(now, kinds)) if o is not None]
+        """Run every due slot once, oldest first; logs what was caught up.
+
+        Deadline checks of one instance (``due``, ``repeat-1`` …) that are due together — the service was
+        down over several of them — run once: the latest runs (its notice says how late the deliverable is
+        now), the earlier ones are settled as ``skipped`` (coalesced), so nobody gets the same overdue item
+        once per missed tick. The repeats after ``now`` keep their cadence."""
+        slots = self.due(now, kinds)
+        latest: dict[tuple[str, str], Slot] = {}
+        for slot in slots:
+            if slot.kind == DEADLINE_CHECK:
+                series = (slot.rule_id, slot.period)
+                if series not in latest or slot.at > latest[series].at:
+                    latest[series] = slot
+        runs = []
+        for slot in slots:
+            last = latest.get((slot.rule_id, slot.period)) if slot.kind == DEADLINE_CHECK else None
+            skip = None if last is None or last is slot else f"coalesced into {last.slot} (one notice for all)"
+            runs.append(self.run_one(slot, now, skip=skip))
+        outcomes = [o for o in runs if o is not None]
         late = [o for o in outcomes if o.caught_up and o.status != "skipped"]
         if late:
             log.warning(
@@ -85,7 +102,7 @@ class SlotRunner:
                 "" if len(late) == 1 else "s",
                 "; ".join(str(o.slot) for o in late),
             )
-        stale = [o for o in outcomes if o.status == "skipped"]
+        stale = [o for o in outcomes if o.status == "skipped" and o.slot.kind == REMINDER]
         if stale:
             log.warning(
                 "skipped %d stale reminder%s (deadline already passed): %s",
@@ -93,10 +110,19 @@ class SlotRunner:
                 "" if len(stale) == 1 else "s",
                 "; ".join(str(o.slot) for o in stale),
             )
+        merged = [o for o in outcomes if o.status == "skipped" and o.slot.kind == DEADLINE_CHECK]
+        if merged:
+            log.warning(
+                "coalesced %d missed deadline check%s into the latest of each deadline: %s",
+                len(merged),
+                "" if len(merged) == 1 else "s",
+                "; ".join(str(o.slot) for o in merged),
+            )
         return outcomes
 
-    def run_one(self, slot: Slot, now: datetime) -> Outcome | None:
-        """Claim and run ``slot``; None when another run has it or it is settled."""
+    def run_one(self, slot: Slot, now: datetime, skip: str | None = None) -> Outcome | None:
+        """Claim and run ``slot`` (settle it as ``skipped`` with the reason ``skip``, if given); None when
+        another run has it or it is settled."""
         token = uuid.uuid4().hex
         caught_up = now - slot.at > self.late_after
         if not claim_slot(
@@ -110,7 +136,9 @@ class SlotRunner:
             caught_up=caught_up,
         ):
             return None
-        if slot.kind == REMINDER and slot.deadline is not None and now >= slot.deadline:
+        if skip is not None:
+            status, detail = "skipped", skip
+        elif slot.kind == REMINDER and slot.deadline is not None and now >= slot.deadline:
             status, detail = "skipped", f"stale: deadline {slot.deadline.isoformat()} passed before it ran"
         else:
             try:

@@ -9,7 +9,7 @@ of durable_rules (rules per ruleset, rules one fact can match).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -355,7 +355,12 @@ def check_path(path: Path, now: datetime | None = None) -> CheckResult:
         folder = check_rulebook(reports)
         for problem in folder:
             next(r for r in reports if r.file == problem.file).problems.append(problem)
-    rules = tuple(s for r in reports for s in r.rules)
+    # the rulebook's rules name their files relative to the folder (findings, notices, clauses), whatever
+    # the server's path or working directory; check's own messages keep the names above
+    root = path if path.is_dir() else path.parent
+    named = {str(f.resolve()): rule_file_name(f, root) for f in files}
+    shown = {r.file: named.get(str(Path(r.file).resolve()), r.file) for r in reports}
+    rules = tuple(replace(s, ref=replace(s.ref, file=shown[s.ref.file])) for r in reports for s in r.rules)
     files_hash = tuple((r.file, r.rules[0].ref.sha256 if r.rules else "") for r in reports)
     if path.is_dir():
         reports.append(calendar_report)
@@ -372,10 +377,21 @@ def check_path(path: Path, now: datetime | None = None) -> CheckResult:
 
 
 def _display(path: Path) -> str:
+    """How ``check`` messages name a file: relative to the working directory when it is under it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def rule_file_name(path: Path, root: Path) -> str:
+    """How a rule records its file — on findings, bonus lines, notices and contract clauses: relative to the
+    rulebook folder, under the folder's own name (``rules/purchasing.yaml``), never the server's path."""
+    try:
+        inner = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return path.name
+    return (Path(root.resolve().name) / inner).as_posix()
 
 
 def load_rulebook(path: Path) -> Rulebook:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from perfrules.engine.cli import cli
-from perfrules.engine.rulebook.checker import check_path
+from perfrules.engine.rulebook.checker import check_path, load_rulebook
 from perfrules.engine.settings import PROJECT_ROOT
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "rules"
@@ -78,3 +79,17 @@ def test_default_rulebook_loads_every_rule() -> None:
     result = check_path(PROJECT_ROOT / "rules")
     assert result.ok and result.rulebook is not None
     assert len(result.rulebook.rules) == 24
+
+
+def test_rules_name_their_files_relative_to_the_rulebook_not_the_server(tmp_path, monkeypatch):
+    """Findings, notices and contract clauses show ``rules/purchasing.yaml`` wherever the folder lives and
+    whatever the working directory: never /srv/… of the server."""
+    folder = tmp_path / "srv" / "perfrules" / "rules"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "rules", folder)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    rulebook = load_rulebook(folder)
+    files = {s.ref.file for s in rulebook.rules}
+    assert "rules/purchasing.yaml" in files
+    assert all(f.startswith("rules/") and str(tmp_path) not in f for f in files)

@@ -113,6 +113,7 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     created_by: str = Field(max_length=200)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)  # None: never
 
 
 class AuditEntry(SQLModel, table=True):
@@ -141,6 +142,7 @@ _ACTIVE_TOKEN = select(
     _TOKENS.c.created_at,
     _TOKENS.c.created_by,
     _TOKENS.c.revoked_at,
+    _TOKENS.c.expires_at,
 ).where(_TOKENS.c.digest == bindparam("digest"), _TOKENS.c.revoked_at.is_(None))
 
 
@@ -168,6 +170,10 @@ class TokenRecord:
     created_at: datetime
     created_by: str
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
 
 @dataclass(frozen=True)
@@ -190,7 +196,15 @@ def _user(row: WebUser) -> UserRecord:
 
 def _token(row: ApiToken) -> TokenRecord:
     return TokenRecord(
-        row.id, row.name, row.prefix, row.role, row.employee_id, row.created_at, row.created_by, row.revoked_at
+        row.id,
+        row.name,
+        row.prefix,
+        row.role,
+        row.employee_id,
+        row.created_at,
+        row.created_by,
+        row.revoked_at,
+        row.expires_at,
     )
 
 
@@ -320,9 +334,19 @@ def end_session(db: Database, digest: str) -> None:
 
 
 def create_token(
-    db: Database, *, name: str, digest: str, prefix: str, role: str, employee_id: str | None, now: datetime, actor: str
+    db: Database,
+    *,
+    name: str,
+    digest: str,
+    prefix: str,
+    role: str,
+    employee_id: str | None,
+    now: datetime,
+    actor: str,
+    expires_at: datetime | None = None,
 ) -> TokenRecord:
-    """Store a new token (its digest only); raises :class:`TokenExists` when an active one has the name."""
+    """Store a new token (its digest only), valid until ``expires_at`` (None: until revoked); raises
+    :class:`TokenExists` when an active one has the name."""
     with db.session() as session:
         _check_role(session, role, employee_id)
         taken = session.execute(select(ApiToken.id).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))).first()
@@ -336,9 +360,13 @@ def create_token(
             employee_id=employee_id,
             created_at=now,
             created_by=actor,
+            expires_at=expires_at,
         )
         session.add(row)
-        _audit(session, now=now, actor=actor, action="token.create", target=name, detail={"role": role})
+        expiry = None if expires_at is None else expires_at.isoformat()
+        _audit(
+            session, now=now, actor=actor, action="token.create", target=name, detail={"role": role, "expires": expiry}
+        )
         session.flush()
         return _token(row)
 
@@ -356,8 +384,8 @@ def revoke_token(db: Database, *, name: str, now: datetime, actor: str) -> int:
 
 
 def token_by_digest(db: Database, digest: str) -> TokenRecord | None:
-    """The active token with this digest, or None. One Core query, nothing cached: a revoked token fails
-    on its next request."""
+    """The unrevoked token with this digest (expired or not: the caller compares with its clock), or None.
+    One Core query, nothing cached: a revoked token fails on its next request."""
     with db.engine.connect() as conn:
         row = conn.execute(_ACTIVE_TOKEN, {"digest": digest}).one_or_none()
     return None if row is None else TokenRecord(*row)

@@ -7,13 +7,14 @@ traceback. Commands receive parsed values (:class:`~perfrules.engine.periods.Per
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
 from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.periods import Period, PeriodKind, parse_period
+from perfrules.engine.rulebook.model import parse_duration
 
 
 class PeriodType(click.ParamType):
@@ -89,12 +90,33 @@ class AmountType(click.ParamType):
         return number / 100 if text.endswith("%") else number
 
 
+class DurationType(click.ParamType):
+    """A length of time as rule files write it: ``90d``, ``12h``, ``30m``, ``2w``."""
+
+    name = "duration"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            found = parse_duration(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a duration (write e.g. 90d, 12h or 2w)", param, ctx)
+        if found <= timedelta(0):
+            self.fail(f"{value!r} must be longer than nothing", param, ctx)
+        return found
+
+
 MONTH = PeriodType(PeriodKind.MONTH, "YYYY-MM", "month")
 QUARTER = PeriodType(PeriodKind.QUARTER, "YYYYQn", "quarter")
 PERIOD = PeriodType(None, "PERIOD", "period")
 DAY = DayType()
 MOMENT = MomentType()
 AMOUNT = AmountType()
+DURATION = DurationType()
 
 
 def localise(moment: datetime, zone: tzinfo) -> datetime:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import getpass
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.cli.params import DURATION
 from perfrules.engine.web import credentials, server
 from perfrules.storage import access
 
@@ -108,9 +110,18 @@ def tokens() -> None:
     "--role", type=click.Choice(access.ROLES), default="system", show_default=True, help="What the token may do."
 )
 @click.option("--employee", "employee_id", metavar="ID", help="Employee the token acts for (manager, staff).")
+@click.option(
+    "--expires-in",
+    "expires_in",
+    type=DURATION,
+    default=None,
+    help="Valid for this long, e.g. 90d or 12w (recommended; default: until revoked).",
+)
 @pass_app
-def tokens_create(app: AppContext, name: str, role: str, employee_id: str | None) -> None:
+def tokens_create(app: AppContext, name: str, role: str, employee_id: str | None, expires_in: timedelta | None) -> None:
     """Create an API token and print it once (only its SHA-256 is stored)."""
+    now = app.now()
+    expires_at = None if expires_in is None else now + expires_in
     secret = credentials.new_token()
     access.create_token(
         app.database(),
@@ -119,11 +130,13 @@ def tokens_create(app: AppContext, name: str, role: str, employee_id: str | None
         prefix=secret[:8],
         role=role,
         employee_id=employee_id,
-        now=app.now(),
+        now=now,
         actor=_actor(),
+        expires_at=expires_at,
     )
     click.echo(secret)
-    click.echo(f"token {name!r} ({role}) created; it is shown only this once", err=True)
+    until = "until revoked" if expires_at is None else f"until {expires_at:%Y-%m-%d %H:%M %Z}"
+    click.echo(f"token {name!r} ({role}) created, valid {until}; it is shown only this once", err=True)
 
 
 @tokens.command("revoke")
@@ -138,9 +151,12 @@ def tokens_revoke(app: AppContext, name: str) -> None:
 @tokens.command("list")
 @pass_app
 def tokens_list(app: AppContext) -> None:
-    """List the active API tokens (name, role, first characters)."""
+    """List the unrevoked API tokens (name, role, first characters, created, expiry)."""
+    now = app.now()
     for t in access.list_tokens(app.database()):
-        click.echo(f"{t.name}\t{t.role}\t{t.prefix}…\t{t.created_at:%Y-%m-%d}\t{t.created_by}")
+        expiry = "never" if t.expires_at is None else f"{t.expires_at:%Y-%m-%d}"
+        state = "\tEXPIRED" if t.expired(now) else ""
+        click.echo(f"{t.name}\t{t.role}\t{t.prefix}…\t{t.created_at:%Y-%m-%d}\t{t.created_by}\texpires {expiry}{state}")
 
 
 # --- contracts ---------------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def resolve(request: Request) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         token = access.token_by_digest(db, credentials.digest(header[7:].strip()))
-        if token is None:
+        if token is None or token.expired(request.app.state.clock()):
             return None
         return Principal(
             "token", token.name, token.name, token.role, token.employee_id, _visible(db, token.role, token.employee_id)

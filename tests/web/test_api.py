@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
+from freezegun import freeze_time
+from perfrules.engine.cli import cli
 from perfrules.engine.web import credentials
+from perfrules.engine.web.app import create_app
 from perfrules.storage import access
 from perfrules.storage import evaluation_store as store
 
 from tests.web.conftest import csrf_of
-from tests.web.support import NOW
+from tests.web.support import NOW, settings_for
 
 
 def _token(db, name: str, role: str, employee: str | None = None) -> str:
@@ -162,3 +167,21 @@ def test_an_evaluation_is_triggered_through_the_api_and_a_rerun_changes_nothing(
     runs = [e for e in access.audit_entries(company) if e.action == "evaluation.run"]
     assert [e.target for e in reversed(runs)] == ["2026-02", "2026-02", "2026Q1"]
     assert {e.actor for e in runs} == {"token:ops"}
+
+
+def test_a_token_created_with_an_expiry_stops_working_then(app, company, runner, database_url):
+    """``perfrules tokens create NAME --expires-in 90d``: accepted until then, 401 after; listed as EXPIRED."""
+    with freeze_time(NOW):
+        out = runner.invoke(cli, ["--database-url", database_url, "tokens", "create", "erp", "--expires-in", "90d"])
+    assert out.exit_code == 0, out.output
+    secret = out.stdout.strip().splitlines()[0]
+    assert "valid until 2026-06-08" in out.output
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert TestClient(app).get("/api/v1/me", headers=headers).status_code == 200
+    later = create_app(settings_for(database_url), db=company, clock=lambda: NOW + timedelta(days=90, seconds=1))
+    assert TestClient(later).get("/api/v1/me", headers=headers).status_code == 401
+    with freeze_time(NOW + timedelta(days=91)):
+        listed = runner.invoke(cli, ["--database-url", database_url, "tokens", "list"]).output
+    assert "erp" in listed and "expires 2026-06-08" in listed and "EXPIRED" in listed
+    bad = runner.invoke(cli, ["--database-url", database_url, "tokens", "create", "x", "--expires-in", "soon"])
+    assert bad.exit_code == 2 and "--expires-in" in bad.output

@@ -385,6 +385,7 @@ def upgrade() -> None:
     sa.Column('created_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('revoked_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['employee_id'], ['employees.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('digest')

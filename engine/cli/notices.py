@@ -34,7 +34,8 @@ def outbox() -> None:
 @click.option("--limit", default=200, show_default=True, help="Show at most this many (newest first).")
 @pass_app
 def list_(app: AppContext, status: tuple[str, ...], limit: int) -> None:
-    """List outbox messages, newest first."""
+    """List outbox messages, newest first; a failed or dead one with the error it got (retried per the
+    delivery policy; `outbox retry` revives a dead one)."""
     entries = list_messages(app.database(), statuses=status or None, limit=limit)
     if not entries:
         click.echo("outbox is empty" if not status else f"no messages with status {', '.join(status)}")
@@ -47,6 +48,8 @@ def list_(app: AppContext, status: tuple[str, ...], limit: int) -> None:
             f"{e.id:>6}  {e.status:8}  {e.key.kind:18}  {e.to_addr[:28]:28}  {e.attempts:>5}  "
             f"{when.astimezone(zone):%Y-%m-%d %H:%M}  {e.subject}"
         )
+        if e.last_error and e.status in ("failed", "dead"):
+            click.echo(f"{'':>6}  error: {e.last_error}")
 
 
 @outbox.command()

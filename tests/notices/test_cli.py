@@ -113,3 +113,17 @@ def test_outbox_list_send_show_and_retry(runner, db, database_url, tmp_path: Pat
     retried = runner.invoke(cli, [*base, "retry", "--all"])
     assert retried.exit_code == 0 and retried.output.startswith("0 message(s) pending again")
     assert runner.invoke(cli, [*base, "list", "--status", "dead"]).output.startswith("no messages with status dead")
+
+
+def test_outbox_list_shows_why_a_message_failed_while_the_others_went(runner, db, database_url, smtp) -> None:
+    smtp.refuse.add("wang@shop.example")
+    queue(db, "deadline_missed", WANG)
+    queue(db, "reminder", LI)
+    env = {"PERFRULES_SMTP_HOST": "127.0.0.1", "PERFRULES_SMTP_PORT": str(smtp.port), "PERFRULES_SMTP_SECURITY": "none"}
+    sent = runner.invoke(cli, ["--database-url", database_url, "outbox", "send"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert "1 sent (SMTP 127.0.0.1), 0 failed, 1 dead" in sent.output
+    assert "WARNING perfrules.notices: notice #1 given up after attempt 1: recipient refused" in sent.output
+    listed = runner.invoke(cli, ["--database-url", database_url, "outbox", "list"]).output
+    dead = listed.split("dead", 1)[1].splitlines()
+    assert "error: recipient refused" in dead[1] and "550" in dead[1]

@@ -391,9 +391,28 @@ def actions(db: Database, adjustment_ids: Iterable[int]) -> dict[int, list[dict[
 # --- escalations -------------------------------------------------------------------------------------
 
 
+def _same_streak(session: Session, row: dict[str, Any]) -> Escalation | None:
+    """The active escalation of the same rule, person and action whose streak shares a month with ``row``'s
+    under another start: the same run of breaches, seen longer since an earlier month was judged later."""
+    for e in session.execute(
+        select(Escalation).where(
+            Escalation.rule_id == row["rule_id"],
+            Escalation.subject == row["subject"],
+            Escalation.kind == row["kind"],
+            Escalation.status == "active",
+            Escalation.streak_start != row["streak_start"],
+        )
+    ).scalars():
+        if set(e.streak) & set(row["streak"]):
+            return e
+    return None
+
+
 def store_escalations(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert new escalations; an existing (rule, subject, kind, streak_start) is left alone, or active
-    again if it had been withdrawn (its breaches are back). Returns how many are new or active again."""
+    again if it had been withdrawn (its breaches are back). A streak that grew backwards (an earlier month
+    evaluated after a later one) is the escalation already there: it takes the earlier start, trigger and
+    validity instead of a second one. Returns how many are new or active again."""
     new = 0
     stmt = (
         _insert(session, Escalation)
@@ -401,6 +420,22 @@ def store_escalations(session: Session, rows: list[dict[str, Any]]) -> int:
         .returning(Escalation.__table__.c.id)
     )
     for row in rows:
+        key = [getattr(Escalation, k) == row[k] for k in ESCALATION_KEY]
+        with session.no_autoflush:
+            exact = session.execute(select(Escalation).where(*key)).scalar_one_or_none()
+            same = _same_streak(session, row)
+        if same is not None:
+            if exact is None and row["streak_start"] < same.streak_start:
+                for name in ("streak_start", "streak", "triggered_period", "valid_from", "valid_to", "due", "detail"):
+                    if name in row:
+                        setattr(same, name, row[name])
+                session.add(same)
+            elif exact is not None and exact.status == "withdrawn" and row["streak_start"] < same.streak_start:
+                # the earlier start was escalated before and withdrawn: it is the one again, the later goes
+                exact.status, exact.withdrawn_run_id = "active", None
+                same.status, same.withdrawn_run_id = "withdrawn", row.get("created_run_id")
+                session.add_all([exact, same])
+            continue
         if session.execute(stmt, row).first() is not None:
             new += 1
             continue

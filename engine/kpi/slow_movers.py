@@ -163,7 +163,7 @@ class ListCheck:
         """Share of the system's list the submission names (1 for an empty system list)."""
         if not self.expected:
             return Decimal(1)
-        return Decimal(self.expected - len(self.missing)) / self.expected
+        return (Decimal(self.expected - len(self.missing)) / self.expected).quantize(Decimal("0.0001"))
 
 
 def check_list(system: SlowMoverList, payload: Mapping[str, Any]) -> ListCheck:

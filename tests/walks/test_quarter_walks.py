@@ -231,3 +231,22 @@ def test_a_list_is_complete_only_when_it_names_every_slow_mover(company):
     assert "1 slow movers" in check and "completeness 0.0%" in check and "missing: S2" in check
     check = c.cli("slow-movers", "--as-of", "2026-08-31", "--check", "2026-08")
     assert "completeness 100.0%" in check
+
+
+def test_months_evaluated_out_of_order_give_one_escalation_per_streak(company):
+    """History judged out of order: August before July. June's, July's and August's lists are late; the
+    training first fires on July + August (August's run sees July's late list through its timeliness), then
+    July's run finds June's late list too: the same streak, longer backwards — still one training (now from
+    June), and the promotion ban once August is judged again with the three months known."""
+    c = company
+    c.file_list("2026-06", "2026-07-08T10:00:00")
+    c.file_list("2026-07", "2026-08-08T10:00:00")
+    c.file_list("2026-08", "2026-09-09T10:00:00")
+    months(c, "2026-08")
+    assert c.escalations() == {("E_P1", "training", SLOW, ("2026-07", "2026-08"))}
+    months(c, "2026-07", "2026-08")
+    assert c.escalations() == {
+        ("E_P1", "training", SLOW, ("2026-06", "2026-07")),
+        ("E_P1", "no_promotion", SLOW, ("2026-06", "2026-07", "2026-08")),
+    }
+    assert c.explain("E_P1", "2026Q3").count("training from") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import getpass
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,3 +61,14 @@ def pass_app(func: F) -> F:
             raise click.ClickException(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def who(by: str | None) -> str:
+    """The person a command acts for: ``--by`` when given, else the login name (``unknown`` in a container
+    without one) — what corrections, appeals and drafts record as their author."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

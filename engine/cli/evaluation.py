@@ -3,13 +3,12 @@ evaluation runs, their explanation, HR corrections and appeals, the quarter clos
 
 from __future__ import annotations
 
-import getpass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import click
-from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.cli.context import AppContext, pass_app, who
 from perfrules.engine.cli.params import AMOUNT, DAY, MOMENT, MONTH, QUARTER, localise
 from perfrules.engine.periods import Period
 
@@ -22,15 +21,6 @@ def _rulebook(path: Path):
     from perfrules.engine.rulebook.checker import load_rulebook
 
     return load_rulebook(path)
-
-
-def _who(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (containers): still record something
-        return "unknown"
 
 
 @click.command()
@@ -115,7 +105,7 @@ def void(app: AppContext, adjustment_id: int, reason: str, by: str | None) -> No
         app.database(),
         adjustment_id,
         reason=reason,
-        by=_who(by),
+        by=who(by),
         now=app.now(),
         total_cap=_rulebook(app.settings.rules_path).quarterly_cap,
     )
@@ -139,7 +129,7 @@ def override(
         app.database(),
         adjustment_id,
         reason=reason,
-        by=_who(by),
+        by=who(by),
         now=app.now(),
         amount=amount,
         share=share,
@@ -159,7 +149,7 @@ def close(app: AppContext, quarter: Period, by: str | None, force: bool, reason:
     from perfrules.engine.evaluation.corrections import close as do
 
     count = do(
-        app.database(), quarter.label, by=_who(by), now=app.now(), zone=app.settings.zone, force=force, reason=reason
+        app.database(), quarter.label, by=who(by), now=app.now(), zone=app.settings.zone, force=force, reason=reason
     )
     click.echo(f"closed {quarter.label}: {count} line(s) frozen" + (f" (before its end: {reason})" if force else ""))
 
@@ -173,7 +163,7 @@ def reopen(app: AppContext, quarter: Period, reason: str, by: str | None) -> Non
     """Reopen a closed quarter (explicit, with a reason)."""
     from perfrules.engine.evaluation.corrections import reopen as do
 
-    do(app.database(), quarter.label, reason=reason, by=_who(by), now=app.now())
+    do(app.database(), quarter.label, reason=reason, by=who(by), now=app.now())
     click.echo(f"reopened {quarter.label}")
 
 
@@ -199,7 +189,7 @@ def payroll(app: AppContext, quarter: Period, fmt: str, output: Path, by: str | 
     """Write the payroll export of a quarter: one row per employee plus the line items."""
     from perfrules.engine import payroll as payroll_export
 
-    result, files = payroll_export.export(app.database(), quarter, fmt, output, by=_who(by), now=app.now())
+    result, files = payroll_export.export(app.database(), quarter, fmt, output, by=who(by), now=app.now())
     state = "closed" if result.closed else "OPEN (figures may still change)"
     click.echo(
         f"{result.export_id}: {len(result.rows)} employee(s), {len(result.lines)} line(s), "
@@ -310,7 +300,7 @@ def lodge(
         raise click.UsageError("give exactly one of --line or --finding")
     subject, subject_id = ("line", line_id) if line_id is not None else ("finding", finding_id)
     assert subject_id is not None
-    record = do(app.database(), employee, subject, subject_id, reason=reason, by=_who(by), now=app.now())
+    record = do(app.database(), employee, subject, subject_id, reason=reason, by=who(by), now=app.now())
     click.echo(f"lodged appeal #{record.id}: {employee} contests {subject} #{subject_id} ({record.quarter})")
 
 
@@ -382,7 +372,7 @@ def accept(
         app.database(),
         appeal_id,
         reason=reason,
-        by=_who(by),
+        by=who(by),
         now=app.now(),
         amount=amount,
         share=share,
@@ -401,7 +391,7 @@ def reject(app: AppContext, appeal_id: int, reason: str, by: str | None) -> None
     """Reject an appeal; the lines stay as they are."""
     from perfrules.engine.evaluation.appeals import reject as do
 
-    record = do(app.database(), appeal_id, reason=reason, by=_who(by), now=app.now())
+    record = do(app.database(), appeal_id, reason=reason, by=who(by), now=app.now())
     click.echo(f"rejected appeal #{record.id}")
 
 
@@ -414,5 +404,5 @@ def withdraw(app: AppContext, appeal_id: int, reason: str, by: str | None) -> No
     """Withdraw an open appeal."""
     from perfrules.engine.evaluation.appeals import withdraw as do
 
-    record = do(app.database(), appeal_id, reason=reason, by=_who(by), now=app.now())
+    record = do(app.database(), appeal_id, reason=reason, by=who(by), now=app.now())
     click.echo(f"withdrew appeal #{record.id}")

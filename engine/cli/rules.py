@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from perfrules.engine.cli.context import AppContext, pass_app
+from perfrules.engine.cli.context import AppContext, pass_app, who
 from perfrules.engine.evaluation.rule_tests import run_file, test_files
 from perfrules.engine.rulebook.checker import check_path, load_rulebook, rule_files
 from perfrules.engine.rulebook.diff import diff_rulebooks
@@ -115,3 +115,99 @@ def schema(output: str | None) -> None:
 
 
 __all__ = ["check", "rule_files", "rules", "test"]
+
+
+# --- drafts: four eyes before a change reaches the rules folder ---------------------------------------------
+
+
+@rules.command("draft")
+@click.argument("file")
+@click.option(
+    "--from",
+    "source",
+    type=click.File("r", encoding="utf-8"),
+    default="-",
+    show_default="standard input",
+    help="The new content of FILE.",
+)
+@click.option("--note", default="", help="What the change is for (shown to the reviewer).")
+@click.option("--by", default=None, help="Who writes it (default: the login name).")
+@pass_app
+def draft(app: AppContext, file: str, source, note: str, by: str | None) -> None:
+    """Draft a new version of the rule file FILE (a name in rules_dir): checked with the whole folder, the
+    changes said in words; nothing is enforced until a second person approves and it is published."""
+    from perfrules.engine.rulebook import publishing
+
+    record, seen = publishing.draft(
+        app.database(), app.settings.rules_path, file, source.read(), author=who(by), now=app.now(), note=note
+    )
+    click.echo(f"draft #{record.id} of {file} by {record.author}: checks; {len(seen.changes)} change(s)")
+    for line in seen.changes:
+        click.echo(f"  {line}")
+    click.echo(f"next: perfrules rules submit {record.id}")
+
+
+@rules.command("drafts")
+@click.option("--status", type=click.Choice(["draft", "submitted", "approved", "published", "rejected", "withdrawn"]))
+@pass_app
+def drafts(app: AppContext, status: str | None) -> None:
+    """List rule drafts, newest first."""
+    from perfrules.storage.drafts import drafts as read
+
+    found = read(app.database(), status=status)
+    for d in found:
+        review = f", reviewed by {d.reviewer}" if d.reviewer else ""
+        click.echo(f"#{d.id:<4} {d.file:<24} [{d.status}] by {d.author} {d.created_at:%Y-%m-%d}{review}  {d.note}")
+    if not found:
+        click.echo("no drafts")
+
+
+def _draft_step(name: str, help_text: str):
+    @rules.command(name, help=help_text)
+    @click.argument("draft_id", type=int)
+    @click.option("--note", default="", help="A note kept with the step (needed to reject).")
+    @click.option("--by", default=None, help="Who takes the step (default: the login name).")
+    @pass_app
+    def step(app: AppContext, draft_id: int, note: str, by: str | None) -> None:
+        from perfrules.engine.rulebook import publishing
+
+        actor, now, db, folder = who(by), app.now(), app.database(), app.settings.rules_path
+        match name:
+            case "submit":
+                record = publishing.submit(db, draft_id, by=actor, now=now)
+            case "approve":
+                record = publishing.approve(db, folder, draft_id, by=actor, now=now, note=note)
+            case "reject":
+                record = publishing.reject(db, draft_id, by=actor, now=now, note=note)
+            case "withdraw":
+                record = publishing.withdraw(db, draft_id, by=actor, now=now)
+            case "publish":
+                record = publishing.publish(db, folder, draft_id, by=actor, now=now)
+            case _:
+                raise AssertionError(name)
+        click.echo(f"draft #{record.id} of {record.file}: {record.status}")
+        if record.status == "published":
+            click.echo(f"  written to {folder / record.file}; rulebook {record.rulebook_digest[:16]}")
+
+    return step
+
+
+submit = _draft_step("submit", "Ask a second person to review draft DRAFT_ID.")
+approve = _draft_step("approve", "Approve a submitted draft (not your own); it still has to be published.")
+reject = _draft_step("reject", "Reject a submitted draft, with a --note saying why.")
+withdraw = _draft_step("withdraw", "Withdraw a draft that is not published.")
+publish = _draft_step("publish", "Write an approved draft into rules_dir (atomically); the service reloads it.")
+
+
+@rules.command("rollback")
+@click.argument("draft_id", type=int)
+@click.option("--by", default=None, help="Who drafts the rollback (default: the login name).")
+@pass_app
+def rollback(app: AppContext, draft_id: int, by: str | None) -> None:
+    """Draft the file of published draft DRAFT_ID back to what it was (reviewed and published like any)."""
+    from perfrules.engine.rulebook import publishing
+
+    record, seen = publishing.rollback(app.database(), app.settings.rules_path, draft_id, author=who(by), now=app.now())
+    click.echo(f"draft #{record.id} rolls {record.file} back; {len(seen.changes)} change(s)")
+    for line in seen.changes:
+        click.echo(f"  {line}")

@@ -152,6 +152,28 @@ def upgrade() -> None:
     with op.batch_alter_table('quarter_close_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quarter_close_events_quarter'), ['quarter'], unique=False)
 
+    op.create_table('rule_drafts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('file', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('base_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('base_content', sa.Text(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('author', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('created_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('submitted_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reviewer', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('reviewed_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('review_note', sa.Text(), nullable=False),
+    sa.Column('published_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('published_at', perfrules.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rulebook_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('rule_drafts', schema=None) as batch_op:
+        batch_op.create_index('ix_rule_drafts_status', ['status'], unique=False)
+
     op.create_table('schedule_slots',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -699,6 +721,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_schedule_slots_scheduled')
 
     op.drop_table('schedule_slots')
+    with op.batch_alter_table('rule_drafts', schema=None) as batch_op:
+        batch_op.drop_index('ix_rule_drafts_status')
+
+    op.drop_table('rule_drafts')
     with op.batch_alter_table('quarter_close_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quarter_close_events_quarter'))
 

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
 from perfrules.engine.settings import Settings
-from perfrules.engine.web import api, health, pages, security
+from perfrules.engine.web import api, appeals, health, pages, security
 from perfrules.engine.web.auth import NotSignedIn
 from perfrules.storage import Database, connect
 
@@ -41,6 +41,7 @@ def create_app(
     app.state.views = pages.make_views(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
+    app.include_router(appeals.router)
     app.include_router(pages.router)
     app.include_router(health.router)
     health.install(app)

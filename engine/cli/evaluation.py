@@ -215,22 +215,26 @@ def payroll(app: AppContext, quarter: Period, fmt: str, output: Path, by: str | 
 @pass_app
 def simulate(app: AppContext, rules_dir: Path, first: Period, last: Period, as_of: datetime | None) -> None:
     """Evaluate a proposed rulebook against past facts beside the current one; writes nothing."""
+    from perfrules.engine.cli.progress import meter
     from perfrules.engine.evaluation.kpis import library_kpis
-    from perfrules.engine.evaluation.simulate import report
+    from perfrules.engine.evaluation.simulate import months_between, report
     from perfrules.engine.evaluation.simulate import simulate as run
 
     now = _as_of(app, as_of)
     current, proposed = _rulebook(app.settings.rules_path), _rulebook(rules_dir)
     source = library_kpis(app.settings.zone, now.date())
-    comparison = run(
-        app.database(),
-        current,
-        proposed,
-        first,
-        last,
-        kpis_for={id(current): source, id(proposed): source},
-        now=now,
-    )
+    steps = 2 * len(months_between(first, last))
+    with meter("simulate (current, then proposed)", steps, "months") as advance:
+        comparison = run(
+            app.database(),
+            current,
+            proposed,
+            first,
+            last,
+            kpis_for={id(current): source, id(proposed): source},
+            now=now,
+            on_month=advance,
+        )
     click.echo(f"Simulating {first.label}..{last.label}: current {app.settings.rules_path} vs proposed {rules_dir}")
     for line in report(comparison):
         click.echo(line)

@@ -8,7 +8,7 @@ and streaks are followed month by month. Nothing is written to the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -55,7 +55,13 @@ def months_between(first: Period, last: Period) -> list[Period]:
 
 
 def outcome(
-    db: Database, rulebook: Rulebook, months: Sequence[Period], people: list[Person], kpis: KpiSource, now: datetime
+    db: Database,
+    rulebook: Rulebook,
+    months: Sequence[Period],
+    people: list[Person],
+    kpis: KpiSource,
+    now: datetime,
+    on_month: Callable[[int], None] | None = None,
 ) -> Outcome:
     result = Outcome()
     by_id = {p.id: p for p in people}
@@ -79,6 +85,8 @@ def outcome(
                 what = f"{esc['kind']} ({esc['rule_id']}, {esc['triggered_period']})"
                 result.escalations[esc["subject"]].append(what)
         history = history.after(found.rows)
+        if on_month is not None:
+            on_month(1)
     for label, rows in sorted(quarters.items()):
         quarter = quarter_of(months[0].start)
         while quarter.label != label:
@@ -102,15 +110,17 @@ def simulate(
     *,
     kpis_for: dict[int, KpiSource],
     now: datetime,
+    on_month: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Compare ``current`` and ``proposed`` over the months ``first``..``last``; ``kpis_for`` maps
-    ``id(rulebook)`` to its KPI source (each rulebook may need different KPIs)."""
+    ``id(rulebook)`` to its KPI source (each rulebook may need different KPIs). ``on_month(1)`` is called
+    after each month judged (twice the months in all: once per rulebook), for a progress bar."""
     people = load_people(db)
     months = months_between(first, last)
     return Comparison(
         tuple(people),
-        outcome(db, current, months, people, kpis_for[id(current)], now),
-        outcome(db, proposed, months, people, kpis_for[id(proposed)], now),
+        outcome(db, current, months, people, kpis_for[id(current)], now, on_month),
+        outcome(db, proposed, months, people, kpis_for[id(proposed)], now, on_month),
     )
 
 

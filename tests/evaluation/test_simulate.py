@@ -22,6 +22,7 @@ def test_simulate_compares_rulebooks_without_writing(db, tmp_path, runner):
     ops.write_text(ops.read_text().replace("deduction: 12%", "deduction: 20%").replace("after: 3", "after: 2"))
     current, proposed = rulebook(), rulebook(proposed_dir)
     source = kpis()
+    steps: list[int] = []
     comparison = simulate(
         db,
         current,
@@ -30,7 +31,9 @@ def test_simulate_compares_rulebooks_without_writing(db, tmp_path, runner):
         parse_period("2026-09"),
         kpis_for={id(current): source, id(proposed): source},
         now=at(2026, 10, 20),
+        on_month=steps.append,
     )
+    assert steps == [1] * 6  # three months, once per rulebook: what the progress bar counts
     assert comparison.current.totals["E_O1"] == Decimal("-1080.00")
     assert comparison.proposed.totals["E_O1"] == Decimal("-1800.00")
     assert comparison.proposed.total - comparison.current.total == Decimal("-720.00")

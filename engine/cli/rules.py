@@ -123,12 +123,12 @@ __all__ = ["check", "rule_files", "rules", "test"]
 @rules.command("draft")
 @click.argument("file")
 @click.option(
-    "--from",
+    "--input",
     "source",
     type=click.File("r", encoding="utf-8"),
     default="-",
     show_default="standard input",
-    help="The new content of FILE.",
+    help="Read the new content of FILE from this file.",
 )
 @click.option("--note", default="", help="What the change is for (shown to the reviewer).")
 @click.option("--by", default=None, help="Who writes it (default: the login name).")
@@ -148,7 +148,11 @@ def draft(app: AppContext, file: str, source, note: str, by: str | None) -> None
 
 
 @rules.command("drafts")
-@click.option("--status", type=click.Choice(["draft", "submitted", "approved", "published", "rejected", "withdrawn"]))
+@click.option(
+    "--status",
+    type=click.Choice(["draft", "submitted", "approved", "published", "rejected", "withdrawn"]),
+    help="Only drafts in this state.",
+)
 @pass_app
 def drafts(app: AppContext, status: str | None) -> None:
     """List rule drafts, newest first."""

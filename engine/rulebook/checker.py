@@ -144,7 +144,8 @@ def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Ite
         ]
         yield from values
         target, direction = target_of(t)
-        if t.warning is not None and not values and (t.warning <= target if direction == "higher" else t.warning >= target):
+        wrong_side = t.warning is not None and (t.warning <= target if direction == "higher" else t.warning >= target)
+        if wrong_side and not values:
             side = "above" if direction == "higher" else "below"
             yield doc.problem(
                 (*tloc, "warning"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ RULES = PROJECT_ROOT / "rules"
 def alias_bomb(levels: int = 9) -> str:
     lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
     names = [chr(ord("a") + i) for i in range(levels + 1)]
-    for prev, cur in zip(names, names[1:], strict=False):
+    for prev, cur in pairwise(names):
         lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
     return "\n".join([*lines, f"rules: *{names[-1]}", ""])
 

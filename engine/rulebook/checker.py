@@ -17,11 +17,13 @@ from typing import Any
 from perfrules.engine.bundled import bundled_path
 from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.kpi.catalog import BY_ID, Unit
+from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.rulebook import holidays
 from perfrules.engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
 from perfrules.engine.rulebook.loader import Document, Loc, Problem, read_document
 from perfrules.engine.rulebook.model import NOTICE_RECIPIENTS, BonusPolicy, Rule, RuleFile, unitless_above_one
 from perfrules.engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
+from perfrules.engine.rulebook.wording import check_wording
 from pydantic import ValidationError
 
 ROLE_DEPARTMENT = {
@@ -241,9 +243,13 @@ def check_document(doc: Document, templates: set[str]) -> FileReport:
         return report
     if parsed.bonus is not None:
         report.bonus, report.bonus_line = parsed.bonus, doc.mark(("bonus",))[0]
+    env = make_environment() if any(rule.wording for rule in parsed.rules) else None
     for i, rule in enumerate(parsed.rules):
         loc = ("rules", i)
         report.problems.extend(_check_rule(doc, loc, rule, templates))
+        problems, warnings = check_wording(doc, loc, rule, env)
+        report.problems.extend(problems)
+        report.warnings.extend(warnings)
         line, _ = doc.mark(loc)
         report.rules.append(SourcedRule(rule, RuleRef(rule.id, rule.version, doc.file, line, doc.sha256)))
     return report

@@ -214,9 +214,11 @@ class Schedule(Strict):
     )
     calendar: Literal["cn", "cn_provisional", "weekends"] = Field(
         "cn_provisional",
-        description="cn: Chinese public holidays and make-up working days (调休), an error in a year without "
-        "official data (package or rules/calendar.yaml); cn_provisional: the same, but such a year "
-        "uses weekends and 1 Jan, 1–2 May, 1–3 Oct only; weekends: Sat/Sun only",
+        description="cn_provisional (default): Chinese public holidays and make-up working days (调休); a year "
+        "without official data (package or rules/calendar.yaml) uses weekends and the statutory days off "
+        "(1 Jan, Spring Festival 除夕 to 初三, Qingming, 1–2 May, Dragon Boat, Mid-Autumn, 1–3 Oct), no 调休; "
+        "cn: the same, but such a year cannot be judged (the rule is reported as not judged); "
+        "weekends: Sat/Sun only",
     )
     # the rulebook's rules/calendar.yaml (engine.rulebook.calendar.WorkCalendar), attached by the checker;
     # private, so not part of the file format, the schema or rule diffs

@@ -31,9 +31,23 @@ def strict_rules(tmp_path: Path) -> Path:
 def test_the_strict_rule_is_named_and_the_others_are_judged(tmp_path: Path) -> None:
     rulebook = load_rulebook(strict_rules(tmp_path))
     people = (
-        Person("F1", "F1", "F1", "finance", "finance_analyst", Decimal(10000), datetime(2000, 1, 1).date(), None, (), (), None),
+        Person(
+            "F1",
+            "F1",
+            "F1",
+            "finance",
+            "finance_analyst",
+            Decimal(10000),
+            datetime(2000, 1, 1).date(),
+            None,
+            (),
+            (),
+            None,
+        ),
     )
-    facts = Facts("2026-12", (KpiValue("capital_occupation", "2026-12", Decimal("0.35"), "company", ""),), (), people, (), ())
+    facts = Facts(
+        "2026-12", (KpiValue("capital_occupation", "2026-12", Decimal("0.35"), "company", ""),), (), people, (), ()
+    )
     decision = decide(rulebook, facts, datetime(2027, 1, 20, 9, tzinfo=ZONE))
     assert [(f.ref.id, f.kind) for f in decision.findings] == [("finance.capital_occupation", "kpi_breach")]
     [blocked] = [n for n in decision.not_applicable if n.ref.id == "purchasing.slow_mover_list"]

@@ -1,7 +1,8 @@
 """``perfrules check``: every problem of every rule file, then the rulebook when there are none.
 
-Checks, in order: YAML syntax and encoding (:mod:`loader`), the format (:mod:`model`, unknown keys are
-errors), meaning (KPI units and ranges, roles of departments, days 29–31, templates), the folder as a
+Checks, in order: YAML syntax, encoding, nesting and alias limits (:mod:`loader`), the format (:mod:`model`,
+unknown keys are errors, shares 0%–100%), meaning (KPI units and ranges, a ratio without % above 1, roles of
+departments, days 29–31, templates, wording rendered in the sandbox (:mod:`wording`)), the folder as a
 whole (duplicate or overlapping versions, attribution to a deliverable nobody owes) and the hard limits
 of durable_rules (rules per ruleset, rules one fact can match).
 """

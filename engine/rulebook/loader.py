@@ -2,7 +2,9 @@
 
 ``yaml.compose`` keeps node marks; we build the data ourselves so that a time like ``18:00`` stays
 text (YAML 1.1 would read it as the number 1080), duplicate keys are errors, and nothing a user writes
-can raise a traceback: every problem becomes a :class:`Problem` with a position.
+can raise a traceback: every problem becomes a :class:`Problem` with a position. Nesting deeper than
+:data:`MAX_DEPTH` and aliases that expand beyond :data:`MAX_ALIAS_VALUES` values are refused while
+composing/building, so an alias bomb or 20,000-deep nesting costs milliseconds, not gigabytes.
 """
 
 from __future__ import annotations

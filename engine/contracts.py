@@ -21,6 +21,7 @@ from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.engine.rulebook.model import Rule
 from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
+from perfrules.engine.rulebook.wording import wording_variables
 from perfrules.engine.settings import Settings
 from perfrules.storage import Database, access
 
@@ -124,29 +125,8 @@ def _kpi_value(kpi_id: str, value: Decimal) -> str:
 
 
 def _numbers(rule: Rule) -> dict[str, Any]:
-    """The variables a rule's wording may use."""
-    out: dict[str, Any] = {"rule_id": rule.id}
-    if rule.deadline is not None:
-        d = rule.deadline
-        out |= {
-            "day": d.due.day,
-            "weekday": d.due.weekday,
-            "time": d.due.time.strftime("%H:%M"),
-            "deliverable": d.deliverable,
-        }
-    if rule.threshold is not None:
-        t = rule.threshold
-        target = t.target if t.target is not None else BY_ID[t.kpi].target
-        out |= {
-            "kpi": t.kpi,
-            "target": _kpi_value(t.kpi, Decimal(target)),
-            "warning": None if t.warning is None else _kpi_value(t.kpi, Decimal(t.warning)),
-        }
-    if rule.consequence is not None and rule.consequence.deduction is not None:
-        out["deduction"] = _pct(rule.consequence.deduction)
-    if rule.escalations:
-        out["after"] = rule.escalations[0].after
-    return out
+    """The variables a rule's wording may use (the same ``perfrules check`` renders it with)."""
+    return wording_variables(rule)
 
 
 def _duties(rule: Rule, zh: bool) -> list[str]:

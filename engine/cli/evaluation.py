@@ -54,6 +54,8 @@ def evaluate(app: AppContext, month: Period, as_of: datetime | None, dry_run: bo
             + (" (quarter closed: differences go to correction lines)" if report.quarter_closed else "")
         )
     )
+    for reason in report.not_judged:
+        click.echo(f"  {reason}")
     if report.withdrawn_escalations:
         click.echo(
             f"  withdrawn escalation(s) {', '.join(f'#{i}' for i in report.withdrawn_escalations)}: "

@@ -12,6 +12,7 @@ consequences) is read back from the rule and the fact that matched, so the expla
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,7 +23,7 @@ from perfrules.engine.evaluation.observations import Carry, EscalationSpec, Judg
 from perfrules.engine.evaluation.people import Person, deadline_owers
 from perfrules.engine.kpi.catalog import BY_ID
 from perfrules.engine.periods import Period, PeriodKind, parse_period
-from perfrules.engine.rulebook.calendar import covered_periods, due_at
+from perfrules.engine.rulebook.calendar import CalendarOutOfRange, covered_periods, due_at
 from perfrules.engine.rulebook.compiler import CompiledRuleset, compile_for, scale, target_of
 from perfrules.engine.rulebook.model import Condition, Rule
 from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
@@ -75,6 +76,32 @@ def _kpi_facts(
             }
         )
     return facts, by_id, empty
+
+
+def without_undatable(rulebook: Rulebook, month: Period) -> Rulebook:
+    """``rulebook`` without the rules :func:`undatable` this month (what KPIs that read deadlines may use)."""
+    blocked = undatable(rulebook.in_force(month.last_day), month)
+    if not blocked:
+        return rulebook
+    return replace(rulebook, rules=tuple(s for s in rulebook.rules if s.rule.id not in blocked))
+
+
+def undatable(rules: Sequence[SourcedRule], month: Period) -> dict[str, str]:
+    """Rules whose due dates this month cannot be computed (``calendar: cn`` in a year without holiday data),
+    by id, with the reason: they are reported as not judged, and every other rule is judged."""
+    out = {}
+    for sourced in rules:
+        rule = sourced.rule
+        schedules = [(rule.deadline, c) for c in covered_periods(rule.deadline, month)] if rule.deadline else []
+        if rule.threshold is not None and rule.threshold.by is not None:
+            schedules.append((rule.threshold.by, month))
+        for schedule, covered in schedules:
+            try:
+                due_at(schedule, covered)
+            except CalendarOutOfRange as exc:
+                out[rule.id] = f"rule {rule.id} not judged: {exc}"
+                break
+    return out
 
 
 def _deliverables(
@@ -221,9 +248,11 @@ def judge_month(
     if not ruleset.rules:
         return Judgement()
     rules = tuple({p.rule.ref.id: p.rule for p in ruleset.parts.values()}.values())
+    blocked = undatable(rules, month)
+    datable = tuple(s for s in rules if s.rule.id not in blocked)
     kpi_facts, kpi_by_id, empty = _kpi_facts(kpis, month)
-    dlv_facts, dlv_by_id = _deliverables(rules, month, people, submissions, now)
-    gates, waiting = _gates(rules, month, now)
+    dlv_facts, dlv_by_id = _deliverables(datable, month, people, submissions, now)
+    gates, waiting = _gates(datable, month, now)
     matches = matcher(ruleset, kpi_facts + dlv_facts + gates)
     found: dict[tuple, Observation] = {}
     warnings: list[Observation] = []
@@ -232,6 +261,8 @@ def judge_month(
     for match in matches:
         part = ruleset.parts[match.rule]
         rule, ref = part.rule.rule, part.rule.ref
+        if ref.id in blocked:  # reported as not judged, with the reason
+            continue
         fact_id = match.facts.get("m")
         if part.part in ("breach", "met"):
             obs = _kpi_observation(part.rule, part.part, kpi_by_id[fact_id], month)
@@ -262,8 +293,16 @@ def judge_month(
         tuple(sorted(found.values(), key=lambda o: o.key)),
         tuple(sorted(warnings, key=lambda o: o.key)),
         tuple(sorted(pending, key=lambda d: (d.rule_id, d.period, d.employee_id))),
-        tuple(_unjudged(rules, kpis, empty, month, waiting)),
+        tuple(_unjudged(datable, kpis, empty, month, waiting))
+        + tuple(
+            Unjudged(rule_id, _owner(rules, rule_id), "department", month.label, reason)
+            for rule_id, reason in blocked.items()
+        ),
     )
+
+
+def _owner(rules: Sequence[SourcedRule], rule_id: str) -> str:
+    return next(s.rule.department for s in rules if s.rule.id == rule_id)
 
 
 def _replace(obs: Observation, **changes: Any) -> Observation:

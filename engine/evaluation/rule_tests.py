@@ -18,25 +18,66 @@ A test file::
 Each ``expect`` list is compared as a set: every expected item must match one result on the keys it
 gives, and there must be no other result of that list (``[]`` means: none). Lists not named are not
 checked; ``only_rules: [...]`` limits every comparison to results of those rules.
+
+A test file is checked as strictly as a rule file before anything runs (:func:`check_spec`): unknown
+keys, rules, KPIs, departments, roles and deliverables are ``file:line:col`` errors with a did-you-mean,
+and a test without any expectation is an error (it would pass whatever the rules do).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
+from perfrules.engine.errors import suggest
 from perfrules.engine.evaluation.decide import decide
 from perfrules.engine.evaluation.facts import Facts, KpiValue, PastBreach, PastConsequence, Person, Stint, Submission
-from perfrules.engine.rulebook.loader import read_document
+from perfrules.engine.evaluation.outcome import Consequence, Escalation, Finding, NotApplicable, NoticeIntent
+from perfrules.engine.kpi.catalog import BY_ID
+from perfrules.engine.rulebook.loader import Document, Loc, Problem, read_document
 from perfrules.engine.rulebook.model import parse_number
 from perfrules.engine.rulebook.rulebook import Rulebook
+from perfrules.engine.vocabulary import DELIVERABLES, DEPARTMENTS, ROLES
 
 EMPLOYED_SINCE = date(2000, 1, 1)
 LISTS = ("findings", "consequences", "escalations", "notices", "not_applicable")
+_RESULT_KEYS = {
+    name: {"rule", "version"} | {f.name for f in fields(kind) if f.name != "ref"}
+    for name, kind in zip(LISTS, (Finding, Consequence, Escalation, NoticeIntent, NotApplicable), strict=True)
+}
+# the keys each part of a test may have; a nested tuple names the keys of the items of that list
+_KEYS: dict[str, Any] = {
+    "test": ("name", "now", "period", "only_rules", "facts", "expect"),
+    "facts": ("people", "kpis", "submissions", "breaches", "consequences"),
+    "people": (
+        "id",
+        "name_en",
+        "name_zh",
+        "department",
+        "role",
+        "bonus_base",
+        "active_from",
+        "active_to",
+        "stints",
+        "leaves",
+        "manager",
+    ),
+    "stints": ("department", "role", "from", "to"),
+    "leaves": ("from", "to"),
+    "kpis": ("kpi", "period", "value", "scope", "scope_id"),
+    "submissions": ("deliverable", "period", "employee", "submitted_at", "completeness"),
+    "breaches": ("rule", "subject", "period"),
+    "consequences": ("rule", "subject", "quarter", "share"),
+}
+_NOTHING = (
+    "the test expects nothing: add 'expect:' with findings, consequences, escalations, notices "
+    "or not_applicable (an empty list [] means: none)"
+)
+_WORDS = {"kpi": tuple(BY_ID), "department": DEPARTMENTS, "role": ROLES, "deliverable": DELIVERABLES}
 
 
 @dataclass
@@ -153,16 +194,35 @@ def _compare(name: str, expected: list[dict[str, Any]], got: list[dict[str, Any]
     if not missing and not left:
         return []
     lines = [f"  {name}:"]
-    lines += [f"    - expected, not got: {_show(m)}" for m in missing]
-    keys = sorted({k for e in expected for k in e}) or ["rule", "kind"]
-    lines += [f"    + got, not expected: {_show({k: v for k, v in g.items() if k in keys} or g)}" for g in left]
+    for item in missing:
+        lines.append(f"    - expected, not got: {_show(item)}")
+        closest = max(left, key=lambda g: sum(k in g and _same(v, g[k]) for k, v in item.items()), default=None)
+        if closest is not None:
+            lines.append(f"      closest result: {_show(_headline(closest, item))}")
+            lines += [
+                f"        {k}: expected {_plain(v)}, got {_plain(closest.get(k, '(nothing)'))}"
+                for k, v in item.items()
+                if not (k in closest and _same(v, closest[k]))
+            ]
+    lines += [f"    + got, not expected: {_show(_headline(g, *expected))}" for g in left]
     return lines
+
+
+def _headline(got: dict[str, Any], *expected: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a result worth showing: what identifies it, and every key the test talks about."""
+    keys = {"rule", "kind", "action", "subject", "employee", "period", "to"} | {k for e in expected for k in e}
+    return {k: v for k, v in got.items() if k in keys} or got
+
+
+def _plain(value: Any) -> str:
+    return _show({"v": value})[4:-1] if isinstance(value, dict | list) else str(value)
 
 
 def _show(item: dict[str, Any]) -> str:
     return yaml.safe_dump(
         {k: str(v) if isinstance(v, Decimal | datetime) else v for k, v in item.items()},
         default_flow_style=True,
+        width=10_000,
         allow_unicode=True,
         sort_keys=False,
     ).strip()
@@ -181,6 +241,63 @@ def run_test(rulebook: Rulebook, spec: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _unknown_keys(doc: Document, loc: Loc, item: Any, allowed: Any) -> list[Problem]:
+    if not isinstance(item, dict):
+        return [doc.problem(loc, f"expected a map, got {item!r}")]
+    return [
+        doc.problem((*loc, key), f"unknown key {key!r}{suggest(key, sorted(allowed))}", key=True)
+        for key in item
+        if key not in allowed
+    ]
+
+
+def _unknown_word(doc: Document, loc: Loc, what: str, value: Any, known: Any) -> list[Problem]:
+    if value is None or str(value) in known:
+        return []
+    return [doc.problem(loc, f"unknown {what} {value!r}{suggest(value, sorted(known))}")]
+
+
+def _items(doc: Document, loc: Loc, value: Any) -> list[tuple[Loc, Any]]:
+    return [((*loc, i), item) for i, item in enumerate(value)] if isinstance(value, list) else []
+
+
+def check_spec(doc: Document, loc: Loc, spec: Any, rulebook: Rulebook) -> list[Problem]:
+    """Every problem of one test of ``doc`` at ``loc``: unknown keys and words, and a test that asserts nothing."""
+    problems = _unknown_keys(doc, loc, spec, _KEYS["test"])
+    if not isinstance(spec, dict):
+        return problems
+    rules = {r.rule.id for r in rulebook.rules}
+    for where, rule in _items(doc, (*loc, "only_rules"), spec.get("only_rules")):
+        problems += _unknown_word(doc, where, "rule", rule, rules)
+    facts = spec.get("facts") or {}
+    problems += _unknown_keys(doc, (*loc, "facts"), facts, _KEYS["facts"])
+    for part in _KEYS["facts"] if isinstance(facts, dict) else ():
+        for where, item in _items(doc, (*loc, "facts", part), facts.get(part)):
+            problems += _check_item(doc, where, item, _KEYS[part], rules)
+            for sub in ("stints", "leaves"):
+                for sub_where, sub_item in _items(doc, (*where, sub), item.get(sub) if part == "people" else None):
+                    problems += _check_item(doc, sub_where, sub_item, _KEYS[sub], rules)
+    expect = spec.get("expect")
+    if not isinstance(expect, dict) or not expect:
+        problems.append(doc.problem(loc, _NOTHING))
+        return problems
+    problems += _unknown_keys(doc, (*loc, "expect"), expect, LISTS)
+    for name in (n for n in LISTS if n in expect):
+        for where, item in _items(doc, (*loc, "expect", name), expect[name]):
+            problems += _check_item(doc, where, item, _RESULT_KEYS[name], rules)
+    return problems
+
+
+def _check_item(doc: Document, loc: Loc, item: Any, allowed: Any, rules: set[str]) -> list[Problem]:
+    problems = _unknown_keys(doc, loc, item, allowed)
+    if not isinstance(item, dict):
+        return problems
+    problems += _unknown_word(doc, (*loc, "rule"), "rule", item.get("rule"), rules)
+    for key, known in _WORDS.items():
+        problems += _unknown_word(doc, (*loc, key), key, item.get(key), known)
+    return problems
+
+
 def run_file(rulebook: Rulebook, path: Path, display: str) -> list[TestOutcome]:
     doc = read_document(path, display)
     if doc.problems:
@@ -188,10 +305,17 @@ def run_file(rulebook: Rulebook, path: Path, display: str) -> list[TestOutcome]:
     tests = doc.data.get("tests") if isinstance(doc.data, dict) else None
     if not isinstance(tests, list) or not tests:
         return [TestOutcome(display, "(file)", f"  {display}:1:1: expected 'tests:' with a list of tests")]
+    top = _unknown_keys(doc, (), doc.data, ("tests",))
+    if top:
+        return [TestOutcome(display, "(file)", "\n".join(f"  {p}" for p in top))]
     out = []
     for i, spec in enumerate(tests):
         line, _ = doc.mark(("tests", i))
         name = str(spec.get("name", f"tests[{i}]")) if isinstance(spec, dict) else f"tests[{i}]"
+        problems = check_spec(doc, ("tests", i), spec, rulebook)
+        if problems:
+            out.append(TestOutcome(f"{display}:{line}", name, "\n".join(f"  {p}" for p in problems)))
+            continue
         try:
             failure = run_test(rulebook, spec)
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from perfrules.engine.evaluation.core import History, judge
 from perfrules.engine.evaluation.facts import KpiValue, Submission
+from perfrules.engine.evaluation.judging import undatable, without_undatable
 from perfrules.engine.evaluation.kpis import library_kpis
 from perfrules.engine.evaluation.observations import Judgement, Observation
 from perfrules.engine.evaluation.people import load_people
@@ -60,6 +61,7 @@ class RunReport:
     judgement: Judgement = field(default_factory=Judgement)  # + warnings, pending deliverables, unjudged rules
     withdrawn_escalations: tuple[int, ...] = ()  # ids: their streak lost a breach in this run
     repaired: bool = False  # an earlier run of the same facts had not finished: this one wrote its results
+    not_judged: tuple[str, ...] = ()  # "rule X not judged: …" for each rule whose due dates have no calendar
 
 
 def load_submissions(db: Database, month: Period) -> tuple[Submission, ...]:
@@ -120,7 +122,12 @@ def evaluate(
         raise ValueError(f"evaluate a month, not {month.label}")
     people = load_people(db)
     by_id = {p.id: p for p in people}
-    values = list(kpis(db, rulebook, month))
+    # a rule whose due dates cannot be computed (calendar: cn, no holiday data) is not judged and named; the
+    # KPIs that read deadlines go without it, so every other rule of the month is judged
+    blocked = undatable(rulebook.in_force(month.last_day), month)
+    for reason in blocked.values():
+        log.warning("%s", reason, extra={"period": month.label})
+    values = list(kpis(db, without_undatable(rulebook, month), month))
     submissions = load_submissions(db, month)
     past = store.findings(db, months=[m.label for m in _months_before(month, 36)])
     history = History.of(past)
@@ -139,6 +146,7 @@ def evaluate(
             charged,
             quarter_closed=closed,
             judgement=result.judgement,
+            not_judged=tuple(blocked.values()),
         )
     facts_hash = _hash(
         [vars(v) for v in values],
@@ -146,7 +154,7 @@ def evaluate(
         [(o.key, str(o.value), o.facts) for o in observations],
         [(p.id, p.department, p.role, p.stints, p.leaves, p.active_from, p.active_to) for p in people],
     )
-    rule_ids = {r.rule.id for r in rulebook.in_force(month.last_day)}
+    rule_ids = {r.rule.id for r in rulebook.in_force(month.last_day)} - set(blocked)  # keeps what it had
     cap = total_cap if total_cap is not None else rulebook.quarterly_cap
     # One transaction: the run, its findings, escalations and the quarter's bonus lines commit together or
     # not at all (a kill at any point leaves the store as it was; the next run does the whole work).
@@ -191,6 +199,7 @@ def evaluate(
         result.judgement,
         withdrawn_escalations=tuple(withdrawn),
         repaired=repaired,
+        not_judged=tuple(blocked.values()),
     )
 
 

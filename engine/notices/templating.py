@@ -218,6 +218,17 @@ def render_template(env: jinja2.Environment, name_: str, context: NoticeContext)
         raise _render_error(name_, exc) from None
 
 
+def render_text(env: jinja2.Environment, source: str, variables: dict[str, Any], name_: str = "wording") -> str:
+    """Compile and render a template written inline (a rule's ``wording``) in the sandbox; any problem —
+    syntax, an undefined variable, an unsafe access — becomes :class:`TemplateRenderError` with its line."""
+    try:
+        return env.from_string(source).render(variables)
+    except (jinja2.TemplateError, SecurityError) as exc:
+        error = _render_error(name_, exc)
+        line = error.line or _line_from_traceback(exc, "<template>") or 1  # from_string's code is "<template>"
+        raise TemplateRenderError(name_, line, error.reason) from None
+
+
 def render_block(env: jinja2.Environment, name_: str, block: str, context: NoticeContext) -> str:
     """Render only ``block`` of a template (the body of a notice, for the digest)."""
     try:

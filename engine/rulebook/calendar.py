@@ -6,10 +6,11 @@ per year by the HR-maintained ``rules/calendar.yaml`` (:mod:`perfrules.engine.ru
 schedule can be entered the day the State Council publishes it. The ``calendar:`` option of a schedule says
 what to do in a year neither knows:
 
-* ``cn`` (strict, the default): raise :class:`CalendarOutOfRange` (the scheduler logs it and skips the
-  instance; ``perfrules check`` warns a year ahead);
-* ``cn_provisional``: weekends plus the fixed-date statutory holidays (:data:`FIXED_HOLIDAYS`: 1 January,
-  1–2 May, 1–3 October); the lunar holidays and every 调休 of that year are unknown, and logged once;
+* ``cn_provisional`` (the default): weekends plus the statutory days off of 全国年节及纪念日放假办法
+  (:func:`statutory_holidays`: the fixed-date ones and the lunar ones computed with ``lunardate``, Qingming
+  from the solar terms); only the 调休 of that year is unknown, and the guess is logged once per year;
+* ``cn`` (strict): raise :class:`CalendarOutOfRange` (evaluation reports the rule as not judged, the
+  scheduler logs it and skips the instance; ``perfrules check`` warns a year ahead);
 * ``weekends``: Saturday and Sunday only, every year.
 """
 
@@ -18,10 +19,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from chinese_calendar.constants import holidays as _PACKAGE_HOLIDAYS
+from lunardate import LunarDate
 from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.periods import Period, month_of, week_of
 from perfrules.engine.rulebook.model import WEEKDAYS, Schedule
@@ -30,7 +33,9 @@ log = logging.getLogger("perfrules.rulebook")
 
 # 全国年节及纪念日放假办法 (as amended in 2024, in force from 2025): the holidays on a fixed solar date.
 FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
-FIXED_HOLIDAYS_TEXT = "1 Jan, 1–2 May, 1–3 Oct"
+FIXED_HOLIDAYS_TEXT = (
+    "1 Jan, Spring Festival (除夕 to 初三), Qingming, 1–2 May, Dragon Boat (端午), Mid-Autumn (中秋), 1–3 Oct"
+)
 PACKAGE_YEARS = range(min(_PACKAGE_HOLIDAYS).year, max(_PACKAGE_HOLIDAYS).year + 1)
 
 
@@ -86,9 +91,23 @@ PACKAGE_ONLY = WorkCalendar()
 _logged_years: set[int] = set()
 
 
+@lru_cache(maxsize=64)
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The statutory days off of ``year`` by 全国年节及纪念日放假办法 (2025): the fixed solar dates, Spring
+    Festival (除夕 and 初一 to 初三), Qingming (the solar term), Dragon Boat (五月初五) and Mid-Autumn (八月十五).
+    What the State Council adds by 调休 each year cannot be computed."""
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    lunar = [new_year + timedelta(days=offset) for offset in (-1, 0, 1, 2)]
+    lunar += [LunarDate(year, 5, 5).to_solar_date(), LunarDate(year, 8, 15).to_solar_date()]
+    qingming = [
+        day for day, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10)) if name == "清明"
+    ]
+    return frozenset([date(year, month, day) for month, day in FIXED_HOLIDAYS] + lunar + qingming)
+
+
 def provisional_workday(day: date) -> bool:
-    """The fallback for a year without official data: weekdays that are not a fixed-date holiday."""
-    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+    """The fallback for a year without official data: weekdays that are not a statutory day off."""
+    return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
 
 def schedule_calendar(schedule: Schedule) -> WorkCalendar:

@@ -1,7 +1,8 @@
 """``perfrules check``: every problem of every rule file, then the rulebook when there are none.
 
-Checks, in order: YAML syntax and encoding (:mod:`loader`), the format (:mod:`model`, unknown keys are
-errors), meaning (KPI units and ranges, roles of departments, days 29–31, templates), the folder as a
+Checks, in order: YAML syntax, encoding, nesting and alias limits (:mod:`loader`), the format (:mod:`model`,
+unknown keys are errors, shares 0%–100%), meaning (KPI units and ranges, a ratio without % above 1, roles of
+departments, days 29–31, templates, wording rendered in the sandbox (:mod:`wording`)), the folder as a
 whole (duplicate or overlapping versions, attribution to a deliverable nobody owes) and the hard limits
 of durable_rules (rules per ruleset, rules one fact can match).
 """
@@ -17,11 +18,13 @@ from typing import Any
 from perfrules.engine.bundled import bundled_path
 from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.kpi.catalog import BY_ID, Unit
+from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.rulebook import holidays
 from perfrules.engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
 from perfrules.engine.rulebook.loader import Document, Loc, Problem, read_document
-from perfrules.engine.rulebook.model import NOTICE_RECIPIENTS, BonusPolicy, Rule, RuleFile
+from perfrules.engine.rulebook.model import NOTICE_RECIPIENTS, BonusPolicy, Rule, RuleFile, unitless_above_one
 from perfrules.engine.rulebook.rulebook import Rulebook, RuleRef, SourcedRule
+from perfrules.engine.rulebook.wording import check_wording
 from pydantic import ValidationError
 
 ROLE_DEPARTMENT = {
@@ -109,6 +112,8 @@ def _check_value(doc: Document, loc: Loc, kpi_id: str, value: Any) -> Iterator[P
     if kpi.unit in (Unit.DAYS, Unit.PER_YEAR) and isinstance(written, str) and written.strip().endswith("%"):
         unit = "days" if kpi.unit is Unit.DAYS else "turns per year"
         yield doc.problem(loc, f"{kpi_id} is measured in {unit}, not a percentage: write a number such as {kpi.target}")
+    elif kpi.unit is Unit.RATIO and unitless_above_one(written):
+        yield doc.problem(loc, f"{kpi_id} is a ratio: {unitless_above_one(written)}")
     elif not kpi.in_range(value):
         low = "−∞" if kpi.minimum is None else kpi.minimum
         high = "∞" if kpi.maximum is None else kpi.maximum
@@ -134,11 +139,16 @@ def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Ite
                 "a sku threshold needs its scope_id (the SKU); to judge every "
                 "SKU, use a category, abc_class, xyz_class or segment scope",
             )
-        for key in ("target", "warning"):
-            if getattr(t, key) is not None:
-                yield from _check_value(doc, (*tloc, key), t.kpi, getattr(t, key))
+        values = [
+            p
+            for key in ("target", "warning")
+            if getattr(t, key) is not None
+            for p in _check_value(doc, (*tloc, key), t.kpi, getattr(t, key))
+        ]
+        yield from values
         target, direction = target_of(t)
-        if t.warning is not None and (t.warning <= target if direction == "higher" else t.warning >= target):
+        wrong_side = t.warning is not None and (t.warning <= target if direction == "higher" else t.warning >= target)
+        if wrong_side and not values:
             side = "above" if direction == "higher" else "below"
             yield doc.problem(
                 (*tloc, "warning"),
@@ -152,6 +162,12 @@ def _check_rule(doc: Document, loc: Loc, rule: Rule, templates: set[str]) -> Ite
         yield from _check_schedule(doc, (*loc, "deadline"), rule.deadline)
     if rule.consequence is not None and rule.consequence.proportional is not None and rule.threshold is None:
         yield doc.problem((*loc, "consequence", "proportional"), "a proportional consequence needs a 'threshold'")
+    for i, attribution in enumerate(rule.attribution):
+        when = attribution.when
+        for key in ("below", "above"):
+            if when.kpi is not None and getattr(when, key) is not None:
+                wloc = (*loc, "attribution", i, "when", key)
+                yield from _check_value(doc, wloc, when.kpi, getattr(when, key))
     if rule.attribution and rule.threshold is None:
         yield doc.problem((*loc, "attribution"), "attribution needs a 'threshold' whose breach is attributed")
     for i, esc in enumerate(rule.escalations):
@@ -228,9 +244,13 @@ def check_document(doc: Document, templates: set[str]) -> FileReport:
         return report
     if parsed.bonus is not None:
         report.bonus, report.bonus_line = parsed.bonus, doc.mark(("bonus",))[0]
+    env = make_environment() if any(rule.wording for rule in parsed.rules) else None
     for i, rule in enumerate(parsed.rules):
         loc = ("rules", i)
         report.problems.extend(_check_rule(doc, loc, rule, templates))
+        problems, warnings = check_wording(doc, loc, rule, env)
+        report.problems.extend(problems)
+        report.warnings.extend(warnings)
         line, _ = doc.mark(loc)
         report.rules.append(SourcedRule(rule, RuleRef(rule.id, rule.version, doc.file, line, doc.sha256)))
     return report

@@ -2,7 +2,9 @@
 
 ``yaml.compose`` keeps node marks; we build the data ourselves so that a time like ``18:00`` stays
 text (YAML 1.1 would read it as the number 1080), duplicate keys are errors, and nothing a user writes
-can raise a traceback: every problem becomes a :class:`Problem` with a position.
+can raise a traceback: every problem becomes a :class:`Problem` with a position. Nesting deeper than
+:data:`MAX_DEPTH` and aliases that expand beyond :data:`MAX_ALIAS_VALUES` values are refused while
+composing/building, so an alias bomb or 20,000-deep nesting costs milliseconds, not gigabytes.
 """
 
 from __future__ import annotations
@@ -70,10 +72,53 @@ def format_loc(loc: Loc) -> str:
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+    return _pos_of(node.start_mark)
+
+
+def _pos_of(mark: yaml.Mark | None) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
 
 
 _RESOLVER = yaml.resolver.Resolver()
+
+MAX_DEPTH = 50  # a rule file nests about 6 deep; deeper text is an accident or an attack
+MAX_ALIAS_VALUES = 1000  # values that aliases (*name) may add beyond what the file writes out
+
+
+class _LimitExceeded(yaml.MarkedYAMLError):
+    """Raised by :class:`_BoundedLoader` when a file nests too deep; reported as a problem, never raised out."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses nesting beyond :data:`MAX_DEPTH` (PyYAML's composer recurses, so
+    20,000 levels would end in a RecursionError) and counts the nodes the file writes out, so the builder
+    can bound what aliases expand to."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.depth = 0
+        self.written = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            return super().compose_node(parent, index)
+        self.depth += 1
+        self.written += 1
+        if self.depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise _LimitExceeded(problem=f"nesting deeper than {MAX_DEPTH} levels is not allowed", problem_mark=mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _AliasLimit(Exception):
+    """Raised by :class:`_Builder` when aliases expand beyond :data:`MAX_ALIAS_VALUES` values."""
+
+    def __init__(self, node: yaml.Node):
+        super().__init__(node)
+        self.node = node
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -102,10 +147,14 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 class _Builder:
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, written: int):
         self.doc = doc
+        self.budget = written + MAX_ALIAS_VALUES  # an alias bomb stops here, long before memory runs out
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _AliasLimit(node)
         self.doc.value_marks[loc] = _pos(node)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
@@ -132,8 +181,13 @@ class _Builder:
 def parse_text(text: str, file: str, sha256: str = "") -> Document:
     """Parse YAML ``text``; syntax errors land in ``Document.problems`` (never raised)."""
     doc = Document(file, text, sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest())
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+    except _LimitExceeded as exc:
+        line, column = _pos_of(exc.problem_mark)
+        doc.problems.append(Problem(file, line, column, "", str(exc.problem)))
+        return doc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -145,10 +199,18 @@ def parse_text(text: str, file: str, sha256: str = "") -> Document:
     except yaml.YAMLError as exc:
         doc.problems.append(Problem(file, 1, 1, "", f"YAML syntax error: {exc}"))
         return doc
+    finally:
+        loader.dispose()
     if node is None:
         doc.problems.append(Problem(file, 1, 1, "", "the file is empty (expected a map with 'rules:')"))
         return doc
-    doc.data = _Builder(doc).build(node, ())
+    try:
+        doc.data = _Builder(doc, loader.written).build(node, ())
+    except _AliasLimit as exc:
+        line, column = _pos(exc.node)
+        doc.data, doc.value_marks, doc.key_marks = None, {}, {}
+        message = f"aliases (*name) expand to more than {MAX_ALIAS_VALUES} values: write the values out"
+        doc.problems.append(Problem(file, line, column, "", message))
     return doc
 
 

@@ -106,7 +106,40 @@ _NUMBER_SCHEMA = {
     "description": "a number, or a percentage such as 90%",
 }
 Number = Annotated[Decimal, BeforeValidator(parse_number), WithJsonSchema(_NUMBER_SCHEMA)]
-Share = Number
+
+
+def unitless_above_one(written: Any) -> str | None:
+    """The did-you-mean for a share written without % and above 1 (``12`` → 1200%), else None."""
+    if isinstance(written, bool) or not isinstance(written, int | float | str):
+        return None
+    if isinstance(written, str) and _PERCENT.match(written):
+        return None
+    try:
+        value = parse_number(written)
+    except ValueError:
+        return None
+    if not isinstance(value, Decimal) or value <= 1:
+        return None
+    text = format(value.normalize(), "f")
+    return f"{text} would mean {format((value * 100).normalize(), 'f')}%; did you mean {text}%?"
+
+
+def parse_share(value: Any) -> Any:
+    """A share of something (a bonus, a consequence, a list): 0% to 100%, a plain number only up to 1."""
+    hint = unitless_above_one(value)
+    if hint:
+        raise ValueError(hint)
+    result = parse_number(value)
+    if isinstance(result, Decimal) and not 0 <= result <= 1:
+        raise ValueError(f"{value} is not a share: a share lies between 0% and 100%")
+    return result
+
+
+_SHARE_SCHEMA = {
+    "anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^\d+(\.\d+)?%$"}],
+    "description": "a share from 0% to 100%, such as 10% (a plain number is a fraction: 0.1)",
+}
+Share = Annotated[Decimal, BeforeValidator(parse_share), WithJsonSchema(_SHARE_SCHEMA)]
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
@@ -181,9 +214,11 @@ class Schedule(Strict):
     )
     calendar: Literal["cn", "cn_provisional", "weekends"] = Field(
         "cn_provisional",
-        description="cn: Chinese public holidays and make-up working days (调休), an error in a year without "
-        "official data (package or rules/calendar.yaml); cn_provisional: the same, but such a year "
-        "uses weekends and 1 Jan, 1–2 May, 1–3 Oct only; weekends: Sat/Sun only",
+        description="cn_provisional (default): Chinese public holidays and make-up working days (调休); a year "
+        "without official data (package or rules/calendar.yaml) uses weekends and the statutory days off "
+        "(1 Jan, Spring Festival 除夕 to 初三, Qingming, 1–2 May, Dragon Boat, Mid-Autumn, 1–3 Oct), no 调休; "
+        "cn: the same, but such a year cannot be judged (the rule is reported as not judged); "
+        "weekends: Sat/Sun only",
     )
     # the rulebook's rules/calendar.yaml (engine.rulebook.calendar.WorkCalendar), attached by the checker;
     # private, so not part of the file format, the schema or rule diffs

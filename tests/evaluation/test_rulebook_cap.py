@@ -51,4 +51,4 @@ def test_a_cap_above_100_percent_is_refused(tmp_path, runner):
     folder = _rules_with(tmp_path, "bonus:\n  quarterly_cap: 150%\n")
     result = runner.invoke(cli, ["check", str(folder / "purchasing.yaml")])
     assert result.exit_code == 1
-    assert "bonus.quarterly_cap: must be more than 0% and at most 100%" in result.output
+    assert "bonus.quarterly_cap: 150% is not a share: a share lies between 0% and 100%" in result.output

@@ -65,13 +65,19 @@ def at(text: str) -> datetime:
         (CALENDAR_2027, 1, "cn", "2026-12", "2027-01-05T18:00:00+08:00"),
         (CALENDAR_2027, 6, "cn", "2027-01", "2027-02-06T18:00:00+08:00"),
         (CALENDAR_2027, 1, "cn_provisional", "2026-12", "2027-01-05T18:00:00+08:00"),  # official data wins
-        # 2027 without official data, fallback: weekends + 1 Jan, 1–2 May, 1–3 Oct
+        # 2027 without official data, fallback: weekends + the statutory days off, lunar ones computed
         (None, 1, "cn_provisional", "2026-12", "2027-01-04T18:00:00+08:00"),  # Fri 1 Jan → Mon 4 Jan
         (None, 1, "cn_provisional", "2027-04", "2027-05-03T18:00:00+08:00"),  # Sat 1, Sun 2 May → Mon 3 May
         (None, 1, "cn_provisional", "2027-09", "2027-10-04T18:00:00+08:00"),  # Fri 1 Oct … Sun 3 Oct → Mon 4 Oct
-        (None, 5, "cn_provisional", "2027-01", "2027-02-05T18:00:00+08:00"),  # the lunar holidays are unknown
-        ("years:\n", 6, "cn_provisional", "2027-01", "2027-02-08T18:00:00+08:00"),  # Sat 6 Feb: only weekends
-        ("# only comments\n", 6, "cn_provisional", "2027-01", "2027-02-08T18:00:00+08:00"),
+        # Fri 5 Feb 2027 is 除夕, 初一–初三 Sat 6–Mon 8 Feb: the January list is due Tue 9 Feb
+        (None, 5, "cn_provisional", "2027-01", "2027-02-09T18:00:00+08:00"),
+        ("years:\n", 6, "cn_provisional", "2027-01", "2027-02-09T18:00:00+08:00"),
+        ("# only comments\n", 6, "cn_provisional", "2027-01", "2027-02-09T18:00:00+08:00"),
+        (None, 5, "cn_provisional", "2027-03", "2027-04-06T18:00:00+08:00"),  # Mon 5 Apr 2027: Qingming
+        (None, 9, "cn_provisional", "2027-05", "2027-06-10T18:00:00+08:00"),  # Wed 9 Jun 2027: 端午 (五月初五)
+        (None, 15, "cn_provisional", "2027-08", "2027-09-16T18:00:00+08:00"),  # Wed 15 Sep 2027: 中秋 (八月十五)
+        # 除夕 2028 is Tue 25 Jan, 初三 Fri 28 Jan: due on the 25th → Mon 31 Jan
+        (None, 25, "cn_provisional", "2027-12", "2028-01-31T18:00:00+08:00"),
     ],
 )
 def test_due_dates(tmp_path: Path, calendar: str | None, day: int, policy: str, covered: str, expected: str) -> None:
@@ -128,9 +134,13 @@ WARNING_2027 = (
 )
 STRICT = (
     "deadlines with calendar: cn are skipped by the scheduler (it logs an error; calendar: cn_provisional "
-    "would schedule them counting only weekends and 1 Jan, 1–2 May, 1–3 Oct as days off)."
+    "would schedule them counting only weekends and 1 Jan, Spring Festival (除夕 to 初三), Qingming, 1–2 May, "
+    "Dragon Boat (端午), Mid-Autumn (中秋), 1–3 Oct as days off)."
 )
-PROVISIONAL = "deadlines with calendar: cn_provisional count only weekends and 1 Jan, 1–2 May, 1–3 Oct as days off."
+PROVISIONAL = (
+    "deadlines with calendar: cn_provisional count only weekends and 1 Jan, Spring Festival (除夕 to 初三), "
+    "Qingming, 1–2 May, Dragon Boat (端午), Mid-Autumn (中秋), 1–3 Oct as days off."
+)
 
 
 @pytest.mark.parametrize(

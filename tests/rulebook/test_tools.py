@@ -37,7 +37,10 @@ def test_a_wrong_expectation_fails_with_a_readable_diff(runner, tmp_path: Path) 
     assert result.exit_code == 1
     assert "FAILED: capital occupation 35% costs 15%" in result.output
     assert "- expected, not got: {employee: F1, share: -15%, amount: -1400.0}" in result.output
-    assert "+ got, not expected: {share: '-0.15', employee: F1, amount: '-1500.00'}" in result.output
+    assert "        amount: expected -1400.0, got -1500.00" in result.output
+    assert (
+        "+ got, not expected: {rule: finance.capital_occupation, subject: company, period: 2026-09, " in result.output
+    )
 
 
 def test_diff_speaks_hr(tmp_path: Path, runner) -> None:

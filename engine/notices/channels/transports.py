@@ -163,9 +163,9 @@ class FeishuTransport(ChatTransport):
                 }
             )
 
-        room, body = self.LIMIT, payload(message.text)
-        while len(body) > self.LIMIT and room > 0:  # JSON framing grows with the lines: shrink until it fits
-            room -= len(body) - self.LIMIT + 64
+        room, body = len(message.text.encode("utf-8")), payload(message.text)
+        while len(body) > self.LIMIT and room > 0:  # the JSON framing grows with the lines: shrink in proportion
+            room = min(room - 1, room * self.LIMIT // len(body) - 64)
             body = payload(truncate_utf8(message.text, max(room, 0)))
         url = self.channel.url.rstrip("/") + "/" + self.channel.key
         response = self._post(url, body=body)

@@ -19,12 +19,12 @@ EMAIL = "email"
 
 
 def sent_since(db: Database, channel: str, since: datetime) -> int:
-    """How many messages of ``channel`` were delivered at or after ``since``."""
+    """How many messages of ``channel`` were delivered after ``since``."""
     with db.session() as session:
         return session.execute(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.channel == channel, OutboxMessage.sent_at >= since)
+            .where(OutboxMessage.channel == channel, OutboxMessage.sent_at > since)
         ).scalar_one()
 
 

@@ -131,7 +131,7 @@ def _webhook(fake: FakeChat, signature: str | None, body: bytes) -> tuple[dict[s
 
 def _handler(fake: FakeChat) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             parts = urlsplit(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if "application/json" not in self.headers.get("Content-Type", ""):

@@ -13,8 +13,6 @@ from tests.notices.chat_servers import (
     FEISHU_TOKEN,
     WEBHOOK_SECRET,
     WECOM_KEY,
-    _loopback_only,  # noqa: F401 - autouse
-    fake_chat,  # noqa: F401 - fixture
 )
 
 MESSAGE = ChatMessage(

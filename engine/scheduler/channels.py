@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.notices.channels import (
+    ChannelConfigError,
     ChannelDef,
     ChatTransport,
     FanOutReport,
@@ -47,8 +49,15 @@ class ChatDelivery:
 
     @property
     def channels(self) -> dict[str, ChannelDef]:
+        """The operator's channels; a broken channels file is logged and means no chat (e-mail goes on)."""
         if self._channels is None:
-            self._channels = load_channels(self.settings.channels_file, self.environ)
+            try:
+                self._channels = load_channels(self.settings.channels_file, self.environ)
+            except ChannelConfigError as exc:
+                for problem in exc.problems:
+                    log.error("%s: %s", exc.file, problem)
+                log.error("no chat channels until the channels file is fixed and the service restarted")
+                self._channels = {}
         return self._channels
 
     def routes(self) -> Routes:
@@ -63,8 +72,13 @@ class ChatDelivery:
         return routes
 
     def fan_out(self, now: datetime) -> FanOutReport:
-        """Copy the routed notices to their channels (before the e-mail run, so 'instead of e-mail' holds)."""
-        return fan_out(self.db, self.env, self.routes(), now=now, domain=mail_domain(self.settings.mail_from))
+        """Copy the routed notices to their channels (before the e-mail run, so 'instead of e-mail' holds).
+        A chat problem (a template error) is logged and never stops the e-mail run."""
+        try:
+            return fan_out(self.db, self.env, self.routes(), now=now, domain=mail_domain(self.settings.mail_from))
+        except PerfRulesError as exc:
+            log.error("chat notices not written this run: %s", exc)
+            return FanOutReport()
 
     def deliver(self, now: datetime, policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryReport:
         if not self.channels:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from perfrules.engine.cli import cli
+from perfrules.engine.notices import check_templates
 from perfrules.engine.notices.channels import ChannelConfigError, Routes, load_channels, render_chat
 from perfrules.engine.notices.channels.routes import ROUTABLE_KINDS
 from perfrules.engine.rulebook.channels import check_routes
@@ -103,3 +104,12 @@ def test_every_kind_has_a_chat_template_in_every_language(kind: str, locale: str
     context = notice(kind, WANG.model_copy(update={"locale": locale}))
     text = render_chat(ENV, kind, context.model_dump(mode="json"))
     assert text.startswith("### ") and "{{" not in text and "<" not in text.split("\n")[0]
+
+
+def test_a_chat_template_override_is_held_to_its_kinds_variables(tmp_path: Path) -> None:
+    (tmp_path / "chat").mkdir()
+    (tmp_path / "chat" / "reminder.en.md.j2").write_text("### {{ deliverabel|name }}\n", encoding="utf-8")
+    (tmp_path / "chat" / "reminder.en.txt.j2").write_text("x\n", encoding="utf-8")
+    problems = [str(p) for p in check_templates(tmp_path)]
+    assert any("reminder.en.md.j2:1:" in p and "deliverabel" in p for p in problems), problems
+    assert any("reminder.en.txt.j2:1: name must be" in p for p in problems), problems

@@ -111,6 +111,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_username", "", "SMTP user name (optional)."),
     Setting("smtp_password", "", "SMTP password; read only from PERFRULES_SMTP_PASSWORD.", secret=True, env_only=True),
     Setting("mail_from", "perfrules@localhost", "Sender address of every notice."),
+    Setting(
+        "channels_file",
+        "",
+        "TOML file naming the chat channels (WeCom, DingTalk, Feishu bots, webhooks) that the rulebook's "
+        "channels.yaml routes notices to; their keys and secrets come from PERFRULES_CHANNEL_<NAME>_KEY/_SECRET.",
+    ),
     Setting("listen_host", "127.0.0.1", "Address the web service binds to (localhost unless told otherwise)."),
     Setting("listen_port", 8000, "Port of the web service.", _port),
     Setting(

@@ -1,10 +1,12 @@
 """The outbox: every notice e-mail is written here first, under a unique natural key, then delivered.
 
-The natural key is (rule_id, recipient_id, period, kind, slot); ``slot`` numbers the repeats of one
-notice (0 for a notice that is never repeated). Inserting is insert-on-conflict-do-nothing, so writing
-the same notice twice is a no-op. Delivery claims a row (``sending`` with a claim token and time) before
-the SMTP transaction and marks it ``sent`` after; a claim older than the lease is taken over by the next
-run and re-sent with the same Message-ID.
+The natural key is (rule_id, recipient_id, period, kind, slot, channel); ``slot`` numbers the repeats of
+one notice (0 for a notice that is never repeated) and ``channel`` is ``email`` or the name of a chat
+channel, so the same notice by e-mail and to a WeCom group are two rows, each delivered once. Inserting is
+insert-on-conflict-do-nothing, so writing the same notice twice is a no-op. Delivery claims a row
+(``sending`` with a claim token and time) before the SMTP transaction (or the chat request) and marks it
+``sent`` after; a claim older than the lease is taken over by the next run and re-sent with the same
+Message-ID.
 
 Statuses: ``pending`` (due at ``next_attempt_at``), ``sending`` (claimed), ``sent``, ``failed`` (last
 attempt failed; retried at ``next_attempt_at``), ``dead`` (gave up; ``outbox retry`` revives it) and
@@ -37,7 +39,8 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("rule_id", "recipient_id", "period", "kind", "slot", name="uq_outbox_natural_key"),
+        UniqueConstraint("rule_id", "recipient_id", "period", "kind", "slot", "channel", name="uq_outbox_natural_key"),
+        Index("ix_outbox_channel_sent", "channel", "sent_at"),
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_recipient_day", "recipient_id", "local_day"),
     )
@@ -47,6 +50,7 @@ class OutboxMessage(SQLModel, table=True):
     period: str = Field(max_length=32)
     kind: str = Field(max_length=32)
     slot: int = 0
+    channel: str = Field(default="email", max_length=64)  # "email" or the name of a chat channel
     local_day: date  # the recipient's calendar day the notice belongs to (digest grouping)
     message_id: str = Field(max_length=300, unique=True)
     to_addr: str = Field(max_length=320)
@@ -75,9 +79,12 @@ class OutboxKey:
     period: str
     kind: str
     slot: int = 0
+    channel: str = "email"
 
     def __str__(self) -> str:
-        return f"{self.rule_id}/{self.recipient_id}/{self.period}/{self.kind}/{self.slot}"
+        # an e-mail's key reads as it always did (its Message-ID derives from it); a chat row adds @channel
+        base = f"{self.rule_id}/{self.recipient_id}/{self.period}/{self.kind}/{self.slot}"
+        return base if self.channel == "email" else f"{base}@{self.channel}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,7 @@ class PersonRecord:
 
 
 def _entry(row: OutboxMessage) -> OutboxEntry:
-    key = OutboxKey(row.rule_id, row.recipient_id, row.period, row.kind, row.slot)
+    key = OutboxKey(row.rule_id, row.recipient_id, row.period, row.kind, row.slot, row.channel)
     fields = {name: getattr(row, name) for name in OutboxEntry.__dataclass_fields__ if name != "key"}
     return OutboxEntry(key=key, **fields)
 
@@ -157,6 +164,7 @@ def insert_message(db: Database, message: NewMessage, *, now: datetime) -> tuple
         "period": k.period,
         "kind": k.kind,
         "slot": k.slot,
+        "channel": k.channel,
         "local_day": message.local_day,
         "message_id": message.message_id,
         "to_addr": message.to_addr,
@@ -186,6 +194,7 @@ def _key_filter(k: OutboxKey) -> list[Any]:
         OutboxMessage.period == k.period,
         OutboxMessage.kind == k.kind,
         OutboxMessage.slot == k.slot,
+        OutboxMessage.channel == k.channel,
     ]
 
 
@@ -199,7 +208,7 @@ def _key_params(k: OutboxKey) -> dict[str, Any]:
     return {f"k_{name}": getattr(k, name) for name in KEY_FIELDS}
 
 
-KEY_FIELDS = ("rule_id", "recipient_id", "period", "kind", "slot")
+KEY_FIELDS = ("rule_id", "recipient_id", "period", "kind", "slot", "channel")
 _ID_BY_KEY = _by_key(OutboxMessage.id)
 _CREATED_BY_KEY = _by_key(OutboxMessage.created_at)
 
@@ -212,8 +221,8 @@ def first_created(db: Database, rule_id: str, recipient_id: str, period: str, ki
         ).scalar_one_or_none()
 
 
-def undigested(db: Database, kinds: Sequence[str], *, now: datetime) -> list[OutboxEntry]:
-    """Due messages of ``kinds`` never attempted: candidates to be grouped into a digest."""
+def undigested(db: Database, kinds: Sequence[str], *, now: datetime, channel: str = "email") -> list[OutboxEntry]:
+    """Due messages of ``kinds`` on ``channel`` never attempted: candidates to be grouped into a digest."""
     with db.session() as session:
         rows = (
             session.execute(
@@ -222,6 +231,7 @@ def undigested(db: Database, kinds: Sequence[str], *, now: datetime) -> list[Out
                     OutboxMessage.status == "pending",
                     OutboxMessage.attempts == 0,
                     OutboxMessage.kind.in_(kinds),
+                    OutboxMessage.channel == channel,
                     OutboxMessage.next_attempt_at <= now,
                 )
                 .order_by(OutboxMessage.recipient_id, OutboxMessage.local_day, OutboxMessage.id)
@@ -232,7 +242,7 @@ def undigested(db: Database, kinds: Sequence[str], *, now: datetime) -> list[Out
         return [_entry(r) for r in rows]
 
 
-def count_digests(db: Database, recipient_id: str, day: date) -> int:
+def count_digests(db: Database, recipient_id: str, day: date, channel: str = "email") -> int:
     with db.session() as session:
         return session.execute(
             select(func.count())
@@ -240,6 +250,7 @@ def count_digests(db: Database, recipient_id: str, day: date) -> int:
             .where(
                 OutboxMessage.recipient_id == recipient_id,
                 OutboxMessage.kind == "digest",
+                OutboxMessage.channel == channel,
                 OutboxMessage.local_day == day,
             )
         ).scalar_one()
@@ -258,6 +269,7 @@ def merge_into_digest(db: Database, member_ids: Sequence[int], digest: NewMessag
         "period": k.period,
         "kind": k.kind,
         "slot": k.slot,
+        "channel": k.channel,
         "local_day": digest.local_day,
         "message_id": digest.message_id,
         "to_addr": digest.to_addr,
@@ -288,12 +300,15 @@ def merge_into_digest(db: Database, member_ids: Sequence[int], digest: NewMessag
         return digest_id
 
 
-def due_ids(db: Database, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
-    """Messages to attempt now: pending/failed and due, or claimed longer ago than ``lease``."""
+def due_ids(db: Database, *, now: datetime, lease: timedelta, limit: int, channel: str = "email") -> list[int]:
+    """Messages of ``channel`` to attempt now: pending/failed and due, or claimed longer ago than ``lease``."""
     with db.session() as session:
         return list(
             session.execute(
-                select(OutboxMessage.id).where(_due(now, lease)).order_by(OutboxMessage.id).limit(limit)
+                select(OutboxMessage.id)
+                .where(_due(now, lease), OutboxMessage.channel == channel)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
             ).scalars()
         )
 

@@ -19,6 +19,7 @@ from perfrules.engine.notices import (
 from perfrules.engine.notices.contexts import Named, Person, Recipient
 from perfrules.engine.notices.errors import UnknownOutboxMessage, UnknownTemplate
 from perfrules.engine.notices.samples import sample_context
+from perfrules.engine.scheduler.channels import ChatDelivery
 from perfrules.storage.outbox import STATUSES, PersonRecord, find_person, get_message, list_messages, retry
 
 _TEMPLATE = r"emails/(?P<kind>[a-z_]+)\.(?P<locale>zh-CN|en)\.(?P<part>subject|txt|html)\.j2"
@@ -41,12 +42,12 @@ def list_(app: AppContext, status: tuple[str, ...], limit: int) -> None:
         click.echo("outbox is empty" if not status else f"no messages with status {', '.join(status)}")
         return
     zone = app.settings.zone
-    click.echo(f"{'ID':>6}  {'STATUS':8}  {'KIND':18}  {'TO':28}  {'TRIES':>5}  {'WHEN':16}  SUBJECT")
+    click.echo(f"{'ID':>6}  {'STATUS':8}  {'CHANNEL':16}  {'KIND':18}  {'TO':28}  {'TRIES':>5}  {'WHEN':16}  SUBJECT")
     for e in entries:
         when = e.sent_at if e.status == "sent" else e.next_attempt_at
         click.echo(
-            f"{e.id:>6}  {e.status:8}  {e.key.kind:18}  {e.to_addr[:28]:28}  {e.attempts:>5}  "
-            f"{when.astimezone(zone):%Y-%m-%d %H:%M}  {e.subject}"
+            f"{e.id:>6}  {e.status:8}  {e.key.channel[:16]:16}  {e.key.kind:18}  {e.to_addr[:28]:28}  "
+            f"{e.attempts:>5}  {when.astimezone(zone):%Y-%m-%d %H:%M}  {e.subject}"
         )
         if e.last_error and e.status in ("failed", "dead"):
             click.echo(f"{'':>6}  error: {e.last_error}")
@@ -104,12 +105,15 @@ def retry_(app: AppContext, message_id: int | None, retry_all: bool) -> None:
 @outbox.command()
 @pass_app
 def send(app: AppContext) -> None:
-    """Deliver every due message now (SMTP, or .eml files in outbox_dir when smtp_host is empty)."""
+    """Deliver every due message now (SMTP, or .eml files in outbox_dir when smtp_host is empty; chat channels)."""
     settings = app.settings
     transport = transport_from_settings(settings)
+    env = environment_from_settings(settings)
+    chat = ChatDelivery(app.database(), env, settings)
+    chat.fan_out(app.now())
     report = deliver(
         app.database(),
-        environment_from_settings(settings),
+        env,
         transport,
         now=app.now(),
         mail_from=settings.mail_from,
@@ -120,6 +124,9 @@ def send(app: AppContext) -> None:
         f"{len(report.sent)} sent ({target}), {len(report.failed)} failed, {len(report.dead)} dead, "
         f"{report.digests} digest(s) composed"
     )
+    if chat.channels:
+        chatted = chat.deliver(app.now())
+        click.echo(f"chat: {len(chatted.sent)} sent, {len(chatted.failed)} failed or delayed, {len(chatted.dead)} dead")
     if report.stopped:
         raise click.ClickException(f"stopped early: {report.stopped}")
 

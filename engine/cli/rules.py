@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def check(app: AppContext, path: str | None) -> None:
     if not target.exists():
         raise click.UsageError(f"no such file or folder: {target}")
     templates_ok = _check_templates(app) if target.is_dir() else True  # a whole rulebook sends notices
+    routes_ok = _check_channels(app, target) if target.is_dir() else True
     result = check_path(target, now=app.now())
     for report in result.reports:
         click.echo(f"Checking {report.file}")
@@ -37,7 +39,34 @@ def check(app: AppContext, path: str | None) -> None:
             click.echo(f"  SUCCESS: {report.summary or f'{len(report.rules)} rules found'}")
         for warning in report.warnings:
             click.echo(f"  WARNING: {warning}")
-    sys.exit(0 if result.ok and templates_ok else 1)
+    sys.exit(0 if result.ok and templates_ok and routes_ok else 1)
+
+
+def _check_channels(app: AppContext, folder: Path) -> bool:
+    """The operator's chat channels (settings) and the rulebook's routing to them (``channels.yaml``)."""
+    from perfrules.engine.notices.channels import ChannelConfigError, load_channels
+    from perfrules.engine.rulebook.channels import CHANNELS_FILE, read_routes
+
+    channels_file = app.settings.channels_file
+    try:
+        channels = load_channels(channels_file, os.environ)
+    except ChannelConfigError as exc:
+        click.echo(f"Checking {channels_file}\n  FAILED:")
+        for problem in exc.problems:
+            click.echo(f"{channels_file}: {problem}")
+        return False
+    if not (folder / CHANNELS_FILE).exists():
+        return True
+    shown = folder / CHANNELS_FILE
+    routes, problems = read_routes(folder, channels, display=str(shown))
+    click.echo(f"Checking {shown}")
+    if problems:
+        click.echo("  FAILED:")
+        for problem in sorted(problems):
+            click.echo(f"{problem}")
+        return False
+    click.echo(f"  SUCCESS: {len(routes.routes)} routes to {len(routes.channels)} channel(s)")
+    return True
 
 
 def _check_templates(app: AppContext) -> bool:

@@ -23,6 +23,7 @@ from perfrules.engine.vocabulary import LOCALES
 from pydantic import BaseModel
 
 _NAME = re.compile(r"^emails/(?P<kind>_layout|[a-z_]+)\.(?P<locale>[A-Za-z-]+)\.(?P<part>subject|txt|html)\.j2$")
+_CHAT_NAME = re.compile(r"^chat/(?P<kind>_layout|[a-z_]+)\.(?P<locale>[A-Za-z-]+)\.(?P<part>md)\.j2$")
 _ALWAYS = frozenset({"loop", "self", "super", "varargs", "kwargs", "caller", "true", "false", "none"})
 _PASS_THROUGH_FILTERS = frozenset(
     {"sort", "reverse", "list", "unique", "select", "reject", "selectattr", "rejectattr", "batch", "slice"}
@@ -45,14 +46,14 @@ class TemplateProblem:
 def check_templates(
     source: str | Path | jinja2.Environment, *, require_complete: bool = False
 ) -> list[TemplateProblem]:
-    """Check every ``emails/*.j2`` template of a folder (alone) or of an environment.
+    """Check every ``emails/*.j2`` and ``chat/*.md.j2`` template of a folder (alone) or of an environment.
 
-    With ``require_complete`` a missing subject/text/HTML template of any kind and locale is a problem
-    too (right for the bundled set; an override folder holds only what HR changes).
+    With ``require_complete`` a missing subject/text/HTML template (or chat variant) of any kind and locale
+    is a problem too (right for the bundled set; an override folder holds only what HR changes).
     """
     env = source if isinstance(source, jinja2.Environment) else make_environment(bundled_dir=source)
     problems: list[TemplateProblem] = []
-    names = [n for n in env.list_templates() if n.startswith("emails/")]
+    names = [n for n in env.list_templates() if n.startswith(("emails/", "chat/"))]
     for name in names:
         problems.extend(_check_one(env, name))
     if require_complete:
@@ -63,15 +64,22 @@ def check_templates(
                     wanted = template_name(kind, locale, part)
                     if wanted not in present:
                         problems.append(TemplateProblem(wanted, 0, "template missing"))
+                chat = f"chat/{kind}.{locale}.md.j2"
+                if kind != "digest" and chat not in present:  # digests fold e-mails only
+                    problems.append(TemplateProblem(chat, 0, "template missing"))
     return problems
 
 
 def _check_one(env: jinja2.Environment, name: str) -> list[TemplateProblem]:
     source, filename, _ = env.loader.get_source(env, name)
     shown = filename or name
-    match = _NAME.match(name)
+    match = _NAME.match(name) or _CHAT_NAME.match(name)
     if match is None:
-        return [TemplateProblem(shown, 1, "name must be emails/<kind>.<locale>.<subject|txt|html>.j2")]
+        return [
+            TemplateProblem(
+                shown, 1, "name must be emails/<kind>.<locale>.<subject|txt|html>.j2 or chat/<kind>.<locale>.md.j2"
+            )
+        ]
     kind, locale = match["kind"], match["locale"]
     if locale not in LOCALES:
         return [TemplateProblem(shown, 1, f"unknown locale {locale!r} (expected one of {', '.join(LOCALES)})")]

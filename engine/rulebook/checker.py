@@ -20,6 +20,7 @@ from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.kpi.catalog import BY_ID, Unit
 from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.rulebook import holidays
+from perfrules.engine.rulebook.channels import CHANNELS_FILE
 from perfrules.engine.rulebook.compiler import MAX_MATCHES_PER_FACT, MAX_RULES, compile_for, fact_keys, target_of
 from perfrules.engine.rulebook.loader import Document, Loc, Problem, read_document
 from perfrules.engine.rulebook.model import NOTICE_RECIPIENTS, BonusPolicy, Rule, RuleFile, unitless_above_one
@@ -82,12 +83,12 @@ class CheckResult:
 
 def rule_files(path: Path) -> list[Path]:
     """The rule files of ``path``: the file itself, or the folder's ``*.yaml``/``*.yml`` (not ``tests/``, not
-    ``calendar.yaml``)."""
+    ``calendar.yaml`` or the chat routing ``channels.yaml``)."""
     if path.is_dir():
         return sorted(
             p
             for p in path.iterdir()
-            if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != holidays.CALENDAR_FILE
+            if p.is_file() and p.suffix in (".yaml", ".yml") and p.name not in (holidays.CALENDAR_FILE, CHANNELS_FILE)
         )
     return [path]
 

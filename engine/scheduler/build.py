@@ -15,6 +15,7 @@ from perfrules.engine.periods import Period, local_date, parse_period
 from perfrules.engine.rulebook.model import Rule
 from perfrules.engine.scheduler.actions import Handler, ServiceActions
 from perfrules.engine.scheduler.calendar import KPI_REFRESH, QUARTER_EVALUATION, THRESHOLD_CHECK, Slot
+from perfrules.engine.scheduler.channels import ChatDelivery
 from perfrules.engine.scheduler.rules import FolderRules
 from perfrules.engine.scheduler.service import Service
 from perfrules.storage import Database
@@ -98,8 +99,13 @@ def build_service(
         handlers.update(evaluation_handlers(db, rules, zone, after=alert_hook(db, env, book, settings.mail_from, zone)))
     actions = ServiceActions(db, env, rule_lookup(rules, zone), settings.mail_from, zone, handlers=handlers)
 
+    chat = ChatDelivery(db, env, settings)
+
     def deliver_now(now: datetime) -> Any:
-        return deliver(db, env, make_transport(), now=now, mail_from=settings.mail_from, policy=DeliveryPolicy())
+        chat.fan_out(now)  # chat: first, so a notice routed instead of e-mail is held back in time
+        report = deliver(db, env, make_transport(), now=now, mail_from=settings.mail_from, policy=DeliveryPolicy())
+        chat.deliver(now)
+        return report
 
     kwargs = {"scheduler": scheduler} if scheduler is not None else {}
     return Service(db, rules, actions, deliver_now, zone, **kwargs)

@@ -97,6 +97,7 @@ def upgrade() -> None:
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('slot', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('local_day', sa.Date(), nullable=False),
     sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('to_addr', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
@@ -117,9 +118,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['digest_id'], ['outbox.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('message_id'),
-    sa.UniqueConstraint('rule_id', 'recipient_id', 'period', 'kind', 'slot', name='uq_outbox_natural_key')
+    sa.UniqueConstraint('rule_id', 'recipient_id', 'period', 'kind', 'slot', 'channel', name='uq_outbox_natural_key')
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_channel_sent', ['channel', 'sent_at'], unique=False)
         batch_op.create_index('ix_outbox_recipient_day', ['recipient_id', 'local_day'], unique=False)
         batch_op.create_index('ix_outbox_status_next', ['status', 'next_attempt_at'], unique=False)
 
@@ -736,6 +738,7 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_next')
         batch_op.drop_index('ix_outbox_recipient_day')
+        batch_op.drop_index('ix_outbox_channel_sent')
 
     op.drop_table('outbox')
     with op.batch_alter_table('import_batches', schema=None) as batch_op:

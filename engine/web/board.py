@@ -19,8 +19,11 @@ from typing import Any
 from perfrules.engine.evaluation.upcoming import upcoming
 from perfrules.engine.kpi import catalog
 from perfrules.engine.kpi.catalog import KpiDef, ScopeKind
+from perfrules.engine.kpi.status import GENERIC_BAND
 from perfrules.engine.periods import Period, month_of
+from perfrules.engine.reporting.verdicts import judge
 from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.engine.settings import Settings
 from perfrules.storage import Database, access
@@ -39,6 +42,16 @@ class KpiCell:
     achievement: Decimal | None
     status: str  # met, warning, not_met, no_data, not_applicable (the scope produces no such facts)
     band: str | None = None
+    judged_by: str = GENERIC_BAND  # the rule in force that judges the KPI here ("id@version"), or the generic band
+
+    @property
+    def by_rule(self) -> bool:
+        return self.judged_by != GENERIC_BAND
+
+    @property
+    def shown_status(self) -> str:
+        """The status word to show: a rule's ``not_met`` is a breach (it costs money)."""
+        return "breach" if self.by_rule and self.status == "not_met" else self.status
 
 
 @dataclass(frozen=True)
@@ -122,26 +135,43 @@ def _values(
 
     as_of = period.last_day if today is None else min(period.last_day, today)
 
+    rulebook = rulebook_of(settings)
+
     def compute() -> dict[tuple[str, str, str | None], Any]:
         if period.start > as_of:
             return {}
         target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
-        values = library.compute_all(db, period, scope=target, as_of=as_of, zone=settings.zone)
+        values = library.compute_all(
+            db, period, scope=target, as_of=as_of, zone=settings.zone, deadlines=RuleDeadlines(rulebook)
+        )
         return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
 
-    return _cached(db, ("kpis", scope_kind, scope, period.label, as_of), compute, period.last_day, generations)
+    what = ("kpis", scope_kind, scope, period.label, as_of, rulebook.digest)  # due moments: the rules in force
+    return _cached(db, what, compute, period.last_day, generations)
 
 
-def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) -> KpiCell:
-    from perfrules.engine.kpi.status import evaluate
-
+def _cell(
+    kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period, rulebook: Rulebook, department: str | None
+) -> KpiCell:
+    """One KPI's cell, judged by the rule in force that judges it there (else the generic band)."""
     if value is None:
         target = catalog.target_for(kpi.id, scope_kind, None if scope_kind == "company" else scope)
         return KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "no_data")
-    judged = evaluate(value)
+    judged = judge(value, rulebook, department if scope_kind == "employee" else None)
     state = "no_data" if judged.status.value == "not_applicable" else judged.status.value
     band = None if judged.band is None else judged.band.label_en
-    return KpiCell(kpi, scope_kind, scope, period.label, value.value, judged.target, judged.achievement, state, band)
+    return KpiCell(
+        kpi,
+        scope_kind,
+        scope,
+        period.label,
+        value.value,
+        judged.target,
+        judged.achievement,
+        state,
+        band,
+        judged.judged_by,
+    )
 
 
 FIXED_SCOPES = {"abc_class": ("A", "B", "C"), "xyz_class": ("X", "Y", "Z"), "segment": ("active", "slow", "dead")}
@@ -197,6 +227,7 @@ def kpi_table(
     department of a department or employee scope — a KPI its people produce no facts for is
     ``not_applicable`` (:func:`perfrules.engine.kpi.catalog.applies_to`), never a 0 % failure."""
     values = _values(db, settings, scope_kind, scope, period, today, generations)
+    rulebook = rulebook_of(settings)
     key = None if scope_kind == "company" else scope
     cells = []
     for kpi in kpi_defs(department):
@@ -206,7 +237,8 @@ def kpi_table(
             target = catalog.target_for(kpi.id, scope_kind, key)
             cells.append(KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "not_applicable"))
         else:
-            cells.append(_cell(kpi, values.get((kpi.id, scope_kind, key)), scope_kind, scope, period))
+            value = values.get((kpi.id, scope_kind, key))
+            cells.append(_cell(kpi, value, scope_kind, scope, period, rulebook, people_of))
     return cells
 
 

@@ -280,7 +280,8 @@ def drill(
     from perfrules.engine.kpi.scope import COMPANY, Scope
 
     target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
-    rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit)
+    deadlines = RuleDeadlines(rulebook_of(settings))  # the rows behind the value: the same due moments
+    rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit, deadlines=deadlines)
     columns = tuple(rows[0]) if rows else ()
     return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
 

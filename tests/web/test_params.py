@@ -21,6 +21,10 @@ import pytest
         ("/api/v1/kpis/turnover/rows?period=2026-02&scope_kind=department&scope=purchasing", 400, "scope_kind:"),
         ("/api/v1/kpis/capital_occupation/rows?period=2026-02&scope_kind=department&scope=finance", 400, "scope_kind:"),
         ("/api/v1/kpis/nope/rows?period=2026-02", 404, "no KPI"),
+        ("/api/v1/kpis?period=2026-02&scope_kind=employee&scope=E999", 404, "scope:"),
+        ("/api/v1/kpis", 400, "period: field required"),
+        ("/api/v1/adjustments", 400, "quarter: field required"),
+        ("/api/v1/payroll-export?quarter=2026Q1&format=pdf", 400, "format:"),
     ],
 )
 def test_the_api_names_the_bad_parameter(sign_in, url, status, named):
@@ -45,6 +49,7 @@ def test_pages_answer_400_for_bad_parameters(sign_in, url):
 
 def test_invented_scopes_are_404_on_pages_too(sign_in):
     hr = sign_in("hr")
+    assert hr.get("/employees/E999").status_code == 404
     assert hr.get("/departments/nowhere").status_code == 404
     assert hr.get("/kpis/turnover?scope_kind=category&scope=nothing&period=2026-02").status_code == 404
 

@@ -16,7 +16,7 @@ from perfrules.engine.kpi.catalog import ScopeKind, Unit
 from perfrules.engine.kpi.library import compute_all
 from perfrules.engine.kpi.scope import Scope, parse_scope
 from perfrules.engine.kpi.slow_movers import check_list, listed_skus, slow_mover_list
-from perfrules.engine.kpi.status import KpiStatus
+from perfrules.engine.kpi.status import GENERIC_BAND, KpiStatus, Status
 from perfrules.engine.money import format_cny, round_cny
 from perfrules.engine.periods import Period, month_of
 from perfrules.engine.reporting.verdicts import judge_all
@@ -61,6 +61,12 @@ def _record(s: KpiStatus) -> dict[str, Any]:
     }
 
 
+def _word(s: KpiStatus) -> str:
+    """The status as people read it: a rule's ``not_met`` is a breach (it costs bonus)."""
+    by_rule = s.judged_by != GENERIC_BAND
+    return "breach" if by_rule and s.status is Status.NOT_MET else s.status.value
+
+
 def _table(statuses: list[KpiStatus]) -> str:
     head = ("KPI", "scope", "value", "target", "achieved", "status", "judged by", "band / note")
     rows = []
@@ -75,7 +81,7 @@ def _table(statuses: list[KpiStatus]) -> str:
                 show(s.value.value, kpi.unit),
                 show(s.target, kpi.unit),
                 achieved,
-                f"{s.status.symbol} {s.status.value}",
+                f"{s.status.symbol} {_word(s)}",
                 s.judged_by,
                 note,
             )

@@ -73,6 +73,7 @@ class Series:
     kind: str = "line"
     link: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    title_zh: str | None = None  # the title in Chinese, where it has one
 
 
 def months_back(end: Period, count: int) -> list[Period]:
@@ -229,17 +230,34 @@ def kpi_table(
     values = _values(db, settings, scope_kind, scope, period, today, generations)
     rulebook = rulebook_of(settings)
     key = None if scope_kind == "company" else scope
+    person = access.employees_of(db, [scope]) if scope_kind == "employee" else []
+    role = person[0].role if person else None
     cells = []
     for kpi in kpi_defs(department):
         if ScopeKind(scope_kind) not in kpi.scopes:
             continue
-        if people_of is not None and not catalog.applies_to(kpi.id, people_of):
+        owed = _owes(rulebook, kpi.id, people_of, role, period.last_day)
+        if people_of is not None and (not catalog.applies_to(kpi.id, people_of) or not owed):
             target = catalog.target_for(kpi.id, scope_kind, key)
             cells.append(KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "not_applicable"))
         else:
             value = values.get((kpi.id, scope_kind, key))
             cells.append(_cell(kpi, value, scope_kind, scope, period, rulebook, people_of))
     return cells
+
+
+# KPIs that measure one deliverable: a person whose role owes none (a purchasing manager: the lists are the
+# purchasers') has no such KPI, never a 0 % failure
+DELIVERABLE_KPIS = {"slow_mover_list_timeliness": "slow_mover_list", "disposal_tracking_rate": "disposal_tracking"}
+
+
+def _owes(rulebook: Rulebook, kpi_id: str, department: str | None, role: str | None, day: date) -> bool:
+    """Whether a person of ``role`` in ``department`` owes the deliverable ``kpi_id`` measures (True for
+    other KPIs, other scopes, and deliverables no rule in force owns)."""
+    deliverable = DELIVERABLE_KPIS.get(kpi_id)
+    if deliverable is None or department is None or role is None:
+        return True
+    return RuleDeadlines(rulebook).owes(deliverable, department, role, day) is not False
 
 
 def trend(
@@ -254,21 +272,27 @@ def trend(
     today: date | None = None,
     generations: access.FactGenerations | None = None,
 ) -> Series:
-    """The KPI month by month for the twelve months up to ``end``, with its target."""
+    """The KPI month by month for the twelve months up to ``end``, with its target: the rule's in a month a
+    rule in force judges it (as the KPI table's status), else the catalogue's."""
     periods = months_back(end, months)
     generations = generations or access.fact_generations(db)  # read once for the twelve months
+    rulebook = rulebook_of(settings)
     key = None if scope_kind == "company" else scope
+    department = people_of(db, scope_kind, scope) if scope_kind == "employee" else None
     values: list[float | None] = []
+    targets: list[float] = []
     for p in periods:
         v = _values(db, settings, scope_kind, scope, p, today, generations).get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
-    target = float(catalog.target_for(kpi.id, scope_kind, key))
+        target = catalog.target_for(kpi.id, scope_kind, key) if v is None else judge(v, rulebook, department).target
+        targets.append(float(target))
     return Series(
         kpi.name_en,
         tuple(p.label for p in periods),
-        (("value", tuple(values)), ("target", tuple(target for _ in periods))),
+        (("value", tuple(values)), ("target", tuple(targets))),
         link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
         extra={"kpi": kpi.id},
+        title_zh=kpi.name_zh,
     )
 
 

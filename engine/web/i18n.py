@@ -105,7 +105,7 @@ TEXT: dict[str, dict[str, str]] = {
         "not_met": "✘ 未达标",
         "breach": "✘ 违规",
         "judged_by": "判定依据",
-        "generic_band": "通用预警区间",
+        "generic_band": "通用区间",
         "no_data": "– 无数据",
         "not_applicable": "不适用",
         "period": "期间",

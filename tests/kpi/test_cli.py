@@ -73,5 +73,5 @@ def test_a_kpi_a_rule_judges_shows_the_rules_verdict_and_names_it(db, runner):
     table = runner.invoke(cli, base).output
     assert "judged by" in table
     line = next(x for x in table.splitlines() if x.startswith("capital_occupation"))
-    assert "not_met" in line and "finance.capital_occupation@1" in line and "warning" not in line
+    assert "breach" in line and "finance.capital_occupation@1" in line and "warning" not in line
     assert "judged_by" in runner.invoke(cli, [*base, "--format", "csv"]).output.splitlines()[0]

@@ -26,6 +26,7 @@ from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.engine.settings import Settings
+from perfrules.engine.web.i18n import TEXT
 from perfrules.storage import Database, access
 
 
@@ -86,6 +87,7 @@ def months_back(end: Period, count: int) -> list[Period]:
 
 
 _ONE_DAY = date(2000, 1, 2) - date(2000, 1, 1)
+_ZH = TEXT["zh-CN"]  # chart titles in Chinese
 
 
 def kpi_defs(department: str | None = None) -> list[KpiDef]:
@@ -330,6 +332,7 @@ def class_comparison(
         (("turnover", turns), ("target", targets)),
         kind="bar",
         link=f"/kpis/turnover?scope_kind=abc_class&scope=A&period={period.label}",
+        title_zh=_ZH["abc_xyz"],
     )
 
 
@@ -361,9 +364,20 @@ def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, 
     ages = [a for a in _AGES if a in by_age]
     values = [v for v in _VALUES if v in by_value]
     return (
-        Series("by category", tuple(by_cat), (("value", tuple(by_cat.values())),), "bar", link),
-        Series("by age", tuple(ages), (("value", tuple(by_age[a] for a in ages)),), "bar", link),
-        Series("by value", tuple(values), (("count", tuple(by_value[v] for v in values)),), "bar", link),
+        Series(
+            "by category", tuple(by_cat), (("value", tuple(by_cat.values())),), "bar", link, title_zh=_ZH["by_category"]
+        ),
+        Series(
+            "by age", tuple(ages), (("value", tuple(by_age[a] for a in ages)),), "bar", link, title_zh=_ZH["by_age"]
+        ),
+        Series(
+            "by value",
+            tuple(values),
+            (("count", tuple(by_value[v] for v in values)),),
+            "bar",
+            link,
+            title_zh=_ZH["by_value"],
+        ),
         Table("slow movers", ("sku", "name", "category", "days_since_sale", "qty", "value", "class"), rows),
     )
 
@@ -410,6 +424,7 @@ def forecast_vs_actual(
         tuple(p.label for p in periods),
         (("forecast", tuple(forecast)), ("actual", tuple(actual))),
         link=f"/kpis/forecast_accuracy?scope_kind=company&scope=company&period={end.label}",
+        title_zh=_ZH["forecast"],
     )
 
 

@@ -12,15 +12,17 @@ from typing import Any
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
 from perfrules.engine.cli.params import DAY, MONTH, PERIOD
-from perfrules.engine.kpi.catalog import Unit
+from perfrules.engine.kpi.catalog import ScopeKind, Unit
 from perfrules.engine.kpi.library import compute_all
-from perfrules.engine.kpi.scope import parse_scope
+from perfrules.engine.kpi.scope import Scope, parse_scope
 from perfrules.engine.kpi.slow_movers import check_list, listed_skus, slow_mover_list
-from perfrules.engine.kpi.status import KpiStatus, evaluate
+from perfrules.engine.kpi.status import GENERIC_BAND, KpiStatus, Status
 from perfrules.engine.money import format_cny, round_cny
 from perfrules.engine.periods import Period, month_of
+from perfrules.engine.reporting.verdicts import judge_all
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.engine.rulebook.deadlines import RuleDeadlines
+from perfrules.storage import Database, access
 from perfrules.storage.kpi import reading
 from perfrules.storage.kpi.facts import submissions
 from perfrules.storage.rollup import refresh
@@ -55,11 +57,18 @@ def _record(s: KpiStatus) -> dict[str, Any]:
         "achievement": None if s.achievement is None else str(s.achievement),
         "status": s.status.value,
         "band": s.band.label_en if s.band else None,
+        "judged_by": s.judged_by,
     }
 
 
+def _word(s: KpiStatus) -> str:
+    """The status as people read it: a rule's ``not_met`` is a breach (it costs bonus)."""
+    by_rule = s.judged_by != GENERIC_BAND
+    return "breach" if by_rule and s.status is Status.NOT_MET else s.status.value
+
+
 def _table(statuses: list[KpiStatus]) -> str:
-    head = ("KPI", "scope", "value", "target", "achieved", "status", "band / note")
+    head = ("KPI", "scope", "value", "target", "achieved", "status", "judged by", "band / note")
     rows = []
     for s in statuses:
         kpi = s.value.definition
@@ -72,7 +81,8 @@ def _table(statuses: list[KpiStatus]) -> str:
                 show(s.value.value, kpi.unit),
                 show(s.target, kpi.unit),
                 achieved,
-                f"{s.status.symbol} {s.status.value}",
+                f"{s.status.symbol} {_word(s)}",
+                s.judged_by,
                 note,
             )
         )
@@ -88,6 +98,14 @@ def _csv(records: list[dict[str, Any]], columns: list[str]) -> str:
     writer.writeheader()
     writer.writerows(records)
     return out.getvalue()
+
+
+def _department_of(db: Database, scope: Scope) -> str | None:
+    """The department of an employee scope's person (whose rules judge their KPIs)."""
+    if scope.kind is not ScopeKind.EMPLOYEE or scope.key is None:
+        return None
+    found = access.employees_of(db, [scope.key])
+    return found[0].department if found else None
 
 
 @click.command("kpi")
@@ -132,17 +150,19 @@ def kpi(
         if rebuild:
             return
         raise click.UsageError("--period is required (e.g. --period 2026-09)")
+    rulebook = load_rulebook(app.settings.rules_path)
+    scope = parse_scope(scope_text)
     values = compute_all(
         db,
         period,
-        scope=parse_scope(scope_text),
+        scope=scope,
         as_of=as_of,
         zone=app.settings.zone,
         kpis=list(kpi_ids) or None,
         categories=by_category,
-        deadlines=RuleDeadlines(load_rulebook(app.settings.rules_path)),  # due moments: the rules in force
+        deadlines=RuleDeadlines(rulebook),  # due moments: the rules in force
     )
-    statuses = [evaluate(v) for v in values]
+    statuses = judge_all(values, rulebook, _department_of(db, scope))  # the rule's verdict where one judges
     if fmt == "json":
         click.echo(json.dumps([_record(s) for s in statuses], ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -161,6 +181,7 @@ def kpi(
                     "achievement",
                     "status",
                     "band",
+                    "judged_by",
                     "reason",
                     "numerator",
                     "denominator",

@@ -1,4 +1,9 @@
-"""Status of a KPI value against its target: achievement rate, met / warning / not met, grading band."""
+"""Status of a KPI value against its target: achievement rate, met / warning / not met, grading band.
+
+Two ways of judging, one per value: :func:`by_rule` gives a rule's verdict (breach when worse than its
+target, warning inside its warning band on the good side, else met) wherever a rule in force judges the
+KPI; :func:`evaluate` gives the generic band (warning = not met, but within ``warning_band`` of 100%)
+only where none does (:data:`GENERIC_BAND`)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from enum import StrEnum
 from perfrules.engine.kpi import catalog
 from perfrules.engine.kpi.catalog import Direction, Unit
 from perfrules.engine.kpi.values import KpiValue, quantize
+
+GENERIC_BAND = "generic band"
 
 
 class Status(StrEnum):
@@ -31,6 +38,7 @@ class KpiStatus:
     achievement: Decimal | None  # actual ÷ target (lower-is-better: target ÷ actual); None when undefined
     status: Status
     band: catalog.Band | None
+    judged_by: str = GENERIC_BAND  # the rule that judged the value ("id@version"), or the generic band
 
 
 def achievement_rate(kpi: catalog.KpiDef, actual: Decimal, target: Decimal) -> Decimal | None:
@@ -78,3 +86,24 @@ def evaluate(value: KpiValue, target: Decimal | None = None, warning_band: Decim
     else:
         status = Status.NOT_MET
     return KpiStatus(value, target, rate, status, band_of(kpi, value.value))
+
+
+def by_rule(value: KpiValue, *, target: Decimal, direction: str, warning: Decimal | None, judged_by: str) -> KpiStatus:
+    """The verdict of the rule ``judged_by`` on ``value``, exactly as the rule compiler decides it: a
+    breach (``not_met``) when the value is worse than ``target``, ``warning`` when it is not but is worse
+    than the ``warning`` edge, else ``met``."""
+    kpi = value.definition
+    if value.value is None:
+        return KpiStatus(value, target, None, Status.NOT_APPLICABLE, None, judged_by)
+    actual = value.value
+
+    def worse(edge: Decimal) -> bool:
+        return actual < edge if direction == Direction.HIGHER.value else actual > edge
+
+    if worse(target):
+        status = Status.NOT_MET
+    elif warning is not None and worse(warning):
+        status = Status.WARNING
+    else:
+        status = Status.MET
+    return KpiStatus(value, target, achievement_rate(kpi, actual, target), status, band_of(kpi, actual), judged_by)

@@ -9,6 +9,7 @@ from perfrules.engine.kpi.catalog import Direction, ScopeKind, Unit
 from perfrules.engine.kpi.status import Status, evaluate
 from perfrules.engine.kpi.values import KpiValue
 from perfrules.engine.notices.contexts import MetricLine, Named, Threshold
+from perfrules.engine.reporting.verdicts import judge, judging_rules
 from perfrules.engine.rulebook.rulebook import Rulebook
 
 _UNITS = {Unit.RATIO: "ratio", Unit.CHANGE: "ratio", Unit.PER_YEAR: "per_year", Unit.DAYS: "days"}
@@ -44,14 +45,21 @@ def company_targets(rulebook: Rulebook, day) -> dict[str, Decimal]:
     return targets
 
 
-def metric_line(value: KpiValue, previous: KpiValue | None, targets: dict[str, Decimal]) -> MetricLine:
-    """One report line: actual against target, with status and last period's value."""
-    target = targets.get(value.kpi, catalog.target_for(value.kpi, ScopeKind.COMPANY.value))
-    judged = evaluate(value, target)
+def metric_line(value: KpiValue, previous: KpiValue | None, rulebook: Rulebook) -> MetricLine:
+    """One report line: actual against target, with status and last period's value. Where a rule in force
+    judges the value, its target and verdict; else HR's company target for the KPI (the catalogue's when
+    no rule sets one) under the generic band."""
+    if judging_rules(rulebook, value):
+        judged = judge(value, rulebook)
+    else:
+        target = company_targets(rulebook, value.end).get(
+            value.kpi, catalog.target_for(value.kpi, ScopeKind.COMPANY.value)
+        )
+        judged = evaluate(value, target)
     return MetricLine(
         kpi=kpi_named(value.kpi),
         actual=value.value,
-        target=threshold_of(value.kpi, target),
+        target=threshold_of(value.kpi, judged.target),
         status=_STATUS[judged.status],
         previous=previous.value if previous is not None else None,
     )

@@ -33,8 +33,9 @@ from perfrules.engine.notices.message import mail_domain
 from perfrules.engine.notices.queue import queue_notice
 from perfrules.engine.notices.templating import NoticeSandbox
 from perfrules.engine.periods import Period, local_date, parse_period, quarter_of
-from perfrules.engine.reporting.lines import company_targets, metric_line, rule_named
+from perfrules.engine.reporting.lines import metric_line, rule_named
 from perfrules.engine.reporting.people import MANAGEMENT, OPERATIONS_TEAM, holders, person_of, recipient_of
+from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.storage import Database
 from perfrules.storage import evaluation_store as store
@@ -58,7 +59,7 @@ class Reports:
     def weekly(self, slot: Any, now: datetime) -> str:
         week = parse_period(slot.period)
         people = holders(self.db, OPERATIONS_TEAM, local_date(now, self.zone))
-        fields = weekly_fields(self.db, week, company_targets(self.rulebook(), week.last_day), self.zone, now)
+        fields = weekly_fields(self.db, week, self.rulebook(), self.zone, now)
         sent = self._send(WeeklyReportContext, fields, people, week)
         return f"{sent} weekly report(s) queued for {week.label}, {len(people)} in the operations team"
 
@@ -86,17 +87,20 @@ class Reports:
         return written
 
 
-def _values(db: Database, period: Period, kpis: list[str] | None, zone: ZoneInfo) -> dict[str, KpiValue]:
-    return {v.kpi: v for v in compute_all(db, period, as_of=period.last_day, zone=zone, kpis=kpis, breakdown=False)}
+def _values(
+    db: Database, period: Period, kpis: list[str] | None, zone: ZoneInfo, rulebook: Rulebook
+) -> dict[str, KpiValue]:
+    values = compute_all(
+        db, period, as_of=period.last_day, zone=zone, kpis=kpis, breakdown=False, deadlines=RuleDeadlines(rulebook)
+    )
+    return {v.kpi: v for v in values}
 
 
-def weekly_fields(
-    db: Database, week: Period, targets: dict[str, Decimal], zone: ZoneInfo, now: datetime
-) -> dict[str, Any]:
+def weekly_fields(db: Database, week: Period, rulebook: Rulebook, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     """Everything of the weekly report but its recipient."""
-    current = _values(db, week, list(WEEKLY_KPIS), zone)
-    previous = _values(db, week.previous(), list(WEEKLY_KPIS), zone)
-    lines = {k: metric_line(current[k], previous.get(k), targets) for k in WEEKLY_KPIS}
+    current = _values(db, week, list(WEEKLY_KPIS), zone, rulebook)
+    previous = _values(db, week.previous(), list(WEEKLY_KPIS), zone, rulebook)
+    lines = {k: metric_line(current[k], previous.get(k), rulebook) for k in WEEKLY_KPIS}
     return {
         "week": week.label,
         "start": week.start,
@@ -128,10 +132,9 @@ def _day(value: Any) -> date:
 
 def monthly_fields(db: Database, month: Period, rulebook: Rulebook, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     """Everything of the monthly report but its recipient."""
-    targets = company_targets(rulebook, month.last_day)
-    current = _values(db, month, None, zone)
-    previous = _values(db, month.previous(), None, zone)
-    kpis = tuple(metric_line(v, previous.get(k), targets) for k, v in current.items())
+    current = _values(db, month, None, zone, rulebook)
+    previous = _values(db, month.previous(), None, zone, rulebook)
+    kpis = tuple(metric_line(v, previous.get(k), rulebook) for k, v in current.items())
     deductions = month_deductions(db, month, rulebook)
     return {
         "month": month.label,

@@ -40,6 +40,19 @@ class RuleDeadlines:
                 out.append((sourced, rule.threshold.by))
         return out
 
+    def owes(self, deliverable: str, department: str, role: str, day: date) -> bool | None:
+        """Whether ``role`` in ``department`` owes ``deliverable`` under the rules in force on ``day`` (a
+        rule's deadline is owed by its ``role`` in its ``department``); None when no rule in force has a
+        deadline for it (the KPI library's parameters decide then)."""
+        owners = [
+            s.rule
+            for s in self.rulebook.in_force(day)
+            if s.rule.deadline is not None and s.rule.deadline.deliverable == deliverable
+        ]
+        if not owners:
+            return None
+        return any(rule.department == department and rule.role == role for rule in owners)
+
     def due_in(self, deliverable: str, first: date, last: date) -> list[Due] | None:
         owners = self._schedules(deliverable)
         if not owners:

@@ -48,6 +48,7 @@ class KpiOut(_Out):
     target: Decimal
     achievement: Decimal | None
     status: str
+    judged_by: str
 
 
 class RowsOut(_Out):
@@ -84,7 +85,9 @@ def kpis(
     who: Principal = Depends(require("people")),
 ) -> list[KpiOut]:
     """Every KPI of a scope (company, department, category, abc_class, xyz_class, employee …) for a period;
-    a KPI the scope's people produce no facts for has status ``not_applicable``."""
+    a KPI the scope's people produce no facts for has status ``not_applicable``. Where a rule in force judges
+    the KPI at this scope and period, ``status`` is its verdict and ``judged_by`` names it (``rule@version``);
+    elsewhere the generic band judges (``judged_by``: ``generic band``)."""
     db = request.app.state.db
     params.check_scope(db, who, scope_kind, scope)
     cells = board.kpi_table(
@@ -110,6 +113,7 @@ def kpis(
             target=c.target,
             achievement=c.achievement,
             status=c.status,
+            judged_by=c.judged_by,
         )
         for c in cells
     ]

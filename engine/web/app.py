@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
@@ -56,5 +58,15 @@ def create_app(
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_parameter(request: Request, exc: RequestValidationError):
+        """A missing or malformed query or path parameter is a 400 naming it, like every other bad
+        parameter (:mod:`perfrules.engine.web.params`); a bad request body keeps FastAPI's 422."""
+        errors = exc.errors()
+        if errors and all(e.get("loc", ("",))[0] in ("query", "path") for e in errors):
+            named = "; ".join(f"{e['loc'][-1]}: {e['msg'].lower()}" for e in errors)
+            return JSONResponse({"detail": named}, status_code=400)
+        return await request_validation_exception_handler(request, exc)
 
     return app

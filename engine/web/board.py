@@ -19,10 +19,14 @@ from typing import Any
 from perfrules.engine.evaluation.upcoming import upcoming
 from perfrules.engine.kpi import catalog
 from perfrules.engine.kpi.catalog import KpiDef, ScopeKind
+from perfrules.engine.kpi.status import GENERIC_BAND
 from perfrules.engine.periods import Period, month_of
+from perfrules.engine.reporting.verdicts import judge
 from perfrules.engine.rulebook.checker import load_rulebook
+from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.engine.settings import Settings
+from perfrules.engine.web.i18n import TEXT
 from perfrules.storage import Database, access
 
 
@@ -39,6 +43,16 @@ class KpiCell:
     achievement: Decimal | None
     status: str  # met, warning, not_met, no_data, not_applicable (the scope produces no such facts)
     band: str | None = None
+    judged_by: str = GENERIC_BAND  # the rule in force that judges the KPI here ("id@version"), or the generic band
+
+    @property
+    def by_rule(self) -> bool:
+        return self.judged_by != GENERIC_BAND
+
+    @property
+    def shown_status(self) -> str:
+        """The status word to show: a rule's ``not_met`` is a breach (it costs money)."""
+        return "breach" if self.by_rule and self.status == "not_met" else self.status
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,7 @@ class Series:
     kind: str = "line"
     link: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    title_zh: str | None = None  # the title in Chinese, where it has one
 
 
 def months_back(end: Period, count: int) -> list[Period]:
@@ -72,6 +87,7 @@ def months_back(end: Period, count: int) -> list[Period]:
 
 
 _ONE_DAY = date(2000, 1, 2) - date(2000, 1, 1)
+_ZH = TEXT["zh-CN"]  # chart titles in Chinese
 
 
 def kpi_defs(department: str | None = None) -> list[KpiDef]:
@@ -122,26 +138,43 @@ def _values(
 
     as_of = period.last_day if today is None else min(period.last_day, today)
 
+    rulebook = rulebook_of(settings)
+
     def compute() -> dict[tuple[str, str, str | None], Any]:
         if period.start > as_of:
             return {}
         target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
-        values = library.compute_all(db, period, scope=target, as_of=as_of, zone=settings.zone)
+        values = library.compute_all(
+            db, period, scope=target, as_of=as_of, zone=settings.zone, deadlines=RuleDeadlines(rulebook)
+        )
         return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
 
-    return _cached(db, ("kpis", scope_kind, scope, period.label, as_of), compute, period.last_day, generations)
+    what = ("kpis", scope_kind, scope, period.label, as_of, rulebook.digest)  # due moments: the rules in force
+    return _cached(db, what, compute, period.last_day, generations)
 
 
-def _cell(kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period) -> KpiCell:
-    from perfrules.engine.kpi.status import evaluate
-
+def _cell(
+    kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period, rulebook: Rulebook, department: str | None
+) -> KpiCell:
+    """One KPI's cell, judged by the rule in force that judges it there (else the generic band)."""
     if value is None:
         target = catalog.target_for(kpi.id, scope_kind, None if scope_kind == "company" else scope)
         return KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "no_data")
-    judged = evaluate(value)
+    judged = judge(value, rulebook, department if scope_kind == "employee" else None)
     state = "no_data" if judged.status.value == "not_applicable" else judged.status.value
     band = None if judged.band is None else judged.band.label_en
-    return KpiCell(kpi, scope_kind, scope, period.label, value.value, judged.target, judged.achievement, state, band)
+    return KpiCell(
+        kpi,
+        scope_kind,
+        scope,
+        period.label,
+        value.value,
+        judged.target,
+        judged.achievement,
+        state,
+        band,
+        judged.judged_by,
+    )
 
 
 FIXED_SCOPES = {"abc_class": ("A", "B", "C"), "xyz_class": ("X", "Y", "Z"), "segment": ("active", "slow", "dead")}
@@ -197,17 +230,36 @@ def kpi_table(
     department of a department or employee scope — a KPI its people produce no facts for is
     ``not_applicable`` (:func:`perfrules.engine.kpi.catalog.applies_to`), never a 0 % failure."""
     values = _values(db, settings, scope_kind, scope, period, today, generations)
+    rulebook = rulebook_of(settings)
     key = None if scope_kind == "company" else scope
+    person = access.employees_of(db, [scope]) if scope_kind == "employee" else []
+    role = person[0].role if person else None
     cells = []
     for kpi in kpi_defs(department):
         if ScopeKind(scope_kind) not in kpi.scopes:
             continue
-        if people_of is not None and not catalog.applies_to(kpi.id, people_of):
+        owed = _owes(rulebook, kpi.id, people_of, role, period.last_day)
+        if people_of is not None and (not catalog.applies_to(kpi.id, people_of) or not owed):
             target = catalog.target_for(kpi.id, scope_kind, key)
             cells.append(KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "not_applicable"))
         else:
-            cells.append(_cell(kpi, values.get((kpi.id, scope_kind, key)), scope_kind, scope, period))
+            value = values.get((kpi.id, scope_kind, key))
+            cells.append(_cell(kpi, value, scope_kind, scope, period, rulebook, people_of))
     return cells
+
+
+# KPIs that measure one deliverable: a person whose role owes none (a purchasing manager: the lists are the
+# purchasers') has no such KPI, never a 0 % failure
+DELIVERABLE_KPIS = {"slow_mover_list_timeliness": "slow_mover_list", "disposal_tracking_rate": "disposal_tracking"}
+
+
+def _owes(rulebook: Rulebook, kpi_id: str, department: str | None, role: str | None, day: date) -> bool:
+    """Whether a person of ``role`` in ``department`` owes the deliverable ``kpi_id`` measures (True for
+    other KPIs, other scopes, and deliverables no rule in force owns)."""
+    deliverable = DELIVERABLE_KPIS.get(kpi_id)
+    if deliverable is None or department is None or role is None:
+        return True
+    return RuleDeadlines(rulebook).owes(deliverable, department, role, day) is not False
 
 
 def trend(
@@ -222,21 +274,27 @@ def trend(
     today: date | None = None,
     generations: access.FactGenerations | None = None,
 ) -> Series:
-    """The KPI month by month for the twelve months up to ``end``, with its target."""
+    """The KPI month by month for the twelve months up to ``end``, with its target: the rule's in a month a
+    rule in force judges it (as the KPI table's status), else the catalogue's."""
     periods = months_back(end, months)
     generations = generations or access.fact_generations(db)  # read once for the twelve months
+    rulebook = rulebook_of(settings)
     key = None if scope_kind == "company" else scope
+    department = people_of(db, scope_kind, scope) if scope_kind == "employee" else None
     values: list[float | None] = []
+    targets: list[float] = []
     for p in periods:
         v = _values(db, settings, scope_kind, scope, p, today, generations).get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
-    target = float(catalog.target_for(kpi.id, scope_kind, key))
+        target = catalog.target_for(kpi.id, scope_kind, key) if v is None else judge(v, rulebook, department).target
+        targets.append(float(target))
     return Series(
         kpi.name_en,
         tuple(p.label for p in periods),
-        (("value", tuple(values)), ("target", tuple(target for _ in periods))),
+        (("value", tuple(values)), ("target", tuple(targets))),
         link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
         extra={"kpi": kpi.id},
+        title_zh=kpi.name_zh,
     )
 
 
@@ -248,7 +306,8 @@ def drill(
     from perfrules.engine.kpi.scope import COMPANY, Scope
 
     target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
-    rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit)
+    deadlines = RuleDeadlines(rulebook_of(settings))  # the rows behind the value: the same due moments
+    rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit, deadlines=deadlines)
     columns = tuple(rows[0]) if rows else ()
     return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
 
@@ -273,6 +332,7 @@ def class_comparison(
         (("turnover", turns), ("target", targets)),
         kind="bar",
         link=f"/kpis/turnover?scope_kind=abc_class&scope=A&period={period.label}",
+        title_zh=_ZH["abc_xyz"],
     )
 
 
@@ -304,9 +364,20 @@ def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, 
     ages = [a for a in _AGES if a in by_age]
     values = [v for v in _VALUES if v in by_value]
     return (
-        Series("by category", tuple(by_cat), (("value", tuple(by_cat.values())),), "bar", link),
-        Series("by age", tuple(ages), (("value", tuple(by_age[a] for a in ages)),), "bar", link),
-        Series("by value", tuple(values), (("count", tuple(by_value[v] for v in values)),), "bar", link),
+        Series(
+            "by category", tuple(by_cat), (("value", tuple(by_cat.values())),), "bar", link, title_zh=_ZH["by_category"]
+        ),
+        Series(
+            "by age", tuple(ages), (("value", tuple(by_age[a] for a in ages)),), "bar", link, title_zh=_ZH["by_age"]
+        ),
+        Series(
+            "by value",
+            tuple(values),
+            (("count", tuple(by_value[v] for v in values)),),
+            "bar",
+            link,
+            title_zh=_ZH["by_value"],
+        ),
         Table("slow movers", ("sku", "name", "category", "days_since_sale", "qty", "value", "class"), rows),
     )
 
@@ -353,6 +424,7 @@ def forecast_vs_actual(
         tuple(p.label for p in periods),
         (("forecast", tuple(forecast)), ("actual", tuple(actual))),
         link=f"/kpis/forecast_accuracy?scope_kind=company&scope=company&period={end.label}",
+        title_zh=_ZH["forecast"],
     )
 
 

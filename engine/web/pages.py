@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ def make_views(settings: Settings) -> Any:
     env = make_environment(settings.template_overrides_dir or None)
     env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False, default=str).replace("</", "<\\/")
     env.filters["kpival"] = kpi_value
+    env.filters["figure"] = finding_figure
     return env
 
 
@@ -51,6 +52,18 @@ def kpi_value(value: Decimal | None, unit: str) -> str:
         return f"{(value * 100).quantize(Decimal('0.1')):+}%"
     suffix = {"days": " d", "per_year": " /yr"}.get(unit, "")
     return f"{value.quantize(Decimal('0.1')):,}{suffix}"
+
+
+def finding_figure(text: Any, kpi_id: str | None) -> str:
+    """A value or threshold a finding recorded (as text), in its KPI's unit when it names one."""
+    if text is None or text == "":
+        return ""
+    kpi = catalog.BY_ID.get(kpi_id or "")
+    try:
+        value = Decimal(str(text))
+    except InvalidOperation:
+        return str(text)
+    return str(text) if kpi is None else kpi_value(value, kpi.unit.value)
 
 
 def _locale(request: Request) -> str:

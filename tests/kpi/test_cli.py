@@ -59,3 +59,19 @@ def test_slow_movers_and_the_check_of_a_submitted_list(db, runner):
     assert result.exit_code == 0, result.output
     assert "1 slow movers as of 2026-08-31" in result.output
     assert "misclassified: OLD is structural, listed as seasonal" in result.output
+
+
+def test_a_kpi_a_rule_judges_shows_the_rules_verdict_and_names_it(db, runner):
+    """31 % capital occupation under finance.capital_occupation (≤ 30 %) is a breach, not the generic ⚠."""
+    Facts(db).sku("A").move("A", "receipt", date(2026, 8, 1), 3100).finance("2026-09", current_assets=10000).save()
+    base = ["--database-url", db.url, "kpi", "--period", "2026-09", "--kpi", "capital_occupation", "--kpi", "fill_rate"]
+    records = json.loads(runner.invoke(cli, [*base, "--format", "json"]).output)
+    assert [(r["kpi"], r["value"], r["status"], r["judged_by"]) for r in records] == [
+        ("capital_occupation", "0.3100", "not_met", "finance.capital_occupation@1"),
+        ("fill_rate", None, "not_applicable", "generic band"),
+    ]
+    table = runner.invoke(cli, base).output
+    assert "judged by" in table
+    line = next(x for x in table.splitlines() if x.startswith("capital_occupation"))
+    assert "breach" in line and "finance.capital_occupation@1" in line and "warning" not in line
+    assert "judged_by" in runner.invoke(cli, [*base, "--format", "csv"]).output.splitlines()[0]

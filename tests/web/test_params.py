@@ -21,6 +21,10 @@ import pytest
         ("/api/v1/kpis/turnover/rows?period=2026-02&scope_kind=department&scope=purchasing", 400, "scope_kind:"),
         ("/api/v1/kpis/capital_occupation/rows?period=2026-02&scope_kind=department&scope=finance", 400, "scope_kind:"),
         ("/api/v1/kpis/nope/rows?period=2026-02", 404, "no KPI"),
+        ("/api/v1/kpis?period=2026-02&scope_kind=employee&scope=E999", 404, "scope:"),
+        ("/api/v1/kpis", 400, "period: field required"),
+        ("/api/v1/adjustments", 400, "quarter: field required"),
+        ("/api/v1/payroll-export?quarter=2026Q1&format=pdf", 400, "format:"),
     ],
 )
 def test_the_api_names_the_bad_parameter(sign_in, url, status, named):
@@ -45,6 +49,7 @@ def test_pages_answer_400_for_bad_parameters(sign_in, url):
 
 def test_invented_scopes_are_404_on_pages_too(sign_in):
     hr = sign_in("hr")
+    assert hr.get("/employees/E999").status_code == 404
     assert hr.get("/departments/nowhere").status_code == 404
     assert hr.get("/kpis/turnover?scope_kind=category&scope=nothing&period=2026-02").status_code == 404
 
@@ -70,3 +75,17 @@ def test_kpis_a_scope_does_not_produce_are_not_applicable(sign_in):
     page = hr.get("/departments/finance?period=2026-02").text
     assert "n/a — not this scope&#39;s facts" in page or "n/a — not this scope's facts" in page
     assert "✘ not met" not in page.split('data-kpi="slow_mover_list_timeliness"')[1].split("</tr>")[0]
+
+
+def test_a_deliverable_kpi_is_not_applicable_to_a_role_that_owes_none(sign_in):
+    """purchasing.slow_mover_list and disposal_tracking are owed by purchasers: their manager's page shows
+    those KPIs as n/a, never ✘ 0 %; a purchaser's page judges them."""
+    hr = sign_in("hr")
+    manager = {k["kpi"]: k for k in hr.get("/api/v1/kpis?period=2026-02&scope_kind=employee&scope=E1").json()}
+    purchaser = {k["kpi"]: k for k in hr.get("/api/v1/kpis?period=2026-02&scope_kind=employee&scope=E2").json()}
+    for kpi in ("slow_mover_list_timeliness", "disposal_tracking_rate"):
+        assert (manager[kpi]["status"], manager[kpi]["value"]) == ("not_applicable", None)
+        assert purchaser[kpi]["status"] != "not_applicable"
+    row = hr.get("/employees/E1?period=2026-02").text.split('data-kpi="slow_mover_list_timeliness"')[1]
+    row = row.split("</tr>")[0]
+    assert "n/a" in row and ">0.0%<" not in row and "✘" not in row

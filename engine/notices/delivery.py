@@ -232,7 +232,6 @@ def _attempt(
     """One attempt at one claimed message; False when the run should stop (server unreachable). A message
     that cannot even be built (an address or header no mail system accepts) goes ``dead`` with the reason,
     and the run goes on with the others."""
-    context = {"outbox_key": str(entry.key), "employee_id": entry.key.recipient_id, "rule_id": entry.key.rule_id}
     try:
         try:
             message = build_email(entry, mail_from)
@@ -240,22 +239,47 @@ def _attempt(
             raise PermanentDeliveryError(f"cannot build the e-mail: {exc}") from None
         transport.send(message, entry)
     except DeliveryError as exc:
-        dead = isinstance(exc, PermanentDeliveryError) or entry.attempts >= policy.max_attempts
-        mark_failed(db, entry.id, token, error=exc.reason, retry_at=now + policy.retry_delay(entry.attempts), dead=dead)
-        (report.dead if dead else report.failed).append(entry.id)
-        log.warning(
-            "notice #%d %s after attempt %d: %s",
-            entry.id,
-            "given up" if dead else "not delivered, will retry",
-            entry.attempts,
-            exc.reason,
-            extra={**context, "status": "dead" if dead else "failed"},
-        )
-        if isinstance(exc, TransportUnavailable):
-            report.stopped = exc.reason
-            return False
-        return True
+        return settle_failure(db, entry, token, exc, now=now, policy=policy, report=report)
+    settle_sent(db, entry, token, now=now, report=report)
+    return True
+
+
+def log_context(entry: OutboxEntry) -> dict[str, str]:
+    """The fields every delivery log line carries."""
+    return {"outbox_key": str(entry.key), "employee_id": entry.key.recipient_id, "rule_id": entry.key.rule_id}
+
+
+def settle_failure(
+    db: Database,
+    entry: OutboxEntry,
+    token: str,
+    exc: DeliveryError,
+    *,
+    now: datetime,
+    policy: DeliveryPolicy,
+    report: DeliveryReport,
+) -> bool:
+    """Record a failed attempt of any channel — retried with backoff, or ``dead`` when refused for good or
+    out of attempts — and log it. Returns whether the run goes on (False: the transport is unreachable)."""
+    dead = isinstance(exc, PermanentDeliveryError) or entry.attempts >= policy.max_attempts
+    mark_failed(db, entry.id, token, error=exc.reason, retry_at=now + policy.retry_delay(entry.attempts), dead=dead)
+    (report.dead if dead else report.failed).append(entry.id)
+    log.warning(
+        "notice #%d %s after attempt %d: %s",
+        entry.id,
+        "given up" if dead else "not delivered, will retry",
+        entry.attempts,
+        exc.reason,
+        extra={**log_context(entry), "status": "dead" if dead else "failed"},
+    )
+    if isinstance(exc, TransportUnavailable):
+        report.stopped = exc.reason
+        return False
+    return True
+
+
+def settle_sent(db: Database, entry: OutboxEntry, token: str, *, now: datetime, report: DeliveryReport) -> None:
+    """Record a delivered message (of any channel) and log it."""
     mark_sent(db, entry.id, token, now=now)
     report.sent.append(entry.id)
-    log.info("notice #%d sent", entry.id, extra={**context, "status": "sent"})
-    return True
+    log.info("notice #%d sent via %s", entry.id, entry.key.channel, extra={**log_context(entry), "status": "sent"})

@@ -19,11 +19,12 @@ from perfrules.engine.notices.delivery import (
     DeliveryError,
     DeliveryPolicy,
     DeliveryReport,
-    PermanentDeliveryError,
-    TransportUnavailable,
+    log_context,
+    settle_failure,
+    settle_sent,
 )
 from perfrules.storage import Database
-from perfrules.storage.outbox import OutboxEntry, claim, due_ids, mark_failed, mark_sent
+from perfrules.storage.outbox import OutboxEntry, claim, due_ids
 from perfrules.storage.outbox_channels import defer, sent_since
 
 log = logging.getLogger("perfrules.notices")
@@ -84,7 +85,7 @@ def _attempt(
     report: DeliveryReport,
 ) -> bool:
     """One attempt; False when this channel should wait for the next run (rate limited, unreachable)."""
-    context = {"outbox_key": str(entry.key), "employee_id": entry.key.recipient_id, "rule_id": entry.key.rule_id}
+    context = log_context(entry)
     message = ChatMessage(
         kind=entry.key.kind,
         subject=entry.subject,
@@ -103,22 +104,6 @@ def _attempt(
         )
         return False
     except DeliveryError as exc:
-        dead = isinstance(exc, PermanentDeliveryError) or entry.attempts >= policy.max_attempts
-        mark_failed(db, entry.id, token, error=exc.reason, retry_at=now + policy.retry_delay(entry.attempts), dead=dead)
-        (report.dead if dead else report.failed).append(entry.id)
-        log.warning(
-            "notice #%d %s after attempt %d: %s",
-            entry.id,
-            "given up" if dead else "not delivered, will retry",
-            entry.attempts,
-            exc.reason,
-            extra={**context, "status": "dead" if dead else "failed"},
-        )
-        if isinstance(exc, TransportUnavailable):
-            report.stopped = exc.reason
-            return False
-        return True
-    mark_sent(db, entry.id, token, now=now)
-    report.sent.append(entry.id)
-    log.info("notice #%d sent to %s", entry.id, entry.key.channel, extra={**context, "status": "sent"})
+        return settle_failure(db, entry, token, exc, now=now, policy=policy, report=report)
+    settle_sent(db, entry, token, now=now, report=report)
     return True

@@ -49,7 +49,7 @@ def test_delivery_is_logged_as_json_when_configured(db, smtp, capsys):
     logs.setup("info", "json")
     deliver(db, ENV, smtp.transport(), now=T0, mail_from=MAIL_FROM)
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
-    sent = next(line for line in lines if line["message"].endswith("sent"))
+    sent = next(line for line in lines if line["message"].endswith("sent via email"))
     assert sent["level"] == "INFO" and sent["name"] == "perfrules.notices"
     assert sent["employee_id"] == "E1" and sent["status"] == "sent"
     assert "/E1/" in sent["outbox_key"]  # rule/recipient/period/kind/slot

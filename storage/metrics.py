@@ -21,9 +21,9 @@ class Snapshot:
     evaluations: dict[str, int]  # by status (running, done, failed)
     evaluation_seconds: list[float]  # durations of the finished runs of the last day
     findings: dict[str, int]  # by kind
-    outbox: dict[str, int]  # messages by status
-    oldest_undelivered_seconds: float | None  # age of the oldest pending/sending/failed message
-    delivery_failures: int  # messages with at least one failed attempt (failed or dead)
+    outbox: dict[tuple[str, str], int]  # messages by (channel, status)
+    oldest_undelivered_seconds: dict[str, float]  # per channel: age of the oldest pending/sending/failed message
+    delivery_failures: dict[str, int]  # per channel: messages whose last attempt failed (failed or dead)
     imported_rows: dict[str, int]  # by kind, every import batch
     scheduler_lag_seconds: float | None  # worst start delay of the slots claimed in the last day
     heartbeat: tuple[str, datetime] | None  # leader identity and its last beat
@@ -39,13 +39,27 @@ def snapshot(db: Database, now: datetime) -> Snapshot:
             )
         ).all()
         findings = dict(s.execute(select(Finding.kind, func.count()).group_by(Finding.kind)).all())
-        outbox = dict(s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-        oldest = s.execute(
-            select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(UNDELIVERED))
-        ).scalar_one()
-        failures = s.execute(
-            select(func.count()).where(OutboxMessage.last_error.is_not(None), OutboxMessage.status != "sent")
-        ).scalar_one()
+        channel = OutboxMessage.channel
+        outbox = {
+            (str(c), str(st)): int(n)
+            for c, st, n in s.execute(
+                select(channel, OutboxMessage.status, func.count()).group_by(channel, OutboxMessage.status)
+            ).all()
+        }
+        oldest = dict(
+            s.execute(
+                select(channel, func.min(OutboxMessage.created_at))
+                .where(OutboxMessage.status.in_(UNDELIVERED))
+                .group_by(channel)
+            ).all()
+        )
+        failures = dict(
+            s.execute(
+                select(channel, func.count())
+                .where(OutboxMessage.last_error.is_not(None), OutboxMessage.status != "sent")
+                .group_by(channel)
+            ).all()
+        )
         imported = dict(
             s.execute(select(ImportBatch.kind, func.sum(ImportBatch.rows)).group_by(ImportBatch.kind)).all()
         )
@@ -57,9 +71,11 @@ def snapshot(db: Database, now: datetime) -> Snapshot:
         evaluations={str(k): int(v) for k, v in evaluations.items()},
         evaluation_seconds=[(end - start).total_seconds() for start, end in finished],
         findings={str(k): int(v) for k, v in findings.items()},
-        outbox={str(k): int(v) for k, v in outbox.items()},
-        oldest_undelivered_seconds=None if oldest is None else max(0.0, (now - _aware(oldest, now)).total_seconds()),
-        delivery_failures=int(failures),
+        outbox=outbox,
+        oldest_undelivered_seconds={
+            str(c): max(0.0, (now - _aware(at, now)).total_seconds()) for c, at in oldest.items() if at is not None
+        },
+        delivery_failures={str(c): int(n) for c, n in failures.items()},
         imported_rows={str(k): int(v or 0) for k, v in imported.items()},
         scheduler_lag_seconds=max(((c - s_).total_seconds() for s_, c in claims), default=None),
         heartbeat=None if beat is None else (beat.value, _aware(beat.at, now)),

@@ -57,20 +57,23 @@ class StoreCollector(Collector):
         depth = GaugeMetricFamily(
             "perfrules_outbox_messages", "Outbox messages by channel and status.", labels=["channel", "status"]
         )
-        for state, count in sorted(snap.outbox.items()):
-            depth.add_metric(["email", state], count)
+        channels = sorted({"email", *(c for c, _ in snap.outbox)})
+        for (channel, state), count in sorted(snap.outbox.items()):
+            depth.add_metric([channel, state], count)
         yield depth
         oldest = GaugeMetricFamily(
             "perfrules_outbox_oldest_undelivered_seconds",
             "Age of the oldest notice not delivered yet (0 when none), by channel.",
             labels=["channel"],
         )
-        oldest.add_metric(["email"], snap.oldest_undelivered_seconds or 0.0)
+        for channel in channels:
+            oldest.add_metric([channel], snap.oldest_undelivered_seconds.get(channel, 0.0))
         yield oldest
         failures = GaugeMetricFamily(
             "perfrules_delivery_failures", "Notices whose last delivery attempt failed, by channel.", labels=["channel"]
         )
-        failures.add_metric(["email"], snap.delivery_failures)
+        for channel in channels:
+            failures.add_metric([channel], snap.delivery_failures.get(channel, 0))
         yield failures
         rows = CounterMetricFamily("perfrules_imported_rows", "Rows imported, by kind of fact.", labels=["kind"])
         for kind, count in sorted(snap.imported_rows.items()):

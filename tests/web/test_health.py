@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from perfrules.engine.web import credentials
 from perfrules.engine.web.app import create_app
 from perfrules.storage import access, connect
+from perfrules.storage.outbox import OutboxMessage
 from perfrules.storage.schedule import state_set
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -74,3 +75,25 @@ def test_metrics_read_the_store_and_time_the_routes(app, company):
         if s.name.endswith("_count") and s.labels["route"] == "/healthz"
     ]  # fmt: skip
     assert latency and latency[0].value == 1.0 and latency[0].labels["status"] == "2xx"
+
+
+def test_outbox_metrics_are_per_channel(app, company):
+    """Depth by channel and status, the oldest undelivered notice and the failures, for e-mail and each chat
+    channel the outbox holds."""
+    with company.session() as s:
+        base = dict(
+            rule_id="r", recipient_id="E2", period="2026-02", kind="reminder", local_day=NOW.date(), to_addr="x@y",
+            locale="en", subject="s", text_body="t", html_body="h", context={}, next_attempt_at=NOW,
+        )  # fmt: skip
+        s.add(OutboxMessage(**base, message_id="<1@x>", created_at=NOW - timedelta(hours=2)))
+        s.add(OutboxMessage(**base, message_id="<2@x>", channel="ops-wecom", status="dead", slot=1,
+                            last_error="errcode 93000 invalid webhook url", created_at=NOW))  # fmt: skip
+    client = TestClient(app)
+    text = client.get("/metrics", headers=_token(company, "system")).text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    depth = {(x.labels["channel"], x.labels["status"]): x.value for x in families["perfrules_outbox_messages"].samples}
+    assert depth == {("email", "pending"): 1.0, ("ops-wecom", "dead"): 1.0}
+    oldest = {x.labels["channel"]: x.value for x in families["perfrules_outbox_oldest_undelivered_seconds"].samples}
+    assert oldest == {"email": 7200.0, "ops-wecom": 0.0}
+    failed = {x.labels["channel"]: x.value for x in families["perfrules_delivery_failures"].samples}
+    assert failed == {"email": 0.0, "ops-wecom": 1.0}

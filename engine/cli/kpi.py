@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import click
 from perfrules.engine.cli.context import AppContext, pass_app
 from perfrules.engine.cli.params import DAY, MONTH, PERIOD
+from perfrules.engine.kpi import catalog
 from perfrules.engine.kpi.catalog import ScopeKind, Unit
 from perfrules.engine.kpi.library import compute_all
 from perfrules.engine.kpi.scope import Scope, parse_scope
@@ -108,6 +110,16 @@ def _department_of(db: Database, scope: Scope) -> str | None:
     return found[0].department if found else None
 
 
+def _not_applicable(status: KpiStatus, people_of: str | None) -> KpiStatus:
+    """A KPI the scope's people produce no facts for (finance's list timeliness, a purchaser's digestion):
+    not applicable, never a 0 % failure — as the dashboard shows it."""
+    if people_of is None or catalog.applies_to(status.value.kpi, people_of):
+        return status
+    why = f"{people_of} produces no such facts"
+    value = replace(status.value, value=None, reason=why)
+    return replace(status, value=value, achievement=None, status=Status.NOT_APPLICABLE, band=None, judged_by=why)
+
+
 @click.command("kpi")
 @click.option("--period", type=PERIOD, help="2026-09, 2026Q3, 2026, ttm:2026-09.")
 @click.option("--as-of", "as_of", type=DAY, help="Compute as of this day (default: the period's last day).")
@@ -162,7 +174,11 @@ def kpi(
         categories=by_category,
         deadlines=RuleDeadlines(rulebook),  # due moments: the rules in force
     )
-    statuses = judge_all(values, rulebook, _department_of(db, scope))  # the rule's verdict where one judges
+    department = _department_of(db, scope)
+    people_of = scope.key if scope.kind is ScopeKind.DEPARTMENT else department
+    statuses = [  # the rule's verdict where one judges; n/a where the scope produces no such facts
+        _not_applicable(s, people_of) for s in judge_all(values, rulebook, department)
+    ]
     if fmt == "json":
         click.echo(json.dumps([_record(s) for s in statuses], ensure_ascii=False, indent=2))
     elif fmt == "csv":

@@ -75,3 +75,18 @@ def test_a_kpi_a_rule_judges_shows_the_rules_verdict_and_names_it(db, runner):
     line = next(x for x in table.splitlines() if x.startswith("capital_occupation"))
     assert "breach" in line and "finance.capital_occupation@1" in line and "warning" not in line
     assert "judged_by" in runner.invoke(cli, [*base, "--format", "csv"]).output.splitlines()[0]
+
+
+def test_kpis_a_scope_produces_no_facts_for_are_not_applicable(db, runner):
+    """Finance hands in no slow-mover lists and a purchaser files no disposals: n/a, never ❌ 0 %."""
+    small_company(db)
+    Facts(db).employee("F1", "finance", "finance_analyst").save()
+    base = ["--database-url", db.url, "kpi", "--period", "2026-09", "--format", "json"]
+    finance = json.loads(runner.invoke(cli, [*base, "--scope", "department:finance"]).output)
+    assert {r["kpi"]: (r["value"], r["status"]) for r in finance}["slow_mover_list_timeliness"] == (
+        None,
+        "not_applicable",
+    )
+    buyer = {r["kpi"]: r for r in json.loads(runner.invoke(cli, [*base, "--scope", "employee:B1"]).output)}
+    assert buyer["slow_mover_digestion_rate"]["status"] == "not_applicable"
+    assert buyer["slow_mover_list_timeliness"]["status"] != "not_applicable"  # purchasing hands in the list

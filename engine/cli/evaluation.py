@@ -281,6 +281,17 @@ def appeals() -> None:
     """Appeals against findings and bonus lines: lodge, list, show, accept, reject, withdraw."""
 
 
+def _tell(app: AppContext, record) -> None:
+    """Queue the notices of the appeal's step (the manager and HR, or the person and the manager)."""
+    from perfrules.engine.notices.templating import make_environment
+    from perfrules.engine.reporting.appeals import notify_appeal
+
+    s = app.settings
+    env = make_environment(s.template_overrides_dir or None)
+    count = notify_appeal(app.database(), env, record, now=app.now(), mail_from=s.mail_from, zone=s.zone)
+    click.echo(f"  {count} notice(s) queued (perfrules serve or outbox send delivers them)")
+
+
 def _appeal_line(a) -> str:
     decided = f" — {a.status} by {a.decided_by}: {a.decision}" if a.decided_by else ""
     return (
@@ -308,6 +319,7 @@ def lodge(
     assert subject_id is not None
     record = do(app.database(), employee, subject, subject_id, reason=reason, by=who(by), now=app.now())
     click.echo(f"lodged appeal #{record.id}: {employee} contests {subject} #{subject_id} ({record.quarter})")
+    _tell(app, record)
 
 
 @appeals.command("list")
@@ -386,6 +398,7 @@ def accept(
     )
     lines = ", ".join(f"#{i}" for i in record.adjustment_ids) or "none (no line attached)"
     click.echo(f"accepted appeal #{record.id}: {record.correction} of line(s) {lines}")
+    _tell(app, record)
 
 
 @appeals.command()
@@ -399,6 +412,7 @@ def reject(app: AppContext, appeal_id: int, reason: str, by: str | None) -> None
 
     record = do(app.database(), appeal_id, reason=reason, by=who(by), now=app.now())
     click.echo(f"rejected appeal #{record.id}")
+    _tell(app, record)
 
 
 @appeals.command()
@@ -412,3 +426,4 @@ def withdraw(app: AppContext, appeal_id: int, reason: str, by: str | None) -> No
 
     record = do(app.database(), appeal_id, reason=reason, by=who(by), now=app.now())
     click.echo(f"withdrew appeal #{record.id}")
+    _tell(app, record)

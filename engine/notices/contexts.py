@@ -210,6 +210,23 @@ class EscalationHrContext(NoticeContext):
     total_deducted: Decimal
 
 
+class AppealContext(NoticeContext):
+    """A step of an appeal against a bonus line or finding: lodged (to the manager and HR), decided or
+    withdrawn (to the person and the manager)."""
+
+    KIND: ClassVar[str] = "appeal"
+    appeal_id: int
+    event: Literal["lodged", "accepted", "rejected", "withdrawn"]
+    employee: Person
+    subject: Literal["line", "finding"]
+    subject_id: int
+    quarter: str
+    reason: str
+    decision: str = ""  # HR's reason (accepted, rejected)
+    decided_by: str = ""
+    correction: str = ""  # accepted: void, override or none
+
+
 class WeeklyReportContext(NoticeContext):
     """Monday 08:00 to operations: turnover, fill rate and emergency orders of the week."""
 
@@ -252,6 +269,7 @@ CONTEXTS: dict[str, type[NoticeContext]] = {
         ConsequenceContext,
         EscalationManagerContext,
         EscalationHrContext,
+        AppealContext,
         WeeklyReportContext,
         MonthlyReportContext,
         DigestContext,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from perfrules.engine.money import round_cny
 from perfrules.engine.notices.contexts import (
     CONTEXTS,
+    AppealContext,
     ConsequenceContext,
     DeadlineMissedContext,
     DeductionLine,
@@ -137,6 +138,20 @@ def sample_context(
             breach=LIST_TIMELINESS,
             periods=("2023-12", "2024-01", "2024-02"),
             action=NO_PROMOTION,
+        )
+    if kind == "appeal":
+        return AppealContext(
+            recipient=recipient,
+            appeal_id=3,
+            event="accepted",
+            employee=employee,
+            subject="line",
+            subject_id=17,
+            quarter="2024Q1",
+            reason="The ERP was down from 5 to 7 March; the list was ready on the 4th.",
+            decision="IT confirms the outage.",
+            decided_by="hr.wang",
+            correction="void",
         )
     if kind == "escalation_hr":
         return EscalationHrContext(

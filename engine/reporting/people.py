@@ -12,7 +12,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from perfrules.engine.notices.contexts import Named, Person, Recipient
-from perfrules.engine.vocabulary import DEPARTMENTS, ROLES
+from perfrules.engine.vocabulary import DEPARTMENTS, LOCALES, ROLES
 from perfrules.storage import Database
 from perfrules.storage.outbox import PersonRecord
 from perfrules.storage.schedule import role_holders
@@ -39,7 +39,7 @@ def recipient_of(person: PersonRecord, zone: ZoneInfo) -> Recipient:
         name_zh=person.name_zh,
         name_en=person.name_en,
         email=person.email,
-        locale=person.locale if person.locale in ("zh-CN", "en") else "zh-CN",
+        locale=person.locale if person.locale in LOCALES else LOCALES[0],
         zone=zone.key,
     )
 

@@ -26,11 +26,12 @@ from zoneinfo import ZoneInfo
 from perfrules.engine.contracts import DELIVERABLES
 from perfrules.engine.evaluation import intents
 from perfrules.engine.evaluation.people import Person, load_people
-from perfrules.engine.notices.contexts import DeadlineMissedContext, Named, Recipient, ReminderContext, RuleRef
+from perfrules.engine.notices.contexts import DeadlineMissedContext, Named, ReminderContext, RuleRef
 from perfrules.engine.notices.message import mail_domain
 from perfrules.engine.notices.queue import queue_notice
 from perfrules.engine.notices.templating import NoticeSandbox
 from perfrules.engine.periods import local_date
+from perfrules.engine.reporting.people import recipient_of
 from perfrules.engine.rulebook.model import Rule
 from perfrules.engine.scheduler.calendar import DEADLINE_CHECK, REMINDER, Slot
 from perfrules.storage import Database
@@ -41,17 +42,6 @@ from perfrules.storage.schedule import submitters
 # (slot, now) -> one-line summary; raise to mark the slot failed
 Handler = Callable[[Slot, datetime], str]
 RuleLookup = Callable[[str, datetime], tuple[Rule, RuleRef] | None]
-
-
-def recipient_of(person: PersonRecord, zone: ZoneInfo) -> Recipient:
-    return Recipient(
-        id=person.id,
-        name_zh=person.name_zh,
-        name_en=person.name_en,
-        email=person.email,
-        locale=person.locale if person.locale in ("zh-CN", "en") else "zh-CN",
-        zone=zone.key,
-    )
 
 
 @dataclass

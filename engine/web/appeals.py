@@ -11,12 +11,21 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from perfrules.engine.evaluation import appeals as engine
 from perfrules.engine.evaluation.errors import AppealRefused, BadOverride
+from perfrules.engine.notices.templating import make_environment
+from perfrules.engine.reporting.appeals import notify_appeal
 from perfrules.engine.web.auth import Principal, require
 from perfrules.engine.web.board import rulebook_of
 from perfrules.storage import appeals as store
 from pydantic import BaseModel, ConfigDict, Field
 
 router = APIRouter(prefix="/api/v1", tags=["perfrules"])
+
+
+def _tell(request: Request, record: store.AppealRecord) -> None:
+    """Queue the notices of the step (delivered by the service's outbox job)."""
+    s = request.app.state.settings
+    env = make_environment(s.template_overrides_dir or None)
+    notify_appeal(request.app.state.db, env, record, now=request.app.state.clock(), mail_from=s.mail_from, zone=s.zone)
 
 
 class AppealIn(BaseModel):
@@ -55,6 +64,7 @@ def lodge(request: Request, body: AppealIn, who: Principal = Depends(require("pe
         )
     except AppealRefused as exc:
         raise HTTPException(409, str(exc)) from None
+    _tell(request, record)
     return record.as_dict()
 
 
@@ -94,4 +104,5 @@ def decide(
     except (AppealRefused, BadOverride) as exc:
         status = 404 if str(exc).startswith("no appeal") else 409
         raise HTTPException(status, str(exc)) from None
+    _tell(request, record)
     return record.as_dict()

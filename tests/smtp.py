@@ -1,6 +1,7 @@
 """The SMTP server of the tests: a real aiosmtpd server on 127.0.0.1 that records what it receives.
 
-It can be stopped and started again on the same port (an outage), and refuse chosen recipients. It records
+It can be stopped and started again on the same port (an outage), refuse chosen recipients for good (550)
+or for now (450), and refuse the sender. It records
 every envelope (``envelopes``) and, for convenience, one ``Received`` per recipient (``received``). The
 ``smtp`` fixture gives a started server; build ``SmtpServer()`` yourself for one that never runs."""
 
@@ -39,17 +40,20 @@ class Received:
 class SmtpServer:
     """A real SMTP server on 127.0.0.1 that records every message; can go down and come back."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = True) -> None:
+        self.smtputf8 = smtputf8  # whether it offers SMTPUTF8 (addresses in non-ASCII characters)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.envelopes: list[Envelope] = []
         self.received: list[Received] = []
         self.refuse: set[str] = set()  # recipients answered with 550
+        self.busy: set[str] = set()  # recipients answered with 450 (mailbox busy: try again later)
+        self.refuse_sender = False  # MAIL FROM answered with 553
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8)
         self._controller.start()
 
     def stop(self) -> None:
@@ -63,9 +67,18 @@ class SmtpServer:
 
     # aiosmtpd handler hooks
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        if self.refuse_sender:
+            return "553 5.7.1 sender address not allowed"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if address in self.refuse:
             return "550 5.1.1 no such mailbox"
+        if address in self.busy:
+            return "450 4.2.1 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -20,6 +20,7 @@ import re
 import smtplib
 import ssl
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -127,15 +128,31 @@ class SmtpTransport:
         try:
             self._smtp.send_message(message, to_addrs=[entry.to_addr])
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            error = PermanentDeliveryError if all(c >= 500 for c in codes) else DeliveryError
-            raise error(f"recipient refused: {exc.recipients}") from None
+            answers = list(exc.recipients.values())
+            error = PermanentDeliveryError if all(code >= 500 for code, _ in answers) else DeliveryError
+            raise error("recipient refused: " + "; ".join(_answer(*a) for a in answers)) from None
+        except smtplib.SMTPSenderRefused as exc:
+            # The server refuses our own sender (mail_from): a setting to fix, not this message's fault.
+            self.close()
+            raise TransportUnavailable(f"sender refused: {_answer(exc.smtp_code, exc.smtp_error)}") from None
         except smtplib.SMTPResponseException as exc:
+            self._reset()
             error = PermanentDeliveryError if exc.smtp_code >= 500 else DeliveryError
-            raise error(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from None
+            raise error(f"server answered {_answer(exc.smtp_code, exc.smtp_error)}") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            # An address in non-ASCII characters needs SMTPUTF8, which this server does not offer.
+            raise PermanentDeliveryError(f"the server cannot take this address: {exc}") from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransportUnavailable(f"SMTP connection lost: {exc}") from None
+
+    def _reset(self) -> None:
+        """Abort a half-done transaction so the connection can carry the next message."""
+        try:
+            if self._smtp is not None:
+                self._smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -144,6 +161,13 @@ class SmtpTransport:
             except (OSError, smtplib.SMTPException):
                 self._smtp.close()
             self._smtp = None
+
+
+def _answer(code: int, text: bytes | str) -> str:
+    """A server's answer as the log and ``outbox list`` show it: the code and its text, never the address."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {text}".strip()
 
 
 class EmlTransport:
@@ -205,7 +229,10 @@ def deliver(
 ) -> DeliveryReport:
     """Fold digests, then attempt every due message once (oldest first)."""
     report = DeliveryReport()
-    report.digests = len(compose_digests(db, env, now=now, domain=mail_domain(mail_from)))
+    try:
+        report.digests = len(compose_digests(db, env, now=now, domain=mail_domain(mail_from)))
+    except Exception:  # a digest that cannot be built must not hold back the notices it would fold
+        log.exception("daily digests could not be composed; the notices go out one by one")
     try:
         for message_id in due_ids(db, now=now, lease=policy.lease, limit=policy.batch_size):
             token = uuid.uuid4().hex
@@ -233,15 +260,29 @@ def _attempt(
     that cannot even be built (an address or header no mail system accepts) goes ``dead`` with the reason,
     and the run goes on with the others."""
     try:
-        try:
-            message = build_email(entry, mail_from)
-        except ValueError as exc:
-            raise PermanentDeliveryError(f"cannot build the e-mail: {exc}") from None
-        transport.send(message, entry)
-    except DeliveryError as exc:
-        return settle_failure(db, entry, token, exc, now=now, policy=policy, report=report)
+        message = build_email(entry, mail_from)
+    except ValueError as exc:
+        failure: DeliveryError | None = PermanentDeliveryError(f"cannot build the e-mail: {exc}")
+    else:
+        failure = attempt(lambda: transport.send(message, entry), entry)
+    if failure is not None:
+        return settle_failure(db, entry, token, failure, now=now, policy=policy, report=report)
     settle_sent(db, entry, token, now=now, report=report)
     return True
+
+
+def attempt(send: Callable[[], None], entry: OutboxEntry) -> DeliveryError | None:
+    """Run one send of any channel; its failure as a :class:`DeliveryError`. An error no transport
+    foresaw (a bug, a library surprise) is logged with its traceback and retried like any failure, so
+    the message never stays claimed and the rest of the run goes on."""
+    try:
+        send()
+    except DeliveryError as exc:
+        return exc
+    except Exception as exc:
+        log.exception("notice #%d: unexpected error while sending", entry.id, extra=log_context(entry))
+        return DeliveryError(f"unexpected error: {type(exc).__name__}: {exc}")
+    return None
 
 
 def log_context(entry: OutboxEntry) -> dict[str, str]:

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from perfrules.engine.notices.channels.transports import ChatMessage, ChatTransport, RateLimited
 from perfrules.engine.notices.delivery import (
-    DeliveryError,
     DeliveryPolicy,
     DeliveryReport,
+    attempt,
     log_context,
     settle_failure,
     settle_sent,
@@ -94,16 +94,15 @@ def _attempt(
         key=str(entry.key),
         locale=entry.locale,
     )
-    try:
-        transport.send(message)
-    except RateLimited as exc:
-        defer(db, entry.id, token, error=exc.reason, retry_at=now + MINUTE)
+    failure = attempt(lambda: transport.send(message), entry)
+    if isinstance(failure, RateLimited):
+        defer(db, entry.id, token, error=failure.reason, retry_at=now + MINUTE)
         report.failed.append(entry.id)
         log.warning(
-            "notice #%d rate limited, sent later: %s", entry.id, exc.reason, extra={**context, "status": "failed"}
+            "notice #%d rate limited, sent later: %s", entry.id, failure.reason, extra={**context, "status": "failed"}
         )
         return False
-    except DeliveryError as exc:
-        return settle_failure(db, entry, token, exc, now=now, policy=policy, report=report)
+    if failure is not None:
+        return settle_failure(db, entry, token, failure, now=now, policy=policy, report=report)
     settle_sent(db, entry, token, now=now, report=report)
     return True

@@ -12,15 +12,16 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
 from perfrules.engine.settings import Settings
 from perfrules.engine.web import api, appeals, health, pages, security
-from perfrules.engine.web.auth import NotSignedIn
+from perfrules.engine.web.auth import MACHINE_PATHS, NotSignedIn
 from perfrules.storage import Database, connect
+from starlette.exceptions import HTTPException
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -66,7 +67,23 @@ def create_app(
         errors = exc.errors()
         if errors and all(e.get("loc", ("",))[0] in ("query", "path") for e in errors):
             named = "; ".join(f"{e['loc'][-1]}: {e['msg'].lower()}" for e in errors)
+            if _wants_page(request):
+                return pages.error_page(request, 400, named)
             return JSONResponse({"detail": named}, status_code=400)
         return await request_validation_exception_handler(request, exc)
 
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException):
+        """A browser asking for a page gets the error as a page in its language; the API keeps JSON."""
+        if _wants_page(request) and exc.status_code >= 400:
+            return pages.error_page(request, exc.status_code, str(exc.detail))
+        return await http_exception_handler(request, exc)
+
     return app
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser's page request (not the API, not a probe, not a script asking for JSON)."""
+    if request.url.path.startswith((*MACHINE_PATHS, "/static/", "/healthz", "/readyz")):
+        return False
+    return "text/html" in request.headers.get("accept", "")

@@ -81,6 +81,13 @@ TEXT: dict[str, dict[str, str]] = {
         "class": "Class",
         "subject": "Subject",
         "kind": "Kind",
+        # error pages (a page that cannot be shown, in the page's language)
+        "error_400": "This address has a bad parameter",
+        "error_403": "You may not see this page",
+        "error_404": "Not found",
+        "error_405": "This page cannot be opened this way",
+        "error_other": "The page could not be shown",
+        "back_home": "Back to the start page",
     },
     "zh-CN": {
         "title": "库存绩效",
@@ -160,6 +167,13 @@ TEXT: dict[str, dict[str, str]] = {
         "class": "分类",
         "subject": "对象",
         "kind": "类型",
+        # error pages
+        "error_400": "链接中的参数有误",
+        "error_403": "您无权查看此页面",
+        "error_404": "未找到",
+        "error_405": "无法以这种方式打开此页面",
+        "error_other": "页面无法显示",
+        "back_home": "返回首页",
     },
 }
 

@@ -91,6 +91,14 @@ def render(
     return response
 
 
+def error_page(request: Request, status_code: int, detail: str) -> HTMLResponse:
+    """A page that cannot be shown, as a page in the viewer's language (the API answers JSON)."""
+    heading = f"error_{status_code}" if status_code in (400, 403, 404, 405) else "error_other"
+    who = getattr(request.state, "principal", None) or auth.resolve(request)
+    t = i18n.translator(_locale(request))
+    return render(request, "error", who, status_code=status_code, heading=t(heading), status=status_code, detail=detail)
+
+
 def _period(request: Request, text: str | None) -> Period:
     if not text:
         return board.last_month(request.app.state.clock())

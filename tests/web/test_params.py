@@ -89,3 +89,31 @@ def test_a_deliverable_kpi_is_not_applicable_to_a_role_that_owes_none(sign_in):
     row = hr.get("/employees/E1?period=2026-02").text.split('data-kpi="slow_mover_list_timeliness"')[1]
     row = row.split("</tr>")[0]
     assert "n/a" in row and ">0.0%<" not in row and "✘" not in row
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "heading", "detail"),
+    [
+        ("/dashboard?period=garbage&lang=en", 400, "This address has a bad parameter", "period:"),
+        ("/departments/nowhere?lang=en", 404, "Not found", "nowhere"),
+        ("/kpis/nope?lang=zh-CN", 404, "未找到", "nope"),
+        ("/no/such/page?lang=zh-CN", 404, "未找到", "Not Found"),
+    ],
+)
+def test_a_browser_gets_errors_as_a_page_in_its_language(sign_in, url, status, heading, detail):
+    r = sign_in("hr").get(url, headers=BROWSER)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("text/html")
+    assert heading in r.text and detail in r.text
+    assert 'href="/"' in r.text and "/logout" in r.text  # the signed-in frame, and a way back
+
+
+def test_a_page_a_person_may_not_see_is_a_page_too_and_the_api_stays_json(sign_in):
+    wang = sign_in("wang")
+    page = wang.get("/employees/E3?lang=en", headers=BROWSER)
+    assert page.status_code == 403 and "You may not see this page" in page.text
+    api = wang.get("/api/v1/kpis?period=2026-02&scope_kind=employee&scope=E3", headers=BROWSER)
+    assert api.status_code == 403 and api.headers["content-type"] == "application/json"

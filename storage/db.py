@@ -29,7 +29,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache
-    cursor.execute("PRAGMA temp_store=MEMORY")
+    # temporary tables (an import's staging table, its key registry) and sorts larger than the page cache go to
+    # files, not memory: a big import or rollup rebuild must not hold its data in RAM
+    cursor.execute("PRAGMA temp_store=FILE")
     cursor.close()
 
 

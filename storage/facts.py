@@ -29,6 +29,7 @@ from typing import Any
 import psycopg
 from perfrules.engine.errors import PerfRulesError
 from perfrules.storage.db import Database
+from perfrules.storage.import_keys import KeyRegistry
 from perfrules.storage.models import FactChange, FactGeneration, ImportBatch, KitComponent
 from perfrules.storage.rollup import refresh as refresh_rollup_of
 from perfrules.storage.schema import metadata
@@ -151,6 +152,10 @@ class FactLoad:
                 cur.execute(f"SELECT {column_name} FROM {table} WHERE {column_name} IN ({marks})", batch)
             found.update(row[0] for row in cur.fetchall())
         return found
+
+    def key_registry(self) -> KeyRegistry:
+        """A temporary table of the keys this import has read (for imports too large to keep them in memory)."""
+        return KeyRegistry(self.conn)
 
     # -- writing -----------------------------------------------------------------------------------------
     def _create_stage(self) -> None:

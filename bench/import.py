@@ -139,7 +139,7 @@ def child_import(url: str, csv_path: str) -> dict:
 def child_bare(url: str, csv_path: str) -> dict:
     if url.startswith("sqlite"):
         conn = sqlite3.connect(url.removeprefix("sqlite:///"))
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-262144"):  # as storage.db sets them
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-131072"):  # as storage.db sets them
             conn.execute(f"PRAGMA {pragma}")
         conn.execute(BARE)
         with open(csv_path, encoding="utf-8", newline="") as handle:

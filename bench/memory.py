@@ -13,6 +13,7 @@ If memory is bounded by design, the two columns are close however far apart the 
 
     .venv/bin/python bench/memory.py                           # small and 20000x24 (2M movements)
     .venv/bin/python bench/memory.py --sizes small,medium      # medium: 100k SKUs, 10M movements (slow)
+    .venv/bin/python bench/memory.py --python /tmp/base/.venv/bin/python   # the same steps with older code
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="small,20000x24", help="two sizes: small, medium, large or SKUSxMONTHS")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/perfrules-bench-memory"))
+    parser.add_argument("--python", default=sys.executable, help="interpreter of the steps (another checkout's venv)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -13,7 +13,7 @@ from typing import Any
 from perfrules.storage.facts import FactLoad
 from perfrules.storage.import_keys import KeyRegistry
 
-KEYS_IN_MEMORY = 500_000  # about 60 MB of keys and positions; an import with more keeps them in the database
+KEYS_IN_MEMORY = 200_000  # about 30 MB of keys and positions; an import with more keeps them in the database
 _LINE_BITS = 32
 
 

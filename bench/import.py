@@ -103,6 +103,14 @@ def _pg_admin(sql: str, url: str) -> None:
         conn.execute(sql)
 
 
+def _pg_reachable(url: str) -> bool:
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
 def _pg_url(url: str, name: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
@@ -209,6 +217,9 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s; load {child.load()}")  # fmt: skip
         print("medians; rates in movements/s; import includes the rollup refresh; RSS = peak of the child, MiB")
         for database in args.databases.split(","):
+            if database == "postgresql" and not _pg_reachable(args.pg_url):
+                print(f"postgresql: no server at {args.pg_url}: skipped")
+                continue
             measure(args, folder, csv_path, database)
         print(f"{'database':<10} {'code':<9} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'bare/s':>10} "
               f"{'ratio':>6} {'RSS':>8}   load average (1/5/15 min) before → after the last run")  # fmt: skip

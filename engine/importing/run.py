@@ -239,7 +239,8 @@ class _Checker:
             keys = [None if None in k else k for k in zip(*(cols[k] for k in key), strict=True)]
         unique = set(keys)
         if len(unique) == len(keys) and None not in unique:  # the usual case: no duplicate within the chunk
-            earlier = self.seen.add(keys, [position(file_no, line) for line in chunk.lines])
+            first = position(file_no, 0)
+            earlier = self.seen.add(keys, [first | line for line in chunk.lines])
         else:
             within: dict[Any, int] = {}
             for i, k in enumerate(keys):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 MARK = "@@bench "
@@ -24,6 +25,17 @@ def load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def peak_rss_mib() -> float:
+    """This process's peak RSS. Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this program's
+    own memory (``ru_maxrss`` would also count the parent's, which the child was spawned from before exec)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def measured(work: Callable[[], dict[str, Any] | None]) -> None:
     """Run ``work`` in this (child) process and print its figures for the parent."""
     before = load()
@@ -32,7 +44,7 @@ def measured(work: Callable[[], dict[str, Any] | None]) -> None:
     figures = {
         "seconds": time.perf_counter() - wall,
         "cpu": time.process_time() - cpu,
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mib": peak_rss_mib(),
         "load": f"{before} → {load()}",
         **extra,
     }

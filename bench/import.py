@@ -184,7 +184,12 @@ def measure(args: argparse.Namespace, folder: Path, csv_path: Path, database: st
             + ", ".join(f"{label} {r[-1]['seconds']:.1f} s (load {r[-1]['load']})" for label, r in runs.items()),
             flush=True,
         )
+    if database == "postgresql":
+        for name in ("perfrules_bench_run", "perfrules_bench_tpl"):
+            _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", args.pg_url)
     bare_rate = args.rows / statistics.median(r["seconds"] for r in runs["bare"])
+    print(f"{'database':<10} {'code':<9} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'bare/s':>10} "
+          f"{'ratio':>6} {'RSS':>8}   load average (1/5/15 min) before → after the last run")  # fmt: skip
     for label, done in runs.items():
         seconds = statistics.median(r["seconds"] for r in done)
         rate = args.rows / seconds
@@ -221,8 +226,6 @@ def main() -> None:
                 print(f"postgresql: no server at {args.pg_url}: skipped")
                 continue
             measure(args, folder, csv_path, database)
-        print(f"{'database':<10} {'code':<9} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'bare/s':>10} "
-              f"{'ratio':>6} {'RSS':>8}   load average (1/5/15 min) before → after the last run")  # fmt: skip
 
 
 if __name__ == "__main__":

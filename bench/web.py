@@ -13,6 +13,7 @@ threads of this process (they share the machine's cores with the server). Every 
 
     .venv/bin/python bench/web.py --skus 2000 --months 24
     .venv/bin/python bench/web.py --size medium --workdir /tmp/perfrules-web-medium --reuse --pushes 0
+    .venv/bin/python bench/web.py --pages 0 --batch 1000     # also pushes of 1000 movements per request
 """
 
 from __future__ import annotations
@@ -208,6 +209,35 @@ def _movement(tag: str, i: int, skus: list[str]) -> tuple[str, bytes]:
 BODIES = {"departments": _department, "movements": _movement}
 
 
+def _batch(rows: int):
+    """Movement pushes of ``rows`` rows each (a system that sends what it has ready in one request)."""
+
+    def body(tag: str, i: int, skus: list[str]) -> tuple[str, bytes]:
+        lines = (
+            f"BENCH-{tag}-{i:06d}-{j:05d},{skus[(i * rows + j) * 7919 % len(skus)]},receipt,2026-02-27T10:00:00,3,1.50,"
+            for j in range(rows)
+        )
+        return "movements", ("id,sku,kind,moved_at,quantity,unit_cost,ref\n" + "\n".join(lines) + "\n").encode()
+
+    return body
+
+
+def bench_batch(base: str, secret: str, db, skus: list[str], *, clients: int, count: int, repeat: int, rows: int):
+    """Batch pushes: ``count`` requests of ``rows`` movements each from ``clients`` httpx clients."""
+    BODIES["batch"] = _batch(rows)
+    runs = []
+    for r in range(repeat):
+        tag = f"b{clients}{r}{os.getpid()}{int(time.time())}"
+        rate, ok = httpx_push(base, secret, "batch", skus, tag, count=count, clients=clients)
+        runs.append(rate)
+        print(
+            f"    httpx batch of {rows} movements, {clients} clients: {count} requests, {count - ok} failed"
+            f"{_stored(db, 'movements', tag, count)}: {rate:5.1f} requests/s = {rate * rows:7.0f} rows/s  {_load()}"
+        )
+    median = statistics.median(runs)
+    print(f"  httpx batch of {rows}: median {median:.1f} requests/s = {median * rows:.0f} movements/s (of {repeat})")
+
+
 def httpx_push(
     base: str, secret: str, kind: str, skus: list[str], tag: str, *, count: int, clients: int
 ) -> tuple[float, int]:
@@ -219,9 +249,8 @@ def httpx_push(
         if not hasattr(local, "client"):
             local.client = httpx.Client(base_url=base, timeout=60)
         try:
-            return local.client.post(
-                f"/api/v1/facts/{kind}", content=BODIES[kind](tag, i, skus)[1], headers=headers
-            ).status_code
+            path, body = BODIES[kind](tag, i, skus)
+            return local.client.post(f"/api/v1/facts/{path}", content=body, headers=headers).status_code
         except httpx.TransportError:
             return 0  # counted as a failed request (e.g. the server dropped the connection)
 
@@ -344,6 +373,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0, help="length of one wrk push run")
     ap.add_argument("--repeat", type=int, default=3, help="runs per push figure (the median is reported)")
     ap.add_argument("--workers", type=int, default=8, help="concurrent clients of the second push figure")
+    ap.add_argument("--batch", type=int, default=0, help="also push movements N rows per request (httpx, --workers)")
     args = ap.parse_args()
     size = SIZES[args.size] if args.size else custom_size(args.skus, args.months)
     with tempfile.TemporaryDirectory() as tmp:
@@ -367,6 +397,12 @@ def main() -> None:
                     count=args.pushes,
                     seconds=args.seconds,
                     repeat=args.repeat,
+                )
+            if args.batch:
+                print(f"batch push ({args.batch} movements per request, bearer token):")
+                count = max(20, args.pushes // 10)
+                bench_batch(
+                    base, secret, db, skus, clients=args.workers, count=count, repeat=args.repeat, rows=args.batch
                 )
         finally:
             server.terminate()

@@ -22,14 +22,23 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 __all__ = ["MIGRATIONS", "Connection", "Database", "Session", "alembic_config", "connect", "make_engine"]
 
 
+SQLITE_CACHE_MIB = 128  # page cache per connection
+SQLITE_HEAP_MIB = 256  # soft limit of SQLite's memory in the whole process
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache
-    cursor.execute("PRAGMA temp_store=MEMORY")
+    # Memory is bounded by design, whatever the data: each connection caches up to 128 MiB of pages; all of
+    # SQLite in this process (every pooled connection's cache, the sorters of a rollup rebuild) is held near
+    # 256 MiB, sorts spilling to files past it; temporary tables (an import's staging table, its key registry)
+    # live in files, not RAM. The operating system's file cache keeps them fast.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_MIB * 1024}")
+    cursor.execute(f"PRAGMA soft_heap_limit={SQLITE_HEAP_MIB << 20}")
+    cursor.execute("PRAGMA temp_store=FILE")
     cursor.close()
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +29,7 @@ from typing import Any
 import psycopg
 from perfrules.engine.errors import PerfRulesError
 from perfrules.storage.db import Database
+from perfrules.storage.import_keys import KeyRegistry
 from perfrules.storage.models import FactChange, FactGeneration, ImportBatch, KitComponent
 from perfrules.storage.rollup import refresh as refresh_rollup_of
 from perfrules.storage.schema import metadata
@@ -43,6 +44,9 @@ _INSERT_CHANGES = insert(FactChange.__table__)
 EVERY_PERIOD = date(1, 1, 1)  # the fact_generations month of master data: before every period
 # Tables whose rows refer to rows of the same table or carry side tables: always staged (one statement).
 _STAGED_ONLY = {"employees", "skus"}
+# Past this many touched SKUs an import refreshes the rollup of every SKU (one pass over the movements beats
+# that many index probes, and the set of SKUs stays small).
+ROLLUP_SKUS = 50_000
 
 
 class FactStoreRejected(PerfRulesError, RuntimeError):
@@ -123,7 +127,8 @@ class FactLoad:
         self._fast = table not in _STAGED_ONLY
         self._inserted: Counter[int] = Counter()
         self._staged = 0
-        self._skus: set[str] = set()
+        self._skus: set[str] = set()  # touched SKUs whose rollup to refresh, up to ROLLUP_SKUS of them
+        self._every_sku = False  # more than that: the refresh rebuilds every SKU's rows
         self._since: str | None = None
         self.kits: dict[str, tuple[int, str | None]] = {}
         self._has_stage = False  # created on the first staged chunk: a push of new rows needs no DDL
@@ -151,6 +156,10 @@ class FactLoad:
                 cur.execute(f"SELECT {column_name} FROM {table} WHERE {column_name} IN ({marks})", batch)
             found.update(row[0] for row in cur.fetchall())
         return found
+
+    def key_registry(self) -> KeyRegistry:
+        """A temporary table of the keys this import has read (for imports too large to keep them in memory)."""
+        return KeyRegistry(self.conn)
 
     # -- writing -----------------------------------------------------------------------------------------
     def _create_stage(self) -> None:
@@ -218,7 +227,7 @@ class FactLoad:
     def _note_rollup(self, columns: Sequence[Sequence[Any]]) -> None:
         if self.rollup is None:
             return
-        self._skus.update(columns[self.columns.index(self.rollup.sku)])
+        self._touch(columns[self.columns.index(self.rollup.sku)])
         if self.rollup.day:
             first = min(columns[self.columns.index(self.rollup.day)])
             self._since = first if self._since is None else min(first, self._since)
@@ -290,11 +299,11 @@ class FactLoad:
         )
         days = []
         for value, first_day in rows:
-            self._skus.add(value)
+            self._touch((value,))
             days.append(str(first_day)[:10] if first_day is not None else None)
         for _file, old, _new in changes.values():
             if sku in old:
-                self._skus.add(old[sku])
+                self._touch((old[sku],))
             if day and day in old:
                 days.append(str(old[day])[:10])
         days = [d for d in days if d]
@@ -354,7 +363,7 @@ class FactLoad:
                 self._upsert()
             if self.kits:
                 self._sync_kits(existed, changes)
-                self._skus.update(sku for sku, (file_no, _) in self.kits.items())
+                self._touch(self.kits)
             counts = self._record(batches, existing, changes, now, user)
             if self._has_stage:
                 self.conn.exec_driver_sql(f"DROP TABLE {STAGE}")
@@ -415,10 +424,18 @@ class FactLoad:
 
     def _refresh_rollup(self) -> None:
         """Rebuild the monthly rollup (``perfrules.storage.rollup``) of the touched SKUs, in the load's transaction."""
-        if not self.refresh_rollup or self.rollup is None or not self._skus:
+        if not self.refresh_rollup or self.rollup is None or not (self._skus or self._every_sku):
             return
         since = date.fromisoformat(self._since[:10]) if self._since else None
-        refresh_rollup_of(self.conn, skus=set(self._skus), since=since)
+        refresh_rollup_of(self.conn, skus=None if self._every_sku else set(self._skus), since=since)
+
+    def _touch(self, skus: Iterable[str]) -> None:
+        """Note SKUs whose rollup rows the load changes; past :data:`ROLLUP_SKUS` of them, note every SKU."""
+        if self._every_sku:
+            return
+        self._skus.update(skus)
+        if len(self._skus) > ROLLUP_SKUS:
+            self._every_sku, self._skus = True, set()
 
 
 _STAGE_DDL: dict[tuple[str, tuple[str, ...], str], str] = {}

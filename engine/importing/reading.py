@@ -6,10 +6,8 @@ Every problem with the file itself (encoding, header, ragged rows, bad JSON line
 
 from __future__ import annotations
 
-import codecs
 import csv
-import hashlib
-import io
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,13 +16,13 @@ from pathlib import Path
 from perfrules.engine.errors import suggest
 from perfrules.engine.importing.errors import ErrorLog
 from perfrules.engine.importing.kinds import Kind
+from perfrules.engine.importing.streaming import SPREADSHEET_MAGIC, TextStream, Undecodable
 
 CHUNK_ROWS = 100_000
 # A submission's payload (a whole slow-mover list as JSON) easily passes the csv module's 128 KiB cell limit.
 csv.field_size_limit(2**31 - 1)
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _SPREADSHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".numbers"})
-_SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # a zip container (xlsx, ods), an OLE file (xls)
 
 
 @dataclass
@@ -47,49 +45,51 @@ class Upload:
 
 
 class FactFile:
-    """One file to import: its name as given, its bytes' sha256, and its rows in chunks."""
+    """One file to import: its name as given, its bytes' sha256 (once read), and its rows in chunks.
+
+    The file is streamed (:mod:`~perfrules.engine.importing.streaming`): memory holds one chunk, never the file.
+    """
 
     def __init__(
         self, source: Path | Upload, kind: Kind, log: ErrorLog, *, fmt: str | None = None, encoding: str | None = None
     ):
         if isinstance(source, Upload):
-            self.name, data = source.name, source.data
+            self.name, self.stream = source.name, TextStream.of_bytes(source.data, encoding)
         else:
-            self.name, data = str(source), source.read_bytes()
+            self.name, self.stream = str(source), TextStream.of_path(source, encoding)
         self.kind = kind
         self.log = log
-        self.sha256 = hashlib.sha256(data).hexdigest()
         self.format = fmt or FORMATS.get(Path(self.name).suffix.lower(), "csv")
         self.rows = 0
-        if data.startswith(_SPREADSHEET_MAGIC) or Path(self.name).suffix.lower() in _SPREADSHEETS:
+        self.readable = True
+        if self.stream.head().startswith(SPREADSHEET_MAGIC) or Path(self.name).suffix.lower() in _SPREADSHEETS:
             self._error(
                 1,
                 None,
                 "a spreadsheet workbook, not a CSV or JSON Lines file: save the sheet as CSV UTF-8 "
                 "(Excel: File → Save As → CSV UTF-8) and import that",
             )
-            self.text = None
-        else:
-            self.text = self._decode(data, encoding)
+            self.readable = False
+
+    @property
+    def sha256(self) -> str:
+        return self.stream.sha256
 
     def _error(self, line: int, column: str | None, message: str) -> None:
         self.log.add(self.name, line, column, message)
 
-    def _decode(self, data: bytes, encoding: str | None) -> str | None:
-        if encoding is None:
-            encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
-        try:
-            return data.decode(encoding).removeprefix("\ufeff")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            hint = "; files saved by Excel in China need --encoding gb18030" if encoding.startswith("utf") else ""
-            self._error(line, None, f"not valid {exc.encoding} (byte 0x{data[exc.start]:02x}){hint}")
-            return None
-
     def chunks(self, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
-        if self.text is None:
+        if not self.readable:
             return iter(())
-        return self._jsonl(size) if self.format == "jsonl" else self._csv(size)
+        return self._decoded(self._jsonl(size) if self.format == "jsonl" else self._csv(size))
+
+    def _decoded(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        """The chunks up to a byte the encoding cannot decode, reported at its line (reading stops there)."""
+        try:
+            yield from chunks
+        except Undecodable as exc:
+            hint = "; files saved by Excel in China need --encoding gb18030" if exc.encoding.startswith("utf") else ""
+            self._error(exc.line, None, f"{exc}{hint}")
 
     # -- CSV --------------------------------------------------------------------------------------------
     def _header(self, first: list[str]) -> list[str | None]:
@@ -113,10 +113,10 @@ class FactFile:
         return names
 
     def _csv(self, size: int) -> Iterator[Chunk]:
-        text = self.text.replace("\r\n", "\n") if "\r\n" in self.text else self.text
-        reader = csv.reader(io.StringIO(text))
+        blocks = self.stream.lines()
+        start, lines = next(blocks, (1, []))
         try:
-            first = next(reader, None)
+            first = next(csv.reader(lines[:1]), None)
         except csv.Error as exc:
             self._error(1, None, f"not valid CSV: {exc}")
             return
@@ -124,30 +124,31 @@ class FactFile:
             self._error(1, None, "the file is empty (expected a header row)")
             return
         names = self._header(first)
-        if '"' in text or "\r" in text:
-            yield from self._chunked(self._csv_module(reader), names, size)
-        else:  # no quoting: a plain split is exact and several times faster than the csv module
-            yield from self._split(text.split("\n"), names, size)
-
-    def _split(self, lines: list[str], names: list[str | None], size: int) -> Iterator[Chunk]:
-        if lines[-1] == "":
-            lines.pop()  # the final line break
+        groups = _regroup(itertools.chain([(start + 1, lines[1:])], blocks), size)
         keep = [(i, n) for i, n in enumerate(names) if n is not None]
-        for start in range(1, len(lines), size):
-            cells = [line.split(",") for line in lines[start : start + size]]
+        for first_line, group in groups:
+            text = "\n".join(group)
+            if '"' in text or "\r" in text:  # quoting from here on: the csv module reads the rest
+                rows = self._csv_module(itertools.chain([(first_line, group)], groups))
+                yield from self._chunked(rows, names, size)
+                return
+            cells = [line.split(",") for line in group]  # no quoting: a plain split is exact and much faster
             if set(map(len, cells)) == {len(names)}:
-                yield self._columns(range(start + 1, start + 1 + len(cells)), cells, keep)
+                yield self._columns(range(first_line, first_line + len(cells)), cells, keep)
             else:  # blank lines or ragged rows in this chunk
-                yield from self._chunked(enumerate(cells, start + 1), names, size)
+                yield from self._chunked(enumerate(cells, first_line), names, size)
 
-    def _csv_module(self, reader) -> Iterator[tuple[int, list[str]]]:
+    def _csv_module(self, groups: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+        first_line, group = next(groups)
+        physical = (line + "\n" for lines in itertools.chain([group], (g for _, g in groups)) for line in lines)
+        reader = csv.reader(physical)
         line = reader.line_num
         try:
             for row in reader:
-                yield line + 1, row
+                yield first_line + line, row
                 line = reader.line_num
         except csv.Error as exc:
-            self._error(line + 1, None, f"not valid CSV: {exc}")
+            self._error(first_line + line, None, f"not valid CSV: {exc}")
 
     def _chunked(self, rows, names: list[str | None], size: int) -> Iterator[Chunk]:
         width = len(names)
@@ -179,21 +180,22 @@ class FactFile:
         reported: set[str] = set()
         lines: list[int] = []
         objects: list[dict] = []
-        for number, line in enumerate(self.text.split("\n"), 1):
-            if not line.strip():
-                continue
-            obj = self._json_object(number, line)
-            if obj is None:
-                continue
-            for key in obj.keys() - set(known) - reported:
-                reported.add(key)
-                hint = suggest(key, known) or f" (expected: {', '.join(known)})"
-                self._error(number, key, f"unknown field{hint}")
-            lines.append(number)
-            objects.append(obj)
-            if len(objects) >= size:
-                yield self._json_columns(lines, objects)
-                lines, objects = [], []
+        for start, block in self.stream.lines():
+            for number, line in enumerate(block, start):
+                if not line.strip():
+                    continue
+                obj = self._json_object(number, line)
+                if obj is None:
+                    continue
+                for key in obj.keys() - set(known) - reported:
+                    reported.add(key)
+                    hint = suggest(key, known) or f" (expected: {', '.join(known)})"
+                    self._error(number, key, f"unknown field{hint}")
+                lines.append(number)
+                objects.append(obj)
+                if len(objects) >= size:
+                    yield self._json_columns(lines, objects)
+                    lines, objects = [], []
         if objects:
             yield self._json_columns(lines, objects)
 
@@ -222,6 +224,20 @@ class FactFile:
                 values.append(_cell(value))
             columns[f.name] = values
         return Chunk(lines, columns)
+
+
+def _regroup(blocks: Iterator[tuple[int, list[str]]], size: int) -> Iterator[tuple[int, list[str]]]:
+    """Blocks of consecutive lines (first line number, lines) regrouped into runs of ``size`` lines."""
+    start, held = 1, []
+    for first, lines in blocks:
+        if not held:
+            start = first
+        held.extend(lines)
+        while len(held) >= size:
+            yield start, held[:size]
+            held, start = held[size:], start + size
+    if held:
+        yield start, held
 
 
 def _json_type(value: object) -> str:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from perfrules.engine.errors import PerfRulesError, suggest
 from perfrules.engine.importing.columns import Context, convert
 from perfrules.engine.importing.errors import ErrorLog, ImportRejected, RowError
+from perfrules.engine.importing.keys import SeenKeys, position
 from perfrules.engine.importing.kinds import KINDS, REFERENCES, Kind
 from perfrules.engine.importing.reading import CHUNK_ROWS, Chunk, FactFile, Upload
 from perfrules.engine.periods import parse_period
@@ -163,11 +164,13 @@ class _Checker:
         self.spec, self.load, self.log, self.ctx = spec, load, log, ctx
         refs = {f.ref for f in spec.fields if f.ref}
         self.known = {ref: _Known(load, *REFERENCES[ref][:2]) for ref in refs}
-        self.seen: set[Any] = set()
-        self.history: list[tuple[str, Sequence[int], list[Any]]] = []
+        self.seen = SeenKeys(load)
+        self.names: list[str] = []  # file names by number, for "first at FILE:LINE"
         self.deferred: list[tuple[str, int, str, str]] = []  # references to keys of this same import
 
     def chunk(self, file_no: int, name: str, chunk: Chunk) -> None:
+        if len(self.names) <= file_no:
+            self.names.append(name)
         n = len(chunk)
         cols: dict[str, list[Any]] = {}
         for f in self.spec.fields:
@@ -180,7 +183,7 @@ class _Checker:
                     self.log.add(name, chunk.lines[i], f.name, message)
             cols.update(zip(f.outputs, out, strict=True))
         self._references(name, chunk, cols)
-        self._keys(name, chunk, cols)
+        self._keys(file_no, name, chunk, cols)
         if self.spec.check:
             self.spec.check(cols, lambda i, column, message: self.log.add(name, chunk.lines[i], column, message))
         if self.log:
@@ -221,47 +224,44 @@ class _Checker:
 
     def resolve_deferred(self) -> None:
         """References to this import's own keys (managers, kit components) are checked once all is read."""
+        absent = self.seen.missing(value for _name, _line, _column, value in self.deferred)
+        self.seen.close()
         for name, line, column, value in self.deferred:
-            if value not in self.seen:
+            if value in absent:
                 ref = next(f.ref for f in self.spec.fields if f.name == column)
                 self.log.add(name, line, column, _unknown(ref, value, self.known[ref], True))
 
-    def _keys(self, name: str, chunk: Chunk, cols: dict[str, list[Any]]) -> None:
+    def _keys(self, file_no: int, name: str, chunk: Chunk, cols: dict[str, list[Any]]) -> None:
         key = self.spec.key
         if len(key) == 1:
             keys = cols[key[0]]
         else:
             keys = [None if None in k else k for k in zip(*(cols[k] for k in key), strict=True)]
         unique = set(keys)
-        if len(unique) == len(keys) and None not in unique and self.seen.isdisjoint(unique):
-            self.seen |= unique
-            self.history.append((name, chunk.lines, keys))
-            return
-        first: dict[Any, int] = {}
+        if len(unique) == len(keys) and None not in unique:  # the usual case: no duplicate within the chunk
+            first = position(file_no, 0)
+            earlier = self.seen.add(keys, [first | line for line in chunk.lines])
+        else:
+            within: dict[Any, int] = {}
+            for i, k in enumerate(keys):
+                if k is not None and k not in within:
+                    within[k] = i
+            firsts = list(within.values())
+            found = self.seen.add(list(within), [position(file_no, chunk.lines[i]) for i in firsts])
+            earlier = {firsts[j]: pos for j, pos in found.items()}
+            for i, k in enumerate(keys):  # a repeat within the chunk: first at the key's first place
+                if k is not None and within[k] != i:
+                    earlier[i] = earlier.get(within[k], position(file_no, chunk.lines[within[k]]))
         column = "+".join(key)
-        for i, k in enumerate(keys):
-            if k is None:
-                continue
-            if k in first:
-                where = f"line {chunk.lines[first[k]]}"
-            elif k in self.seen:
-                where = self._first_seen(name, k)
-            else:
-                first[k] = i
-                continue
-            shown = repr(k if len(key) == 1 else "/".join(k))
-            self.log.add(name, chunk.lines[i], column, f"duplicate key {shown} (first at {where})")
-        self.seen.update(first)
-        self.history.append((name, chunk.lines, keys))
+        for i in sorted(earlier):
+            shown = repr(keys[i] if len(key) == 1 else "/".join(keys[i]))
+            self.log.add(
+                name, chunk.lines[i], column, f"duplicate key {shown} (first at {self._where(file_no, earlier[i])})"
+            )
 
-    def _first_seen(self, name: str, key: Any) -> str:
-        if self.log.full:
-            return "an earlier line"  # beyond the cap the message is not shown; skip the search
-        for file, lines, keys in self.history:
-            if key in keys:
-                line = lines[keys.index(key)]
-                return f"line {line}" if file == name else f"{file}:{line}"
-        return "an earlier line"
+    def _where(self, file_no: int, pos: int) -> str:
+        first_file, line = pos >> 32, pos & 0xFFFFFFFF
+        return f"line {line}" if first_file == file_no else f"{self.names[first_file]}:{line}"
 
 
 class _Known:

@@ -1,0 +1,121 @@
+"""Memory benchmark: peak RSS of each step of building and using the demo company, at two sizes side by side.
+
+Each step runs in a child process of its own (``bench/child.py``), so its peak RSS is its own:
+
+- demo-data: ``perfrules.engine.demo.generate`` writes the export files;
+- import: every file through the real importer, kind by kind (one transaction each; the rollup refresh of
+  the movements import included);
+- rollup: a full rebuild of ``sku_months`` from every movement (``perfrules kpi --rebuild``);
+- kpi set: every KPI of the catalogue at company scope with categories, and the slow-mover list, for the last
+  month of history.
+
+If memory is bounded by design, the two columns are close however far apart the sizes are. Asserts nothing.
+
+    .venv/bin/python bench/memory.py                           # small and 20000x24 (2M movements)
+    .venv/bin/python bench/memory.py --sizes small,medium      # medium: 100k SKUs, 10M movements (slow)
+    .venv/bin/python bench/memory.py --python /tmp/base/.venv/bin/python   # the same steps with older code
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import child
+
+END = date(2026, 10, 31)
+STEPS = ("demo-data", "import", "rollup", "kpi set")
+
+
+def size_of(name: str):
+    from perfrules.engine.demo import SIZES, custom_size
+
+    if name in SIZES:
+        return SIZES[name]
+    skus, months = name.split("x")
+    return custom_size(int(skus), int(months))
+
+
+def step(name: str, size: str, workdir: Path) -> dict:
+    from perfrules.storage import connect
+
+    data, url = workdir / "data", f"sqlite:///{workdir / 'kpi.db'}"
+    if name == "demo-data":
+        from perfrules.engine.demo import generate
+
+        report = generate(data, size_of(size), 1, END)
+        return {"rows": report.total_rows}
+    if name == "import":
+        from perfrules.engine.demo.files import IMPORT_ORDER, file_name
+        from perfrules.engine.importing import import_files
+        from perfrules.engine.settings import load_settings
+
+        zone = load_settings({"timezone": "Asia/Shanghai"}).zone
+        db = connect(url, upgrade=True)
+        rows = 0
+        for kind in IMPORT_ORDER:
+            done = import_files(db, kind, [data / file_name(kind)], zone=zone, now=datetime.now(UTC), user="bench")
+            rows += sum(r.rows for r in done)
+        return {"rows": rows}
+    db = connect(url)
+    if name == "rollup":
+        from perfrules.storage.rollup import SkuMonth, refresh
+
+        with db.engine.begin() as conn:
+            SkuMonth.__table__.drop(conn, checkfirst=True)
+            SkuMonth.__table__.create(conn)
+            refresh(conn)
+        return {}
+    from perfrules.engine.kpi.library import compute_all
+    from perfrules.engine.kpi.slow_movers import slow_mover_list
+    from perfrules.engine.periods import month_of
+    from perfrules.storage.kpi import reading
+
+    period = month_of(END)
+    values = compute_all(db, period, categories=True)
+    with reading(db) as conn:
+        listed = slow_mover_list(conn, END)
+    return {"rows": len(values) + len(listed.items)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="small,20000x24", help="two sizes: small, medium, large or SKUSxMONTHS")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/perfrules-bench-memory"))
+    parser.add_argument("--python", default=sys.executable, help="interpreter of the steps (another checkout's venv)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, size, workdir = args.child
+        child.measured(lambda: step(name, size, Path(workdir)))
+        return
+    sizes = args.sizes.split(",")
+    figures: dict[str, dict[str, dict]] = {}
+    for size in sizes:
+        workdir = args.workdir / size
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        for name in STEPS:
+            figures.setdefault(name, {})[size] = done = child.run(
+                sys.executable, __file__, "--child", name, size, str(workdir)
+            )
+            print(
+                f"  {size:<10} {name:<10} {done['seconds']:8.1f} s {done['rss_mib']:8.0f} MiB  load {done['load']}",
+                flush=True,
+            )
+        shutil.rmtree(workdir, ignore_errors=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"peak RSS (MiB) and seconds per step, each in its own process; {stamp}")
+    a, b = sizes
+    print(f"{'step':<10} {a + ' MiB':>14} {b + ' MiB':>14} {a + ' s':>12} {b + ' s':>12}  rows ({a} / {b})")
+    for name, per in figures.items():
+        print(f"{name:<10} {per[a]['rss_mib']:>14.0f} {per[b]['rss_mib']:>14.0f} {per[a]['seconds']:>12.1f} "
+              f"{per[b]['seconds']:>12.1f}  {per[a].get('rows', '')} / {per[b].get('rows', '')}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Large files are streamed in blocks and chunks: the same facts, rollup and errors as reading them whole."""
+
+from __future__ import annotations
+
+import pytest
+from perfrules.engine.importing import ImportRejected, keys, streaming
+from perfrules.storage.rollup import refresh
+from sqlalchemy import text
+
+from tests.importing.conftest import run, write
+
+MOVEMENTS = "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
+ROLLUP_COLUMNS = (
+    "month, sku, receipt_qty, sale_qty, out_qty, opening_qty, closing_qty, cum_out_qty, cum_out_qty2, "
+    "out_qty_12m, out_qty2_12m, first_day, last_sale_day, last_out_day, last_receipt_day"
+)
+
+
+def sample(rows: int) -> str:
+    """Movements of two SKUs over fourteen months, every line distinct."""
+    lines = []
+    for i in range(rows):
+        kind = ("receipt", "sale", "issue", "adjustment")[i % 4]
+        quantity = (-1 if kind == "adjustment" else 1) * (i % 9 + 1)
+        month, day = 1 + i % 14, 1 + i % 28
+        year = 2025 + (month > 12)
+        moved_at = f"{year}-{(month - 1) % 12 + 1:02d}-{day:02d}T{8 + i % 12:02d}:{i % 60:02d}:00"
+        lines.append(f"M{i:05d},S{i % 2 + 1},{kind},{moved_at},{quantity},{1 + i % 5}.25,R{i}\n")
+    return MOVEMENTS + "".join(lines)
+
+
+def snapshot(db) -> tuple[list, list]:
+    with db.engine.connect() as conn:
+        facts = conn.execute(text("SELECT id, sku, kind, day, quantity, unit_cost, ref FROM movements ORDER BY id"))
+        rollup = conn.execute(text(f"SELECT {ROLLUP_COLUMNS} FROM sku_months ORDER BY month, sku"))
+        return [tuple(r) for r in facts], [tuple(r) for r in rollup]
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """Blocks of a few bytes and keys moved to the database after a handful: every boundary gets crossed."""
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 7)
+    monkeypatch.setattr(keys, "KEYS_IN_MEMORY", 5)
+
+
+def test_streamed_import_gives_the_same_facts_and_a_rollup_equal_to_a_full_rebuild(base, tiny_blocks):
+    content = sample(600)
+    [result] = run(base, "movements", write("m.csv", content), chunk_rows=37)
+    assert (result.rows, result.inserted) == (600, 600)
+    facts, rollup = snapshot(base)
+    assert [f[0] for f in facts] == sorted(line.split(",")[0] for line in content.splitlines()[1:])
+    assert sum(f[4] for f in facts) == sum(
+        int(q) * (-1 if k in ("sale", "issue") else 1)
+        for _id, _sku, k, _at, q, *_ in (line.split(",") for line in content.splitlines()[1:])
+    )
+    with base.engine.begin() as conn:  # the import's incremental refresh equals a rebuild from every movement
+        conn.execute(text("DELETE FROM sku_months"))
+        refresh(conn)
+    assert snapshot(base) == (facts, rollup)
+    assert len(rollup) == 14 + 13  # dense: S1 from the first month, S2 from the second
+
+
+def test_a_bad_row_far_past_the_first_chunk_rejects_the_whole_file(base, tiny_blocks):
+    lines = sample(1000).splitlines(keepends=True)
+    lines[777] = lines[777].replace(",sale,", ",sold,").replace(",issue,", ",sold,").replace(",receipt,", ",sold,")
+    lines[777] = lines[777].replace(",adjustment,", ",sold,")
+    before = snapshot(base)
+    with pytest.raises(ImportRejected) as caught:
+        run(base, "movements", write("big.csv", "".join(lines)), chunk_rows=50)
+    [error] = caught.value.errors
+    assert str(error).startswith("big.csv:778: kind: 'sold' is not one of")
+    assert snapshot(base) == before  # nothing of the 777 good rows before it, nor of the rollup
+
+
+def test_duplicates_past_the_keys_kept_in_memory_name_their_first_place(base, tiny_blocks):
+    content = sample(40)
+    repeat = content.splitlines(keepends=True)[3]  # M00002, first at line 4
+    write("a.csv", content)
+    write("b.csv", MOVEMENTS + sample(60).splitlines(keepends=True)[45] + repeat)
+    with pytest.raises(ImportRejected) as caught:
+        run(base, "movements", "a.csv", "b.csv", chunk_rows=7)
+    assert [str(e) for e in caught.value.errors] == ["b.csv:3: id: duplicate key 'M00002' (first at a.csv:4)"]
+
+
+def test_line_ends_quotes_and_characters_cut_between_blocks(base, tiny_blocks):
+    content = (
+        "id,sku,kind,moved_at,quantity,unit_cost,ref\r\n"
+        "M1,S1,receipt,2026-09-01T08:30:00,10,12.50,采购单一\r\n"
+        'M2,S1,sale,2026-09-02T10:00:00,1,12.50,"two\nlines, 仓"\r\n'
+        "M3,S1,sale,2026-09-03T10:00:00,2,12.50,\r\n"
+    )
+    run(base, "movements", write("m.csv", content.encode("utf-8")))
+    with base.engine.connect() as conn:
+        refs = dict(conn.execute(text("SELECT id, ref FROM movements")).all())
+    assert refs == {"M1": "采购单一", "M2": "two\nlines, 仓", "M3": None}
+
+
+def test_an_undecodable_byte_in_a_later_block_is_reported_at_its_line(base, tiny_blocks):
+    good = [f"M{i},S1,receipt,2026-09-01T08:30:00,10,12.50,仓\n".encode() for i in range(6)]
+    data = MOVEMENTS.encode() + b"".join(good[:5]) + b"M9,S1,receipt,2026-09-01T08:30:00,10,12.50,\xb2\n" + good[5]
+    with pytest.raises(ImportRejected) as caught:
+        run(base, "movements", write("m.csv", data))
+    assert [str(e) for e in caught.value.errors] == [
+        "m.csv:7: not valid utf-8 (byte 0xb2); files saved by Excel in China need --encoding gb18030"
+    ]

@@ -94,7 +94,7 @@ TEXT: dict[str, dict[str, str]] = {
         "appeal_reason_hint": "What happened, and why this is wrong (e.g. the ERP was down on the due day).",
         "appeal_send": "Send appeal",
         "appeal_withdraw": "Withdraw",
-        "appeal_open": "open (HR has not decided yet)",
+        "appeal_open": "open",
         "appeal_accepted": "accepted",
         "appeal_rejected": "rejected",
         "appeal_withdrawn": "withdrawn",

@@ -83,6 +83,7 @@ TEXT: dict[str, dict[str, str]] = {
         "kind": "Kind",
         # --- staff self-service, contract acknowledgements and appeals (h-me, issue 15) ---
         "me": "My page",
+        "me_link": "Explanations, appeals and my contract clauses: my page →",
         "my_kpis": "My KPIs",
         "my_appeals": "My appeals",
         "my_contract": "My contract clauses in force",
@@ -210,6 +211,7 @@ TEXT: dict[str, dict[str, str]] = {
         "kind": "类型",
         # --- staff self-service, contract acknowledgements and appeals (h-me, issue 15) ---
         "me": "我的",
+        "me_link": "查看说明、提出申诉、确认合同条款：我的页面 →",
         "my_kpis": "我的指标",
         "my_appeals": "我的申诉",
         "my_contract": "我现行的合同条款",

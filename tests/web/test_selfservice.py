@@ -47,6 +47,8 @@ def test_me_shows_my_lines_and_findings_explained_and_my_clauses(sign_in):
     assert "Slow-mover list" in page  # a clause of the purchaser's role in force
     assert "Upcoming deadlines" in page and "Slow-mover list timeliness" in page  # deadlines and KPIs
     assert "我现行的合同条款" in wang.get("/me?lang=zh-CN").text
+    assert 'id="to-me"' in wang.get("/employees/E2").text  # her own person page leads to /me
+    assert 'id="to-me"' not in sign_in("boss").get("/employees/E2").text
 
 
 def test_me_needs_an_employee_and_the_people_capability(sign_in):

@@ -98,8 +98,12 @@ def acknowledge(
     with db.session() as session:
         dialect = session.get_bind().dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Acknowledgement.__table__)
-        stmt = insert.values(values).on_conflict_do_nothing(index_elements=["employee_id", "role", "rulebook_digest"])
-        created = session.execute(stmt).rowcount == 1
+        stmt = (
+            insert.values(values)
+            .on_conflict_do_nothing(index_elements=["employee_id", "role", "rulebook_digest"])
+            .returning(Acknowledgement.__table__.c.id)
+        )  # a conflict returns no row (rowcount is not reliable here on psycopg)
+        created = session.execute(stmt).scalar_one_or_none() is not None
         if created:
             access.record_in(
                 session.connection(),

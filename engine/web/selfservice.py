@@ -16,7 +16,7 @@ from perfrules.engine.contracts import build_contract, party_of
 from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.evaluation import appeals as appealing
 from perfrules.engine.evaluation.errors import AppealRefused
-from perfrules.engine.evaluation.explain import Explained, explain_items
+from perfrules.engine.evaluation.explain import Explained, FindingExplained, LineExplained, explain_items
 from perfrules.engine.evaluation.pricing import REGULAR
 from perfrules.engine.periods import Period
 from perfrules.engine.web import board, data, params
@@ -36,7 +36,7 @@ class Contestable:
     """A line or finding of mine as /me lists it: the explained item, its newest appeal, whether I may appeal."""
 
     subject: str  # line, finding
-    item: object  # LineExplained or FindingExplained
+    item: LineExplained | FindingExplained
     appeal: AppealRecord | None
     may_appeal: bool
 

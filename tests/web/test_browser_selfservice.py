@@ -89,7 +89,7 @@ def test_staff_acknowledge_and_appeal_hr_accepts(server, browser, tmp_path, loca
     _no_sideways_scroll(hr, f"/appeals {tag}")
     appeal = hr.locator("article.appeal.state-open").first
     assert "ERP was down" in appeal.inner_text()
-    _shoot(hr, folder, f"appeals-open-{tag}", {})
+    _shoot(hr, folder, f"appeals-open-{tag}", docs)  # docs/img: the decision forms
     accept = appeal.locator("form.accept")
     accept.locator("input[value=override]").check()
     accept.locator("input[name=amount]").fill("-500")
@@ -99,7 +99,7 @@ def test_staff_acknowledge_and_appeal_hr_accepts(server, browser, tmp_path, loca
     assert hr.locator("#appeals-done").count() == 1
     decided = hr.locator("article.appeal").first
     assert words["accepted"] in decided.inner_text() and "500.00" in decided.inner_text()
-    _shoot(hr, folder, f"appeals-{tag}", docs)
+    _shoot(hr, folder, f"appeals-decided-{tag}", {})
 
     wang.goto(f"{server}/me")
     corrected = wang.locator(f"#{line_id}")

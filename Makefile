@@ -42,9 +42,9 @@ architecture: $(STAMP)
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
-## migration: regenerate the initial migration from the models (pre-release only)
+## migration: write the next numbered migration from the models (NAME='what changed'; review it)
 migration: $(STAMP)
-	$(BIN)/python -m perfrules.storage.migrations.regenerate
+	$(BIN)/python -m perfrules.storage.migrations.regenerate "$(NAME)"
 
 clean:
 	rm -rf $(VENV) .venv-* demo.db demo.db-* outbox .pytest_cache

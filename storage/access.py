@@ -577,10 +577,11 @@ def _concerns(finding: Finding, people: frozenset[str]) -> bool:
 def adjustments_for(
     db: Database, *, visible: frozenset[str] | None, quarter: str | None = None, limit: int = 2000
 ) -> list[AdjustmentView]:
-    """Active bonus adjustments of employees in ``visible`` (None = everyone)."""
+    """Bonus adjustments in force (active, or overridden by HR: shown at the override) of employees in
+    ``visible`` (None = everyone)."""
     stmt = (
         select(Adjustment)
-        .where(Adjustment.status == "active", _visible_filter(Adjustment.employee_id, visible))
+        .where(Adjustment.status.in_(("active", "overridden")), _visible_filter(Adjustment.employee_id, visible))
         .order_by(Adjustment.employee_id, Adjustment.period, Adjustment.id)
         .limit(limit)
     )

@@ -4,6 +4,7 @@ Each table module of ``storage`` is imported here, so Alembic and tests see the 
 """
 
 import perfrules.storage.access  # (dashboard users, sessions, API tokens, audit log)
+import perfrules.storage.acknowledgements  # (contract acknowledgements)
 import perfrules.storage.appeals  # (appeals against findings and bonus lines)
 import perfrules.storage.drafts  # (rule-file drafts under review)
 import perfrules.storage.evaluation  # (evaluation runs, findings, adjustments, escalations, closes)

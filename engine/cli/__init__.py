@@ -38,6 +38,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("perfrules.engine.cli.demo", "demo"),
     ("perfrules.engine.cli.web", "tokens"),
     ("perfrules.engine.cli.web", "render"),
+    ("perfrules.engine.cli.contracts", "contracts"),
     ("perfrules.engine.cli.evaluation", "evaluate"),
     ("perfrules.engine.cli.evaluation", "explain"),
     ("perfrules.engine.cli.evaluation", "adjustments"),

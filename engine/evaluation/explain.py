@@ -4,11 +4,12 @@ it was computed, HR's corrections and the escalations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from perfrules.engine.errors import UnknownEmployee
-from perfrules.engine.evaluation.people import load_people
+from perfrules.engine.evaluation.people import Person, load_people
 from perfrules.engine.evaluation.streaks import BREACH_KINDS
 from perfrules.engine.money import round_cny
 from perfrules.engine.periods import Period
@@ -71,17 +72,121 @@ def _streak(f: dict[str, Any], employee_id: str) -> list[str]:
     return [*out, f"    streak: not counted for {employee_id}; escalations go to the rule's owner: {others}"]
 
 
-def explain(db: Database, employee_id: str, quarter: Period) -> str:
+@dataclass(frozen=True)
+class _Quarter:
+    """What one person's explanation of one quarter is built from."""
+
+    person: Person
+    closed: bool
+    lines: list[dict[str, Any]]
+    paid: list[Decimal]
+    findings: list[dict[str, Any]]
+    actions: dict[int, list[dict[str, Any]]]
+
+
+def _gather(db: Database, employee_id: str, quarter: Period) -> _Quarter:
     person = next((p for p in load_people(db) if p.id == employee_id), None)
     if person is None:
         raise UnknownEmployee(employee_id)
     closed = quarter.label in store.closed_quarters(db)
     lines = store.adjustments(db, quarter=quarter.label, employee_id=employee_id)
-    base, days = person.base_for(quarter)
     paid = [round_cny((a["frozen_amount"] or ZERO) if closed else store.effective(a)) for a in lines]
+    findings = [
+        f
+        for f in store.findings(db, quarter=quarter.label)
+        if any(t["employee"] == employee_id for t in (*f["charged_to"], *f["answerable"]))
+    ]
+    return _Quarter(person, closed, lines, paid, findings, store.actions(db, [a["id"] for a in lines]))
+
+
+def _line(a: dict[str, Any], amount: Decimal, acts: list[dict[str, Any]]) -> list[str]:
+    source = f" ({a['rule_file']}:{a['rule_line']})" if a["rule_file"] else ""
+    version = f" v{a['rule_version']}" if a["rule_version"] else ""
+    out = [
+        f"- line #{a['id']} {a['rule_id']}{version}{source} {a['kind']} {a['period']}: {amount} CNY "
+        f"[{a['status']}] reason {a['reason_code']}",
+        f"  how: {a['computation']}",
+    ]
+    for act in acts:
+        what = "void" if act["action"] == "void" else f"override to {round_cny(act['amount'])}"
+        out.append(f"  HR: {what} by {act['by']} at {act['at']:%Y-%m-%d %H:%M} UTC: {act['reason']}")
+    return out
+
+
+@dataclass(frozen=True)
+class LineExplained:
+    """One bonus line with what ``explain`` says about it (its computation, HR's corrections, its findings)."""
+
+    id: int
+    rule_id: str
+    period: str
+    kind: str
+    status: str
+    amount: Decimal  # what it pays: frozen at close in a closed quarter, else the amount in force
+    reason_code: str
+    finding_ids: tuple[int, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class FindingExplained:
+    """One active finding of the person with what ``explain`` says about it."""
+
+    id: int
+    rule_id: str
+    period: str
+    kind: str
+    message: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One person's quarter item by item, worded as ``perfrules explain`` words it."""
+
+    closed: bool
+    lines: tuple[LineExplained, ...]
+    findings: tuple[FindingExplained, ...]
+
+
+def explain_items(db: Database, employee_id: str, quarter: Period) -> Explained:
+    q = _gather(db, employee_id, quarter)
+    by_id = {f["id"]: f for f in q.findings}
+    lines = []
+    for a, amount in zip(q.lines, q.paid, strict=True):
+        text = _line(a, amount, q.actions.get(a["id"], []))
+        for fid in a["finding_ids"]:
+            if fid in by_id:
+                text.extend(_finding(by_id[fid], employee_id))
+        lines.append(
+            LineExplained(
+                a["id"],
+                a["rule_id"],
+                a["period"],
+                a["kind"],
+                a["status"],
+                amount,
+                a["reason_code"],
+                tuple(a["finding_ids"] or ()),
+                "\n".join(text),
+            )
+        )
+    findings = tuple(
+        FindingExplained(
+            f["id"], f["rule_id"], f["period"], f["kind"], f["message"], "\n".join(_finding(f, employee_id))
+        )
+        for f in q.findings
+    )
+    return Explained(q.closed, tuple(lines), findings)
+
+
+def explain(db: Database, employee_id: str, quarter: Period) -> str:
+    q = _gather(db, employee_id, quarter)
+    person, lines, paid = q.person, q.lines, q.paid
+    base, days = person.base_for(quarter)
     total = sum(paid, ZERO)
     out = [
-        f"{person.name_zh} {person.name_en} ({person.id}) — {quarter.label} [{'closed' if closed else 'open'}]",
+        f"{person.name_zh} {person.name_en} ({person.id}) — {quarter.label} [{'closed' if q.closed else 'open'}]",
         f"base {round_cny(base)} CNY (bonus base {round_cny(person.bonus_base)}, {days}/{quarter.days} days "
         f"employed); adjustments {total}; final bonus {round_cny(base) + total}",
         "",
@@ -91,31 +196,16 @@ def explain(db: Database, employee_id: str, quarter: Period) -> str:
             f"WARNING: evaluation run #{run['id']} of {run['period']} did not finish: the figures above may be "
             f"incomplete until `perfrules evaluate --period {run['period']}` runs again (export is refused)."
         ]
-    findings = [
-        f
-        for f in store.findings(db, quarter=quarter.label)
-        if any(t["employee"] == employee_id for t in (*f["charged_to"], *f["answerable"]))
-    ]
-    by_id = {f["id"]: f for f in findings}
-    acts = store.actions(db, [a["id"] for a in lines])
+    by_id = {f["id"]: f for f in q.findings}
     out.append("Bonus lines" if lines else "Bonus lines: none")
     used: set[int] = set()
     for a, amount in zip(lines, paid, strict=True):
-        source = f" ({a['rule_file']}:{a['rule_line']})" if a["rule_file"] else ""
-        version = f" v{a['rule_version']}" if a["rule_version"] else ""
-        out.append(
-            f"- line #{a['id']} {a['rule_id']}{version}{source} {a['kind']} {a['period']}: {amount} CNY "
-            f"[{a['status']}] reason {a['reason_code']}"
-        )
-        out.append(f"  how: {a['computation']}")
-        for act in acts.get(a["id"], []):
-            what = "void" if act["action"] == "void" else f"override to {round_cny(act['amount'])}"
-            out.append(f"  HR: {what} by {act['by']} at {act['at']:%Y-%m-%d %H:%M} UTC: {act['reason']}")
+        out.extend(_line(a, amount, q.actions.get(a["id"], [])))
         for fid in a["finding_ids"]:
             if fid in by_id:
                 used.add(fid)
                 out.extend(_finding(by_id[fid], employee_id))
-    rest = [f for f in findings if f["id"] not in used]
+    rest = [f for f in q.findings if f["id"] not in used]
     if rest:
         out += ["", "Findings without a bonus line"]
         for f in rest:

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
 from perfrules.engine.settings import Settings
-from perfrules.engine.web import api, appeals, health, pages, security
+from perfrules.engine.web import acknowledgements, api, appeal_pages, appeals, health, pages, security, selfservice
 from perfrules.engine.web.auth import MACHINE_PATHS, NotSignedIn
 from perfrules.storage import Database, connect
 from starlette.exceptions import HTTPException
@@ -45,7 +45,11 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(appeals.router)
+    app.include_router(acknowledgements.router)
     app.include_router(pages.router)
+    app.include_router(selfservice.router)
+    app.include_router(appeal_pages.router)
+    app.include_router(acknowledgements.pages)
     app.include_router(health.router)
     health.install(app)
     security.install(app)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 router = APIRouter(prefix="/api/v1", tags=["perfrules"])
 
 
-def _tell(request: Request, record: store.AppealRecord) -> None:
+def tell(request: Request, record: store.AppealRecord) -> None:
     """Queue the notices of the step (delivered by the service's outbox job)."""
     s = request.app.state.settings
     env = make_environment(s.template_overrides_dir or None)
@@ -64,7 +64,7 @@ def lodge(request: Request, body: AppealIn, who: Principal = Depends(require("pe
         )
     except AppealRefused as exc:
         raise HTTPException(409, str(exc)) from None
-    _tell(request, record)
+    tell(request, record)
     return record.as_dict()
 
 
@@ -104,5 +104,5 @@ def decide(
     except (AppealRefused, BadOverride) as exc:
         status = 404 if str(exc).startswith("no appeal") else 409
         raise HTTPException(status, str(exc)) from None
-    _tell(request, record)
+    tell(request, record)
     return record.as_dict()

@@ -66,7 +66,8 @@ def finding_figure(text: Any, kpi_id: str | None) -> str:
     return str(text) if kpi is None else kpi_value(value, kpi.unit.value)
 
 
-def _locale(request: Request) -> str:
+def locale_of(request: Request) -> str:
+    """The page language: ``?lang=``, else the language cookie, else the default setting."""
     lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     return lang if lang in LOCALES else request.app.state.settings.default_locale
 
@@ -75,7 +76,7 @@ def render(
     request: Request, template: str, who: Principal | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     settings = request.app.state.settings
-    locale = _locale(request)
+    locale = locale_of(request)
     html = request.app.state.views.get_template(f"web/{template}.html.j2").render(
         recipient=Viewer(locale, settings.timezone),
         t=i18n.translator(locale),
@@ -95,7 +96,7 @@ def error_page(request: Request, status_code: int, detail: str) -> HTMLResponse:
     """A page that cannot be shown, as a page in the viewer's language (the API answers JSON)."""
     heading = f"error_{status_code}" if status_code in (400, 403, 404, 405) else "error_other"
     who = getattr(request.state, "principal", None) or auth.resolve(request)
-    t = i18n.translator(_locale(request))
+    t = i18n.translator(locale_of(request))
     return render(request, "error", who, status_code=status_code, heading=t(heading), status=status_code, detail=detail)
 
 
@@ -167,7 +168,7 @@ def home(who: Principal = Depends(principal)) -> Response:
     if who.can("overview"):
         return RedirectResponse("/dashboard", status_code=303)
     if who.role == "staff" and who.employee_id:
-        return RedirectResponse(f"/employees/{who.employee_id}", status_code=303)
+        return RedirectResponse("/me", status_code=303)
     if who.can("export"):
         return RedirectResponse("/exports", status_code=303)
     raise HTTPException(403, "this role has no pages; use the API")
@@ -245,7 +246,9 @@ def slow_mover_list(
 ) -> HTMLResponse:
     p = _period(request, period)
     *_, table = board.slow_movers(request.app.state.db, request.app.state.settings, p)
-    return render(request, "table", who, title=i18n.translator(_locale(request))("slow_movers"), period=p, table=table)
+    return render(
+        request, "table", who, title=i18n.translator(locale_of(request))("slow_movers"), period=p, table=table
+    )
 
 
 def _kpi(kpi_id: str) -> catalog.KpiDef:

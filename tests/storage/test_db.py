@@ -10,8 +10,19 @@ from sqlmodel import select
 
 def test_schema_is_at_head(db):
     current, head = db.revisions()
-    assert current == head == "0001"
+    assert current == head == "0002"
     db.require_current()
+
+
+def test_the_migrations_build_exactly_the_models(db):
+    """A model changed without its numbered migration (``make migration NAME=…``) fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from perfrules.storage.schema import metadata
+
+    with db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert differences == []
 
 
 def test_empty_database_is_not_ready(tmp_path):

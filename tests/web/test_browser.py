@@ -104,7 +104,7 @@ def test_manager_sees_team_only(server, browser, tmp_path):
 
 def test_staff_sees_only_themselves(server, browser, tmp_path):
     page = _sign_in(browser, server, "wang")
-    assert page.url.endswith("/employees/E2")
+    assert page.url.endswith("/me")  # staff land on their self-service page
     text = page.inner_text("main")
     assert "Wang Fang" in text and any(t in text for t in amount_texts("E2"))
     for path in ("/employees/E3", "/dashboard", "/people"):

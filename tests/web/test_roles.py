@@ -113,3 +113,33 @@ def test_unauthenticated_requests_are_refused(app):
         assert r.status_code in (401, 303), path
         for text in amount_texts("E2"):
             assert text not in r.text
+
+
+def test_staff_never_see_a_colleagues_appeal_or_acknowledgement(company, app, sign_in):
+    """With a colleague's appeal and acknowledgement on file, no GET route shows them to staff, and no form
+    lets staff act on them; managers see their team's appeals, not outsiders'."""
+    from perfrules.engine import acknowledgements
+    from perfrules.engine.evaluation.appeals import lodge
+    from perfrules.engine.web.board import rulebook_of
+    from perfrules.storage import evaluation_store
+
+    from tests.web.conftest import csrf_of
+    from tests.web.support import NOW
+
+    secret = {}
+    for emp in ("E3", "E4"):
+        (line,) = evaluation_store.adjustments(company, quarter="2026Q1", employee_id=emp)
+        secret[emp] = lodge(company, emp, "line", line["id"], reason=f"secret reason of {emp}", by="t", now=NOW)
+    acknowledgements.acknowledge(company, rulebook_of(app.state.settings), "E3", by="user:li", now=NOW, day=NOW.date())
+    wang = sign_in("wang")
+    for path in _get_paths(app):
+        for query in _query_variants(path):
+            text = wang.get(path, params=query).text
+            assert "secret reason of" not in text, f"{path}?{query} shows a colleague's appeal to staff E2"
+            assert "user:li" not in text, f"{path}?{query} shows a colleague's acknowledgement to staff E2"
+    token = {"csrf": csrf_of(wang)}
+    assert wang.post(f"/me/appeals/{secret['E3'].id}/withdraw", data=token).status_code == 404
+    assert wang.post(f"/appeals/{secret['E3'].id}/decision", data={**token, "decision": "reject"}).status_code == 403
+    boss = sign_in("boss").get("/appeals").text
+    assert "secret reason of E3" in boss and "secret reason of E4" not in boss
+    assert "secret reason of E4" in sign_in("hr").get("/appeals").text

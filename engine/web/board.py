@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from perfrules.engine.evaluation.upcoming import upcoming
+from perfrules.engine.evaluation.upcoming import DueItem, upcoming
 from perfrules.engine.kpi import catalog
 from perfrules.engine.kpi.catalog import KpiDef, ScopeKind
 from perfrules.engine.kpi.status import GENERIC_BAND
@@ -75,6 +75,7 @@ class Series:
     link: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     title_zh: str | None = None  # the title in Chinese, where it has one
+    unit: str | None = None  # the KPI unit of the values (ratio and change: the axis shows percentages)
 
 
 def months_back(end: Period, count: int) -> list[Period]:
@@ -295,6 +296,7 @@ def trend(
         link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
         extra={"kpi": kpi.id},
         title_zh=kpi.name_zh,
+        unit=kpi.unit.value,
     )
 
 
@@ -438,9 +440,22 @@ def _left(delta: timedelta) -> str:
     return f"{sign}{hours // 24}d {hours % 24:02d}h"
 
 
-def deadlines(db: Database, settings: Settings, *, now: datetime, visible: frozenset[str] | None) -> Table:
+def due_items(db: Database, settings: Settings, now: datetime) -> list[DueItem]:
+    """The deliverable instances due around ``now`` (:func:`perfrules.engine.evaluation.upcoming.upcoming`)."""
+    return upcoming(db, rulebook_of(settings), now=now)
+
+
+def deadlines(
+    db: Database,
+    settings: Settings,
+    *,
+    now: datetime,
+    visible: frozenset[str] | None,
+    items: list[DueItem] | None = None,
+) -> Table:
     """The deliverables due around now (the rulebook's deadlines, as judged): who owes what, when it is due
-    in the company zone, whether it is in, and the time left until it counts as late (negative: overdue)."""
+    in the company zone, whether it is in, and the time left until it counts as late (negative: overdue).
+    ``items``: :func:`due_items` at ``now``, when the caller has them already."""
     rows = tuple(
         (
             d.deliverable,
@@ -451,7 +466,7 @@ def deadlines(db: Database, settings: Settings, *, now: datetime, visible: froze
             _left(d.time_left(now)) if d.state in ("open", "overdue") else "",
             f"{d.rule_id} v{d.rule_version}",
         )
-        for d in upcoming(db, rulebook_of(settings), now=now)
+        for d in (due_items(db, settings, now) if items is None else items)
         if visible is None or d.employee_id in visible
     )
     return Table("deadlines", DEADLINE_COLUMNS, rows)

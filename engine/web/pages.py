@@ -41,6 +41,7 @@ def make_views(settings: Settings) -> Any:
     env.filters["figure"] = finding_figure
     env.filters["legend"] = lambda names, locale: [i18n.TEXT[locale].get(f"legend_{n}", n) for n in names]
     env.filters["spark"] = sparkline.spark
+    env.filters["clock"] = lambda moment, zone: moment.astimezone(ZoneInfo(zone)).strftime("%H:%M")
     return env
 
 

@@ -132,14 +132,16 @@ def _values(
     period: Period,
     today: date | None,
     generations: access.FactGenerations | None = None,
+    rulebook: Rulebook | None = None,
 ) -> dict[tuple[str, str, str | None], Any]:
-    """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly."""
+    """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly.
+    ``rulebook``: the rules in force, when the caller read them already (a trend asks for twelve months)."""
     from perfrules.engine.kpi import library
     from perfrules.engine.kpi.scope import COMPANY, Scope
 
     as_of = period.last_day if today is None else min(period.last_day, today)
 
-    rulebook = rulebook_of(settings)
+    rulebook = rulebook or rulebook_of(settings)
 
     def compute() -> dict[tuple[str, str, str | None], Any]:
         if period.start > as_of:
@@ -230,8 +232,8 @@ def kpi_table(
     """Every KPI computed for the scope kind, with value, target, achievement and status. ``people_of``: the
     department of a department or employee scope — a KPI its people produce no facts for is
     ``not_applicable`` (:func:`perfrules.engine.kpi.catalog.applies_to`), never a 0 % failure."""
-    values = _values(db, settings, scope_kind, scope, period, today, generations)
     rulebook = rulebook_of(settings)
+    values = _values(db, settings, scope_kind, scope, period, today, generations, rulebook)
     key = None if scope_kind == "company" else scope
     person = access.employees_of(db, [scope]) if scope_kind == "employee" else []
     role = person[0].role if person else None
@@ -274,18 +276,20 @@ def trend(
     months: int = 12,
     today: date | None = None,
     generations: access.FactGenerations | None = None,
+    rulebook: Rulebook | None = None,
 ) -> Series:
     """The KPI month by month for the twelve months up to ``end``, with its target: the rule's in a month a
-    rule in force judges it (as the KPI table's status), else the catalogue's."""
+    rule in force judges it (as the KPI table's status), else the catalogue's. ``generations``, ``rulebook``:
+    as the caller read them already (the dashboard's trends read each once)."""
     periods = months_back(end, months)
     generations = generations or access.fact_generations(db)  # read once for the twelve months
-    rulebook = rulebook_of(settings)
+    rulebook = rulebook or rulebook_of(settings)
     key = None if scope_kind == "company" else scope
     department = people_of(db, scope_kind, scope) if scope_kind == "employee" else None
     values: list[float | None] = []
     targets: list[float] = []
     for p in periods:
-        v = _values(db, settings, scope_kind, scope, p, today, generations).get((kpi.id, scope_kind, key))
+        v = _values(db, settings, scope_kind, scope, p, today, generations, rulebook).get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
         target = catalog.target_for(kpi.id, scope_kind, key) if v is None else judge(v, rulebook, department).target
         targets.append(float(target))
@@ -412,10 +416,11 @@ def forecast_vs_actual(
     """Forecast and actual quantity per month, twelve months up to ``end`` (the forecast-accuracy inputs)."""
     periods = months_back(end, 12)
     generations = generations or access.fact_generations(db)
+    rulebook = rulebook_of(settings)  # read once for the twelve months
     forecast: list[float | None] = []
     actual: list[float | None] = []
     for p in periods:
-        v = _values(db, settings, "company", "company", p, today, generations).get(
+        v = _values(db, settings, "company", "company", p, today, generations, rulebook).get(
             ("forecast_accuracy", "company", None)
         )
         inputs = {} if v is None else v.inputs
@@ -510,10 +515,14 @@ def dashboard_figures(
     generations read once for all of them, unless given)."""
     g = generations or access.fact_generations(db)
     cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today, generations=g)
+    rulebook = rulebook_of(settings)
     trends = [
-        trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today, generations=g)
+        trend(
+            db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today, generations=g,
+            rulebook=rulebook,
+        )
         for c in cells
-    ]
+    ]  # fmt: skip
     by_cat, by_age, by_value, _ = slow_movers(db, settings, period, generations=g)
     return DashboardFigures(
         cells,

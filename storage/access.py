@@ -618,8 +618,9 @@ def _in_force(override: Decimal | None, frozen: Decimal | None, amount: Decimal)
 
 
 def quarter_amounts(db: Database, *, quarter: str, visible: frozenset[str] | None) -> list[tuple[str, str, Decimal]]:
-    """(department, employee id, amount in force) of every active bonus line of ``quarter`` of employees in
-    ``visible`` (None = everyone), by the quarter index; the department is the employee's."""
+    """(department, employee id, amount in force) of every bonus line of ``quarter`` that pays (neither void
+    nor withdrawn) of employees in ``visible`` (None = everyone), by the quarter index; the department is
+    the employee's."""
     stmt = (
         select(
             Employee.department, Adjustment.employee_id, Adjustment.override_amount, Adjustment.frozen_amount,
@@ -628,7 +629,7 @@ def quarter_amounts(db: Database, *, quarter: str, visible: frozenset[str] | Non
         .join(Employee, Employee.id == Adjustment.employee_id)
         .where(
             Adjustment.quarter == quarter,
-            Adjustment.status == "active",
+            Adjustment.status.not_in(("void", "withdrawn")),  # an overridden line pays its override
             _visible_filter(Adjustment.employee_id, visible),
         )
     )  # fmt: skip

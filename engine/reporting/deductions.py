@@ -26,10 +26,6 @@ class DepartmentDeductions:
     awarded: Decimal
     people: int
 
-    @property
-    def net(self) -> Decimal:
-        return self.deducted + self.awarded
-
 
 def by_department(lines: Iterable[tuple[str, str, Decimal]]) -> list[DepartmentDeductions]:
     """Sum ``(department, employee, amount)`` lines per department, the largest deduction first."""

@@ -32,10 +32,6 @@ class DepartmentStatus:
     counts: dict[str, int]
     weights: tuple[tuple[KpiDef, Responsibility], ...]  # the KPI and its cell of the matrix
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
 
 @dataclass(frozen=True)
 class PersonAtRisk:

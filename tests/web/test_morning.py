@@ -75,3 +75,24 @@ def test_each_kpi_has_a_fixed_size_sparkline_instead_of_a_large_chart(sign_in):
     rows = re.findall(r'<tr class="status-[\w]+" data-kpi="(\w+)">', kpis)
     assert len(rows) == len(re.findall(r'<svg class="spark" viewBox="0 0 120.0 28.0" width="120" height="28"', kpis))
     assert 'id="trends"' not in page and page.count("<canvas") == 5  # class, slow-mover and forecast charts only
+
+
+def test_deductions_sum_the_amounts_in_force_as_decimal(company):
+    from datetime import datetime
+    from decimal import Decimal
+
+    from perfrules.engine.reporting.deductions import by_department, quarter_deductions
+    from perfrules.storage import evaluation_store as store
+
+    lines = {a["employee_id"]: a["id"] for a in store.adjustments(company, quarter="2026Q1")}
+    at = datetime(2026, 3, 11, 9, 0).astimezone()
+    store.act_on_adjustment(company, lines["E2"], "override", reason="outage", by="hr", at=at, amount=Decimal("-0.10"))
+    store.act_on_adjustment(company, lines["E3"], "void", reason="wrong list", by="hr", at=at)
+    got = {d.department: d for d in quarter_deductions(company, "2026Q1", None)}
+    assert got["purchasing"].deducted == AMOUNTS["E1"] + Decimal("-0.10") and got["purchasing"].people == 2
+    assert got["finance"].deducted == AMOUNTS["E4"]
+    assert quarter_deductions(company, "2026Q1", frozenset({"E4"}))[0].department == "finance"
+    assert quarter_deductions(company, "2025Q4", None) == []
+    # awards and deductions apart, exact to the cent (0.1 + 0.2 is 0.3 here)
+    summed = by_department([("x", "a", Decimal("0.1")), ("x", "a", Decimal("0.2")), ("x", "b", Decimal("-1.05"))])
+    assert (summed[0].awarded, summed[0].deducted, summed[0].people) == (Decimal("0.3"), Decimal("-1.05"), 1)

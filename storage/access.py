@@ -590,7 +590,7 @@ def adjustments_for(
     with db.session() as session:
         out = []
         for a in session.execute(stmt).scalars():
-            amount = next(x for x in (a.override_amount, a.frozen_amount, a.amount) if x is not None)
+            amount = _in_force(a.override_amount, a.frozen_amount, a.amount)
             out.append(
                 AdjustmentView(
                     a.id,
@@ -611,6 +611,31 @@ def adjustments_for(
                 )
             )
         return out
+
+
+def _in_force(override: Decimal | None, frozen: Decimal | None, amount: Decimal) -> Decimal:
+    """The amount a line pays: HR's override, else what its closed quarter froze, else the computed one."""
+    return next(x for x in (override, frozen, amount) if x is not None)
+
+
+def quarter_amounts(db: Database, *, quarter: str, visible: frozenset[str] | None) -> list[tuple[str, str, Decimal]]:
+    """(department, employee id, amount in force) of every bonus line of ``quarter`` that pays (neither void
+    nor withdrawn) of employees in ``visible`` (None = everyone), by the quarter index; the department is
+    the employee's."""
+    stmt = (
+        select(
+            Employee.department, Adjustment.employee_id, Adjustment.override_amount, Adjustment.frozen_amount,
+            Adjustment.amount,
+        )
+        .join(Employee, Employee.id == Adjustment.employee_id)
+        .where(
+            Adjustment.quarter == quarter,
+            Adjustment.status.not_in(("void", "withdrawn")),  # an overridden line pays its override
+            _visible_filter(Adjustment.employee_id, visible),
+        )
+    )  # fmt: skip
+    with db.session() as session:
+        return [(dept, emp, _in_force(o, f, a)) for dept, emp, o, f, a in session.execute(stmt)]
 
 
 def facts_generation(db: Database, until: date | None = None) -> int:

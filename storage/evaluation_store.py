@@ -107,6 +107,33 @@ def runs(db: Database, period: str | None = None) -> list[dict[str, Any]]:
         return [_row(r) for r in s.execute(q).scalars()]
 
 
+def latest_runs(db: Database, months: int = 3) -> list[dict[str, Any]]:
+    """The newest ``months`` months with a finished run, newest first: ``period`` and the ``as_of`` of its
+    latest finished run."""
+    with db.session() as s:
+        q = (
+            select(EvaluationRun.period, func.max(EvaluationRun.as_of).label("as_of"))
+            .where(EvaluationRun.status == "done", func.length(EvaluationRun.period) == 7)
+            .group_by(EvaluationRun.period)
+            .order_by(EvaluationRun.period.desc())
+            .limit(months)
+        )
+        return [dict(r) for r in s.execute(q).mappings()]
+
+
+def breach_rows(db: Database, months: Sequence[str], rule_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """Active breaching findings of ``rule_ids`` stored for ``months`` (by the period index): what streaks
+    are made of (``rule_id``, ``period``, ``kind``, ``counts_in``, ``answerable``)."""
+    q = select(Finding.rule_id, Finding.period, Finding.kind, Finding.counts_in, Finding.answerable).where(
+        Finding.period.in_(list(months)),
+        Finding.status == "active",
+        Finding.rule_id.in_(list(rule_ids)),
+        Finding.kind.in_(("breach", "late", "missing", "incomplete")),
+    )
+    with db.session() as s:
+        return [dict(r) for r in s.execute(q).mappings()]
+
+
 # --- people ------------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,15 @@ class Unit(StrEnum):
     DAYS = "days"
 
 
+# How a value of each unit is written after its number, per page language (ratios and changes are shown as
+# percentages, without a suffix): the one place the dashboard, its charts and its sparklines take them from.
+UNIT_SUFFIX: dict[str, dict[Unit, str]] = {
+    "en": {Unit.DAYS: " d", Unit.PER_YEAR: " /yr"},
+    "zh-CN": {Unit.DAYS: " 天", Unit.PER_YEAR: " 次/年"},
+}
+PERCENT_UNITS = frozenset({Unit.RATIO, Unit.CHANGE})  # fractions: 0.95 is shown as 95%
+
+
 class Direction(StrEnum):
     HIGHER = "higher"  # higher is better
     LOWER = "lower"  # lower is better

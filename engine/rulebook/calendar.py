@@ -151,6 +151,15 @@ def adjust(day: date, mode: str, calendar: str, holidays: WorkCalendar | None = 
     raise AssertionError("no working day within 60 days")
 
 
+def workdays_ahead(day: date, count: int, schedule: Schedule) -> date:
+    """The ``count``-th working day after ``day`` on ``schedule``'s calendar (``day`` itself not counted):
+    what "due within the next three working days" reaches up to."""
+    holidays = schedule_calendar(schedule)
+    for _ in range(count):
+        day = adjust(day + timedelta(days=1), "next", schedule.calendar, holidays)
+    return day
+
+
 def _last_day(year: int, month: int) -> int:
     return (month_of(date(year, month, 1)).end - timedelta(days=1)).day
 

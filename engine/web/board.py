@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from perfrules.engine.evaluation.upcoming import upcoming
+from perfrules.engine.evaluation.upcoming import DueItem, upcoming
 from perfrules.engine.kpi import catalog
 from perfrules.engine.kpi.catalog import KpiDef, ScopeKind
 from perfrules.engine.kpi.status import GENERIC_BAND
@@ -75,6 +75,7 @@ class Series:
     link: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     title_zh: str | None = None  # the title in Chinese, where it has one
+    unit: str | None = None  # the KPI unit of the values (ratio and change: the axis shows percentages)
 
 
 def months_back(end: Period, count: int) -> list[Period]:
@@ -131,14 +132,16 @@ def _values(
     period: Period,
     today: date | None,
     generations: access.FactGenerations | None = None,
+    rulebook: Rulebook | None = None,
 ) -> dict[tuple[str, str, str | None], Any]:
-    """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly."""
+    """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly.
+    ``rulebook``: the rules in force, when the caller read them already (a trend asks for twelve months)."""
     from perfrules.engine.kpi import library
     from perfrules.engine.kpi.scope import COMPANY, Scope
 
     as_of = period.last_day if today is None else min(period.last_day, today)
 
-    rulebook = rulebook_of(settings)
+    rulebook = rulebook or rulebook_of(settings)
 
     def compute() -> dict[tuple[str, str, str | None], Any]:
         if period.start > as_of:
@@ -229,8 +232,8 @@ def kpi_table(
     """Every KPI computed for the scope kind, with value, target, achievement and status. ``people_of``: the
     department of a department or employee scope — a KPI its people produce no facts for is
     ``not_applicable`` (:func:`perfrules.engine.kpi.catalog.applies_to`), never a 0 % failure."""
-    values = _values(db, settings, scope_kind, scope, period, today, generations)
     rulebook = rulebook_of(settings)
+    values = _values(db, settings, scope_kind, scope, period, today, generations, rulebook)
     key = None if scope_kind == "company" else scope
     person = access.employees_of(db, [scope]) if scope_kind == "employee" else []
     role = person[0].role if person else None
@@ -273,18 +276,20 @@ def trend(
     months: int = 12,
     today: date | None = None,
     generations: access.FactGenerations | None = None,
+    rulebook: Rulebook | None = None,
 ) -> Series:
     """The KPI month by month for the twelve months up to ``end``, with its target: the rule's in a month a
-    rule in force judges it (as the KPI table's status), else the catalogue's."""
+    rule in force judges it (as the KPI table's status), else the catalogue's. ``generations``, ``rulebook``:
+    as the caller read them already (the dashboard's trends read each once)."""
     periods = months_back(end, months)
     generations = generations or access.fact_generations(db)  # read once for the twelve months
-    rulebook = rulebook_of(settings)
+    rulebook = rulebook or rulebook_of(settings)
     key = None if scope_kind == "company" else scope
     department = people_of(db, scope_kind, scope) if scope_kind == "employee" else None
     values: list[float | None] = []
     targets: list[float] = []
     for p in periods:
-        v = _values(db, settings, scope_kind, scope, p, today, generations).get((kpi.id, scope_kind, key))
+        v = _values(db, settings, scope_kind, scope, p, today, generations, rulebook).get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
         target = catalog.target_for(kpi.id, scope_kind, key) if v is None else judge(v, rulebook, department).target
         targets.append(float(target))
@@ -295,6 +300,7 @@ def trend(
         link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
         extra={"kpi": kpi.id},
         title_zh=kpi.name_zh,
+        unit=kpi.unit.value,
     )
 
 
@@ -410,10 +416,11 @@ def forecast_vs_actual(
     """Forecast and actual quantity per month, twelve months up to ``end`` (the forecast-accuracy inputs)."""
     periods = months_back(end, 12)
     generations = generations or access.fact_generations(db)
+    rulebook = rulebook_of(settings)  # read once for the twelve months
     forecast: list[float | None] = []
     actual: list[float | None] = []
     for p in periods:
-        v = _values(db, settings, "company", "company", p, today, generations).get(
+        v = _values(db, settings, "company", "company", p, today, generations, rulebook).get(
             ("forecast_accuracy", "company", None)
         )
         inputs = {} if v is None else v.inputs
@@ -438,9 +445,22 @@ def _left(delta: timedelta) -> str:
     return f"{sign}{hours // 24}d {hours % 24:02d}h"
 
 
-def deadlines(db: Database, settings: Settings, *, now: datetime, visible: frozenset[str] | None) -> Table:
+def due_items(db: Database, settings: Settings, now: datetime) -> list[DueItem]:
+    """The deliverable instances due around ``now`` (:func:`perfrules.engine.evaluation.upcoming.upcoming`)."""
+    return upcoming(db, rulebook_of(settings), now=now)
+
+
+def deadlines(
+    db: Database,
+    settings: Settings,
+    *,
+    now: datetime,
+    visible: frozenset[str] | None,
+    items: list[DueItem] | None = None,
+) -> Table:
     """The deliverables due around now (the rulebook's deadlines, as judged): who owes what, when it is due
-    in the company zone, whether it is in, and the time left until it counts as late (negative: overdue)."""
+    in the company zone, whether it is in, and the time left until it counts as late (negative: overdue).
+    ``items``: :func:`due_items` at ``now``, when the caller has them already."""
     rows = tuple(
         (
             d.deliverable,
@@ -451,7 +471,7 @@ def deadlines(db: Database, settings: Settings, *, now: datetime, visible: froze
             _left(d.time_left(now)) if d.state in ("open", "overdue") else "",
             f"{d.rule_id} v{d.rule_version}",
         )
-        for d in upcoming(db, rulebook_of(settings), now=now)
+        for d in (due_items(db, settings, now) if items is None else items)
         if visible is None or d.employee_id in visible
     )
     return Table("deadlines", DEADLINE_COLUMNS, rows)
@@ -495,10 +515,14 @@ def dashboard_figures(
     generations read once for all of them, unless given)."""
     g = generations or access.fact_generations(db)
     cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today, generations=g)
+    rulebook = rulebook_of(settings)
     trends = [
-        trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today, generations=g)
+        trend(
+            db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today, generations=g,
+            rulebook=rulebook,
+        )
         for c in cells
-    ]
+    ]  # fmt: skip
     by_cat, by_age, by_value, _ = slow_movers(db, settings, period, generations=g)
     return DashboardFigures(
         cells,

@@ -17,7 +17,7 @@ from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.periods import Period
 from perfrules.engine.settings import Settings
 from perfrules.engine.vocabulary import LOCALES
-from perfrules.engine.web import auth, board, data, i18n, params
+from perfrules.engine.web import auth, board, data, i18n, morning, params, sparkline
 from perfrules.engine.web.auth import Principal, principal, require, require_employee
 from perfrules.engine.web.security import csrf_token, secure_cookies
 from perfrules.storage import access
@@ -39,22 +39,26 @@ def make_views(settings: Settings) -> Any:
     env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False, default=str).replace("</", "<\\/")
     env.filters["kpival"] = kpi_value
     env.filters["figure"] = finding_figure
+    env.filters["legend"] = lambda names, locale: [i18n.TEXT[locale].get(f"legend_{n}", n) for n in names]
+    env.filters["spark"] = sparkline.spark
+    env.filters["clock"] = lambda moment, zone: moment.astimezone(ZoneInfo(zone)).strftime("%H:%M")
     return env
 
 
-def kpi_value(value: Decimal | None, unit: str) -> str:
-    """A KPI value in its unit: ratios and changes as percentages, days and turns with one decimal."""
+def kpi_value(value: Decimal | None, unit: str, locale: str = "en") -> str:
+    """A KPI value in its unit: ratios and changes as percentages, days and turns with one decimal and the
+    unit in the page's language (the catalogue's :data:`~perfrules.engine.kpi.catalog.UNIT_SUFFIX`)."""
     if value is None:
         return "–"
     if unit == "ratio":
         return f"{(value * 100).quantize(Decimal('0.1'))}%"
     if unit == "change":
         return f"{(value * 100).quantize(Decimal('0.1')):+}%"
-    suffix = {"days": " d", "per_year": " /yr"}.get(unit, "")
+    suffix = catalog.UNIT_SUFFIX.get(locale, catalog.UNIT_SUFFIX["en"]).get(catalog.Unit(unit), "") if unit else ""
     return f"{value.quantize(Decimal('0.1')):,}{suffix}"
 
 
-def finding_figure(text: Any, kpi_id: str | None) -> str:
+def finding_figure(text: Any, kpi_id: str | None, locale: str = "en") -> str:
     """A value or threshold a finding recorded (as text), in its KPI's unit when it names one."""
     if text is None or text == "":
         return ""
@@ -63,7 +67,7 @@ def finding_figure(text: Any, kpi_id: str | None) -> str:
         value = Decimal(str(text))
     except InvalidOperation:
         return str(text)
-    return str(text) if kpi is None else kpi_value(value, kpi.unit.value)
+    return str(text) if kpi is None else kpi_value(value, kpi.unit.value, locale)
 
 
 def locale_of(request: Request) -> str:
@@ -181,21 +185,26 @@ def home(who: Principal = Depends(principal)) -> Response:
 def dashboard(
     request: Request, period: str | None = None, who: Principal = Depends(require("overview"))
 ) -> HTMLResponse:
-    db, settings = request.app.state.db, request.app.state.settings
+    db, settings, now = request.app.state.db, request.app.state.settings, request.app.state.clock()
     p = _period(request, period)
     figures = board.dashboard_figures(db, settings, p, _today(request))
     quarter = data.quarter_of(p)
+    items = board.due_items(db, settings, now)  # read once: the deadlines table and the at-risk list
+    top = morning.morning(
+        db, settings, period=p, quarter=quarter, cells=figures.cells, now=now, visible=who.visible, items=items
+    )
     return render(
         request,
         "dashboard",
         who,
         period=p,
         cells=figures.cells,
-        trends=figures.trends,
+        trends={s.extra["kpi"]: s for s in figures.trends},
+        morning=top,
         classes=figures.classes,
         slow=figures.slow,
         forecast=figures.forecast,
-        deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=who.visible),
+        deadlines=board.deadlines(db, settings, now=now, visible=who.visible, items=items),
         warnings=data.warnings(db, period=p, visible=who.visible),
         adjustments=data.adjustments(db, quarter=quarter, visible=who.visible),
         quarter=quarter,

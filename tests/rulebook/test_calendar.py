@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 from perfrules.engine.periods import parse_period
-from perfrules.engine.rulebook.calendar import CalendarOutOfRange, adjust, due_at, is_workday
+from perfrules.engine.rulebook.calendar import CalendarOutOfRange, adjust, due_at, is_workday, workdays_ahead
 from perfrules.engine.rulebook.model import Schedule
 
 
@@ -63,3 +63,17 @@ def test_weekends_calendar_ignores_holidays() -> None:
 def test_year_without_holiday_data_is_a_clear_error() -> None:
     with pytest.raises(CalendarOutOfRange, match="no Chinese holiday data for 2099-01-05"):
         is_workday(date(2099, 1, 5), "cn")
+
+
+@pytest.mark.parametrize(
+    ("day", "spec", "expected"),
+    [
+        (date(2026, 3, 10), {}, date(2026, 3, 13)),  # Tue → Fri
+        (date(2026, 3, 12), {}, date(2026, 3, 17)),  # Thu → Fri, Mon, Tue
+        (date(2026, 9, 29), {}, date(2026, 10, 9)),  # National Day week: Wed 30 Sep, Thu 8, Fri 9 Oct
+        (date(2026, 9, 29), {"calendar": "weekends"}, date(2026, 10, 2)),  # weekends only: holidays are worked
+        (date(2026, 2, 12), {}, date(2026, 2, 24)),  # Fri 13, Sat 14 (make-up day 调休), then Tue 24 Feb
+    ],
+)
+def test_working_days_ahead(day: date, spec: dict, expected: date) -> None:
+    assert workdays_ahead(day, 3, schedule(day=5, **spec)) == expected

@@ -17,6 +17,7 @@ NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 PASSWORD = "correct horse battery staple"
 # Each employee's bonus adjustment amount in Q1 2026; a page showing someone else's is a leak.
 AMOUNTS = {"E1": Decimal("-1111.11"), "E2": Decimal("-2222.22"), "E3": Decimal("-3333.33"), "E4": Decimal("-4444.44")}
+DEPARTMENTS = {"E1": "purchasing", "E2": "purchasing", "E3": "purchasing", "E4": "finance"}
 USERS = {
     "hr": ("hr", None),
     "boss": ("manager", "E1"),
@@ -72,6 +73,7 @@ def build_company(db: Database) -> None:
                 comparison=">=",
                 facts={},
                 streak=["2026-02"],
+                answerable=[{"employee": emp, "department": DEPARTMENTS[emp], "streak": ["2026-02"]}],
                 message=f"late list of {emp}",
                 charged_to=[{"employee": emp, "weight": "1"}],
                 first_run_id=run.id,

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
 from perfrules.engine.settings import Settings
-from perfrules.engine.web import api, appeals, health, pages, security
+from perfrules.engine.web import api, appeals, health, pages, rules, rules_api, security
 from perfrules.engine.web.auth import NotSignedIn
 from perfrules.storage import Database, connect
 
@@ -44,6 +44,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(appeals.router)
+    app.include_router(rules_api.router)
+    app.include_router(rules.router)
     app.include_router(pages.router)
     app.include_router(health.router)
     health.install(app)

@@ -107,27 +107,46 @@
       }
     });
 
+  function anyValue() {
+    // one option per word: the catalogue's (with its name) before the schema's bare enum value
+    const seen = new Map();
+    for (const o of [...words.kpi, ...words.role, ...words.department, ...words.deliverable, ...words.values]) {
+      if (!seen.has(o.label)) seen.set(o.label, o);
+    }
+    return [...seen.values()];
+  }
+
   function complete(context) {
     const word = context.matchBefore(/[\w.\-]*/);
     const line = context.state.doc.lineAt(context.pos);
     const before = line.text.slice(0, context.pos - line.from);
     if (!word || (word.from === word.to && !context.explicit)) return null;
     let options;
-    const keyed = /(?:^|[{,]\s*)(kpi|role|department|deliverable)\s*:\s*[\w.\-]*$/.exec(before);
+    const keyed = /(?:^\s*(?:-\s+)?|[{,]\s*)(kpi|role|department|deliverable)\s*:\s*[\w.\-]*$/.exec(before);
     if (keyed) options = words[keyed[1]];
     else if (/^\s*(?:-\s+)?[\w\-]*$/.test(before) || /[{,]\s*[\w\-]*$/.test(before)) options = words.keys;
-    else options = [...words.values, ...words.kpi, ...words.role, ...words.department, ...words.deliverable];
+    else options = anyValue();
     return { from: word.from, options, validFor: /^[\w.\-]*$/ };
   }
 
   // --- the editor -----------------------------------------------------------------------------------------
 
+  // The editor lives in a shadow root: CodeMirror then styles it with a constructed style sheet, which the
+  // page's Content-Security-Policy (style-src 'self', no inline <style>) allows.
+  const shadow = document.getElementById("editor").attachShadow({ mode: "open" });
+  const theme = CM.EditorView.theme({
+    "&": { height: "100%", fontSize: "13px", backgroundColor: "#fff" },
+    "&.cm-focused": { outline: "none" },
+    ".cm-scroller": { fontFamily: 'ui-monospace, "Noto Sans Mono CJK SC", monospace' },
+  });
   const view = new CM.EditorView({
-    parent: document.getElementById("editor"),
+    root: shadow,
+    parent: shadow,
     state: CM.EditorState.create({
       doc: textarea.value,
       extensions: [
         CM.basicSetup,
+        theme,
         CM.keymap.of([CM.indentWithTab]),
         CM.yaml(),
         CM.lintGutter(),

@@ -52,6 +52,7 @@ class WhatIf:
     first: str
     last: str
     lines: tuple[WhatIfLine, ...]
+    later: date | None = None  # a version of the file starts after the range: the what-if cannot show it
 
     @property
     def current(self) -> Decimal:
@@ -94,16 +95,19 @@ def preview_draft(
         if proposed is None:
             return DraftPreview(file, diagnostics, None)
         current = check_path(rules_dir).rulebook
-        day = clause_day(proposed, f"{rules_dir.name}/{file}", now.date())
+        source = f"{rules_dir.name}/{file}"
+        day = clause_day(proposed, source, now.date())
         return DraftPreview(
             file,
             diagnostics,
             proposed.digest,
             tuple(diff_rulebooks(current, proposed)) if current is not None else (),
             day,
-            contracts_of(settings, proposed, current, f"{rules_dir.name}/{file}", day),
+            contracts_of(settings, proposed, current, source, day),
             tuple(o for f in test_files(copy) for o in run_file(proposed, f, f"{rules_dir.name}/tests/{f.name}")),
-            whatif(db, settings, current, proposed, now=now, months=months) if months and current else None,
+            whatif(db, settings, current, proposed, now=now, months=months, source=source)
+            if months and current
+            else None,
         )
 
 
@@ -134,12 +138,20 @@ def last_months(today: date, count: int) -> tuple[Period, Period]:
 
 
 def whatif(
-    db: Database, settings: Settings, current: Rulebook, proposed: Rulebook, *, now: datetime, months: int
+    db: Database,
+    settings: Settings,
+    current: Rulebook,
+    proposed: Rulebook,
+    *,
+    now: datetime,
+    months: int,
+    source: str = "",
 ) -> WhatIf:
-    """Judge the last ``months`` months with both rulebooks in memory (as ``perfrules simulate``)."""
+    """Judge the last ``months`` months with both rulebooks in memory (as ``perfrules simulate``); ``later``
+    names the latest start of a version of ``source`` (the draft's file) when it lies after those months."""
     first, last = last_months(now.date(), min(max(months, 1), MAX_MONTHS))
-    source = library_kpis(settings.zone, now.date())
-    seen = simulate(db, current, proposed, first, last, kpis_for={id(current): source, id(proposed): source}, now=now)
+    kpis = library_kpis(settings.zone, now.date())
+    seen = simulate(db, current, proposed, first, last, kpis_for={id(current): kpis, id(proposed): kpis}, now=now)
     keys = sorted(set(seen.current.quarters) | set(seen.proposed.quarters), key=lambda k: (k[1], k[0]))
     people = {p.id: p for p in seen.people}
     lines = [
@@ -149,7 +161,9 @@ def whatif(
         )
         for e, q in keys
     ]  # fmt: skip
-    return WhatIf(first.label, last.label, tuple(x for x in lines if x.current or x.proposed))
+    starts = [s.rule.effective_from for s in proposed.rules if s.ref.file == source]
+    later = max(starts) if starts and max(starts) >= last.end else None  # end: the day after the range
+    return WhatIf(first.label, last.label, tuple(x for x in lines if x.current or x.proposed), later)
 
 
 def as_dict(preview: DraftPreview) -> dict[str, Any]:
@@ -172,6 +186,7 @@ def as_dict(preview: DraftPreview) -> dict[str, Any]:
             "last": w.last,
             "current": str(w.current),
             "proposed": str(w.proposed),
+            "later": w.later.isoformat() if w.later else None,
             "lines": [
                 {"employee": x.employee_id, "name_en": x.name_en, "name_zh": x.name_zh, "quarter": x.quarter,
                  "current": str(x.current), "proposed": str(x.proposed), "change": str(x.change)}

@@ -137,6 +137,10 @@ TEXT: dict[str, dict[str, str]] = {
             " memory: no finding and no payroll line is written."
         ),
         "rules_whatif_none": "No one's bonus would be adjusted in these months, now or with the draft.",
+        "rules_whatif_later": (
+            "A version in this file takes effect on {day}, after these months: "
+            "the what-if shows each version only on the days it is in force."
+        ),
         "rules_now_amount": "Now (CNY)",
         "rules_draft_amount": "With the draft (CNY)",
         "rules_change": "Change (CNY)",
@@ -291,6 +295,7 @@ TEXT: dict[str, dict[str, str]] = {
         "rules_whatif": "假设分析：奖金调整",
         "rules_whatif_hint": "按现行规则和草稿分别在内存中评估过去几个月：不写入任何违规记录或薪资数据。",
         "rules_whatif_none": "这些月份内，现行规则和草稿均不会调整任何人的奖金。",
+        "rules_whatif_later": "此文件中有版本自 {day} 起生效，晚于这些月份：假设分析只在各版本生效期间体现其影响。",
         "rules_now_amount": "现行（元）",
         "rules_draft_amount": "按草稿（元）",
         "rules_change": "变化（元）",

@@ -153,6 +153,7 @@ def test_hr_edits_previews_and_a_second_hr_publishes(server, browser, folder, tm
     en = page.inner_text("article.contract[data-role='purchaser'][data-locale='en']")
     assert "15%" in zh and "滞销品" in zh and "15%" in en and "2026-04-01" in en
     whatif = page.inner_text("#preview-whatif")
+    assert "2026-04-01" in page.inner_text("#whatif-later")  # version 2 starts after the months judged
     assert "Wang Fang" in whatif and "2026Q1" in whatif
     assert "purchasing.slow_mover_list" in page.inner_text("#preview-changes")
     page.screenshot(path=str(tmp_path / "preview.png"), full_page=True)

@@ -123,6 +123,7 @@ def test_previews_write_nothing(sign_in, company, folder):
     assert seen["ok"] and any("50%" in c for c in seen["changes"])
     assert {c["locale"] for c in seen["clauses"]} == {"zh-CN", "en"} and seen["day"] == "2026-04-01"
     assert seen["tests"] and seen["whatif"]["first"] == "2025-12" and seen["whatif"]["last"] == "2026-02"
+    assert seen["whatif"]["later"] == "2026-04-01"  # version 2 starts after these months: said, not hidden
     page = hr.post("/rules/preview", json={"file": "purchasing.yaml", "text": draft, "months": 2},
                    headers={"X-CSRF-Token": csrf_of(hr)})  # fmt: skip
     assert page.status_code == 200 and 'id="preview-whatif"' in page.text and 'id="preview-clauses"' in page.text
@@ -139,6 +140,7 @@ def test_the_whatif_prices_the_draft_per_person_and_quarter(sign_in, folder):
     assert set(lines) == {("E2", "2026Q1"), ("E3", "2026Q1")}  # the purchasers, who never sent the list
     for x in lines.values():
         assert float(x["proposed"]) == pytest.approx(1.5 * float(x["current"])) and float(x["change"]) < 0
+    assert seen["whatif"]["later"] is None
 
 
 def _form(client: TestClient, url: str, **data) -> object:

@@ -89,6 +89,10 @@ TEXT: dict[str, dict[str, str]] = {
             " checked as you type, reviewed by a second HR user and only then published."
         ),
         "rules_in_force": "In force",
+        "rules_folder_broken": (
+            "The rules folder does not check (it was changed outside this editor): the service keeps the last "
+            "rulebook that did. Fix the file named below here, and publish it through review."
+        ),
         "rules_digest": "Rulebook",
         "rules_file": "File",
         "rules_versions": "Rule versions (effective from – to)",
@@ -252,6 +256,10 @@ TEXT: dict[str, dict[str, str]] = {
             "经另一位人事同事审核通过后才发布。"
         ),
         "rules_in_force": "现行规则",
+        "rules_folder_broken": (
+            "规则目录检查未通过（有人在编辑器之外修改了文件）：系统继续使用上一个通过检查的规则库。"
+            "请在此修正下列文件，并经审核后发布。"
+        ),
         "rules_digest": "规则版本",
         "rules_file": "文件",
         "rules_versions": "规则版本（生效起止日期）",

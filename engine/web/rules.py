@@ -21,9 +21,9 @@ DEFAULT_MONTHS = 3
 
 @router.get("/rules")
 def index(request: Request, who: Principal = Depends(require("rules"))) -> HTMLResponse:
-    digest, files = rules_api.in_force(request)
-    found = store.drafts(request.app.state.db)
-    return render(request, "rules", who, digest=digest, files=files, drafts=found, today=_today(request))
+    found = rules_api.in_force(request)
+    drafts = store.drafts(request.app.state.db)
+    return render(request, "rules", who, book=found, drafts=drafts, today=_today(request))
 
 
 @router.get("/rules/edit")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from perfrules.engine.kpi.catalog import CATALOG
 from perfrules.engine.reporting.rule_preview import MAX_MONTHS, DraftPreview, as_dict, preview_draft
 from perfrules.engine.rulebook import holidays, publishing
-from perfrules.engine.rulebook.checker import rule_files
+from perfrules.engine.rulebook.checker import RulebookInvalid, rule_files
 from perfrules.engine.rulebook.draft_check import check_draft
 from perfrules.engine.rulebook.schema import rules_schema
 from perfrules.engine.vocabulary import DELIVERABLES, DEPARTMENTS, ROLES
@@ -74,10 +74,25 @@ def known_file(request: Request, file: str) -> Path:
     return rules_dir / file
 
 
-def in_force(request: Request) -> tuple[str, list[RuleFileInForce]]:
-    """The running service's rulebook digest and its files (re-read when a file changed: hot reload)."""
+@dataclass(frozen=True)
+class InForce:
+    """The rulebook the running app reads from ``rules_dir`` (``digest`` None and ``problems`` when the folder
+    does not check: someone edited it by hand; the editor still opens every file to fix it)."""
+
+    digest: str | None
+    files: list[RuleFileInForce]
+    problems: tuple[str, ...] = ()
+
+
+def in_force(request: Request) -> InForce:
+    """The running app's rulebook digest and its files (re-read when a file changed: hot reload)."""
     settings = request.app.state.settings
-    rulebook, today = rulebook_of(settings), request.app.state.clock().date()
+    today = request.app.state.clock().date()
+    try:
+        rulebook = rulebook_of(settings)
+    except RulebookInvalid as exc:
+        files = [RuleFileInForce(name, "", ()) for name in editable_files(settings.rules_path)]
+        return InForce(None, files, tuple(str(p) for p in exc.problems))
     by_file: dict[str, list[Any]] = {}
     shas: dict[str, str] = {}
     for s in rulebook.rules:
@@ -90,7 +105,7 @@ def in_force(request: Request) -> tuple[str, list[RuleFileInForce]]:
         RuleFileInForce(name, shas.get(name, ""), tuple(by_file.get(name, ())))
         for name in editable_files(settings.rules_path)
     ]
-    return rulebook.digest, files
+    return InForce(rulebook.digest, files)
 
 
 def preview(request: Request, file: str, text: str, months: int) -> DraftPreview:
@@ -150,14 +165,15 @@ def refused(exc: publishing.DraftRefused) -> HTTPException:
 @router.get("")
 def rules_in_force(request: Request, who: Principal = Depends(require("rules"))) -> dict[str, Any]:
     """The rulebook the service enforces now: its digest and each file's rule versions and dates."""
-    digest, files = in_force(request)
+    found = in_force(request)
     return {
-        "digest": digest,
+        "digest": found.digest,
+        "problems": list(found.problems),
         "files": [
             {"file": f.file, "sha256": f.sha256,
              "rules": [{"id": i, "version": v, "effective_from": a.isoformat(),
                         "effective_to": b.isoformat() if b else None, "in_force": now} for i, v, a, b, now in f.rules]}
-            for f in files
+            for f in found.files
         ],
     }  # fmt: skip
 

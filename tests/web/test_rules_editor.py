@@ -214,3 +214,16 @@ def test_a_reject_needs_a_note_and_a_form_without_csrf_is_refused(sign_in, folde
     assert _form(hr2, f"/rules/drafts/{made['id']}/reject", note="too harsh").status_code == 303
     assert hr2.post(f"/rules/drafts/{made['id']}/withdraw", data={}).status_code == 403  # no CSRF field
     assert _form(hr2, f"/rules/drafts/{made['id']}/frobnicate").status_code == 404
+
+
+def test_a_folder_broken_by_hand_is_shown_and_fixed_through_review(app, sign_in, folder):
+    hr, hr2 = sign_in("hr"), sign_in("hr2")
+    original = (folder / "purchasing.yaml").read_text(encoding="utf-8")
+    (folder / "purchasing.yaml").write_text(typo(original), encoding="utf-8")  # an edit on the server
+    page = hr.get("/rules")
+    assert page.status_code == 200 and 'id="folder-broken"' in page.text and "did you mean" in page.text
+    assert hr.get("/api/v1/rules").json()["digest"] is None
+    made = _json(hr, "/api/v1/rules/drafts", {"file": "purchasing.yaml", "text": original})
+    for client, step in ((hr, "submit"), (hr2, "approve"), (hr, "publish")):
+        assert _json(client, f"/api/v1/rules/drafts/{made['id']}/{step}", {})["code"] == 200, step
+    assert 'id="rulebook-digest"' in hr.get("/rules").text

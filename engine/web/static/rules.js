@@ -105,7 +105,8 @@
       for (const name of ["role", "department", "deliverable"]) {
         words[name] = vocab[name + "s"].map((v) => ({ label: v, type: "constant" }));
       }
-    });
+    })
+    .catch((err) => console.warn("rule editor: no completion lists", err)); // the check still runs
 
   function anyValue() {
     // one option per word: the catalogue's (with its name) before the schema's bare enum value

@@ -33,6 +33,7 @@ class Outcome:
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     findings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     escalations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    quarters: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (employee, quarter) -> adjustment
 
     @property
     def total(self) -> Decimal:
@@ -97,7 +98,9 @@ def outcome(
         for employee_id, amounts in per_employee.items():
             base, _ = by_id[employee_id].base_for(quarter)
             extra = [amount for _, amount, _ in settle(base, amounts, rulebook.quarterly_cap)]
-            result.totals[employee_id] += round_cny(sum(amounts + extra, ZERO))
+            amount = round_cny(sum(amounts + extra, ZERO))
+            result.totals[employee_id] += amount
+            result.quarters[(employee_id, label)] = amount
     return result
 
 

@@ -15,7 +15,6 @@ import difflib
 import hashlib
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from pathlib import Path
 from perfrules.engine.errors import PerfRulesError
 from perfrules.engine.rulebook.checker import CheckResult, check_path
 from perfrules.engine.rulebook.diff import diff_rulebooks
+from perfrules.engine.rulebook.draft_check import folder_with, inner_name
 from perfrules.engine.rulebook.loader import Problem
 from perfrules.storage import Database, access
 from perfrules.storage import drafts as store
@@ -63,13 +63,10 @@ def _current(rules_dir: Path, file: str) -> str | None:
 
 def preview(rules_dir: Path, file: str, content: str) -> Preview:
     """Check the rules folder with ``file`` replaced by ``content`` (in a copy: nothing is written)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / rules_dir.name
-        shutil.copytree(rules_dir, copy)
-        (copy / file).write_text(content, encoding="utf-8")
+    with folder_with(rules_dir, file, content) as copy:
         result: CheckResult = check_path(copy)
         problems = tuple(
-            Problem(p.file.replace(str(copy), rules_dir.name), p.line, p.column, p.path, p.message)
+            Problem(f"{rules_dir.name}/{inner_name(p.file, copy)}", p.line, p.column, p.path, p.message)
             for r in result.reports
             for p in r.problems
         )
@@ -213,14 +210,7 @@ def publish(db: Database, rules_dir: Path, draft_id: int, *, by: str, now: datet
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    diff = "".join(
-        difflib.unified_diff(
-            found.base_content.splitlines(keepends=True),
-            found.content.splitlines(keepends=True),
-            f"a/{found.file}",
-            f"b/{found.file}",
-        )
-    )
+    diff = unified_diff(found)
     with db.session() as session:
         record = store.move(
             session,
@@ -247,6 +237,18 @@ def publish(db: Database, rules_dir: Path, draft_id: int, *, by: str, now: datet
             },
         )
     return record
+
+
+def unified_diff(found: DraftRecord) -> str:
+    """The draft as a unified diff against the file it was drafted from (what the audit log keeps)."""
+    return "".join(
+        difflib.unified_diff(
+            found.base_content.splitlines(keepends=True),
+            found.content.splitlines(keepends=True),
+            f"a/{found.file}",
+            f"b/{found.file}",
+        )
+    )
 
 
 def rollback(

@@ -18,7 +18,18 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
 from perfrules.engine.settings import Settings
-from perfrules.engine.web import acknowledgements, api, appeal_pages, appeals, health, pages, security, selfservice
+from perfrules.engine.web import (
+    acknowledgements,
+    api,
+    appeal_pages,
+    appeals,
+    health,
+    pages,
+    rules,
+    rules_api,
+    security,
+    selfservice,
+)
 from perfrules.engine.web.auth import MACHINE_PATHS, NotSignedIn
 from perfrules.storage import Database, connect
 from starlette.exceptions import HTTPException
@@ -46,6 +57,8 @@ def create_app(
     app.include_router(api.router)
     app.include_router(appeals.router)
     app.include_router(acknowledgements.router)
+    app.include_router(rules_api.router)
+    app.include_router(rules.router)
     app.include_router(pages.router)
     app.include_router(selfservice.router)
     app.include_router(appeal_pages.router)

@@ -29,6 +29,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "evaluate": frozenset({"hr", "system"}),  # trigger an evaluation
     "admin": frozenset({"hr"}),  # audit log
     "metrics": frozenset({"hr", "system"}),  # GET /metrics (a Prometheus scraper holds a system token)
+    "rules": frozenset({"hr"}),  # the rule editor, drafts, previews and four-eyes publishing (/rules)
 }
 
 

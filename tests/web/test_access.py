@@ -56,3 +56,43 @@ def test_every_change_is_audited_with_its_actor(company):
     entries = access.audit_entries(company)
     assert entries[0].action == "payroll.export" and entries[0].actor == "user:pay"
     assert {e.target for e in entries if e.action == "user.add"} >= {"hr", "wang", "boss"}
+
+
+# --- the rule editor (/rules, /api/v1/rules): HR only ---------------------------------------------------------
+
+RULE_ROUTE_VALUES = {"draft_id": "1", "file": "purchasing.yaml", "step": "submit"}
+
+
+def _rule_routes() -> list[tuple[str, str]]:
+    import re
+
+    from perfrules.engine.web import rules, rules_api
+
+    out = []
+    for route in (*rules.router.routes, *rules_api.router.routes):
+        url = re.sub(r"{(\w+)}", lambda m: RULE_ROUTE_VALUES[m.group(1)], route.path)
+        out += [(method, url) for method in sorted(route.methods - {"HEAD"})]
+    return out
+
+
+@pytest.mark.parametrize("username", ["boss", "wang", "pay", "erp"])
+def test_only_hr_reaches_the_rule_editor(app, sign_in, username):
+    from tests.web.conftest import csrf_of
+
+    client = sign_in(username)
+    routes = _rule_routes()
+    assert len(routes) >= 15, routes
+    for method, url in routes:
+        body, headers = {"file": "purchasing.yaml", "text": ""}, {"X-CSRF-Token": csrf_of(client)}
+        r = client.request(method, url, params={"file": "purchasing.yaml"}, json=body, headers=headers)
+        assert r.status_code == 403, f"{username} {method} {url}: {r.status_code}"
+    assert 'href="/rules"' not in client.get("/").text
+
+
+def test_the_rule_editor_needs_a_signed_in_hr_user(app):
+    from fastapi.testclient import TestClient
+
+    anonymous = TestClient(app)
+    for method, url in _rule_routes():
+        r = anonymous.request(method, url, follow_redirects=False)
+        assert r.status_code in (401, 403, 303), f"{method} {url}: {r.status_code}"  # 403: no CSRF cookie yet

@@ -11,7 +11,14 @@ from starlette.routing import Route
 
 from tests.web.support import amount_texts
 
-PARAMS = {"employee_id": "E3", "kpi_id": "fill_rate", "code": "purchasing", "kind": "movements"}
+PARAMS = {
+    "employee_id": "E3",
+    "kpi_id": "fill_rate",
+    "code": "purchasing",
+    "kind": "movements",
+    "draft_id": "1",
+    "file": "purchasing.yaml",
+}
 QUERY = {"period": "2026-02", "quarter": "2026Q1", "scope_kind": "employee", "scope": "E3"}
 
 

@@ -15,7 +15,10 @@ from tests.web.support import NOW
 
 PLACEHOLDERS = re.compile(r"not available|not implemented|coming soon|TODO|Traceback|lorem ipsum", re.IGNORECASE)
 # a value for each path parameter of the API (the small company of tests.web.support)
-PATH_VALUES = {"kpi_id": "turnover", "kind": "movements", "employee_id": "E2", "code": "purchasing", "appeal_id": "1"}
+PATH_VALUES = {
+    "kpi_id": "turnover", "kind": "movements", "employee_id": "E2", "code": "purchasing", "appeal_id": "1",
+    "draft_id": "1", "file": "purchasing.yaml", "step": "submit",
+}  # fmt: skip
 QUERY = {"period": "2026-02", "quarter": "2026Q1"}
 BODIES = {"/api/v1/evaluations": {"period": "2026-02"}}
 HREF = re.compile(r'href="([^"]+)"')

@@ -80,9 +80,9 @@ def browser():
         b.close()
 
 
-def _sign_in(browser, base: str, username: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{base}/login?lang=en")
+def _sign_in(browser, base: str, username: str, *, locale: str = "en", width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{base}/login?lang={locale}")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("#sign-in")

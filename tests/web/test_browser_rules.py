@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from perfrules.engine.settings import load_settings
 from perfrules.engine.web.app import create_app
 
@@ -38,19 +35,8 @@ def server(company, database_url, folder):
     settings = load_settings(
         {"database_url": database_url, "rules_dir": str(folder)}, environ={"PERFRULES_DEFAULT_LOCALE": "en"}
     )
-    app = create_app(settings, db=company, clock=lambda: NOW)
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=base._free_port(), log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{srv.config.port}"
-    srv.should_exit = True
-    thread.join(10)
+    with base._serving(create_app(settings, db=company, clock=lambda: NOW)) as url:
+        yield url
 
 
 def _sign_in(browser, server: str, username: str, width: int = 1400):

@@ -2,18 +2,16 @@
 line on /me, HR accepts the appeal with an override on /appeals, and the line then shows corrected — at a
 desktop width and a phone width (390 px), in English and Chinese, with no sideways scrolling.
 
-Screenshots are kept as test artifacts (``PERFRULES_TEST_ARTIFACTS`` or the test's tmp_path); the English
+Screenshots are kept as test artifacts (``PERFRULES_TEST_ARTIFACTS``, default test-artifacts/); the English
 desktop and the Chinese phone ones also refresh docs/img/."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.web.support import PASSWORD
-from tests.web.test_browser import DOCS_IMG, browser, server  # noqa: F401  (the shared fixtures)
+from tests.web.test_browser import ARTIFACTS, DOCS_IMG, _sign_in, browser, server  # noqa: F401  (the shared fixtures)
 
 WIDTHS = {"desktop": 1400, "phone": 390}
 TEXTS = {
@@ -25,23 +23,12 @@ DOCS = {
     ("en", "desktop"): {"me": "me.png", "appeals": "appeals.png", "acknowledgements": "acknowledgements.png"},
     ("zh-CN", "phone"): {"me": "me-phone.png"},
 }
-ARTIFACTS = os.environ.get("PERFRULES_TEST_ARTIFACTS")  # read at import: each test runs without PERFRULES_*
 
 
-def _artifacts(tmp_path: Path) -> Path:
-    folder = Path(ARTIFACTS or tmp_path) / "selfservice"
+def _artifacts() -> Path:
+    folder = ARTIFACTS / "selfservice"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _open(browser, base: str, username: str, locale: str, width: int):  # noqa: F811
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(f"{base}/login?lang={locale}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#sign-in")
-    page.wait_for_load_state("networkidle")
-    return page
 
 
 def _no_sideways_scroll(page, where: str) -> None:
@@ -60,9 +47,9 @@ def _shoot(page, folder: Path, name: str, docs: dict[str, str]) -> None:
 @pytest.mark.parametrize("size", list(WIDTHS))
 @pytest.mark.parametrize("locale", list(TEXTS))
 def test_staff_acknowledge_and_appeal_hr_accepts(server, browser, tmp_path, locale, size):  # noqa: F811
-    folder, words, docs = _artifacts(tmp_path), TEXTS[locale], DOCS.get((locale, size), {})
+    folder, words, docs = _artifacts(), TEXTS[locale], DOCS.get((locale, size), {})
     tag = f"{locale}-{size}"
-    wang = _open(browser, server, "wang", locale, WIDTHS[size])
+    wang = _sign_in(browser, server, "wang", locale=locale, width=WIDTHS[size])
     assert wang.url.endswith("/me")
     _no_sideways_scroll(wang, f"/me {tag}")
     wang.click("#acknowledge button")
@@ -80,7 +67,7 @@ def test_staff_acknowledge_and_appeal_hr_accepts(server, browser, tmp_path, loca
     assert "ERP was down" in wang.inner_text("#my-appeals")
     _no_sideways_scroll(wang, f"/me after appealing {tag}")
 
-    hr = _open(browser, server, "hr", locale, WIDTHS[size])
+    hr = _sign_in(browser, server, "hr", locale=locale, width=WIDTHS[size])
     hr.goto(f"{server}/acknowledgements")
     _no_sideways_scroll(hr, f"/acknowledgements {tag}")
     assert hr.locator("#ack-E2.ack-done").count() == 1 and hr.locator("#ack-E3.ack-missing").count() == 1

@@ -88,6 +88,12 @@ TEXT: dict[str, dict[str, str]] = {
         "error_405": "This page cannot be opened this way",
         "error_other": "The page could not be shown",
         "back_home": "Back to the start page",
+        # scope kinds (the KPI page's heading)
+        "scope_category": "Category",
+        "scope_abc_class": "ABC class",
+        "scope_xyz_class": "XYZ class",
+        "scope_segment": "Segment",
+        "scope_sku": "SKU",
         # --- staff self-service, contract acknowledgements and appeals (h-me, issue 15) ---
         "me": "My page",
         "me_link": "Explanations, appeals and my contract clauses: my page →",
@@ -337,6 +343,12 @@ TEXT: dict[str, dict[str, str]] = {
         "error_405": "无法以这种方式打开此页面",
         "error_other": "页面无法显示",
         "back_home": "返回首页",
+        # scope kinds
+        "scope_category": "品类",
+        "scope_abc_class": "ABC 分类",
+        "scope_xyz_class": "XYZ 分类",
+        "scope_segment": "库存分段",
+        "scope_sku": "SKU",
         # --- staff self-service, contract acknowledgements and appeals (h-me, issue 15) ---
         "me": "我的",
         "me_link": "查看说明、提出申诉、确认合同条款：我的页面 →",

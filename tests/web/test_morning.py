@@ -96,3 +96,19 @@ def test_deductions_sum_the_amounts_in_force_as_decimal(company):
     # awards and deductions apart, exact to the cent (0.1 + 0.2 is 0.3 here)
     summed = by_department([("x", "a", Decimal("0.1")), ("x", "a", Decimal("0.2")), ("x", "b", Decimal("-1.05"))])
     assert (summed[0].awarded, summed[0].deducted, summed[0].people) == (Decimal("0.3"), Decimal("-1.05"), 1)
+
+
+def test_the_kpi_page_names_its_scope_in_the_pages_language(sign_in):
+    hr = sign_in("hr")
+    timeliness = catalog.BY_ID["slow_mover_list_timeliness"]
+    for url, heading in [
+        ("/kpis/turnover?lang=zh-CN&period=2026-02", "库存周转率 · 公司 · 2026-02"),
+        ("/kpis/turnover?lang=en&period=2026-02", "Inventory turnover · Company · 2026-02"),
+        (
+            "/kpis/slow_mover_list_timeliness?lang=zh-CN&period=2026-02&scope_kind=department&scope=purchasing",
+            f"{timeliness.name_zh} · 部门 purchasing · 2026-02",
+        ),
+    ]:
+        page = hr.get(url)
+        assert page.status_code == 200, page.text
+        assert heading in page.text

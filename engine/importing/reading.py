@@ -96,6 +96,10 @@ class FactFile:
         """Column names by position; None for a column to skip (unknown or repeated, reported at line 1)."""
         known = self.kind.names
         names: list[str | None] = []
+        separator = _other_separator(first, known)
+        if separator:
+            self._error(1, None, f"the header is separated by {separator}, not commas: save it as CSV")
+            return [None] * len(first)
         for raw in first:
             name = raw.strip()
             if name in names:
@@ -257,3 +261,17 @@ def _cell(value: object) -> str | None:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _other_separator(header: list[str], known: tuple[str, ...] | list[str]) -> str | None:
+    """The separator a one-column header really uses (a file exported with ';' or tabs), if it names ours."""
+    if len(header) != 1:
+        return None
+    for sep, name in SEPARATORS.items():
+        parts = [p.strip() for p in header[0].split(sep)]
+        if len(parts) > 1 and any(p in known for p in parts):
+            return name
+    return None

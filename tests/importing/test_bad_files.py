@@ -36,6 +36,19 @@ CASES = [
         MOVEMENTS + M1 + "M2,S1,sale,2026-09-02T10:00:00,abc,12.50,\n",
         ["m.csv:3: quantity: 'abc' is not a whole number"],
     ),
+    # a file exported with another separator: one error that names it, not one per column
+    (
+        "movements",
+        "m.csv",
+        MOVEMENTS.replace(",", ";") + M1.replace(",", ";"),
+        ["m.csv:1: the header is separated by semicolons, not commas: save it as CSV"],
+    ),
+    (
+        "movements",
+        "m.csv",
+        MOVEMENTS.replace(",", "\t") + M1.replace(",", "\t"),
+        ["m.csv:1: the header is separated by tabs, not commas: save it as CSV"],
+    ),
     (
         "movements",
         "m.csv",

@@ -336,17 +336,18 @@ def claim(db: Database, message_id: int, token: str, *, now: datetime, lease: ti
 
 def mark_sent(db: Database, message_id: int, token: str, *, now: datetime) -> bool:
     """Record a completed delivery; False if the claim was lost (another worker took it over)."""
-    return _finish(db, message_id, token, status="sent", sent_at=now, last_error=None)
+    return finish(db, message_id, token, status="sent", sent_at=now, last_error=None)
 
 
 def mark_failed(db: Database, message_id: int, token: str, *, error: str, retry_at: datetime, dead: bool) -> bool:
     """Record a failed attempt: ``failed`` (retried at ``retry_at``) or ``dead``."""
-    return _finish(
+    return finish(
         db, message_id, token, status="dead" if dead else "failed", next_attempt_at=retry_at, last_error=error[:2000]
     )
 
 
-def _finish(db: Database, message_id: int, token: str, **values: Any) -> bool:
+def finish(db: Database, message_id: int, token: str, **values: Any) -> bool:
+    """Settle a message this claim holds (``sending`` with ``token``): clear the claim and set ``values``."""
     with db.session() as session:
         return bool(
             session.execute(

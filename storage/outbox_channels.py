@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from perfrules.storage.db import Database
-from perfrules.storage.outbox import OutboxEntry, OutboxMessage, _entry
+from perfrules.storage.outbox import OutboxEntry, OutboxMessage, _entry, finish
 from sqlalchemy import func, select, update
 
 EMAIL = "email"
@@ -75,21 +75,12 @@ def hold_back_email(db: Database, message_id: int, *, reason: str) -> bool:
 def defer(db: Database, message_id: int, token: str, *, error: str, retry_at: datetime) -> bool:
     """Put a claimed message back as ``failed`` until ``retry_at`` without counting the attempt (the
     platform said "too many requests"; the message itself is fine)."""
-    with db.session() as session:
-        return bool(
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claim_token == token,
-                )
-                .values(
-                    status="failed",
-                    claim_token=None,
-                    attempts=OutboxMessage.attempts - 1,
-                    next_attempt_at=retry_at,
-                    last_error=error[:2000],
-                )
-            ).rowcount
-        )
+    return finish(
+        db,
+        message_id,
+        token,
+        status="failed",
+        attempts=OutboxMessage.attempts - 1,
+        next_attempt_at=retry_at,
+        last_error=error[:2000],
+    )

@@ -21,7 +21,7 @@ from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.engine.rulebook.model import Rule
 from perfrules.engine.rulebook.rulebook import Rulebook, SourcedRule
-from perfrules.engine.rulebook.wording import wording_variables
+from perfrules.engine.rulebook.wording import kpi_value, pct, wording_variables
 from perfrules.engine.settings import Settings
 from perfrules.storage import Database, access
 
@@ -112,18 +112,6 @@ def party_of(db: Database, employee_id: str) -> Party:
     return Party(e.id, e.name_zh if e.locale == "zh-CN" else e.name_en, e.role, e.department, e.locale)
 
 
-def _pct(share: Decimal) -> str:
-    scaled = (share * 100).normalize()
-    return f"{scaled:f}%"
-
-
-def _kpi_value(kpi_id: str, value: Decimal) -> str:
-    unit = BY_ID[kpi_id].unit.value
-    if unit in ("ratio", "change"):
-        return _pct(value)
-    return f"{value.normalize():f}" + {"days": " d", "per_year": " /yr"}.get(unit, "")
-
-
 def _numbers(rule: Rule) -> dict[str, Any]:
     """The variables a rule's wording may use (the same ``perfrules check`` renders it with)."""
     return wording_variables(rule)
@@ -148,7 +136,7 @@ def _duties(rule: Rule, zh: bool) -> list[str]:
         target = t.target if t.target is not None else kpi.target
         higher = (t.direction or kpi.direction.value) == "higher"
         sign = "≥" if higher else "≤"
-        shown = _kpi_value(t.kpi, Decimal(target))
+        shown = kpi_value(t.kpi, Decimal(target))
         period = {
             "week": ("每周", "weekly"),
             "month": ("每月", "monthly"),
@@ -171,25 +159,25 @@ def _consequences(rule: Rule, zh: bool) -> list[str]:
     if c.deduction is not None:
         once = "" if c.stacks else ("（每季度最多一次）" if zh else " (at most once a quarter)")
         out.append(
-            f"未达标时扣减当季度奖金的 {_pct(c.deduction)}{once}。"
+            f"未达标时扣减当季度奖金的 {pct(c.deduction)}{once}。"
             if zh
-            else f"A breach deducts {_pct(c.deduction)} of the quarterly bonus{once}."
+            else f"A breach deducts {pct(c.deduction)} of the quarterly bonus{once}."
         )
     if c.proportional is not None:
         p = c.proportional
         out.append(
-            f"指标占季度奖金的 {_pct(p.kpi_share)}，本指标权重 {_pct(p.weight)}；每高于目标一个百分点奖励 "
-            f"{_pct(p.per_point_above)}，每低于一个百分点扣减 {_pct(p.per_point_below)}。"
+            f"指标占季度奖金的 {pct(p.kpi_share)}，本指标权重 {pct(p.weight)}；每高于目标一个百分点奖励 "
+            f"{pct(p.per_point_above)}，每低于一个百分点扣减 {pct(p.per_point_below)}。"
             if zh
-            else f"KPIs make up {_pct(p.kpi_share)} of the quarterly bonus, this KPI weighs "
-            f"{_pct(p.weight)}; each point "
-            f"above target adds {_pct(p.per_point_above)}, each point below deducts {_pct(p.per_point_below)}."
+            else f"KPIs make up {pct(p.kpi_share)} of the quarterly bonus, this KPI weighs "
+            f"{pct(p.weight)}; each point "
+            f"above target adds {pct(p.per_point_above)}, each point below deducts {pct(p.per_point_below)}."
         )
     if c.cap is not None:
         out.append(
-            f"本规则每季度调整上限为奖金的 {_pct(c.cap)}。"
+            f"本规则每季度调整上限为奖金的 {pct(c.cap)}。"
             if zh
-            else f"This rule moves at most {_pct(c.cap)} of the quarterly bonus per quarter."
+            else f"This rule moves at most {pct(c.cap)} of the quarterly bonus per quarter."
         )
     return out
 

@@ -148,31 +148,25 @@ def approve(db: Database, rules_dir: Path, draft_id: int, *, by: str, now: datet
         seen = preview(rules_dir, found.file, found.content)
         if seen.digest is None:
             raise DraftRefused(f"draft #{draft_id} no longer checks against the rules folder:", seen.problems)
-    return _step(
-        db,
-        draft_id,
-        expected=("submitted",),
-        action="approve",
-        actor=by,
-        now=now,
-        status="approved",
-        reviewer=by,
-        reviewed_at=now,
-        review_note=note,
-    )
+    return _review(db, draft_id, "approve", "approved", by=by, now=now, note=note)
 
 
 def reject(db: Database, draft_id: int, *, by: str, now: datetime, note: str) -> DraftRecord:
     if not note.strip():
         raise DraftRefused("rejecting a draft needs a note (the author is told why)")
+    return _review(db, draft_id, "reject", "rejected", by=by, now=now, note=note)
+
+
+def _review(db: Database, draft_id: int, action: str, status: str, *, by: str, now: datetime, note: str) -> DraftRecord:
+    """A submitted draft reviewed by ``by``: approved or rejected, with the reviewer's note."""
     return _step(
         db,
         draft_id,
         expected=("submitted",),
-        action="reject",
+        action=action,
         actor=by,
         now=now,
-        status="rejected",
+        status=status,
         reviewer=by,
         reviewed_at=now,
         review_note=note,

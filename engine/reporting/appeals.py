@@ -7,27 +7,17 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from perfrules.engine.notices.contexts import AppealContext, Named, Person
+from perfrules.engine.notices.contexts import AppealContext
 from perfrules.engine.notices.message import mail_domain
 from perfrules.engine.notices.queue import queue_notice
 from perfrules.engine.notices.templating import NoticeSandbox
 from perfrules.engine.periods import local_date
-from perfrules.engine.reporting.people import holders, recipient_of
+from perfrules.engine.reporting.people import holders, person_of, recipient_of
 from perfrules.storage import Database
 from perfrules.storage.appeals import AppealRecord
-from perfrules.storage.outbox import PersonRecord, find_person
+from perfrules.storage.outbox import find_person
 
 HR = (("hr", "hr_specialist"), ("hr", "hr_manager"))
-
-
-def _person(p: PersonRecord) -> Person:
-    return Person(
-        id=p.id,
-        name_zh=p.name_zh,
-        name_en=p.name_en,
-        email=p.email,
-        department=Named(code=p.department, name_zh=p.department_zh, name_en=p.department_en),
-    )
 
 
 def notify_appeal(
@@ -53,7 +43,7 @@ def notify_appeal(
             recipient=recipient_of(recipient, zone),
             appeal_id=record.id,
             event=event,
-            employee=_person(person),
+            employee=person_of(person),
             subject=record.subject,
             subject_id=record.subject_id,
             quarter=record.quarter,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from perfrules.engine.importing import ImportRejected, keys, streaming
+from perfrules.storage import facts
 from perfrules.storage.rollup import refresh
 from sqlalchemy import text
 
@@ -103,3 +104,41 @@ def test_an_undecodable_byte_in_a_later_block_is_reported_at_its_line(base, tiny
     assert [str(e) for e in caught.value.errors] == [
         "m.csv:7: not valid utf-8 (byte 0xb2); files saved by Excel in China need --encoding gb18030"
     ]
+
+
+def _indexes(db) -> list[str]:
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'movements' AND sql IS NOT NULL"
+        else:
+            sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'movements' AND indexname LIKE 'ix_%'"
+        return sorted(r[0] for r in conn.execute(text(sql)))
+
+
+def test_a_bulk_load_rebuilds_the_indexes_it_dropped_and_gives_the_same_facts_and_rollup(base, monkeypatch):
+    monkeypatch.setattr(facts, "BULK_ROWS", 50)  # past 50 rows (and half the table) the indexes are dropped
+    indexes = _indexes(base)
+    assert indexes == ["ix_movements_day_sku", "ix_movements_sku_day"]
+    rebuilt = []
+    restore = facts.FactLoad._restore_indexes
+    monkeypatch.setattr(facts.FactLoad, "_restore_indexes", lambda load: (rebuilt.extend(load._dropped), restore(load)))
+    [result] = run(base, "movements", write("m.csv", sample(600)), chunk_rows=37)
+    assert result.inserted == 600
+    assert len(rebuilt) == (2 if base.dialect == "sqlite" else 0)  # PostgreSQL keeps its indexes (readers)
+    assert _indexes(base) == indexes
+    loaded = snapshot(base)
+    with base.engine.begin() as conn:
+        conn.execute(text("DELETE FROM sku_months"))
+        refresh(conn)
+    assert snapshot(base) == loaded
+    with base.engine.connect() as conn:  # the rebuilt index serves the rollup's month reads
+        assert conn.execute(text("SELECT COUNT(*) FROM movements WHERE day >= '2026-01-01'")).scalar() > 0
+
+
+def test_a_bulk_load_that_fails_leaves_the_table_and_its_indexes_as_they_were(base, monkeypatch):
+    monkeypatch.setattr(facts, "BULK_ROWS", 50)
+    content = sample(600) + "M99999,S1,sale,2026-13-01T08:00:00,1,1,\n"  # bad on the last line
+    with pytest.raises(ImportRejected):
+        run(base, "movements", write("m.csv", content), chunk_rows=37)
+    assert _indexes(base) == ["ix_movements_day_sku", "ix_movements_sku_day"]
+    assert snapshot(base) == ([], [])

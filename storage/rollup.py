@@ -17,15 +17,19 @@ The importer calls :func:`refresh` after loading movements, on its own connectio
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+import numpy as np
 from perfrules.engine.periods import add_months
 from perfrules.storage.models import Forecast, PurchaseOrder
-from perfrules.storage.sqlutil import bind_day, day_order_hint, day_param, month_expr, month_start, to_date
+from perfrules.storage.sqlutil import bind_day, day_order_hint, month_expr, month_start, to_date
 from perfrules.storage.types import MONEY
-from sqlalchemy import Connection, Index, TextClause, bindparam, text
+from sqlalchemy import Connection, Index, bindparam, text
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import Field, SQLModel
 
 TRAILING_MONTHS = 12  # the months the rollup's trailing outbound sums (``out_*_12m``) cover
@@ -84,9 +88,9 @@ FACT_INDEXES = (
     Index("ix_forecasts_month", Forecast.__table__.c.month),
 )
 
-# The month's flows of one SKU, from movements.
+# The month's flows of each SKU, from movements, month by month in SKU order (the order rows are written in).
 _AGG = """
-SELECT sku, {month} AS month,
+SELECT {month} AS month, sku,
   SUM(CASE WHEN kind = 'receipt' THEN quantity ELSE 0 END) AS receipt_qty,
   SUM(CASE WHEN kind = 'receipt' THEN quantity * unit_cost ELSE 0 END) AS receipt_cost,
   SUM(CASE WHEN kind = 'sale' THEN -quantity ELSE 0 END) AS sale_qty,
@@ -98,123 +102,277 @@ SELECT sku, {month} AS month,
   MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS last_out_day,
   MAX(CASE WHEN kind = 'receipt' THEN day END) AS last_receipt_day
 FROM movements {hint} WHERE day >= :since {sku_filter}
-GROUP BY sku, {month}
+GROUP BY {month}, sku
+ORDER BY 1, 2
 """
-
-_INSERT = """
-INSERT INTO sku_months (sku, month, category, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, opening_qty,
-  opening_value, closing_qty, closing_value, cum_out_qty, cum_out_cost, cum_out_qty2, cum_sale_qty, cum_receipt_qty,
-  cum_receipt_cost, out_qty_12m, out_cost_12m, out_qty2_12m, first_day, last_sale_day, last_out_day,
-  last_receipt_day)
-WITH agg AS ({agg}),
-prev AS (SELECT * FROM sku_months WHERE month = :prev_month {sku_filter}),
-months AS ({months}),
-keys AS (SELECT sku FROM agg UNION SELECT sku FROM prev),
-firsts AS (SELECT sku, MIN(month) AS first_month FROM agg GROUP BY sku),
-grid AS (
-  SELECT k.sku, m.month, m.back12 FROM keys k CROSS JOIN months m
-  LEFT JOIN firsts f ON f.sku = k.sku
-  LEFT JOIN prev p ON p.sku = k.sku
-  WHERE p.sku IS NOT NULL OR m.month >= f.first_month
-),
-filled AS (
-  SELECT g.sku, g.month, s.category,
-    COALESCE(a.receipt_qty, 0) AS receipt_qty, COALESCE(a.receipt_cost, 0) AS receipt_cost,
-    COALESCE(a.sale_qty, 0) AS sale_qty, COALESCE(a.out_qty, 0) AS out_qty, COALESCE(a.out_cost, 0) AS out_cost,
-    COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w - COALESCE(a.net_qty, 0) AS opening_qty,
-    (COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w - COALESCE(a.net_qty, 0)) * s.unit_cost
-      AS opening_value,
-    COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w AS closing_qty,
-    (COALESCE(p.closing_qty, 0) + SUM(COALESCE(a.net_qty, 0)) OVER w) * s.unit_cost AS closing_value,
-    COALESCE(p.cum_out_qty, 0) + SUM(COALESCE(a.out_qty, 0)) OVER w AS cum_out_qty,
-    COALESCE(p.cum_out_cost, 0) + SUM(COALESCE(a.out_cost, 0)) OVER w AS cum_out_cost,
-    COALESCE(p.cum_out_qty2, 0) + SUM(COALESCE(a.out_qty * a.out_qty, 0)) OVER w AS cum_out_qty2,
-    COALESCE(p.cum_sale_qty, 0) + SUM(COALESCE(a.sale_qty, 0)) OVER w AS cum_sale_qty,
-    COALESCE(p.cum_receipt_qty, 0) + SUM(COALESCE(a.receipt_qty, 0)) OVER w AS cum_receipt_qty,
-    COALESCE(p.cum_receipt_cost, 0) + SUM(COALESCE(a.receipt_cost, 0)) OVER w AS cum_receipt_cost,
-    SUM(COALESCE(a.out_qty, 0)) OVER w12 + {before_qty} AS out_qty_12m,
-    SUM(COALESCE(a.out_cost, 0)) OVER w12 + {before_cost} AS out_cost_12m,
-    SUM(COALESCE(a.out_qty * a.out_qty, 0)) OVER w12 + {before_qty2} AS out_qty2_12m,
-    COALESCE(p.first_day, MIN(a.first_day) OVER w) AS first_day,
-    COALESCE(MAX(a.last_sale_day) OVER w, p.last_sale_day) AS last_sale_day,
-    COALESCE(MAX(a.last_out_day) OVER w, p.last_out_day) AS last_out_day,
-    COALESCE(MAX(a.last_receipt_day) OVER w, p.last_receipt_day) AS last_receipt_day
-  FROM grid g
-  JOIN skus s ON s.sku = g.sku
-  LEFT JOIN agg a ON a.sku = g.sku AND a.month = g.month
-  LEFT JOIN prev p ON p.sku = g.sku {back_join}
-  WINDOW w AS (PARTITION BY g.sku ORDER BY g.month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-    w12 AS (PARTITION BY g.sku ORDER BY g.month ROWS BETWEEN {preceding} PRECEDING AND CURRENT ROW)
-)
-SELECT sku, month, category, receipt_qty, receipt_cost, sale_qty, out_qty, out_cost, opening_qty, opening_value,
-  closing_qty, closing_value, cum_out_qty, cum_out_cost, cum_out_qty2, cum_sale_qty, cum_receipt_qty,
-  cum_receipt_cost, out_qty_12m, out_cost_12m, out_qty2_12m, first_day, last_sale_day, last_out_day,
-  last_receipt_day
-FROM filled
-"""
-# The trailing twelve months of a rebuilt month M reach back before the rebuild's first month S when M − 11 < S:
-# the window frame w12 then sums the rebuilt months S…M, and the months M−11…S−1 are the kept rows' cumulative
-# difference (the row before S minus the row of M − 12 = ``back12``, which a SKU that started later has not got).
-_BACK_JOIN = "LEFT JOIN sku_months b ON b.sku = g.sku AND b.month = g.back12"
-_BEFORE = "CASE WHEN g.back12 >= {since} THEN 0 ELSE COALESCE(p.{col}, 0) - COALESCE(b.{col}, 0) END"
+_FLOWS = ("receipt_qty", "receipt_cost", "sale_qty", "out_qty", "out_cost", "net_qty")
+_FLOW_DAYS = ("first_day", "last_sale_day", "last_out_day", "last_receipt_day")
+# the running state at a month's end that the next month starts from (money in ten-thousandths)
+_STATE = ("closing_qty", "cum_out_qty", "cum_out_cost", "cum_out_qty2", "cum_sale_qty", "cum_receipt_qty",
+          "cum_receipt_cost")  # fmt: skip
+_TRAILING = ("cum_out_qty", "cum_out_cost", "cum_out_qty2")  # differences of these give the trailing months
+_MONEY = frozenset({"receipt_cost", "out_cost", "cum_out_cost", "cum_receipt_cost", "opening_value",
+                    "closing_value", "out_cost_12m"})  # fmt: skip
+_COLUMNS = tuple(c.name for c in SkuMonth.__table__.columns)
+SCALE = 10_000  # money is rebuilt in ten-thousandths of a unit (MONEY's scale): integer sums are exact
+NO_DAY = np.iinfo(np.int64).min  # a missing day (numpy's NaT as an integer: below every day)
+WRITE_ROWS = 50_000  # rollup rows per write (and agg rows per read): memory stays bounded at any size
 
 
-def _months_sql(dialect: str, months: list[date]) -> tuple[str, dict[str, object]]:
-    """The rebuilt months, each with the month twelve before it (``back12``), as bind parameters."""
-    params: dict[str, object] = {}
-    for i, m in enumerate(months):
-        params |= {f"m{i}": bind_day(dialect, m), f"b{i}": bind_day(dialect, add_months(m, -TRAILING_MONTHS))}
-    cast = "CAST(:{} AS DATE)" if dialect == "postgresql" else ":{}"
-    return " UNION ALL ".join(
-        f"SELECT {cast.format(f'm{i}')} AS month, {cast.format(f'b{i}')} AS back12" for i in range(len(months))
-    ), params
+def _scaled(values: list[Any]) -> np.ndarray:
+    """Money from the driver (SQLite: float; PostgreSQL: Decimal) in ten-thousandths, exactly for Decimal."""
+    if any(isinstance(v, Decimal) for v in values):
+        return np.array([int((v or 0) * SCALE) for v in values], dtype=np.int64)
+    return np.rint(np.array([v or 0 for v in values], dtype=np.float64) * SCALE).astype(np.int64)
 
 
-@functools.lru_cache(maxsize=256)
-def _statements(dialect: str, month_count: int, subset: bool, kept_rows: bool) -> tuple[TextClause, TextClause]:
-    """The DELETE and INSERT of :func:`_rebuild` (built once: parsing the long SQL costs more than running it
-    for the few SKUs of an API push). ``kept_rows``: rows before the rebuilt months may exist, and the
-    trailing twelve months read them."""
-    sku_filter = "AND sku IN :skus" if subset else ""
-    months_sql, _ = _months_sql(dialect, [date(2000, 1, 1)] * month_count)
-    delete = f"DELETE FROM sku_months WHERE month >= :since {sku_filter}"
-    agg = _AGG.format(
-        month=month_expr(dialect, "day"), sku_filter=sku_filter, hint=day_order_hint(dialect) if not subset else ""
-    )
-    since = day_param(dialect, "since")
-    before = {
-        f"before_{name}": _BEFORE.format(col=column, since=since) if kept_rows else "0"
-        for name, column in (("qty", "cum_out_qty"), ("cost", "cum_out_cost"), ("qty2", "cum_out_qty2"))
-    }
-    insert = _INSERT.format(
-        agg=agg,
-        months=months_sql,
-        sku_filter=sku_filter,
-        back_join=_BACK_JOIN if kept_rows else "",
-        preceding=TRAILING_MONTHS - 1,
-        **before,
-    )
-    statements = (text(delete), text(insert))
-    if subset:
-        statements = tuple(s.bindparams(bindparam("skus", expanding=True)) for s in statements)
-    return statements
+def _days(values: list[Any]) -> np.ndarray:
+    """Days (``YYYY-MM-DD`` text or dates; None for none) as integers, :data:`NO_DAY` for none."""
+    return np.array(values, dtype="datetime64[D]").astype(np.int64)
 
 
-def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None, first: date) -> None:
-    dialect = conn.dialect.name
+class _Rebuild:
+    """The rollup rows of a set of SKUs from one month on, computed month by month over arrays of SKUs.
+
+    The state at the end of the month before (the kept row of each SKU that has one) is carried forward with
+    each month's flows; the trailing twelve months are cumulative outbound minus that of the row twelve
+    months earlier (0 before a SKU's first row), kept in a ring of twelve months. Memory holds a few arrays
+    of one number per SKU and one write batch, whatever the history's length.
+    """
+
+    def __init__(self, conn: Connection, skus: list[str], categories: list[str], costs: list[Any]):
+        self.conn, self.dialect = conn, conn.dialect.name
+        self.skus, self.categories = skus, categories
+        self.index = {sku: i for i, sku in enumerate(skus)}
+        n = len(skus)
+        self.cost = _scaled(costs)
+        self.state = {name: np.zeros(n, dtype=np.int64) for name in _STATE}
+        self.days = {name: np.full(n, NO_DAY, dtype=np.int64) for name in _FLOW_DAYS}
+        self.started = np.zeros(n, dtype=bool)  # has a row in the month being built (or the one before)
+        self.ring = {name: np.zeros((TRAILING_MONTHS, n), dtype=np.int64) for name in _TRAILING}
+
+    def _positions(self, skus: list[str]) -> np.ndarray:
+        return np.fromiter((self.index[s] for s in skus), dtype=np.int64, count=len(skus))
+
+    def carry(self, rows: list[tuple]) -> None:
+        """The kept rows of the month before the rebuild: (sku, *_STATE, *_FLOW_DAYS)."""
+        if not rows:
+            return
+        at = self._positions([r[0] for r in rows])
+        for k, name in enumerate(_STATE, 1):
+            values = [r[k] for r in rows]
+            self.state[name][at] = _scaled(values) if name in _MONEY else np.array(values, dtype=np.int64)
+        for k, name in enumerate(_FLOW_DAYS, 1 + len(_STATE)):
+            self.days[name][at] = _days([r[k] for r in rows])
+        self.started[at] = True
+
+    def look_back(self, slot: int, rows: list[tuple]) -> None:
+        """Kept rows (sku, *_TRAILING) of the month ``slot`` months into the ring."""
+        if not rows:
+            return
+        at = self._positions([r[0] for r in rows])
+        for k, name in enumerate(_TRAILING, 1):
+            values = [r[k] for r in rows]
+            self.ring[name][slot, at] = _scaled(values) if name in _MONEY else np.array(values, dtype=np.int64)
+
+    def month(self, number: int, flows: list[tuple]) -> dict[str, np.ndarray]:
+        """Apply month ``number``'s agg rows (sku, *_FLOWS, *_FLOW_DAYS); the month's columns of every SKU."""
+        n = len(self.skus)
+        month = {name: np.zeros(n, dtype=np.int64) for name in _FLOWS}
+        if flows:
+            at = self._positions([r[0] for r in flows])
+            for k, name in enumerate(_FLOWS, 1):
+                values = [r[k] for r in flows]
+                month[name][at] = _scaled(values) if name in _MONEY else np.array(values, dtype=np.int64)
+            for k, name in enumerate(_FLOW_DAYS, 1 + len(_FLOWS)):
+                day = _days([r[k] for r in flows])
+                kept = self.days[name][at]
+                # first_day: the kept row's, else the first month's; the last days: the newest
+                self.days[name][at] = (
+                    np.where(kept == NO_DAY, day, kept) if name == "first_day" else np.maximum(kept, day)
+                )
+            self.started[at] = True
+        s = self.state
+        out = {name: month[name] for name in _FLOWS if name != "net_qty"}
+        out["opening_qty"] = s["closing_qty"].copy()
+        s["closing_qty"] += month["net_qty"]
+        s["cum_out_qty"] += month["out_qty"]
+        s["cum_out_cost"] += month["out_cost"]
+        s["cum_out_qty2"] += month["out_qty"] * month["out_qty"]
+        s["cum_sale_qty"] += month["sale_qty"]
+        s["cum_receipt_qty"] += month["receipt_qty"]
+        s["cum_receipt_cost"] += month["receipt_cost"]
+        out |= {name: s[name].copy() for name in _STATE}
+        out["opening_value"] = _times(out["opening_qty"], self.cost)
+        out["closing_value"] = _times(out["closing_qty"], self.cost)
+        slot = number % TRAILING_MONTHS
+        for name, trailing in (("cum_out_qty", "out_qty_12m"), ("cum_out_cost", "out_cost_12m"),
+                               ("cum_out_qty2", "out_qty2_12m")):  # fmt: skip
+            out[trailing] = s[name] - self.ring[name][slot]
+            self.ring[name][slot] = s[name]
+        out |= self.days
+        return out
+
+    def rows(self, month: date, columns: dict[str, np.ndarray]) -> Iterator[list[tuple]]:
+        """The month's rows of the SKUs that have started, in SKU order, in batches of :data:`WRITE_ROWS`."""
+        started = np.flatnonzero(self.started)
+        sqlite = self.dialect == "sqlite"
+        month_value = month.isoformat() if sqlite else month
+        for lo in range(0, len(started), WRITE_ROWS):
+            at = started[lo : lo + WRITE_ROWS]
+            cells: list[list[Any]] = []
+            for name in _COLUMNS:
+                if name == "month":
+                    cells.append([month_value] * len(at))
+                elif name == "sku":
+                    cells.append([self.skus[i] for i in at.tolist()])
+                elif name == "category":
+                    cells.append([self.categories[i] for i in at.tolist()])
+                elif name in _MONEY:
+                    values = columns[name][at]
+                    if sqlite:
+                        cells.append((values / SCALE).tolist())
+                    else:
+                        cells.append([Decimal(v).scaleb(-4) for v in values.tolist()])
+                elif name in _FLOW_DAYS:
+                    text_days = columns[name][at].astype("datetime64[D]").astype(str).tolist()
+                    cells.append([None if d == "NaT" else d for d in text_days])
+                else:
+                    cells.append(columns[name][at].tolist())
+            yield list(zip(*cells, strict=True))
+
+
+def _times(quantity: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Quantity × cost in ten-thousandths; in Python integers where 64 bits could overflow (never silently)."""
+    if len(quantity) and float(np.abs(quantity).max()) * float(np.abs(cost).max()) >= 2.0**62:
+        return quantity.astype(object) * cost.astype(object)
+    return quantity * cost
+
+
+def _months(since: date, last: date) -> list[date]:
     months = []
     m = since
     while m <= last:
         months.append(m)
         m = add_months(m, 1)
-    _, params = _months_sql(dialect, months or [since])
-    params |= {"since": bind_day(dialect, since), "prev_month": bind_day(dialect, add_months(since, -1))}
-    delete, insert = _statements(dialect, len(months or [since]), skus is not None, since > first)
+    return months
+
+
+@functools.lru_cache(maxsize=64)
+def _agg_sql(dialect: str, subset: int) -> str:
+    """The month flows of every SKU (or of ``subset`` SKUs ``:s0``, ``:s1`` …) from ``:since`` on, in the
+    driver's own parameter style: read through the DBAPI cursor, row by row as tuples."""
+    sku_filter = f"AND sku IN ({', '.join(f':s{i}' for i in range(subset))})" if subset else ""
+    sql = _AGG.format(
+        month=month_expr(dialect, "day"), sku_filter=sku_filter, hint=day_order_hint(dialect) if not subset else ""
+    )
+    return re.sub(r":(\w+)", r"%(\1)s", sql) if dialect == "postgresql" else sql
+
+
+def _flows(conn: Connection, since: date, skus: list[str] | None) -> Iterator[list[tuple]]:
+    """The agg rows (month, sku, *_FLOWS, *_FLOW_DAYS) in batches of :data:`WRITE_ROWS`, in month order."""
+    params: dict[str, Any] = {"since": bind_day(conn.dialect.name, since)}
+    params |= {f"s{i}": sku for i, sku in enumerate(skus or ())}
+    cur = conn.connection.driver_connection.cursor()
+    cur.execute(_agg_sql(conn.dialect.name, len(skus or ())), params)
+    while batch := cur.fetchmany(WRITE_ROWS):
+        yield batch
+
+
+def _kept(conn: Connection, columns: tuple[str, ...], month: date, skus: list[str] | None) -> list[tuple]:
+    """Kept rollup rows of ``month``: (sku, *columns)."""
+    dialect = conn.dialect.name
+    sql = f"SELECT sku, {', '.join(columns)} FROM sku_months WHERE month = :month"
+    params: dict[str, Any] = {"month": bind_day(dialect, month)}
+    statement = text(sql)
     if skus is not None:
+        statement = text(sql + " AND sku IN :skus").bindparams(bindparam("skus", expanding=True))
         params["skus"] = skus
-    conn.execute(delete, params)
-    if months:
-        conn.execute(insert, params)
+    return [tuple(r) for r in conn.execute(statement, params)]
+
+
+def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None, first: date) -> None:
+    """Replace the rows of ``skus`` (None: every SKU) from month ``since`` to month ``last``."""
+    dialect = conn.dialect.name
+    sku_filter, params = "", {"since": bind_day(dialect, since)}
+    if skus is not None:
+        sku_filter, params["skus"] = " AND sku IN :skus", skus
+    whole = skus is None and since <= first  # every row goes: the table is rebuilt from nothing
+    dropped: list[str] = []
+    if whole and dialect == "sqlite":
+        dropped = _empty_table(conn)
+    elif whole:
+        conn.execute(text("DELETE FROM sku_months"))  # not TRUNCATE: readers keep reading the rows until commit
+    else:
+        delete = text(f"DELETE FROM sku_months WHERE month >= :since{sku_filter}")
+        conn.execute(delete.bindparams(bindparam("skus", expanding=True)) if skus is not None else delete, params)
+    months = _months(since, last)
+    if not months:
+        return
+    catalogue = text("SELECT sku, category, unit_cost FROM skus" + (" WHERE sku IN :skus" if skus is not None else ""))
+    if skus is not None:
+        catalogue = catalogue.bindparams(bindparam("skus", expanding=True))
+    listed = sorted(tuple(r) for r in conn.execute(catalogue, params))
+    build = _Rebuild(conn, [r[0] for r in listed], [r[1] or "" for r in listed], [r[2] for r in listed])
+    del listed
+    build.carry(_kept(conn, (*_STATE, *_FLOW_DAYS), add_months(since, -1), skus))
+    if since > first:  # the trailing months of the first rebuilt months reach back into kept rows
+        for back in range(1, TRAILING_MONTHS + 1):
+            month = add_months(since, -back)
+            build.look_back(-back % TRAILING_MONTHS, _kept(conn, _TRAILING, month, skus))
+    agg = _flows(conn, since, skus)
+    pending: list[tuple] = []
+    for number, month in enumerate(months):
+        flows, key = [], bind_day(dialect, month)
+        while True:
+            if not pending:
+                pending = next(agg, [])
+                if not pending:
+                    break
+            taken = 0
+            for row in pending:
+                if _month_key(row[0], dialect) != key:
+                    break
+                taken += 1
+            flows.extend(r[1:] for r in pending[:taken])
+            pending = pending[taken:]
+            if pending:
+                break
+        columns = build.month(number, flows)
+        del flows
+        for batch in build.rows(month, columns):
+            _write(conn, batch)
+    for ddl in dropped:
+        conn.exec_driver_sql(ddl)
+
+
+def _month_key(value: Any, dialect: str) -> Any:
+    return value if dialect == "postgresql" else str(value)
+
+
+def _empty_table(conn: Connection) -> list[str]:
+    """SQLite, whole rebuild: drop and create the table without its secondary indexes (a DELETE of every row
+    costs a third of the rebuild); the CREATE INDEX statements, run once the rows are in (one sort each
+    instead of a random insert per row). Readers keep the last committed table until the commit."""
+    table = SkuMonth.__table__
+    conn.exec_driver_sql("DROP TABLE sku_months")
+    conn.exec_driver_sql(str(CreateTable(table).compile(dialect=conn.dialect)))
+    return [
+        str(CreateIndex(index).compile(dialect=conn.dialect)) for index in sorted(table.indexes, key=lambda i: i.name)
+    ]
+
+
+_INSERT_ROWS = f"INSERT INTO sku_months ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+
+
+def _write(conn: Connection, rows: list[tuple]) -> None:
+    cur = conn.connection.driver_connection.cursor()
+    if conn.dialect.name == "postgresql":
+        with cur.copy(f"COPY sku_months ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cur.executemany(_INSERT_ROWS, rows)
 
 
 def _chunks(items: Iterable[str]) -> Iterable[list[str]]:

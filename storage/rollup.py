@@ -88,19 +88,21 @@ FACT_INDEXES = (
     Index("ix_forecasts_month", Forecast.__table__.c.month),
 )
 
-# The month's flows of each SKU, from movements, month by month in SKU order (the order rows are written in).
+# The month's flows of each SKU, from movements, month by month in SKU order (the order rows are written in);
+# money in ten-thousandths (exact integers: NUMERIC on PostgreSQL; on SQLite REAL sums rounded at the scale).
 _AGG = """
 SELECT {month} AS month, sku,
   SUM(CASE WHEN kind = 'receipt' THEN quantity ELSE 0 END) AS receipt_qty,
-  SUM(CASE WHEN kind = 'receipt' THEN quantity * unit_cost ELSE 0 END) AS receipt_cost,
+  CAST(ROUND(SUM(CASE WHEN kind = 'receipt' THEN quantity * unit_cost ELSE 0 END) * 10000) AS BIGINT) AS receipt_cost,
   SUM(CASE WHEN kind = 'sale' THEN -quantity ELSE 0 END) AS sale_qty,
   SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity ELSE 0 END) AS out_qty,
-  SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity * unit_cost ELSE 0 END) AS out_cost,
+  CAST(ROUND(SUM(CASE WHEN kind IN ('sale', 'issue') THEN -quantity * unit_cost ELSE 0 END) * 10000) AS BIGINT)
+    AS out_cost,
   SUM(quantity) AS net_qty,
-  MIN(day) AS first_day,
-  MAX(CASE WHEN kind = 'sale' THEN day END) AS last_sale_day,
-  MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS last_out_day,
-  MAX(CASE WHEN kind = 'receipt' THEN day END) AS last_receipt_day
+  CAST(MIN(day) AS TEXT) AS first_day,
+  CAST(MAX(CASE WHEN kind = 'sale' THEN day END) AS TEXT) AS last_sale_day,
+  CAST(MAX(CASE WHEN kind IN ('sale', 'issue') THEN day END) AS TEXT) AS last_out_day,
+  CAST(MAX(CASE WHEN kind = 'receipt' THEN day END) AS TEXT) AS last_receipt_day
 FROM movements {hint} WHERE day >= :since {sku_filter}
 GROUP BY {month}, sku
 ORDER BY 1, 2
@@ -126,6 +128,15 @@ def _scaled(values: list[Any]) -> np.ndarray:
     return np.rint(np.array([v or 0 for v in values], dtype=np.float64) * SCALE).astype(np.int64)
 
 
+def _money_text(scaled: np.ndarray) -> np.ndarray:
+    """Ten-thousandths as exact decimal text (PostgreSQL's COPY reads it into NUMERIC as it is)."""
+    if scaled.dtype == object:  # Python integers (beyond 64 bits)
+        return np.array([f"{'-' if v < 0 else ''}{abs(v) // SCALE}.{abs(v) % SCALE:04d}" for v in scaled], dtype=object)
+    size = np.abs(scaled)
+    text = np.char.add(np.char.add((size // SCALE).astype(str), "."), np.char.zfill((size % SCALE).astype(str), 4))
+    return np.where(scaled < 0, np.char.add("-", text), text)
+
+
 def _days(values: list[Any]) -> np.ndarray:
     """Days (``YYYY-MM-DD`` text or dates; None for none) as integers, :data:`NO_DAY` for none."""
     return np.array(values, dtype="datetime64[D]").astype(np.int64)
@@ -142,7 +153,7 @@ class _Rebuild:
 
     def __init__(self, conn: Connection, skus: list[str], categories: list[str], costs: list[Any]):
         self.conn, self.dialect = conn, conn.dialect.name
-        self.skus, self.categories = skus, categories
+        self.skus, self.categories = np.array(skus, dtype=object), np.array(categories, dtype=object)
         self.index = {sku: i for i, sku in enumerate(skus)}
         n = len(skus)
         self.cost = _scaled(costs)
@@ -183,7 +194,7 @@ class _Rebuild:
             at = self._positions([r[0] for r in flows])
             for k, name in enumerate(_FLOWS, 1):
                 values = [r[k] for r in flows]
-                month[name][at] = _scaled(values) if name in _MONEY else np.array(values, dtype=np.int64)
+                month[name][at] = np.array(values, dtype=np.int64)  # money comes in ten-thousandths
             for k, name in enumerate(_FLOW_DAYS, 1 + len(_FLOWS)):
                 day = _days([r[k] for r in flows])
                 kept = self.days[name][at]
@@ -225,18 +236,17 @@ class _Rebuild:
                 if name == "month":
                     cells.append([month_value] * len(at))
                 elif name == "sku":
-                    cells.append([self.skus[i] for i in at.tolist()])
+                    cells.append(self.skus[at].tolist())
                 elif name == "category":
-                    cells.append([self.categories[i] for i in at.tolist()])
+                    cells.append(self.categories[at].tolist())
                 elif name in _MONEY:
                     values = columns[name][at]
-                    if sqlite:
-                        cells.append((values / SCALE).tolist())
-                    else:
-                        cells.append([Decimal(v).scaleb(-4) for v in values.tolist()])
+                    cells.append((values / SCALE).tolist() if sqlite else _money_text(values).tolist())
                 elif name in _FLOW_DAYS:
-                    text_days = columns[name][at].astype("datetime64[D]").astype(str).tolist()
-                    cells.append([None if d == "NaT" else d for d in text_days])
+                    days = columns[name][at]
+                    text_days = days.astype("datetime64[D]").astype(str).astype(object)
+                    text_days[days == NO_DAY] = None
+                    cells.append(text_days.tolist())
                 else:
                     cells.append(columns[name][at].tolist())
             yield list(zip(*cells, strict=True))

@@ -37,9 +37,10 @@ from perfrules.storage.import_keys import KeyRegistry
 from perfrules.storage.models import FactChange, FactGeneration, ImportBatch, KitComponent
 from perfrules.storage.rollup import refresh as refresh_rollup_of
 from perfrules.storage.schema import metadata
+from perfrules.storage.sqlutil import index_ddl
 from sqlalchemy import Column, Connection, Dialect, Integer, MetaData, Table, TextClause, column, insert, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.schema import CreateTable
 
 STAGE = "_import_stage"
 # Built once: every import (each API push) runs them, and building a statement costs more than running it.
@@ -231,10 +232,9 @@ class FactLoad:
         held = self.conn.exec_driver_sql(f"SELECT COUNT(*) FROM {self.table.name}").scalar_one() - inserted
         if inserted * 2 < held:
             return
-        for index in sorted(self.table.indexes, key=lambda i: i.name):
-            if not index.unique:
-                self._dropped.append(str(CreateIndex(index).compile(dialect=self.conn.dialect)))
-                self.conn.exec_driver_sql(f"DROP INDEX {index.name}")
+        for name, ddl in index_ddl(self.conn, self.table):
+            self._dropped.append(ddl)
+            self.conn.exec_driver_sql(f"DROP INDEX {name}")
 
     def _restore_indexes(self) -> None:
         """Build the indexes :meth:`_bulk_load` dropped (before anything reads the table through them)."""

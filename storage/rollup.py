@@ -17,6 +17,7 @@ The importer calls :func:`refresh` after loading movements, on its own connectio
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -26,10 +27,10 @@ from typing import Any
 import numpy as np
 from perfrules.engine.periods import add_months
 from perfrules.storage.models import Forecast, PurchaseOrder
-from perfrules.storage.sqlutil import bind_day, day_order_hint, month_expr, month_start, to_date
+from perfrules.storage.sqlutil import bind_day, day_order_hint, index_ddl, month_expr, month_start, to_date
 from perfrules.storage.types import MONEY
 from sqlalchemy import Connection, Index, bindparam, text
-from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.schema import CreateTable
 from sqlmodel import Field, SQLModel
 
 TRAILING_MONTHS = 12  # the months the rollup's trailing outbound sums (``out_*_12m``) cover
@@ -330,24 +331,13 @@ def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None, 
         for back in range(1, TRAILING_MONTHS + 1):
             month = add_months(since, -back)
             build.look_back(-back % TRAILING_MONTHS, _kept(conn, _TRAILING, month, skus))
-    agg = _flows(conn, since, skus)
-    pending: list[tuple] = []
+    by_month = itertools.groupby(itertools.chain.from_iterable(_flows(conn, since, skus)), key=lambda r: r[0])
+    group = next(by_month, None)
     for number, month in enumerate(months):
-        flows, key = [], bind_day(dialect, month)
-        while True:
-            if not pending:
-                pending = next(agg, [])
-                if not pending:
-                    break
-            taken = 0
-            for row in pending:
-                if _month_key(row[0], dialect) != key:
-                    break
-                taken += 1
-            flows.extend(r[1:] for r in pending[:taken])
-            pending = pending[taken:]
-            if pending:
-                break
+        flows: list[tuple] = []
+        if group is not None and _month_key(group[0], dialect) == bind_day(dialect, month):
+            flows = [row[1:] for row in group[1]]
+            group = next(by_month, None)
         columns = build.month(number, flows)
         del flows
         for batch in build.rows(month, columns):
@@ -367,9 +357,7 @@ def _empty_table(conn: Connection) -> list[str]:
     table = SkuMonth.__table__
     conn.exec_driver_sql("DROP TABLE sku_months")
     conn.exec_driver_sql(str(CreateTable(table).compile(dialect=conn.dialect)))
-    return [
-        str(CreateIndex(index).compile(dialect=conn.dialect)) for index in sorted(table.indexes, key=lambda i: i.name)
-    ]
+    return [ddl for _name, ddl in index_ddl(conn, table)]
 
 
 _INSERT_ROWS = f"INSERT INTO sku_months ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"

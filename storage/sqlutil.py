@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from perfrules.engine.periods import add_months
+from sqlalchemy import Connection, Table
+from sqlalchemy.schema import CreateIndex
 
 
 def month_start(day: date) -> date:
@@ -55,3 +57,10 @@ def day_order_hint(dialect: str) -> str:
     """SQLite: read movements in day order. Left alone, its planner walks the (sku, day) index to save the
     GROUP BY sort and fetches every row at random — four times slower over a month or over everything."""
     return "INDEXED BY ix_movements_day_sku" if dialect == "sqlite" else ""
+
+
+def index_ddl(conn: Connection, table: Table) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of each secondary (non-unique) index of ``table``, by name: what a bulk
+    load drops and builds again once its rows are in."""
+    indexes = sorted((i for i in table.indexes if not i.unique), key=lambda i: i.name)
+    return [(index.name, str(CreateIndex(index).compile(dialect=conn.dialect))) for index in indexes]

@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DURABLE_CC := $(or $(CC),gcc) -DPyEval_CallObject=PyObject_CallObject
 LINTED := engine storage tests bench tools
 
-.PHONY: demo test lint architecture bench migration clean
+.PHONY: demo test lint architecture bench bench-large migration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)" || { echo "perfrules needs Python 3.11, 3.12 or 3.13 (set PYTHON=…)"; exit 2; }
@@ -40,7 +40,13 @@ architecture: $(STAMP)
 
 ## bench: every benchmark of bench/ (prints its figures)
 bench: $(STAMP)
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	for b in bench/*.py; do [ $$b = bench/large.py ] || $(BIN)/python $$b || exit 1; done
+
+## bench-large: the large company (1M SKUs, 24 months, ~50M movements) on SQLite and PostgreSQL (1–2 hours;
+## LARGE_DIR holds its files and SQLite database, about 40 GB free needed; PostgreSQL from PERFRULES_BENCH_DATABASE_URL)
+LARGE_DIR ?= /tmp/perfrules-bench-large
+bench-large: $(STAMP)
+	$(BIN)/python bench/large.py --size large --workdir $(LARGE_DIR)
 
 ## migration: write the next numbered migration from the models (NAME='what changed'; review it)
 migration: $(STAMP)

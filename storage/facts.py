@@ -12,6 +12,9 @@ DBAPI, never through ORM objects:
   table's secondary indexes and builds them again, in the same transaction, before :meth:`FactLoad.finish`
   reads the table: one sort per index instead of a random B-tree insert per row and index (the import's
   largest cost). Readers keep seeing the last committed table, indexes included.
+- A large load into PostgreSQL (:data:`BULK_ROWS` rows or more) ends with ``ANALYZE`` of the table (and of
+  the rollup it refreshed), in the same transaction: the KPI queries right after it are planned on the new
+  row counts instead of waiting for autovacuum to notice them.
 - Otherwise rows go to a temporary staging table (PostgreSQL: ``COPY``), and :meth:`FactLoad.finish`
   records the changed fields in ``fact_changes`` and upserts set-wise with
   ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE <something changed>``.
@@ -35,6 +38,7 @@ from perfrules.engine.errors import PerfRulesError
 from perfrules.storage.db import Database
 from perfrules.storage.import_keys import KeyRegistry
 from perfrules.storage.models import FactChange, FactGeneration, ImportBatch, KitComponent
+from perfrules.storage.rollup import SkuMonth
 from perfrules.storage.rollup import refresh as refresh_rollup_of
 from perfrules.storage.schema import metadata
 from perfrules.storage.sqlutil import index_ddl
@@ -242,6 +246,15 @@ class FactLoad:
             self.conn.exec_driver_sql(ddl)
         self._dropped = []
 
+    def _analyze(self) -> None:
+        """After a load of :data:`BULK_ROWS` rows or more into PostgreSQL, refresh the planner's statistics of
+        the table and of the rollup (SQLite plans without them: its queries carry their own index hints)."""
+        if self.dialect != "postgresql" or sum(self._inserted.values()) + self._staged < BULK_ROWS:
+            return
+        self.conn.exec_driver_sql(f"ANALYZE {self.table.name}")
+        if self.refresh_rollup and self.rollup is not None:
+            self.conn.exec_driver_sql(f"ANALYZE {SkuMonth.__tablename__}")
+
     def _stage(self, file_no: int, columns: Sequence[Sequence[Any]]) -> None:
         self._create_stage()
         names = ", ".join((*self.columns, "_file"))
@@ -401,6 +414,7 @@ class FactLoad:
             if self._has_stage:
                 self.conn.exec_driver_sql(f"DROP TABLE {STAGE}")
             self._refresh_rollup()
+            self._analyze()
         except DBAPIError as exc:
             raise FactStoreRejected(self.table.name, str(exc.orig).splitlines()[0]) from None
         return counts

@@ -135,6 +135,21 @@ def test_a_bulk_load_rebuilds_the_indexes_it_dropped_and_gives_the_same_facts_an
         assert conn.execute(text("SELECT COUNT(*) FROM movements WHERE day >= '2026-01-01'")).scalar() > 0
 
 
+def test_a_bulk_load_into_postgresql_leaves_fresh_planner_statistics(base, monkeypatch):
+    if base.dialect != "postgresql":
+        pytest.skip("SQLite plans without statistics: its KPI queries name their indexes")
+    monkeypatch.setattr(facts, "BULK_ROWS", 50)
+    with base.engine.connect() as conn:
+        started = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+    run(base, "movements", write("m.csv", sample(600)), chunk_rows=37)
+    analysed = "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname IN ('movements', 'sku_months')"
+    with base.engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        last = dict(conn.execute(text(analysed)).all())
+    assert set(last) == {"movements", "sku_months"}
+    assert all(moment is not None and moment >= started for moment in last.values()), last
+
+
 def test_a_bulk_load_that_fails_leaves_the_table_and_its_indexes_as_they_were(base, monkeypatch):
     monkeypatch.setattr(facts, "BULK_ROWS", 50)
     content = sample(600) + "M99999,S1,sale,2026-13-01T08:00:00,1,1,\n"  # bad on the last line

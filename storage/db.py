@@ -24,6 +24,10 @@ __all__ = ["MIGRATIONS", "Connection", "Database", "Session", "alembic_config", 
 
 SQLITE_CACHE_MIB = 128  # page cache per connection
 SQLITE_HEAP_MIB = 256  # soft limit of SQLite's memory in the whole process
+# One transaction's pages all go to the write-ahead log first: a history load grows it to the size of the data
+# it wrote (so a first load needs free disk for about twice its data). After the checkpoint that copies them
+# into the database the log is cut back to this size instead of keeping its largest size for good.
+SQLITE_WAL_MIB = 64
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -39,6 +43,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_MIB * 1024}")
     cursor.execute(f"PRAGMA soft_heap_limit={SQLITE_HEAP_MIB << 20}")
     cursor.execute("PRAGMA temp_store=FILE")
+    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_MIB << 20}")
     cursor.close()
 
 

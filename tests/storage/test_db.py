@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from perfrules.engine.errors import DatabaseNotReady
 from perfrules.storage import connect
+from perfrules.storage import db as db_module
 from perfrules.storage.models import Department, Employee, Movement, Sku
 from sqlmodel import select
 
@@ -41,6 +42,28 @@ def test_sqlite_runs_wal_with_foreign_keys(tmp_path):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+BULK_ROWS_SQL = (
+    "INSERT INTO bulk WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000) "
+    "SELECT hex(randomblob(500)) FROM n"
+)
+
+
+def test_sqlite_cuts_its_write_ahead_log_back_after_a_large_transaction(tmp_path, monkeypatch):
+    monkeypatch.setattr(db_module, "SQLITE_WAL_MIB", 1)
+    database = connect(f"sqlite:///{tmp_path / 'wal.db'}", upgrade=True)
+    wal = tmp_path / "wal.db-wal"
+    with database.engine.begin() as conn:  # about 6 MB of pages in one transaction: all in the log first
+        conn.exec_driver_sql("CREATE TABLE bulk (x TEXT)")
+        conn.exec_driver_sql(BULK_ROWS_SQL)
+    grown = wal.stat().st_size
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    with database.engine.begin() as conn:  # the next write after the checkpoint starts the log over
+        conn.exec_driver_sql("INSERT INTO bulk VALUES ('x')")
+    assert grown > 4 << 20 and wal.stat().st_size <= 1 << 20
+    database.dispose()
 
 
 def test_times_round_trip_as_aware_utc_and_money_as_decimal(db):

@@ -12,12 +12,15 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from perfrules.engine.bundled import bundled_path
 from perfrules.engine.errors import ConfigError
 from perfrules.engine.vocabulary import LOCALES
+
+if TYPE_CHECKING:
+    from perfrules.storage import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout (tests); bundled files: engine.bundled
 ENV_PREFIX = "PERFRULES_"
@@ -43,6 +46,16 @@ def _seconds(value: str) -> int:
     if seconds < 0:
         raise ValueError("must be 0 (off) or a number of seconds")
     return seconds
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def check(value: str) -> int:
+        number = int(value)
+        if number < minimum:
+            raise ValueError(f"must be a whole number of at least {minimum}")
+        return number
+
+    return check
 
 
 def _choice(*options: str) -> Callable[[str], str]:
@@ -85,6 +98,19 @@ SETTINGS: tuple[Setting, ...] = (
         "database_url",
         "sqlite:///perfrules.db",
         "SQLAlchemy URL of the fact store (SQLite file by default; postgresql+psycopg://… in production).",
+    ),
+    Setting(
+        "db_pool_size",
+        10,
+        "PostgreSQL: connections each perfrules process keeps open to the database (docs/operations.md, "
+        "section 5, sizes them for several instances).",
+        _count(1),
+    ),
+    Setting(
+        "db_max_overflow",
+        10,
+        "PostgreSQL: connections a process may open beyond db_pool_size at a peak (closed again after it).",
+        _count(0),
     ),
     Setting("timezone", "Asia/Shanghai", "Company time zone: deadlines, periods and reports use it.", _zone),
     Setting(
@@ -196,6 +222,15 @@ class Settings:
             values[name] = _parse(BY_NAME[name], value)
             sources[name] = "override"
         return Settings(values, sources)
+
+
+def open_database(settings: Settings, *, upgrade: bool = False) -> Database:
+    """The fact store of ``settings.database_url`` with its connection pool (``db_pool_size``,
+    ``db_max_overflow``); with ``upgrade`` its schema is created or migrated first."""
+    from perfrules.storage.db import Pool, connect
+
+    pool = Pool(settings.values["db_pool_size"], settings.values["db_max_overflow"])
+    return connect(settings.values["database_url"], upgrade=upgrade, pool=pool)
 
 
 def _parse(setting: Setting, raw: Any) -> Any:

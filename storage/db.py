@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-__all__ = ["MIGRATIONS", "Connection", "Database", "Session", "alembic_config", "connect", "make_engine"]
+__all__ = ["MIGRATIONS", "Connection", "Database", "Pool", "Session", "alembic_config", "connect", "make_engine"]
 
 
 SQLITE_CACHE_MIB = 128  # page cache per connection
@@ -47,8 +47,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+@dataclass(frozen=True)
+class Pool:
+    """How many connections one process keeps to a server database (SQLAlchemy's ``pool_size`` and
+    ``max_overflow``); SQLite connections are local files and take no part."""
+
+    size: int = 10
+    max_overflow: int = 10
+
+
+def make_engine(url: str, pool: Pool = Pool()) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout on every connection, a server
+    database the connection ``pool``."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -56,7 +66,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool.size, max_overflow=pool.max_overflow)
 
 
 def alembic_config(url: str) -> Config:
@@ -116,11 +126,11 @@ class Database:
         self.engine.dispose()
 
 
-def connect(url: str, *, upgrade: bool = False) -> Database:
+def connect(url: str, *, upgrade: bool = False, pool: Pool = Pool()) -> Database:
     """Open the database at ``url``; with ``upgrade`` create or migrate the schema first (which connects, so
     an unreachable server is reported here as :class:`DatabaseUnreachable`, with the password hidden)."""
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, pool)
     except (ArgumentError, ValueError) as exc:
         raise DatabaseUnreachable(repr(url), f"not a database URL ({exc})") from None
     db = Database(url, engine)

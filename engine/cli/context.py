@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 import click
 from perfrules.engine import logs
 from perfrules.engine.errors import PerfRulesError
-from perfrules.engine.settings import Settings, load_settings
-from perfrules.storage import Database, connect
+from perfrules.engine.settings import Settings, load_settings, open_database
+from perfrules.storage import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +35,7 @@ class AppContext:
     def database(self, *, upgrade: bool = True) -> Database:
         """The fact store; by default its schema is created or upgraded first (idempotent)."""
         if self._db is None:
-            self._db = connect(self.settings.database_url, upgrade=upgrade)
+            self._db = open_database(self.settings, upgrade=upgrade)
         return self._db
 
     def now(self) -> datetime:

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
-from perfrules.engine.settings import Settings
+from perfrules.engine.settings import Settings, open_database
 from perfrules.engine.web import (
     acknowledgements,
     api,
@@ -31,7 +31,7 @@ from perfrules.engine.web import (
     selfservice,
 )
 from perfrules.engine.web.auth import MACHINE_PATHS, NotSignedIn
-from perfrules.storage import Database, connect
+from perfrules.storage import Database
 from starlette.exceptions import HTTPException
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -50,7 +50,7 @@ def create_app(
         openapi_url="/api/openapi.json",
     )  # no CDN UI
     app.state.settings = settings
-    app.state.db = db if db is not None else connect(settings.database_url, upgrade=False)
+    app.state.db = db if db is not None else open_database(settings)
     app.state.clock = clock or (lambda: datetime.now(settings.zone))
     app.state.views = pages.make_views(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

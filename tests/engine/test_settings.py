@@ -27,3 +27,23 @@ def test_secret_only_from_environment_and_masked(tmp_path):
     s = load_settings(environ={"PERFRULES_SMTP_PASSWORD": "hunter2"})
     assert s.smtp_password == "hunter2"
     assert ("smtp_password", "********", "PERFRULES_SMTP_PASSWORD") in s.public_items()
+
+
+def test_the_connection_pool_comes_from_the_settings(database_url):
+    from perfrules.engine.settings import open_database
+
+    settings = load_settings({"database_url": database_url}, environ={"PERFRULES_DB_POOL_SIZE": "3"})
+    db = open_database(settings, upgrade=True)
+    try:
+        if db.dialect == "postgresql":
+            assert db.engine.pool.size() == 3 and db.engine.pool._max_overflow == 10
+        with db.engine.connect() as conn:  # the database it opened is the configured one, ready
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM departments").scalar() >= 0
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("name, value", [("PERFRULES_DB_POOL_SIZE", "0"), ("PERFRULES_DB_MAX_OVERFLOW", "-1")])
+def test_a_pool_size_out_of_range_names_the_setting(name, value):
+    with pytest.raises(ConfigError, match="at least"):
+        load_settings(environ={name: value})

@@ -6,11 +6,12 @@ render the frozen results; nothing here computes a KPI or a due date itself.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,16 +19,20 @@ from typing import Any
 
 from perfrules.engine.evaluation.upcoming import DueItem, upcoming
 from perfrules.engine.kpi import catalog
+from perfrules.engine.kpi import values as kpi_values
 from perfrules.engine.kpi.catalog import KpiDef, ScopeKind
 from perfrules.engine.kpi.status import GENERIC_BAND
+from perfrules.engine.kpi.values import KpiValue
 from perfrules.engine.periods import Period, month_of
 from perfrules.engine.reporting.verdicts import judge
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.engine.settings import Settings
+from perfrules.engine.web import stored
 from perfrules.engine.web.i18n import TEXT
 from perfrules.storage import Database, access
+from perfrules.storage.kpi_store import SetKey
 
 
 @dataclass(frozen=True)
@@ -99,29 +104,82 @@ _CACHE: dict[tuple[Any, ...], tuple[float, Any]] = {}
 CACHE_SECONDS = 600.0  # also keyed by the newest import batch, so new facts show at once
 
 
+@dataclass(frozen=True)
+class Codec:
+    """How a figure set goes into the KPI value store and comes back: ``key`` says what it is of."""
+
+    key: SetKey
+    dump: Callable[[Any], str]
+    load: Callable[[str], Any]
+
+
 def _cached(
     db: Database,
     what: tuple[Any, ...],
     compute: Callable[[], Any],
     until: date,
     generations: access.FactGenerations | None = None,
+    codec: Codec | None = None,
 ) -> Any:
     """``compute()`` for ``what`` — figures of a period ending on ``until`` — kept briefly per database and
     facts generation up to ``until`` (the newest import batch that changed facts of a month up to then, or
-    master data): a push of today's movements recomputes this month's figures, not last year's.
+    master data): a push of today's movements recomputes this month's figures, not last year's. With a
+    ``codec`` the set also goes through the KPI value store (:func:`perfrules.engine.web.stored.through_store`):
+    read from it when stored, and in a page view served stale from it while the filler computes it again.
 
     The generation is read before computing: a push that lands meanwhile moves it on, so the next request
     computes again and never keeps a figure that misses committed facts. ``generations``: the table as a
     caller that asks for many periods read it once (a trend's twelve months)."""
-    key = (db.url, (generations or access.fact_generations(db)).until(until), *what)
-    hit = _CACHE.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    out = compute()
+    generation = (generations or access.fact_generations(db)).until(until)
+    hit = _held((db.url, generation, *what))
+    if hit is not None:
+        if codec is not None:
+            stored.note(codec.key, generation)
+        return hit
+    if codec is None:
+        out = compute()
+    else:
+        generation, out = stored.through_store(
+            db,
+            codec.key,
+            generation,
+            compute,
+            codec.dump,
+            codec.load,
+            lambda held: _held((db.url, held, *what)),
+        )
     if len(_CACHE) > 4096:
         _CACHE.clear()
-    _CACHE[key] = (time.monotonic(), out)
+    _CACHE[(db.url, generation, *what)] = (time.monotonic(), out)  # a stale set: kept as of its generation
     return out
+
+
+def _held(key: tuple[Any, ...]) -> Any | None:
+    hit = _CACHE.get(key)
+    return hit[1] if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS else None
+
+
+def _set_key(figures: str, scope_kind: str, scope: str, period: Period, as_of: date, rulebook: str) -> SetKey:
+    return SetKey(figures, scope_kind, scope, period.label, period.last_day, as_of, rulebook)
+
+
+def _dump_kpis(values: dict[tuple[str, str, str | None], KpiValue]) -> str:
+    return kpi_values.dumps(list(values.values()))
+
+
+def _load_kpis(text: str) -> dict[tuple[str, str, str | None], KpiValue]:
+    return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in kpi_values.loads(text)}
+
+
+def _dump_figure(figure: Any) -> str:
+    """Series and tables (or a tuple of them) as exact JSON text."""
+    parts = figure if isinstance(figure, tuple) else (figure,)
+    return json.dumps([[type(p).__name__, kpi_values.encode(asdict(p))] for p in parts], ensure_ascii=False)
+
+
+def _load_figure(text: str) -> Any:
+    parts = tuple(_FIGURES[name](**kpi_values.decode(data)) for name, data in json.loads(text))
+    return parts[0] if len(parts) == 1 else parts
 
 
 def _values(
@@ -153,7 +211,8 @@ def _values(
         return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
 
     what = ("kpis", scope_kind, scope, period.label, as_of, rulebook.digest)  # due moments: the rules in force
-    return _cached(db, what, compute, period.last_day, generations)
+    codec = Codec(_set_key("kpis", scope_kind, scope, period, as_of, rulebook.digest), _dump_kpis, _load_kpis)
+    return _cached(db, what, compute, period.last_day, generations, codec)
 
 
 def _cell(
@@ -305,17 +364,33 @@ def trend(
 
 
 def drill(
-    db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, period: Period, limit: int = 200
+    db: Database,
+    settings: Settings,
+    kpi: KpiDef,
+    *,
+    scope_kind: str,
+    scope: str,
+    period: Period,
+    limit: int = 200,
+    generations: access.FactGenerations | None = None,
 ) -> Table:
-    """The rows behind one KPI figure (largest or earliest first)."""
+    """The rows behind one KPI figure (largest or earliest first), kept in the KPI value store."""
     from perfrules.engine.kpi import library
     from perfrules.engine.kpi.scope import COMPANY, Scope
 
     target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
-    deadlines = RuleDeadlines(rulebook_of(settings))  # the rows behind the value: the same due moments
-    rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit, deadlines=deadlines)
-    columns = tuple(rows[0]) if rows else ()
-    return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
+    rulebook = rulebook_of(settings)
+    deadlines = RuleDeadlines(rulebook)  # the rows behind the value: the same due moments
+
+    def compute() -> Table:
+        rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit, deadlines=deadlines)
+        columns = tuple(rows[0]) if rows else ()
+        return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
+
+    figures = f"drill:{kpi.id}:{limit}"
+    key = _set_key(figures, scope_kind, scope, period, period.last_day, rulebook.digest)
+    what = (figures, scope_kind, scope, period.label, rulebook.digest)
+    return _cached(db, what, compute, period.last_day, generations, Codec(key, _dump_figure, _load_figure))
 
 
 def class_comparison(
@@ -348,6 +423,21 @@ def slow_movers(
     """Slow-mover stock value by category, by age band and by value band, and the list behind them (cached
     like the KPI values: at the medium size the list takes a third of a second to draw up)."""
     return _cached(db, ("slow_movers", period.label), lambda: _slow_movers(db, period), period.last_day, generations)
+
+
+def slow_mover_charts(
+    db: Database, settings: Settings, period: Period, generations: access.FactGenerations | None = None
+) -> tuple[Series, Series, Series]:
+    """The dashboard's three slow-mover charts (kept in the KPI value store; the list behind them is not)."""
+    key = _set_key("slow_movers", "company", "company", period, period.last_day, "")
+    return _cached(
+        db,
+        ("slow_mover_charts", period.label),
+        lambda: slow_movers(db, settings, period, generations)[:3],
+        period.last_day,
+        generations,
+        Codec(key, _dump_figure, _load_figure),
+    )
 
 
 def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, Table]:
@@ -388,6 +478,7 @@ def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, 
     )
 
 
+_FIGURES: dict[str, Callable[..., Any]] = {"Series": Series, "Table": Table}
 _AGES = ("90–120 d", "120–180 d", "180–365 d", "> 365 d")
 _VALUES = ("< 1k", "1k–10k", "10k–100k", "≥ 100k")
 
@@ -523,11 +614,10 @@ def dashboard_figures(
         )
         for c in cells
     ]  # fmt: skip
-    by_cat, by_age, by_value, _ = slow_movers(db, settings, period, generations=g)
     return DashboardFigures(
         cells,
         trends,
-        (by_cat, by_age, by_value),
+        slow_mover_charts(db, settings, period, generations=g),
         class_comparison(db, settings, period, today, generations=g),
         forecast_vs_actual(db, settings, period, today, generations=g),
     )
@@ -537,52 +627,3 @@ def last_month(now: datetime) -> Period:
     """The last complete month before ``now``: the period pages show when none is asked for."""
     first = now.date().replace(day=1)
     return month_of(first.fromordinal(first.toordinal() - 1))
-
-
-_log = logging.getLogger("perfrules.web")
-
-
-class DashboardWarmer:
-    """Keeps the company dashboard of the last month drawn up in the background: whenever facts changed
-    since its last round, the next round computes what the page shows (only the periods the change concerns
-    are computed again), so a manager's first view after an import finds it cached."""
-
-    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]):
-        self.db, self.settings, self.clock = db, settings, clock
-        self._seen: access.FactGenerations | None = None
-
-    def tick(self) -> bool:
-        """One round: draw the dashboard up if facts changed since the last round; True if it did."""
-        generations = access.fact_generations(self.db)  # read first: a push meanwhile means another round
-        if generations == self._seen:
-            return False
-        now = self.clock()
-        dashboard_figures(self.db, self.settings, last_month(now), now.date(), generations)
-        self._seen = generations
-        return True
-
-    def run(self, stop: threading.Event, every: float) -> None:
-        """A round at once, then every ``every`` seconds until ``stop`` is set; a failing round is logged,
-        not fatal."""
-        while not stop.is_set():
-            try:
-                started = time.monotonic()
-                if self.tick():
-                    _log.info("dashboard drawn up in %.1f s", time.monotonic() - started)
-            except Exception:  # the page computes its own figures: warming is best effort
-                _log.exception("could not draw up the dashboard in the background")
-            stop.wait(every)
-
-
-def start_warmer(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Callable[[], None]:
-    """Run :class:`DashboardWarmer` rounds every ``dashboard_warm_seconds`` (0: none) in a daemon thread;
-    returns the function that stops them."""
-    stop = threading.Event()
-    if settings.dashboard_warm_seconds:
-        threading.Thread(
-            target=DashboardWarmer(db, settings, clock).run,
-            args=(stop, settings.dashboard_warm_seconds),
-            name="perfrules-warm",
-            daemon=True,
-        ).start()
-    return stop.set

@@ -129,7 +129,8 @@ def listing(db: Database, *, period: str | None = None) -> list[StoredSet]:
 def prune(db: Database, *, current: Mapping[date, int], rulebook: str | None = None) -> int:
     """Delete the sets no longer current: computed at an older facts generation than ``current`` gives for
     their period end (the newest import batch of a month up to it), or under another rulebook digest than
-    ``rulebook`` (sets stored under ``""`` depend on no rule). Pages compute a pruned set again on demand. Returns how many sets were deleted."""
+    ``rulebook`` (sets stored under ``""`` depend on no rule). Pages compute a pruned set again on demand.
+    Returns how many sets were deleted."""
     t = KpiValueSet.__table__
     deleted = 0
     with db.engine.begin() as conn:

@@ -7,7 +7,6 @@ render the frozen results; nothing here computes a KPI or a due date itself.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable

@@ -109,9 +109,7 @@ def kpi_figures(
         board.trend(
             db, settings, kpi, scope_kind=scope_kind, scope=scope, end=period, today=today, generations=generations
         ),
-        board.drill(
-            db, settings, kpi, scope_kind=scope_kind, scope=scope, period=period, generations=generations
-        ),
+        board.drill(db, settings, kpi, scope_kind=scope_kind, scope=scope, period=period, generations=generations),
     )
 
 

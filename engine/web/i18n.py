@@ -13,7 +13,8 @@ TEXT: dict[str, dict[str, str]] = {
         "signin_wait": "Too many failed sign-ins: try again in {n} s.",
         "signin_locked": "Locked after repeated failed sign-ins: try again in {n} s, or ask HR to unlock the account.",
         "dashboard": "Dashboard",
-        "figures_stale": "Figures as of {time}, updating with {n} newer fact batches: this page shows them once drawn up.",
+        "figures_stale": "Figures as of {time}, updating with {n} newer fact batches: "
+        "this page shows them once drawn up.",
         "people": "People",
         "exports": "Payroll exports",
         "audit": "Audit log",

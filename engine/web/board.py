@@ -153,6 +153,31 @@ def _cached(
     return out
 
 
+def page_figures(
+    db: Database,
+    settings: Settings,
+    what: tuple[Any, ...],
+    period: Period,
+    today: date | None,
+    generations: access.FactGenerations,
+    compute: Callable[[], Any],
+) -> Any:
+    """A page's figures (``compute()`` draws them up from the figure sets) held in memory as a whole while
+    the facts generation up to the period's end and the rules stay the same — only when every set it read
+    was current: a page that served a stale set draws itself up again on its next view."""
+    as_of = period.last_day if today is None else min(period.last_day, today)
+    key = (db.url, generations.until(period.last_day), "page", *what, period.label, as_of, rulebook_of(settings).digest)
+    hit = _held(key)
+    if hit is not None:
+        stored.replay(hit[1])
+        return hit[0]
+    with stored.nested() as reading:
+        out = compute()
+    if not reading.stale:
+        _CACHE[key] = (time.monotonic(), (out, tuple(reading.served)))
+    return out
+
+
 def _held(key: tuple[Any, ...]) -> Any | None:
     hit = _CACHE.get(key)
     return hit[1] if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS else None
@@ -209,8 +234,9 @@ def _values(
         )
         return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
 
-    what = ("kpis", scope_kind, scope, period.label, as_of, rulebook.digest)  # due moments: the rules in force
-    codec = Codec(_set_key("kpis", scope_kind, scope, period, as_of, rulebook.digest), _dump_kpis, _load_kpis)
+    digest = rulebook.digest
+    what = ("kpis", scope_kind, scope, period.label, as_of, digest)  # due moments: the rules in force
+    codec = Codec(_set_key("kpis", scope_kind, scope, period, as_of, digest), _dump_kpis, _load_kpis)
     return _cached(db, what, compute, period.last_day, generations, codec)
 
 
@@ -604,6 +630,14 @@ def dashboard_figures(
     """The company dashboard's KPI table, trends, slow-mover charts, class comparison and forecast (the facts
     generations read once for all of them, unless given)."""
     g = generations or access.fact_generations(db)
+    return page_figures(
+        db, settings, ("dashboard",), period, today, g, lambda: _dashboard_figures(db, settings, period, today, g)
+    )
+
+
+def _dashboard_figures(
+    db: Database, settings: Settings, period: Period, today: date, g: access.FactGenerations
+) -> DashboardFigures:
     cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today, generations=g)
     rulebook = rulebook_of(settings)
     trends = [

@@ -28,6 +28,20 @@ def department_figures(
     db: Database, settings: Settings, code: str, period: Period, today: date, generations: access.FactGenerations
 ) -> ScopeFigures:
     """The department page: its own KPIs, then the company KPIs the department owns, with their trends."""
+    return board.page_figures(
+        db,
+        settings,
+        ("department", code),
+        period,
+        today,
+        generations,
+        lambda: _department(db, settings, code, period, today, generations),
+    )
+
+
+def _department(
+    db: Database, settings: Settings, code: str, period: Period, today: date, generations: access.FactGenerations
+) -> ScopeFigures:
     cells = board.kpi_table(
         db,
         settings,
@@ -62,6 +76,26 @@ def employee_figures(
     generations: access.FactGenerations,
 ) -> ScopeFigures:
     """The employee page: the person's KPIs (not applicable where their department produces no such facts)."""
+    return board.page_figures(
+        db,
+        settings,
+        ("employee", employee_id, department),
+        period,
+        today,
+        generations,
+        lambda: _employee(db, settings, employee_id, department, period, today, generations),
+    )
+
+
+def _employee(
+    db: Database,
+    settings: Settings,
+    employee_id: str,
+    department: str,
+    period: Period,
+    today: date,
+    generations: access.FactGenerations,
+) -> ScopeFigures:
     cells = board.kpi_table(
         db,
         settings,
@@ -85,6 +119,28 @@ class KpiFigures:
 
 
 def kpi_figures(
+    db: Database,
+    settings: Settings,
+    kpi: KpiDef,
+    scope_kind: str,
+    scope: str,
+    period: Period,
+    today: date,
+    generations: access.FactGenerations,
+) -> KpiFigures:
+    """A KPI page: the KPI at the scope, its twelve-month trend, the rows behind it."""
+    return board.page_figures(
+        db,
+        settings,
+        ("kpi", kpi.id, scope_kind, scope),
+        period,
+        today,
+        generations,
+        lambda: _kpi(db, settings, kpi, scope_kind, scope, period, today, generations),
+    )
+
+
+def _kpi(
     db: Database,
     settings: Settings,
     kpi: KpiDef,

@@ -90,6 +90,28 @@ def serving() -> Iterator[Reading]:
         _READING.reset(token)
 
 
+@contextmanager
+def nested() -> Iterator[Reading]:
+    """A reading of its own inside the current one (which gets what it served); outside a page view its
+    ``stale_ok`` is False, as there."""
+    outer = _READING.get()
+    inner = Reading(stale_ok=outer is not None and outer.stale_ok)
+    token = _READING.set(inner)
+    try:
+        yield inner
+    finally:
+        _READING.reset(token)
+        if outer is not None:
+            outer.served.extend(inner.served)
+
+
+def replay(served: tuple[Served, ...]) -> None:
+    """Record in the current reading what a page's figures held in memory served when drawn up."""
+    reading = _READING.get()
+    if reading is not None:
+        reading.served.extend(served)
+
+
 _WAKE: dict[str, threading.Event] = {}
 _WAKE_LOCK = threading.Lock()
 

@@ -39,9 +39,9 @@ import httpx
 import uvicorn
 from perfrules.engine.demo.generator import SIZES, DemoSize, custom_size, generate
 from perfrules.engine.demo.loading import import_generated
+from perfrules.engine.periods import parse_period
 from perfrules.engine.settings import load_settings
 from perfrules.engine.web import credentials
-from perfrules.engine.periods import parse_period
 from perfrules.engine.web.app import create_app
 from perfrules.engine.web.security import CSRF_COOKIE
 from perfrules.engine.web.warming import fill, start_filler

@@ -183,6 +183,24 @@ def _held(key: tuple[Any, ...]) -> Any | None:
     return hit[1] if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS else None
 
 
+class ValueSet(dict):
+    """A set's KPI values keyed (kpi, scope kind, scope key), with the verdicts drawn from them kept beside
+    (a dashboard view judges the same twelve months for 25 trends; held in memory with the set)."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.verdicts: dict[tuple[Any, ...], Any] = {}
+
+
+def _judged(values: ValueSet, value: KpiValue, rulebook: Rulebook, department: str | None) -> Any:
+    """``judge(value, rulebook, department)``, once per set, value, rulebook and department."""
+    key = (value.kpi, value.scope, department, rulebook.digest)
+    verdict = values.verdicts.get(key)
+    if verdict is None:
+        verdict = values.verdicts[key] = judge(value, rulebook, department)
+    return verdict
+
+
 def _set_key(figures: str, scope_kind: str, scope: str, period: Period, as_of: date, rulebook: str) -> SetKey:
     return SetKey(figures, scope_kind, scope, period.label, period.last_day, as_of, rulebook)
 
@@ -191,8 +209,8 @@ def _dump_kpis(values: dict[tuple[str, str, str | None], KpiValue]) -> str:
     return kpi_values.dumps(list(values.values()))
 
 
-def _load_kpis(text: str) -> dict[tuple[str, str, str | None], KpiValue]:
-    return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in kpi_values.loads(text)}
+def _load_kpis(text: str) -> ValueSet:
+    return ValueSet({(v.kpi, v.scope.kind.value, v.scope.key): v for v in kpi_values.loads(text)})
 
 
 def _dump_figure(figure: Any) -> str:
@@ -215,7 +233,7 @@ def _values(
     today: date | None,
     generations: access.FactGenerations | None = None,
     rulebook: Rulebook | None = None,
-) -> dict[tuple[str, str, str | None], Any]:
+) -> ValueSet:
     """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly.
     ``rulebook``: the rules in force, when the caller read them already (a trend asks for twelve months)."""
     from perfrules.engine.kpi import library
@@ -225,14 +243,14 @@ def _values(
 
     rulebook = rulebook or rulebook_of(settings)
 
-    def compute() -> dict[tuple[str, str, str | None], Any]:
+    def compute() -> ValueSet:
         if period.start > as_of:
-            return {}
+            return ValueSet()
         target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
         values = library.compute_all(
             db, period, scope=target, as_of=as_of, zone=settings.zone, deadlines=RuleDeadlines(rulebook)
         )
-        return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
+        return ValueSet({(v.kpi, v.scope.kind.value, v.scope.key): v for v in values})
 
     digest = rulebook.digest
     what = ("kpis", scope_kind, scope, period.label, as_of, digest)  # due moments: the rules in force
@@ -241,13 +259,21 @@ def _values(
 
 
 def _cell(
-    kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period, rulebook: Rulebook, department: str | None
+    kpi: KpiDef,
+    values: ValueSet,
+    scope_kind: str,
+    scope: str,
+    period: Period,
+    rulebook: Rulebook,
+    department: str | None,
 ) -> KpiCell:
     """One KPI's cell, judged by the rule in force that judges it there (else the generic band)."""
+    key = None if scope_kind == "company" else scope
+    value = values.get((kpi.id, scope_kind, key))
     if value is None:
-        target = catalog.target_for(kpi.id, scope_kind, None if scope_kind == "company" else scope)
+        target = catalog.target_for(kpi.id, scope_kind, key)
         return KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "no_data")
-    judged = judge(value, rulebook, department if scope_kind == "employee" else None)
+    judged = _judged(values, value, rulebook, department if scope_kind == "employee" else None)
     state = "no_data" if judged.status.value == "not_applicable" else judged.status.value
     band = None if judged.band is None else judged.band.label_en
     return KpiCell(
@@ -330,8 +356,7 @@ def kpi_table(
             target = catalog.target_for(kpi.id, scope_kind, key)
             cells.append(KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "not_applicable"))
         else:
-            value = values.get((kpi.id, scope_kind, key))
-            cells.append(_cell(kpi, value, scope_kind, scope, period, rulebook, people_of))
+            cells.append(_cell(kpi, values, scope_kind, scope, period, rulebook, people_of))
     return cells
 
 
@@ -349,6 +374,27 @@ def _owes(rulebook: Rulebook, kpi_id: str, department: str | None, role: str | N
     return RuleDeadlines(rulebook).owes(deliverable, department, role, day) is not False
 
 
+def month_sets(
+    db: Database,
+    settings: Settings,
+    *,
+    scope_kind: str,
+    scope: str,
+    end: Period,
+    months: int = 12,
+    today: date | None = None,
+    generations: access.FactGenerations | None = None,
+    rulebook: Rulebook | None = None,
+) -> list[tuple[Period, ValueSet]]:
+    """The KPI value sets of the scope for the ``months`` months up to ``end``, oldest first: what every trend
+    of a page is drawn from (read once for all of them)."""
+    generations = generations or access.fact_generations(db)
+    rulebook = rulebook or rulebook_of(settings)
+    return [
+        (p, _values(db, settings, scope_kind, scope, p, today, generations, rulebook)) for p in months_back(end, months)
+    ]
+
+
 def trend(
     db: Database,
     settings: Settings,
@@ -361,25 +407,31 @@ def trend(
     today: date | None = None,
     generations: access.FactGenerations | None = None,
     rulebook: Rulebook | None = None,
+    sets: list[tuple[Period, ValueSet]] | None = None,
 ) -> Series:
     """The KPI month by month for the twelve months up to ``end``, with its target: the rule's in a month a
-    rule in force judges it (as the KPI table's status), else the catalogue's. ``generations``, ``rulebook``:
-    as the caller read them already (the dashboard's trends read each once)."""
-    periods = months_back(end, months)
-    generations = generations or access.fact_generations(db)  # read once for the twelve months
+    rule in force judges it (as the KPI table's status), else the catalogue's. ``generations``, ``rulebook``,
+    ``sets`` (:func:`month_sets`): as the caller read them already (the dashboard's trends read each once)."""
     rulebook = rulebook or rulebook_of(settings)
+    if sets is None:
+        sets = month_sets(
+            db, settings, scope_kind=scope_kind, scope=scope, end=end, months=months, today=today,
+            generations=generations, rulebook=rulebook,
+        )  # fmt: skip
     key = None if scope_kind == "company" else scope
     department = people_of(db, scope_kind, scope) if scope_kind == "employee" else None
     values: list[float | None] = []
     targets: list[float] = []
-    for p in periods:
-        v = _values(db, settings, scope_kind, scope, p, today, generations, rulebook).get((kpi.id, scope_kind, key))
+    for _, found in sets:
+        v = found.get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
-        target = catalog.target_for(kpi.id, scope_kind, key) if v is None else judge(v, rulebook, department).target
+        target = (
+            catalog.target_for(kpi.id, scope_kind, key) if v is None else _judged(found, v, rulebook, department).target
+        )
         targets.append(float(target))
     return Series(
         kpi.name_en,
-        tuple(p.label for p in periods),
+        tuple(p.label for p, _ in sets),
         (("value", tuple(values)), ("target", tuple(targets))),
         link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
         extra={"kpi": kpi.id},
@@ -640,13 +692,13 @@ def _dashboard_figures(
 ) -> DashboardFigures:
     cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today, generations=g)
     rulebook = rulebook_of(settings)
+    sets = month_sets(
+        db, settings, scope_kind="company", scope="company", end=period, today=today, generations=g, rulebook=rulebook
+    )
     trends = [
-        trend(
-            db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today, generations=g,
-            rulebook=rulebook,
-        )
+        trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, rulebook=rulebook, sets=sets)
         for c in cells
-    ]  # fmt: skip
+    ]
     return DashboardFigures(
         cells,
         trends,

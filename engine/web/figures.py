@@ -178,18 +178,32 @@ def _trends(
     generations: access.FactGenerations,
 ) -> list[Series]:
     rulebook = board.rulebook_of(settings)
-    return [
-        board.trend(
-            db,
-            settings,
-            c.kpi,
-            scope_kind=c.scope_kind,
-            scope=c.scope,
-            end=period,
-            today=today,
-            generations=generations,
-            rulebook=rulebook,
+    sets: dict[tuple[str, str], list] = {}  # per scope (a department page also shows company KPIs it owns)
+    trends = []
+    for c in cells:
+        if c.status == "not_applicable":
+            continue
+        if (c.scope_kind, c.scope) not in sets:
+            sets[c.scope_kind, c.scope] = board.month_sets(
+                db,
+                settings,
+                scope_kind=c.scope_kind,
+                scope=c.scope,
+                end=period,
+                today=today,
+                generations=generations,
+                rulebook=rulebook,
+            )
+        trends.append(
+            board.trend(
+                db,
+                settings,
+                c.kpi,
+                scope_kind=c.scope_kind,
+                scope=c.scope,
+                end=period,
+                rulebook=rulebook,
+                sets=sets[c.scope_kind, c.scope],
+            )
         )
-        for c in cells
-        if c.status != "not_applicable"
-    ]
+    return trends

@@ -120,7 +120,7 @@ def test_the_filler_draws_the_pages_up_after_facts_change_so_the_first_view_comp
 def test_a_failing_round_is_logged_and_the_filler_goes_on(company, database_url, monkeypatch, caplog):
     import threading
 
-    warmer = warming.StoreFiller(company, settings_for(database_url), lambda: NOW)
+    filler = warming.StoreFiller(company, settings_for(database_url), lambda: NOW)
     rounds: list[int] = []
 
     def broken() -> bool:
@@ -130,6 +130,6 @@ def test_a_failing_round_is_logged_and_the_filler_goes_on(company, database_url,
         raise RuntimeError("boom")
 
     stop = threading.Event()
-    monkeypatch.setattr(warmer, "tick", broken)
-    warmer.run(stop, 0.01)
+    monkeypatch.setattr(filler, "tick", broken)
+    filler.run(stop, 0.01)
     assert len(rounds) == 2 and "could not fill the KPI value store" in caplog.text

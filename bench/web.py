@@ -1,4 +1,10 @@
-"""Web benchmark: median warm answer time of dashboard pages, and fact-push requests per second.
+"""Web benchmark: dashboard pages cold, warm and right after a push, and fact-push requests per second.
+
+Pages (the company dashboard, a department, a KPI, an employee, the KPI API), each: cold with an empty KPI
+value store (a fresh server each; --no-cold skips), the fill of every page's figures (--no-fill keeps the
+store as it is), cold with the filled store in a fresh server, warm (median of --pages views), and right after
+a push of a February movement in a server running the store's filler as ``serve`` does (median of rounds,
+stale views counted, and how long until the page is current again).
 
 Builds a demo company (--size, or --skus/--months), serves the app with uvicorn on a loopback port in a
 process of its own and drives it over real HTTP. With --workdir the company is kept there and --reuse takes
@@ -13,6 +19,7 @@ threads of this process (they share the machine's cores with the server). Every 
 
     .venv/bin/python bench/web.py --skus 2000 --months 24
     .venv/bin/python bench/web.py --size medium --workdir /tmp/perfrules-web-medium --reuse --pushes 0
+    .venv/bin/python bench/web.py --size medium --workdir /tmp/perfrules-web-medium --reuse --pushes 0 --no-cold
     .venv/bin/python bench/web.py --pages 0 --batch 1000     # also pushes of 1000 movements per request
 """
 

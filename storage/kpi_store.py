@@ -89,15 +89,17 @@ def _set(row) -> StoredSet:
 _COLUMNS = [c for c in KpiValueSet.__table__.c if c.name not in ("id", "payload")]
 
 
-def newest(db: Database, key: SetKey) -> StoredSet | None:
-    """The newest stored generation of the set, or None (one indexed lookup)."""
+def newest(db: Database, key: SetKey, *, any_rulebook: bool = False) -> StoredSet | None:
+    """The newest stored generation of the set, or None (one indexed lookup). ``any_rulebook``: of the same
+    figures under whichever rulebook digest (the newest computed), for a page to show while the sets under
+    the rules now in force are drawn up."""
     t = KpiValueSet.__table__
-    stmt = (
-        select(*_COLUMNS, t.c.payload, func.length(t.c.payload).label("size"))
-        .where(_where(key))
-        .order_by(t.c.generation.desc())
-        .limit(1)
-    )
+    where = _where(key)
+    order = [t.c.generation.desc()]
+    if any_rulebook:
+        where = and_(*[c for c in where.clauses if c.left.name != "rulebook"])
+        order = [t.c.generation.desc(), t.c.computed_at.desc()]
+    stmt = select(*_COLUMNS, t.c.payload, func.length(t.c.payload).label("size")).where(where).order_by(*order).limit(1)
     with db.engine.connect() as conn:
         row = conn.execute(stmt).first()
     return None if row is None else _set(row)

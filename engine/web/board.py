@@ -147,6 +147,8 @@ def _cached(
             codec.load,
             lambda held: _held((db.url, held, *what)),
         )
+    if generation is None:  # computed under other rules: shown once while the filler draws it up again
+        return out
     if len(_CACHE) > 4096:
         _CACHE.clear()
     _CACHE[(db.url, generation, *what)] = (time.monotonic(), out)  # a stale set: kept as of its generation

@@ -106,12 +106,13 @@ class Freshness:
 
     as_of: Any
     newer: int
+    other_rules: bool  # computed under the rules in force before the last change
 
 
 def _freshness(request: Request, reading: stored.Reading | None) -> Freshness | None:
     if reading is None or not reading.stale:
         return None
-    return Freshness(reading.as_of, reading.newer_batches(request.app.state.db))
+    return Freshness(reading.as_of, reading.newer_batches(request.app.state.db), reading.other_rules)
 
 
 def error_page(request: Request, status_code: int, detail: str) -> HTMLResponse:

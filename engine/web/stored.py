@@ -29,10 +29,11 @@ class Served:
     generation: int
     current: int
     computed_at: datetime | None  # None: held in memory at the current generation
+    other_rules: bool = False  # computed under another rulebook than the one in force
 
     @property
     def stale(self) -> bool:
-        return self.generation < self.current
+        return self.generation < self.current or self.other_rules
 
 
 @dataclass
@@ -69,11 +70,17 @@ class Reading:
         out = {"X-Facts-Generation": str(self.generation), "X-Facts-Current-Generation": str(self.current)}
         return out | ({"X-Figures-Stale": "1"} if self.stale else {})
 
+    @property
+    def other_rules(self) -> bool:
+        """Whether a figure shown was computed under another rulebook than the one in force."""
+        return any(s.other_rules for s in self.served)
+
     def newer_batches(self, db: Database) -> int:
         """How many import batches came in since the oldest stale set shown was computed."""
-        if not self.stale:
+        behind = [s for s in self.served if s.generation < s.current]
+        if not behind:
             return 0
-        return kpi_store.batches_between(db, min(s.generation for s in self.stale), self.current or 0)
+        return kpi_store.batches_between(db, min(s.generation for s in behind), max(s.current for s in behind))
 
 
 _READING: ContextVar[Reading | None] = ContextVar("perfrules_reading", default=None)
@@ -142,14 +149,23 @@ def through_store(
     dump: Callable[[Any], str],
     load: Callable[[str], Any],
     loaded: Callable[[int], Any | None],
-) -> tuple[int, Any]:
-    """The set ``key`` at facts generation ``generation``: (the generation it reflects, the set).
+) -> tuple[int | None, Any]:
+    """The set ``key`` at facts generation ``generation``: (the generation it reflects, the set); the
+    generation is None for a set of another rulebook, which the caller must not hold as this one.
 
     ``loaded(g)``: the set at generation ``g`` when the caller holds it in memory already (no JSON to read).
-    A stale set is served only inside :func:`serving`; otherwise, and when none is stored, it is computed
-    and stored at ``generation`` (read before computing, so a push meanwhile leaves it stale, never wrong)."""
+    A stale set is served only inside :func:`serving` — of an older facts generation, or when none is stored
+    under the rules in force, the newest under earlier rules; otherwise, and when none is stored at all, it is
+    computed and stored at ``generation`` (read before computing, so a push meanwhile leaves it stale, never
+    wrong)."""
     found = kpi_store.newest(db, key)
     reading = _READING.get()
+    if found is None and key.rulebook and reading is not None and reading.stale_ok:
+        earlier = kpi_store.newest(db, key, any_rulebook=True)
+        if earlier is not None:
+            reading.served.append(Served(key, earlier.generation, generation, earlier.computed_at, other_rules=True))
+            wake(db)
+            return None, load(earlier.payload)
     if found is not None and (found.generation >= generation or (reading is not None and reading.stale_ok)):
         if reading is not None:
             reading.served.append(Served(key, found.generation, generation, found.computed_at))

@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 from perfrules.engine.importing import import_files
 from perfrules.engine.importing.reading import Upload
 from perfrules.engine.web import board, credentials, stored, warming
+from perfrules.engine.web.security import CSRF_COOKIE
 from perfrules.storage import access, kpi_store
 
-from tests.web.support import NOW, settings_for
+from tests.web.support import NOW, PASSWORD, settings_for
 
 SKUS = "sku,name,category,unit_cost,price,supplier,season,kit_components\nP1,Plate,ceramic,10.00,25,,,\n"
 COUNT = "id,sku,day,book_qty,counted_qty,counter_id\nC1,P1,2026-02-10,5,5,\n"
@@ -132,3 +133,40 @@ def test_the_kpi_store_command_fills_lists_and_prunes(company, database_url, run
     assert r.exit_code == 0 and re.fullmatch(r"pruned \d+ sets no longer current\n", r.output), r.output
     assert all(s.key.period != "2026-02" for s in kpi_store.listing(company))  # January's are still current
     assert kpi_store.listing(company)
+
+
+def test_after_a_rule_change_pages_show_the_figures_under_the_earlier_rules_marked_until_drawn_up(
+    company, tmp_path, database_url
+):
+    import shutil
+
+    from perfrules.engine.bundled import bundled_path
+    from perfrules.engine.settings import load_settings
+    from perfrules.engine.web.app import create_app
+
+    rules = tmp_path / "rules"
+    shutil.copytree(bundled_path("rules"), rules, ignore=shutil.ignore_patterns("tests"))
+    settings = load_settings({"database_url": database_url, "rules_dir": str(rules)}, environ={})
+    _import(company, "skus", SKUS)
+    _import(company, "cycle-counts", COUNT)
+    filler = warming.StoreFiller(company, settings, lambda: NOW)
+    assert filler.tick() is True
+    app = create_app(settings, db=company, clock=lambda: NOW)
+    hr = TestClient(app)
+    hr.get("/login")
+    hr.post(
+        "/login",
+        data={"username": "hr", "password": PASSWORD, "next": "/", "csrf": hr.cookies[CSRF_COOKIE]},
+        follow_redirects=False,
+    )
+    assert 'id="freshness"' not in hr.get("/dashboard?lang=en").text
+    with (rules / "finance.yaml").open("a") as f:
+        f.write("\n# a comment: another file digest, another rulebook\n")
+    board._CACHE.clear()
+    r = hr.get("/dashboard?lang=en")  # nothing stored under the new rules: the earlier figures, marked
+    assert "under the rules before their last change" in r.text and r.headers["X-Figures-Stale"] == "1"
+    value, headers = _accuracy(hr)
+    assert value == "1.0000" and headers["X-Figures-Stale"] == "1"
+    assert filler.tick() is True  # the new rulebook: every page drawn up under it
+    r = hr.get("/dashboard?lang=en")
+    assert 'id="freshness"' not in r.text and "X-Figures-Stale" not in r.headers

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -104,7 +105,7 @@ def render(
 class Freshness:
     """A page's stale-figures note: when its oldest stale set was computed and how many batches came since."""
 
-    as_of: Any
+    as_of: datetime | None
     newer: int
     other_rules: bool  # computed under the rules in force before the last change
 
@@ -207,23 +208,23 @@ def dashboard(
     db, settings, now = request.app.state.db, request.app.state.settings, request.app.state.clock()
     p = _period(request, period)
     with stored.serving() as reading:
-        figures = board.dashboard_figures(db, settings, p, _today(request))
+        shown = board.dashboard_figures(db, settings, p, _today(request))
     quarter = data.quarter_of(p)
     items = board.due_items(db, settings, now)  # read once: the deadlines table and the at-risk list
     top = morning.morning(
-        db, settings, period=p, quarter=quarter, cells=figures.cells, now=now, visible=who.visible, items=items
+        db, settings, period=p, quarter=quarter, cells=shown.cells, now=now, visible=who.visible, items=items
     )
     return render(
         request,
         "dashboard",
         who,
         period=p,
-        cells=figures.cells,
-        trends={s.extra["kpi"]: s for s in figures.trends},
+        cells=shown.cells,
+        trends={s.extra["kpi"]: s for s in shown.trends},
         morning=top,
-        classes=figures.classes,
-        slow=figures.slow,
-        forecast=figures.forecast,
+        classes=shown.classes,
+        slow=shown.slow,
+        forecast=shown.forecast,
         deadlines=board.deadlines(db, settings, now=now, visible=who.visible, items=items),
         warnings=data.warnings(db, period=p, visible=who.visible),
         adjustments=data.adjustments(db, quarter=quarter, visible=who.visible),

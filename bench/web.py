@@ -1,4 +1,10 @@
-"""Web benchmark: median warm answer time of dashboard pages, and fact-push requests per second.
+"""Web benchmark: dashboard pages cold, warm and right after a push, and fact-push requests per second.
+
+Pages (the company dashboard, a department, a KPI, an employee, the KPI API), each: cold with an empty KPI
+value store (a fresh server each; --no-cold skips), the fill of every page's figures (--no-fill keeps the
+store as it is), cold with the filled store in a fresh server, warm (median of --pages views), and right after
+a push of a February movement in a server running the store's filler as ``serve`` does (median of rounds,
+stale views counted, and how long until the page is current again).
 
 Builds a demo company (--size, or --skus/--months), serves the app with uvicorn on a loopback port in a
 process of its own and drives it over real HTTP. With --workdir the company is kept there and --reuse takes
@@ -13,6 +19,7 @@ threads of this process (they share the machine's cores with the server). Every 
 
     .venv/bin/python bench/web.py --skus 2000 --months 24
     .venv/bin/python bench/web.py --size medium --workdir /tmp/perfrules-web-medium --reuse --pushes 0
+    .venv/bin/python bench/web.py --size medium --workdir /tmp/perfrules-web-medium --reuse --pushes 0 --no-cold
     .venv/bin/python bench/web.py --pages 0 --batch 1000     # also pushes of 1000 movements per request
 """
 
@@ -39,9 +46,12 @@ import httpx
 import uvicorn
 from perfrules.engine.demo.generator import SIZES, DemoSize, custom_size, generate
 from perfrules.engine.demo.loading import import_generated
+from perfrules.engine.periods import parse_period
 from perfrules.engine.settings import load_settings
 from perfrules.engine.web import credentials
 from perfrules.engine.web.app import create_app
+from perfrules.engine.web.security import CSRF_COOKIE
+from perfrules.engine.web.warming import fill, start_filler
 from perfrules.storage import access, connect
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -86,7 +96,7 @@ def company(folder: Path, size: DemoSize, reuse: bool):
         build(folder, size)
     url = _url(folder)
     settings = load_settings({"database_url": url}, environ={})
-    db = connect(url)
+    db = connect(url, upgrade=True)  # a reused company gets the newer tables (the KPI value store)
     if access.get_user(db, "hr") is None:
         access.add_user(
             db,
@@ -120,17 +130,21 @@ def _describe(size: DemoSize) -> list:
     return [size.skus, size.movements, size.months, size.count_every]
 
 
-def _run_server(url: str, port: int) -> None:
+def _run_server(url: str, port: int, fill: bool = False) -> None:
     settings = load_settings({"database_url": url}, environ={})
-    app = create_app(settings, db=connect(url), clock=lambda: NOW)
+    db = connect(url, upgrade=True)  # a reused company gets the newer tables (the KPI value store)
+    app = create_app(settings, db=db, clock=lambda: NOW)
+    if fill:  # as ``perfrules serve`` does: the KPI value store's filler in a background thread
+        start_filler(db, settings, lambda: NOW)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def serve(settings) -> tuple[multiprocessing.Process, str]:
-    """uvicorn serving the app in a fresh process; returns it and its base URL once it answers."""
+def serve(settings, fill: bool = False) -> tuple[multiprocessing.Process, str]:
+    """uvicorn serving the app in a fresh process (with the store's filler: ``fill``); returns it and its base
+    URL once it answers."""
     port = _port()
     server = multiprocessing.get_context("spawn").Process(
-        target=_run_server, args=(settings.database_url, port), daemon=True
+        target=_run_server, args=(settings.database_url, port, fill), daemon=True
     )
     server.start()
     base = f"http://127.0.0.1:{port}"
@@ -143,51 +157,144 @@ def serve(settings) -> tuple[multiprocessing.Process, str]:
     raise RuntimeError("the web server did not start")
 
 
-def bench_pages(base: str, db, count: int, secret: str) -> None:
-    client = httpx.Client(base_url=base, timeout=300)
-    client.post("/login", data={"username": "hr", "password": PASSWORD, "next": "/"})
-    employee = access.employees_of(db)[0].id
-    pages = [
+def _stop(server: multiprocessing.Process) -> None:
+    server.terminate()
+    server.join()
+
+
+def _signed_in(base: str) -> httpx.Client:
+    """A client signed in as hr through the sign-in form (its CSRF cookie repeated in the form field)."""
+    client = httpx.Client(base_url=base, timeout=600)
+    client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": "hr", "password": PASSWORD, "next": "/", "csrf": client.cookies.get(CSRF_COOKIE, "")},
+    )
+    assert r.status_code in (200, 303) and client.cookies.get(credentials_cookie()), "sign-in failed"
+    return client
+
+
+def credentials_cookie() -> str:
+    from perfrules.engine.web.auth import SESSION_COOKIE
+
+    return SESSION_COOKIE
+
+
+def _pages(db) -> list[str]:
+    """The pages whose figures the store keeps: the company dashboard, a department, a KPI, an employee."""
+    employee = next(e.id for e in access.employees_of(db) if e.role == "purchaser")
+    return [
         "/dashboard?period=2026-02",
         "/departments/purchasing?period=2026-02",
-        "/departments/warehouse?period=2026-02",
-        f"/employees/{employee}?period=2026-02",
         "/kpis/turnover?period=2026-02",
-        "/people",
+        f"/employees/{employee}?period=2026-02",
         "/api/v1/kpis?period=2026-02",
     ]
-    for page in pages:
+
+
+def _empty_store(db) -> None:
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM kpi_values")
+
+
+def _get(client: httpx.Client, page: str) -> tuple[float, httpx.Response]:
+    t0 = time.perf_counter()
+    r = client.get(page)
+    assert r.status_code == 200, (page, r.status_code)
+    return time.perf_counter() - t0, r
+
+
+def bench_pages(settings, db, count: int, secret: str, cold_empty: bool, fill_store: bool) -> None:
+    """Per page: cold with an empty store (a fresh server each, the store emptied), the fill of every page's
+    figures, cold with the filled store (a fresh server), warm, and right after a push of a February movement
+    (a server running the filler, as ``serve`` does), with how long the page then shows stale figures."""
+    pages = _pages(db)
+    figures: dict[str, dict[str, str]] = {page: {} for page in pages}
+    if cold_empty:
+        for page in pages:
+            _empty_store(db)
+            server, base = serve(settings)
+            try:
+                seconds, _ = _get(_signed_in(base), page)
+            finally:
+                _stop(server)
+            figures[page]["cold, empty store"] = f"{seconds * 1000:9.0f} ms"
+            print(f"  {page:45s} cold, empty store   {seconds * 1000:9.0f} ms  {_load()}", flush=True)
+    if fill_store:
+        _empty_store(db)
         t0 = time.perf_counter()
-        assert client.get(page).status_code == 200, page
-        cold = time.perf_counter() - t0
-        times = []
-        for _ in range(count):
-            t0 = time.perf_counter()
-            client.get(page)
-            times.append(time.perf_counter() - t0)
-        print(
-            f"  {page:45s} cold {cold * 1000:8.1f} ms   warm median {statistics.median(times) * 1000:7.1f} ms"
-            f"  {_load()}"
-        )
-    # the view a manager gets while an ERP pushes: each round pushes one movement of the shown month (a new
-    # facts generation for it), then views the dashboard — only that month's figures are drawn up again
+        took: dict[str, float] = {}
+
+        def progress(job, seconds: float) -> None:
+            took[job.page] = took.get(job.page, 0.0) + seconds
+
+        fill(db, settings, parse_period("2026-02"), NOW.date(), progress=progress)
+        each = ", ".join(f"{page} {seconds:.1f} s" for page, seconds in took.items())
+        print(f"  fill of every page's figures (empty store): {time.perf_counter() - t0:.1f} s ({each})  {_load()}")
+    server, base = serve(settings)
+    try:
+        client = _signed_in(base)
+        for page in pages:
+            cold, _ = _get(client, page)
+            warm = statistics.median(_get(client, page)[0] for _ in range(count))
+            figures[page]["cold, filled store"] = f"{cold * 1000:7.0f} ms"
+            figures[page]["warm"] = f"{warm * 1000:7.1f} ms"
+            print(
+                f"  {page:45s} cold, filled store {cold * 1000:7.0f} ms   warm median {warm * 1000:7.1f} ms  {_load()}",
+                flush=True,
+            )
+    finally:
+        _stop(server)
+    bench_after_push(settings, db, pages, count, secret, figures)
+    print("  summary (medians; cold: one view each):")
+    for page, row in figures.items():
+        print(f"    {page:45s} " + "  ".join(f"{k}: {v.strip()}" for k, v in row.items()))
+
+
+def bench_after_push(settings, db, pages: list[str], count: int, secret: str, figures: dict) -> None:
+    """A server with the filler: each round pushes one February movement (a new facts generation for every
+    February set) and views the page at once — it serves the stored set marked stale while the filler draws
+    the new one up; then waits until the page is current again (the lag of the figures behind the push)."""
+    server, base = serve(settings, fill=True)
     skus = _skus(db)
-    after = []
-    for i in range(max(3, count // 3)):
-        kind, body = _movement(f"view{time.monotonic_ns()}", i, skus)
-        r = client.post(
-            f"/api/v1/facts/{kind}",
-            content=body,
-            headers={"Authorization": f"Bearer {secret}", "Content-Type": "text/csv"},
-        )
-        assert r.status_code == 200, r.text
-        t0 = time.perf_counter()
-        assert client.get(pages[0]).status_code == 200
-        after.append(time.perf_counter() - t0)
-    print(
-        f"  {pages[0] + ' after a push':45s} median {statistics.median(after) * 1000:8.1f} ms "
-        f"({len(after)} rounds: push a February movement, view)  {_load()}"
-    )
+    try:
+        client = _signed_in(base)
+        for page in pages:
+            _wait_current(client, page)
+        for page in pages:
+            after, lags, stale = [], [], 0
+            for i in range(max(3, count // 3)):
+                kind, body = _movement(f"view{time.monotonic_ns()}", i, skus)
+                r = client.post(
+                    f"/api/v1/facts/{kind}",
+                    content=body,
+                    headers={"Authorization": f"Bearer {secret}", "Content-Type": "text/csv"},
+                )
+                assert r.status_code == 200, r.text
+                pushed = time.perf_counter()
+                seconds, response = _get(client, page)
+                after.append(seconds)
+                stale += response.headers.get("X-Figures-Stale") == "1"
+                lags.append(_wait_current(client, page) - pushed)
+            median = statistics.median(after)
+            figures[page]["after a push"] = f"{median * 1000:7.1f} ms"
+            figures[page]["current again after"] = f"{statistics.median(lags):5.1f} s"
+            print(
+                f"  {page:45s} after a push {median * 1000:7.1f} ms ({stale} of {len(after)} views stale), current "
+                f"again {statistics.median(lags):5.1f} s after the push  {_load()}",
+                flush=True,
+            )
+    finally:
+        _stop(server)
+
+
+def _wait_current(client: httpx.Client, page: str) -> float:
+    """Poll ``page`` until it serves current figures; the moment it did."""
+    while True:
+        _, r = _get(client, page)
+        if r.headers.get("X-Figures-Stale") != "1":
+            return time.perf_counter()
+        time.sleep(0.2)
 
 
 # -- fact pushes ------------------------------------------------------------------------------------------------
@@ -369,6 +476,8 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, help="build (and keep) the company here instead of a temporary folder")
     ap.add_argument("--reuse", action="store_true", help="reuse the company in --workdir if it is of this size")
     ap.add_argument("--pages", type=int, default=15, help="warm requests per page (0: skip pages)")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold views with an empty store (slow)")
+    ap.add_argument("--no-fill", action="store_true", help="keep the store as it is instead of filling it afresh")
     ap.add_argument("--pushes", type=int, default=400, help="requests per httpx push run (0: skip pushes)")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of one wrk push run")
     ap.add_argument("--repeat", type=int, default=3, help="runs per push figure (the median is reported)")
@@ -381,11 +490,11 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         settings, db, secret = company(folder, size, args.reuse and args.workdir is not None)
         skus = _skus(db)
+        if args.pages:
+            print("dashboard pages (signed in as hr):")
+            bench_pages(settings, db, args.pages, secret, not args.no_cold, not args.no_fill)
         server, base = serve(settings)
         try:
-            if args.pages:
-                print("dashboard pages (signed in as hr):")
-                bench_pages(base, db, args.pages, secret)
             if args.pushes:
                 print("fact push (one-row files, bearer token):")
                 bench_push(

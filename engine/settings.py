@@ -174,8 +174,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "dashboard_warm_seconds",
         30,
-        "How often `serve` checks for new facts and then draws up the company "
-        "dashboard of the last month in the background, so its first view is quick (0: never).",
+        "How often `serve` checks for new facts or rules and then fills the KPI value store with every "
+        "page's figures of the last month in the background, so no first view computes them; a push wakes "
+        "it at once (0: never).",
         _seconds,
     ),
 )

@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("perfrules.engine.cli.config", "config"),
     ("perfrules.engine.cli.kpi", "kpi"),
     ("perfrules.engine.cli.kpi", "slow_movers"),
+    ("perfrules.engine.cli.kpi_store", "kpi_store"),
     ("perfrules.engine.cli.imports", "import_"),
     ("perfrules.engine.cli.rules", "check"),
     ("perfrules.engine.cli.rules", "test"),

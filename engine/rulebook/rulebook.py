@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from perfrules.engine.rulebook.calendar import WorkCalendar
 from perfrules.engine.rulebook.model import Rule
@@ -43,7 +44,7 @@ class Rulebook:
     calendar: WorkCalendar | None = None  # rules/calendar.yaml (already attached to every rule's schedules)
     quarterly_cap: Decimal | None = None  # bonus.quarterly_cap of the one file that sets it
 
-    @property
+    @cached_property  # the pages key every figure set by it: hashed once per rulebook read
     def digest(self) -> str:
         text = "\n".join(f"{sha}  {path}" for path, sha in self.files)
         return hashlib.sha256(text.encode()).hexdigest()

@@ -15,7 +15,7 @@ from perfrules.engine.importing import FileResult, UnknownKind, import_files
 from perfrules.engine.importing.reading import Upload
 from perfrules.engine.kpi import catalog
 from perfrules.engine.periods import PeriodKind
-from perfrules.engine.web import board, data, params
+from perfrules.engine.web import board, data, params, stored
 from perfrules.engine.web.auth import Principal, principal, require
 from perfrules.storage import access
 from perfrules.storage.db import Connection
@@ -79,26 +79,36 @@ async def me(who: Principal = Depends(principal)) -> Me:
 @router.get("/kpis", response_model=list[KpiOut])
 def kpis(
     request: Request,
+    response: Response,
     period: str,
     scope_kind: str = "company",
     scope: str = "company",
+    fresh: bool = False,
     who: Principal = Depends(require("people")),
 ) -> list[KpiOut]:
     """Every KPI of a scope (company, department, category, abc_class, xyz_class, employee …) for a period;
     a KPI the scope's people produce no facts for has status ``not_applicable``. Where a rule in force judges
     the KPI at this scope and period, ``status`` is its verdict and ``judged_by`` names it (``rule@version``);
-    elsewhere the generic band judges (``judged_by``: ``generic band``)."""
+    elsewhere the generic band judges (``judged_by``: ``generic band``).
+
+    The figures come from the KPI value store: header ``X-Facts-Generation`` is the facts generation they
+    reflect (the newest import batch they include), ``X-Facts-Current-Generation`` the current one of the
+    period; while the store draws a set up again after new facts they differ and ``X-Figures-Stale: 1`` is
+    set. ``fresh=true`` computes a stale set at once instead (slower: seconds at a large company)."""
     db = request.app.state.db
     params.check_scope(db, who, scope_kind, scope)
-    cells = board.kpi_table(
-        db,
-        request.app.state.settings,
-        scope_kind=scope_kind,
-        scope=scope,
-        period=params.period(period),
-        today=_today(request),
-        people_of=board.people_of(db, scope_kind, scope),
-    )
+    with stored.serving() as reading:
+        reading.stale_ok = not fresh
+        cells = board.kpi_table(
+            db,
+            request.app.state.settings,
+            scope_kind=scope_kind,
+            scope=scope,
+            period=params.period(period),
+            today=_today(request),
+            people_of=board.people_of(db, scope_kind, scope),
+        )
+    response.headers.update(reading.headers())
     return [
         KpiOut(
             kpi=c.kpi.id,
@@ -203,6 +213,8 @@ async def push_facts(
         lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
         status_code = 404 if isinstance(exc, UnknownKind) else 422
         raise HTTPException(status_code, {"message": lines[-1], "errors": lines}) from None
+    if result.inserted or result.updated:
+        stored.wake(request.app.state.db)  # the KPI value store's filler draws the figures up again at once
     return ImportOut(
         kind=kind, rows=result.rows, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged
     )
@@ -262,6 +274,7 @@ def evaluate(request: Request, body: EvaluationIn, who: Principal = Depends(requ
         ],
     }
     access.record(db, now=now, actor=who.actor, action="evaluation.run", target=period.label, detail=result)
+    stored.wake(db)  # a round of the KPI value store's filler (the rules may have changed since its last)
     return result
 
 

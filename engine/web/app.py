@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -35,6 +38,28 @@ from perfrules.storage import Database
 from starlette.exceptions import HTTPException
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+PAGE_TEMPLATES = ("dashboard", "department", "employee", "kpi", "me", "people", "login")
+log = logging.getLogger("perfrules.web")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Before the server answers: the one-time costs of a process (the rulebook read, the KPI library
+    imported, the page templates compiled), so the first viewer does not pay them."""
+    await run_in_threadpool(_warm_up, app)
+    yield
+
+
+def _warm_up(app: FastAPI) -> None:
+    from perfrules.engine.kpi import library  # noqa: F401  (numpy and the KPI SQL: imported on first use)
+    from perfrules.engine.web import board
+
+    try:
+        board.rulebook_of(app.state.settings)
+    except Exception:  # a broken rule folder: the pages report it as they would
+        log.warning("could not read the rulebook at start-up", exc_info=True)
+    for name in PAGE_TEMPLATES:
+        app.state.views.get_template(f"web/{name}.html.j2")
 
 
 def create_app(
@@ -48,6 +73,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
     )  # no CDN UI
     app.state.settings = settings
     app.state.db = db if db is not None else open_database(settings)

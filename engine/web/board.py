@@ -6,11 +6,11 @@ render the frozen results; nothing here computes a KPI or a due date itself.
 
 from __future__ import annotations
 
-import logging
+import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,16 +18,20 @@ from typing import Any
 
 from perfrules.engine.evaluation.upcoming import DueItem, upcoming
 from perfrules.engine.kpi import catalog
+from perfrules.engine.kpi import values as kpi_values
 from perfrules.engine.kpi.catalog import KpiDef, ScopeKind
 from perfrules.engine.kpi.status import GENERIC_BAND
+from perfrules.engine.kpi.values import KpiValue
 from perfrules.engine.periods import Period, month_of
 from perfrules.engine.reporting.verdicts import judge
 from perfrules.engine.rulebook.checker import load_rulebook
 from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.engine.rulebook.rulebook import Rulebook
 from perfrules.engine.settings import Settings
+from perfrules.engine.web import stored
 from perfrules.engine.web.i18n import TEXT
 from perfrules.storage import Database, access
+from perfrules.storage.kpi_store import SetKey
 
 
 @dataclass(frozen=True)
@@ -99,29 +103,127 @@ _CACHE: dict[tuple[Any, ...], tuple[float, Any]] = {}
 CACHE_SECONDS = 600.0  # also keyed by the newest import batch, so new facts show at once
 
 
+@dataclass(frozen=True)
+class Codec:
+    """How a figure set goes into the KPI value store and comes back: ``key`` says what it is of."""
+
+    key: SetKey
+    dump: Callable[[Any], str]
+    load: Callable[[str], Any]
+
+
 def _cached(
     db: Database,
     what: tuple[Any, ...],
     compute: Callable[[], Any],
     until: date,
     generations: access.FactGenerations | None = None,
+    codec: Codec | None = None,
 ) -> Any:
     """``compute()`` for ``what`` — figures of a period ending on ``until`` — kept briefly per database and
     facts generation up to ``until`` (the newest import batch that changed facts of a month up to then, or
-    master data): a push of today's movements recomputes this month's figures, not last year's.
+    master data): a push of today's movements recomputes this month's figures, not last year's. With a
+    ``codec`` the set also goes through the KPI value store (:func:`perfrules.engine.web.stored.through_store`):
+    read from it when stored, and in a page view served stale from it while the filler computes it again.
 
     The generation is read before computing: a push that lands meanwhile moves it on, so the next request
     computes again and never keeps a figure that misses committed facts. ``generations``: the table as a
     caller that asks for many periods read it once (a trend's twelve months)."""
-    key = (db.url, (generations or access.fact_generations(db)).until(until), *what)
-    hit = _CACHE.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    out = compute()
+    generation = (generations or access.fact_generations(db)).until(until)
+    hit = _held((db.url, generation, *what))
+    if hit is not None:
+        if codec is not None:
+            stored.note(codec.key, generation)
+        return hit
+    if codec is None:
+        out = compute()
+    else:
+        generation, out = stored.through_store(
+            db,
+            codec.key,
+            generation,
+            compute,
+            codec.dump,
+            codec.load,
+            lambda held: _held((db.url, held, *what)),
+        )
+    if generation is None:  # computed under other rules: shown once while the filler draws it up again
+        return out
     if len(_CACHE) > 4096:
         _CACHE.clear()
-    _CACHE[key] = (time.monotonic(), out)
+    _CACHE[(db.url, generation, *what)] = (time.monotonic(), out)  # a stale set: kept as of its generation
     return out
+
+
+def page_figures(
+    db: Database,
+    settings: Settings,
+    what: tuple[Any, ...],
+    period: Period,
+    today: date | None,
+    generations: access.FactGenerations,
+    compute: Callable[[], Any],
+) -> Any:
+    """A page's figures (``compute()`` draws them up from the figure sets) held in memory as a whole while
+    the facts generation up to the period's end and the rules stay the same — only when every set it read
+    was current: a page that served a stale set draws itself up again on its next view."""
+    as_of = period.last_day if today is None else min(period.last_day, today)
+    key = (db.url, generations.until(period.last_day), "page", *what, period.label, as_of, rulebook_of(settings).digest)
+    hit = _held(key)
+    if hit is not None:
+        stored.replay(hit[1])
+        return hit[0]
+    with stored.nested() as reading:
+        out = compute()
+    if not reading.stale:
+        _CACHE[key] = (time.monotonic(), (out, tuple(reading.served)))
+    return out
+
+
+def _held(key: tuple[Any, ...]) -> Any | None:
+    hit = _CACHE.get(key)
+    return hit[1] if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS else None
+
+
+class ValueSet(dict):
+    """A set's KPI values keyed (kpi, scope kind, scope key), with the verdicts drawn from them kept beside
+    (a dashboard view judges the same twelve months for 25 trends; held in memory with the set)."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.verdicts: dict[tuple[Any, ...], Any] = {}
+
+
+def _judged(values: ValueSet, value: KpiValue, rulebook: Rulebook, department: str | None) -> Any:
+    """``judge(value, rulebook, department)``, once per set, value, rulebook and department."""
+    key = (value.kpi, value.scope, department, rulebook.digest)
+    verdict = values.verdicts.get(key)
+    if verdict is None:
+        verdict = values.verdicts[key] = judge(value, rulebook, department)
+    return verdict
+
+
+def _set_key(figures: str, scope_kind: str, scope: str, period: Period, as_of: date, rulebook: str) -> SetKey:
+    return SetKey(figures, scope_kind, scope, period.label, period.last_day, as_of, rulebook)
+
+
+def _dump_kpis(values: dict[tuple[str, str, str | None], KpiValue]) -> str:
+    return kpi_values.dumps(list(values.values()))
+
+
+def _load_kpis(text: str) -> ValueSet:
+    return ValueSet({(v.kpi, v.scope.kind.value, v.scope.key): v for v in kpi_values.loads(text)})
+
+
+def _dump_figure(figure: Any) -> str:
+    """Series and tables (or a tuple of them) as exact JSON text."""
+    parts = figure if isinstance(figure, tuple) else (figure,)
+    return json.dumps([[type(p).__name__, kpi_values.encode(asdict(p))] for p in parts], ensure_ascii=False)
+
+
+def _load_figure(text: str) -> Any:
+    parts = tuple(_FIGURES[name](**kpi_values.decode(data)) for name, data in json.loads(text))
+    return parts[0] if len(parts) == 1 else parts
 
 
 def _values(
@@ -133,7 +235,7 @@ def _values(
     today: date | None,
     generations: access.FactGenerations | None = None,
     rulebook: Rulebook | None = None,
-) -> dict[tuple[str, str, str | None], Any]:
+) -> ValueSet:
     """Every KPI value of the scope and period, keyed (kpi, scope kind, scope key); cached briefly.
     ``rulebook``: the rules in force, when the caller read them already (a trend asks for twelve months)."""
     from perfrules.engine.kpi import library
@@ -143,27 +245,37 @@ def _values(
 
     rulebook = rulebook or rulebook_of(settings)
 
-    def compute() -> dict[tuple[str, str, str | None], Any]:
+    def compute() -> ValueSet:
         if period.start > as_of:
-            return {}
+            return ValueSet()
         target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
         values = library.compute_all(
             db, period, scope=target, as_of=as_of, zone=settings.zone, deadlines=RuleDeadlines(rulebook)
         )
-        return {(v.kpi, v.scope.kind.value, v.scope.key): v for v in values}
+        return ValueSet({(v.kpi, v.scope.kind.value, v.scope.key): v for v in values})
 
-    what = ("kpis", scope_kind, scope, period.label, as_of, rulebook.digest)  # due moments: the rules in force
-    return _cached(db, what, compute, period.last_day, generations)
+    digest = rulebook.digest
+    what = ("kpis", scope_kind, scope, period.label, as_of, digest)  # due moments: the rules in force
+    codec = Codec(_set_key("kpis", scope_kind, scope, period, as_of, digest), _dump_kpis, _load_kpis)
+    return _cached(db, what, compute, period.last_day, generations, codec)
 
 
 def _cell(
-    kpi: KpiDef, value: Any, scope_kind: str, scope: str, period: Period, rulebook: Rulebook, department: str | None
+    kpi: KpiDef,
+    values: ValueSet,
+    scope_kind: str,
+    scope: str,
+    period: Period,
+    rulebook: Rulebook,
+    department: str | None,
 ) -> KpiCell:
     """One KPI's cell, judged by the rule in force that judges it there (else the generic band)."""
+    key = None if scope_kind == "company" else scope
+    value = values.get((kpi.id, scope_kind, key))
     if value is None:
-        target = catalog.target_for(kpi.id, scope_kind, None if scope_kind == "company" else scope)
+        target = catalog.target_for(kpi.id, scope_kind, key)
         return KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "no_data")
-    judged = judge(value, rulebook, department if scope_kind == "employee" else None)
+    judged = _judged(values, value, rulebook, department if scope_kind == "employee" else None)
     state = "no_data" if judged.status.value == "not_applicable" else judged.status.value
     band = None if judged.band is None else judged.band.label_en
     return KpiCell(
@@ -246,8 +358,7 @@ def kpi_table(
             target = catalog.target_for(kpi.id, scope_kind, key)
             cells.append(KpiCell(kpi, scope_kind, scope, period.label, None, target, None, "not_applicable"))
         else:
-            value = values.get((kpi.id, scope_kind, key))
-            cells.append(_cell(kpi, value, scope_kind, scope, period, rulebook, people_of))
+            cells.append(_cell(kpi, values, scope_kind, scope, period, rulebook, people_of))
     return cells
 
 
@@ -265,6 +376,27 @@ def _owes(rulebook: Rulebook, kpi_id: str, department: str | None, role: str | N
     return RuleDeadlines(rulebook).owes(deliverable, department, role, day) is not False
 
 
+def month_sets(
+    db: Database,
+    settings: Settings,
+    *,
+    scope_kind: str,
+    scope: str,
+    end: Period,
+    months: int = 12,
+    today: date | None = None,
+    generations: access.FactGenerations | None = None,
+    rulebook: Rulebook | None = None,
+) -> list[tuple[Period, ValueSet]]:
+    """The KPI value sets of the scope for the ``months`` months up to ``end``, oldest first: what every trend
+    of a page is drawn from (read once for all of them)."""
+    generations = generations or access.fact_generations(db)
+    rulebook = rulebook or rulebook_of(settings)
+    return [
+        (p, _values(db, settings, scope_kind, scope, p, today, generations, rulebook)) for p in months_back(end, months)
+    ]
+
+
 def trend(
     db: Database,
     settings: Settings,
@@ -277,25 +409,31 @@ def trend(
     today: date | None = None,
     generations: access.FactGenerations | None = None,
     rulebook: Rulebook | None = None,
+    sets: list[tuple[Period, ValueSet]] | None = None,
 ) -> Series:
     """The KPI month by month for the twelve months up to ``end``, with its target: the rule's in a month a
-    rule in force judges it (as the KPI table's status), else the catalogue's. ``generations``, ``rulebook``:
-    as the caller read them already (the dashboard's trends read each once)."""
-    periods = months_back(end, months)
-    generations = generations or access.fact_generations(db)  # read once for the twelve months
+    rule in force judges it (as the KPI table's status), else the catalogue's. ``generations``, ``rulebook``,
+    ``sets`` (:func:`month_sets`): as the caller read them already (the dashboard's trends read each once)."""
     rulebook = rulebook or rulebook_of(settings)
+    if sets is None:
+        sets = month_sets(
+            db, settings, scope_kind=scope_kind, scope=scope, end=end, months=months, today=today,
+            generations=generations, rulebook=rulebook,
+        )  # fmt: skip
     key = None if scope_kind == "company" else scope
     department = people_of(db, scope_kind, scope) if scope_kind == "employee" else None
     values: list[float | None] = []
     targets: list[float] = []
-    for p in periods:
-        v = _values(db, settings, scope_kind, scope, p, today, generations, rulebook).get((kpi.id, scope_kind, key))
+    for _, found in sets:
+        v = found.get((kpi.id, scope_kind, key))
         values.append(None if v is None or v.value is None else float(v.value))
-        target = catalog.target_for(kpi.id, scope_kind, key) if v is None else judge(v, rulebook, department).target
+        target = (
+            catalog.target_for(kpi.id, scope_kind, key) if v is None else _judged(found, v, rulebook, department).target
+        )
         targets.append(float(target))
     return Series(
         kpi.name_en,
-        tuple(p.label for p in periods),
+        tuple(p.label for p, _ in sets),
         (("value", tuple(values)), ("target", tuple(targets))),
         link=f"/kpis/{kpi.id}?scope_kind={scope_kind}&scope={scope}&period={end.label}",
         extra={"kpi": kpi.id},
@@ -305,17 +443,33 @@ def trend(
 
 
 def drill(
-    db: Database, settings: Settings, kpi: KpiDef, *, scope_kind: str, scope: str, period: Period, limit: int = 200
+    db: Database,
+    settings: Settings,
+    kpi: KpiDef,
+    *,
+    scope_kind: str,
+    scope: str,
+    period: Period,
+    limit: int = 200,
+    generations: access.FactGenerations | None = None,
 ) -> Table:
-    """The rows behind one KPI figure (largest or earliest first)."""
+    """The rows behind one KPI figure (largest or earliest first), kept in the KPI value store."""
     from perfrules.engine.kpi import library
     from perfrules.engine.kpi.scope import COMPANY, Scope
 
     target = COMPANY if scope_kind == "company" else Scope(ScopeKind(scope_kind), scope)
-    deadlines = RuleDeadlines(rulebook_of(settings))  # the rows behind the value: the same due moments
-    rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit, deadlines=deadlines)
-    columns = tuple(rows[0]) if rows else ()
-    return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
+    rulebook = rulebook_of(settings)
+    deadlines = RuleDeadlines(rulebook)  # the rows behind the value: the same due moments
+
+    def compute() -> Table:
+        rows = library.drill_down(db, kpi.id, target, period, zone=settings.zone, limit=limit, deadlines=deadlines)
+        columns = tuple(rows[0]) if rows else ()
+        return Table(kpi.name_en, columns, tuple(tuple(r.get(c) for c in columns) for r in rows))
+
+    figures = f"drill:{kpi.id}:{limit}"
+    key = _set_key(figures, scope_kind, scope, period, period.last_day, rulebook.digest)
+    what = (figures, scope_kind, scope, period.label, rulebook.digest)
+    return _cached(db, what, compute, period.last_day, generations, Codec(key, _dump_figure, _load_figure))
 
 
 def class_comparison(
@@ -348,6 +502,21 @@ def slow_movers(
     """Slow-mover stock value by category, by age band and by value band, and the list behind them (cached
     like the KPI values: at the medium size the list takes a third of a second to draw up)."""
     return _cached(db, ("slow_movers", period.label), lambda: _slow_movers(db, period), period.last_day, generations)
+
+
+def slow_mover_charts(
+    db: Database, settings: Settings, period: Period, generations: access.FactGenerations | None = None
+) -> tuple[Series, Series, Series]:
+    """The dashboard's three slow-mover charts (kept in the KPI value store; the list behind them is not)."""
+    key = _set_key("slow_movers", "company", "company", period, period.last_day, "")
+    return _cached(
+        db,
+        ("slow_mover_charts", period.label),
+        lambda: slow_movers(db, settings, period, generations)[:3],
+        period.last_day,
+        generations,
+        Codec(key, _dump_figure, _load_figure),
+    )
 
 
 def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, Table]:
@@ -388,6 +557,7 @@ def _slow_movers(db: Database, period: Period) -> tuple[Series, Series, Series, 
     )
 
 
+_FIGURES: dict[str, Callable[..., Any]] = {"Series": Series, "Table": Table}
 _AGES = ("90–120 d", "120–180 d", "180–365 d", "> 365 d")
 _VALUES = ("< 1k", "1k–10k", "10k–100k", "≥ 100k")
 
@@ -514,20 +684,27 @@ def dashboard_figures(
     """The company dashboard's KPI table, trends, slow-mover charts, class comparison and forecast (the facts
     generations read once for all of them, unless given)."""
     g = generations or access.fact_generations(db)
+    return page_figures(
+        db, settings, ("dashboard",), period, today, g, lambda: _dashboard_figures(db, settings, period, today, g)
+    )
+
+
+def _dashboard_figures(
+    db: Database, settings: Settings, period: Period, today: date, g: access.FactGenerations
+) -> DashboardFigures:
     cells = kpi_table(db, settings, scope_kind="company", scope="company", period=period, today=today, generations=g)
     rulebook = rulebook_of(settings)
+    sets = month_sets(
+        db, settings, scope_kind="company", scope="company", end=period, today=today, generations=g, rulebook=rulebook
+    )
     trends = [
-        trend(
-            db, settings, c.kpi, scope_kind="company", scope="company", end=period, today=today, generations=g,
-            rulebook=rulebook,
-        )
+        trend(db, settings, c.kpi, scope_kind="company", scope="company", end=period, rulebook=rulebook, sets=sets)
         for c in cells
-    ]  # fmt: skip
-    by_cat, by_age, by_value, _ = slow_movers(db, settings, period, generations=g)
+    ]
     return DashboardFigures(
         cells,
         trends,
-        (by_cat, by_age, by_value),
+        slow_mover_charts(db, settings, period, generations=g),
         class_comparison(db, settings, period, today, generations=g),
         forecast_vs_actual(db, settings, period, today, generations=g),
     )
@@ -537,52 +714,3 @@ def last_month(now: datetime) -> Period:
     """The last complete month before ``now``: the period pages show when none is asked for."""
     first = now.date().replace(day=1)
     return month_of(first.fromordinal(first.toordinal() - 1))
-
-
-_log = logging.getLogger("perfrules.web")
-
-
-class DashboardWarmer:
-    """Keeps the company dashboard of the last month drawn up in the background: whenever facts changed
-    since its last round, the next round computes what the page shows (only the periods the change concerns
-    are computed again), so a manager's first view after an import finds it cached."""
-
-    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]):
-        self.db, self.settings, self.clock = db, settings, clock
-        self._seen: access.FactGenerations | None = None
-
-    def tick(self) -> bool:
-        """One round: draw the dashboard up if facts changed since the last round; True if it did."""
-        generations = access.fact_generations(self.db)  # read first: a push meanwhile means another round
-        if generations == self._seen:
-            return False
-        now = self.clock()
-        dashboard_figures(self.db, self.settings, last_month(now), now.date(), generations)
-        self._seen = generations
-        return True
-
-    def run(self, stop: threading.Event, every: float) -> None:
-        """A round at once, then every ``every`` seconds until ``stop`` is set; a failing round is logged,
-        not fatal."""
-        while not stop.is_set():
-            try:
-                started = time.monotonic()
-                if self.tick():
-                    _log.info("dashboard drawn up in %.1f s", time.monotonic() - started)
-            except Exception:  # the page computes its own figures: warming is best effort
-                _log.exception("could not draw up the dashboard in the background")
-            stop.wait(every)
-
-
-def start_warmer(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Callable[[], None]:
-    """Run :class:`DashboardWarmer` rounds every ``dashboard_warm_seconds`` (0: none) in a daemon thread;
-    returns the function that stops them."""
-    stop = threading.Event()
-    if settings.dashboard_warm_seconds:
-        threading.Thread(
-            target=DashboardWarmer(db, settings, clock).run,
-            args=(stop, settings.dashboard_warm_seconds),
-            name="perfrules-warm",
-            daemon=True,
-        ).start()
-    return stop.set

@@ -13,6 +13,10 @@ TEXT: dict[str, dict[str, str]] = {
         "signin_wait": "Too many failed sign-ins: try again in {n} s.",
         "signin_locked": "Locked after repeated failed sign-ins: try again in {n} s, or ask HR to unlock the account.",
         "dashboard": "Dashboard",
+        "figures_stale": "Figures as of {time}, updating with {n} newer fact batches: "
+        "this page shows them once drawn up.",
+        "figures_stale_rules": "Figures as of {time}, under the rules before their last change: updating; "
+        "this page shows them once drawn up.",
         "people": "People",
         "exports": "Payroll exports",
         "audit": "Audit log",
@@ -268,6 +272,8 @@ TEXT: dict[str, dict[str, str]] = {
         "signin_wait": "登录失败次数过多，请在 {n} 秒后重试。",
         "signin_locked": "多次登录失败，账户已锁定：请在 {n} 秒后重试，或请人事部门解锁。",
         "dashboard": "仪表盘",
+        "figures_stale": "数据截至 {time}，正在纳入 {n} 批新数据：计算完成后本页即显示最新数据。",
+        "figures_stale_rules": "数据截至 {time}，按规则变更前的版本计算：正在更新，计算完成后本页即显示最新数据。",
         "people": "人员",
         "exports": "薪资导出",
         "audit": "审计日志",

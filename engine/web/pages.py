@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from perfrules.engine.notices.templating import make_environment
 from perfrules.engine.periods import Period
 from perfrules.engine.settings import Settings
 from perfrules.engine.vocabulary import LOCALES
-from perfrules.engine.web import auth, board, data, i18n, morning, params, sparkline
+from perfrules.engine.web import auth, board, data, figures, i18n, morning, params, sparkline, stored
 from perfrules.engine.web.auth import Principal, principal, require, require_employee
 from perfrules.engine.web.security import csrf_token, secure_cookies
 from perfrules.storage import access
@@ -81,6 +82,7 @@ def render(
 ) -> HTMLResponse:
     settings = request.app.state.settings
     locale = locale_of(request)
+    reading: stored.Reading | None = context.pop("reading", None)  # the figures' freshness (pages with KPIs)
     html = request.app.state.views.get_template(f"web/{template}.html.j2").render(
         recipient=Viewer(locale, settings.timezone),
         t=i18n.translator(locale),
@@ -88,12 +90,30 @@ def render(
         locale=locale,
         path=request.url.path,
         csrf=csrf_token(request),
+        freshness=_freshness(request, reading),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
+    if reading is not None:
+        response.headers.update(reading.headers())
     if request.query_params.get("lang") == locale:
         response.set_cookie(LANG_COOKIE, locale, samesite="strict", httponly=True)
     return response
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """A page's stale-figures note: when its oldest stale set was computed and how many batches came since."""
+
+    as_of: datetime | None
+    newer: int
+    other_rules: bool  # computed under the rules in force before the last change
+
+
+def _freshness(request: Request, reading: stored.Reading | None) -> Freshness | None:
+    if reading is None or not reading.stale:
+        return None
+    return Freshness(reading.as_of, reading.newer_batches(request.app.state.db), reading.other_rules)
 
 
 def error_page(request: Request, status_code: int, detail: str) -> HTMLResponse:
@@ -187,28 +207,30 @@ def dashboard(
 ) -> HTMLResponse:
     db, settings, now = request.app.state.db, request.app.state.settings, request.app.state.clock()
     p = _period(request, period)
-    figures = board.dashboard_figures(db, settings, p, _today(request))
+    with stored.serving() as reading:
+        shown = board.dashboard_figures(db, settings, p, _today(request))
     quarter = data.quarter_of(p)
     items = board.due_items(db, settings, now)  # read once: the deadlines table and the at-risk list
     top = morning.morning(
-        db, settings, period=p, quarter=quarter, cells=figures.cells, now=now, visible=who.visible, items=items
+        db, settings, period=p, quarter=quarter, cells=shown.cells, now=now, visible=who.visible, items=items
     )
     return render(
         request,
         "dashboard",
         who,
         period=p,
-        cells=figures.cells,
-        trends={s.extra["kpi"]: s for s in figures.trends},
+        cells=shown.cells,
+        trends={s.extra["kpi"]: s for s in shown.trends},
         morning=top,
-        classes=figures.classes,
-        slow=figures.slow,
-        forecast=figures.forecast,
+        classes=shown.classes,
+        slow=shown.slow,
+        forecast=shown.forecast,
         deadlines=board.deadlines(db, settings, now=now, visible=who.visible, items=items),
         warnings=data.warnings(db, period=p, visible=who.visible),
         adjustments=data.adjustments(db, quarter=quarter, visible=who.visible),
         quarter=quarter,
         departments=data.departments(db),
+        reading=reading,
     )
 
 
@@ -225,27 +247,22 @@ def kpi_detail(
     db, settings = request.app.state.db, request.app.state.settings
     params.check_scope(db, who, scope_kind, scope, kpi)
     p = _period(request, period)
-    cells = board.kpi_table(
-        db,
-        settings,
-        scope_kind=scope_kind,
-        scope=scope,
-        period=p,
-        today=_today(request),
-        people_of=board.people_of(db, scope_kind, scope),
-    )
-    cell = next((c for c in cells if c.kpi.id == kpi_id), None)
+    with stored.serving() as reading:
+        shown = figures.kpi_figures(
+            db, settings, kpi, scope_kind, scope, p, _today(request), access.fact_generations(db)
+        )
     return render(
         request,
         "kpi",
         who,
         kpi=kpi,
-        cell=cell,
+        cell=shown.cell,
         period=p,
         scope_kind=scope_kind,
         scope=scope,
-        trend=board.trend(db, settings, kpi, scope_kind=scope_kind, scope=scope, end=p, today=_today(request)),
-        table=board.drill(db, settings, kpi, scope_kind=scope_kind, scope=scope, period=p),
+        trend=shown.trend,
+        table=shown.table,
+        reading=reading,
     )
 
 
@@ -279,13 +296,8 @@ def department(
     if dept is None:
         raise HTTPException(404, f"no department {code!r}")
     p = _period(request, period)
-    cells = board.kpi_table(
-        db, settings, scope_kind="department", scope=code, period=p, today=_today(request), people_of=code
-    )
-    owned = board.kpi_table(
-        db, settings, scope_kind="company", scope="company", period=p, department=code, today=_today(request)
-    )
-    cells += [c for c in owned if c.kpi.id not in {x.kpi.id for x in cells}]
+    with stored.serving() as reading:
+        shown = figures.department_figures(db, settings, code, p, _today(request), access.fact_generations(db))
     members = [e for e in access.employees_of(db) if e.department == code and who.may_see(e.id)]
     quarter = data.quarter_of(p)
     return render(
@@ -294,15 +306,12 @@ def department(
         who,
         dept=dept,
         period=p,
-        cells=cells,
+        cells=shown.cells,
         members=members,
-        trends=[
-            board.trend(db, settings, c.kpi, scope_kind=c.scope_kind, scope=c.scope, end=p, today=_today(request))
-            for c in cells
-            if c.status != "not_applicable"
-        ],
+        trends=shown.trends,
         adjustments=data.adjustments(db, quarter=quarter, visible=_in(who, members)),
         quarter=quarter,
+        reading=reading,
     )
 
 
@@ -326,15 +335,10 @@ def employee(
     if not found:
         raise HTTPException(404, "no such employee")
     p = _period(request, period)
-    cells = board.kpi_table(
-        db,
-        settings,
-        scope_kind="employee",
-        scope=employee_id,
-        period=p,
-        today=_today(request),
-        people_of=found[0].department,
-    )
+    with stored.serving() as reading:
+        shown = figures.employee_figures(
+            db, settings, employee_id, found[0].department, p, _today(request), access.fact_generations(db)
+        )
     quarter = data.quarter_of(p)
     mine = frozenset({employee_id})
     return render(
@@ -343,16 +347,13 @@ def employee(
         who,
         person=found[0],
         period=p,
-        cells=cells,
+        cells=shown.cells,
         quarter=quarter,
-        trends=[
-            board.trend(db, settings, c.kpi, scope_kind="employee", scope=employee_id, end=p, today=_today(request))
-            for c in cells
-            if c.status != "not_applicable"
-        ],
+        trends=shown.trends,
         findings=data.findings(db, period=None, quarter=quarter, visible=mine),
         adjustments=data.adjustments(db, quarter=quarter, visible=mine),
         deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=mine),
+        reading=reading,
     )
 
 

@@ -19,7 +19,7 @@ from perfrules.engine.evaluation.errors import AppealRefused
 from perfrules.engine.evaluation.explain import Explained, FindingExplained, LineExplained, explain_items
 from perfrules.engine.evaluation.pricing import REGULAR
 from perfrules.engine.periods import Period
-from perfrules.engine.web import board, data, params
+from perfrules.engine.web import board, data, params, stored
 from perfrules.engine.web.appeals import tell
 from perfrules.engine.web.auth import Principal, require
 from perfrules.engine.web.pages import locale_of, render
@@ -93,6 +93,10 @@ def _page(
             env=request.app.state.views,
         )
     done = request.query_params.get("done")
+    with stored.serving() as reading:  # the person's figures from the KPI value store (stale: marked)
+        cells = board.kpi_table(
+            db, settings, scope_kind="employee", scope=me, period=p, today=today, people_of=person.department
+        )
     return render(
         request,
         "me",
@@ -101,9 +105,8 @@ def _page(
         person=person,
         period=p,
         quarter=quarter,
-        cells=board.kpi_table(
-            db, settings, scope_kind="employee", scope=me, period=p, today=today, people_of=person.department
-        ),
+        cells=cells,
+        reading=reading,
         deadlines=board.deadlines(db, settings, now=request.app.state.clock(), visible=frozenset({me})),
         lines=lines,
         findings=findings,

@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 from perfrules.engine.settings import Settings
 from perfrules.engine.web.app import create_app
-from perfrules.engine.web.board import start_warmer
+from perfrules.engine.web.warming import start_filler
 from perfrules.storage import Database
 
 log = logging.getLogger("perfrules.web")
@@ -25,11 +25,11 @@ def _config(settings: Settings, db: Database, host: str, port: int) -> tuple[uvi
 def run(settings: Settings, db: Database, host: str, port: int) -> None:
     """Serve until interrupted (uvicorn handles SIGINT/SIGTERM)."""
     config, asgi = _config(settings, db, host, port)
-    stop_warming = start_warmer(db, settings, asgi.state.clock)
+    stop_filling = start_filler(db, settings, asgi.state.clock)
     try:
         uvicorn.Server(config).run()
     finally:
-        stop_warming()
+        stop_filling()
 
 
 def start(settings: Settings, db: Database, host: str, port: int) -> Callable[[], None]:
@@ -40,10 +40,10 @@ def start(settings: Settings, db: Database, host: str, port: int) -> Callable[[]
     thread = threading.Thread(target=server.run, name="perfrules-web", daemon=True)
     thread.start()
     log.info("dashboard and API on http://%s:%s/", host, port)
-    stop_warming = start_warmer(db, settings, asgi.state.clock)  # the dashboard drawn up after facts change
+    stop_filling = start_filler(db, settings, asgi.state.clock)  # the pages' figures stored after facts change
 
     def stop() -> None:
-        stop_warming()
+        stop_filling()
         server.should_exit = True
         thread.join(timeout=10)
 

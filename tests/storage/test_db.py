@@ -11,7 +11,7 @@ from sqlmodel import select
 
 def test_schema_is_at_head(db):
     current, head = db.revisions()
-    assert current == head == "0002"
+    assert current == head == "0003"
     db.require_current()
 
 

@@ -6,7 +6,8 @@ import pytest
 from perfrules.engine.importing import import_files
 from perfrules.engine.importing.reading import Upload
 from perfrules.engine.periods import parse_period
-from perfrules.engine.web import board
+from perfrules.engine.web import board, figures, warming
+from perfrules.storage import access
 
 from tests.web.support import NOW, settings_for
 
@@ -19,8 +20,8 @@ def computed(monkeypatch) -> list[tuple]:
     drawn: list[tuple] = []
     real = board._cached
 
-    def counting(db, what, compute, until, generations=None):
-        return real(db, what, lambda: drawn.append(what) or compute(), until, generations)
+    def counting(db, what, compute, until, generations=None, codec=None):
+        return real(db, what, lambda: drawn.append(what) or compute(), until, generations, codec)
 
     monkeypatch.setattr(board, "_cached", counting)
     return drawn
@@ -84,34 +85,42 @@ def test_a_push_recomputes_the_months_it_concerns_and_keeps_the_earlier_ones(com
     assert [what[3] for what in computed] == ["2026-01", "2026-02", "2026-02", "2026-01", "2026-02"]
 
 
-def test_the_warmer_draws_the_dashboard_up_after_facts_change_so_the_first_view_computes_nothing(
+def test_the_filler_draws_the_pages_up_after_facts_change_so_the_first_view_computes_nothing(
     company, database_url, computed
 ):
     settings = settings_for(database_url)
     _import(company, "skus", SKUS)
-    warmer = board.DashboardWarmer(company, settings, lambda: NOW)  # 10 March: the dashboard shows February
-    assert warmer.tick() is True
-    computed.clear()  # what the warmer drew up
-    figures = board.dashboard_figures(company, settings, parse_period("2026-02"), NOW.date())
-    assert computed == [] and len(figures.trends) == len(figures.cells) > 0  # all drawn up by the warmer
-    assert warmer.tick() is False  # nothing changed since
+    filler = warming.StoreFiller(company, settings, lambda: NOW)  # 10 March: the pages show February
+    assert filler.tick() is True
+    computed.clear()  # what the filler drew up
+    february = parse_period("2026-02")
+    generations = access.fact_generations(company)
+    shown = board.dashboard_figures(company, settings, february, NOW.date())
+    assert computed == [] and len(shown.trends) == len(shown.cells) > 0  # all drawn up by the filler
+    figures.department_figures(company, settings, "purchasing", february, NOW.date(), generations)
+    figures.employee_figures(company, settings, "E2", "purchasing", february, NOW.date(), generations)
+    turnover = next(k for k in board.kpi_defs() if k.id == "turnover")
+    figures.kpi_figures(company, settings, turnover, "company", "company", february, NOW.date(), generations)
+    assert computed == []
+    assert filler.tick() is False  # nothing changed since
     _import(
         company,
         "movements",
         "id,sku,kind,moved_at,quantity,unit_cost,ref\nM1,P1,receipt,2026-02-03T10:00:00,5,10.00,po\n",
     )
-    assert warmer.tick() is True
-    assert {what[0] for what in computed} == {"kpis", "slow_movers"}
+    assert filler.tick() is True
+    assert {what[0] for what in computed} >= {"kpis", "slow_movers", "slow_mover_charts"}
     assert {what[3] for what in computed if what[0] == "kpis"} == {"2026-02"}  # only the month the push concerns
     computed.clear()
-    board.dashboard_figures(company, settings, parse_period("2026-02"), NOW.date())
+    board._CACHE.clear()  # a fresh server process: the figures come from the store
+    board.dashboard_figures(company, settings, february, NOW.date())
     assert computed == []
 
 
-def test_a_failing_round_is_logged_and_the_warmer_goes_on(company, database_url, monkeypatch, caplog):
+def test_a_failing_round_is_logged_and_the_filler_goes_on(company, database_url, monkeypatch, caplog):
     import threading
 
-    warmer = board.DashboardWarmer(company, settings_for(database_url), lambda: NOW)
+    filler = warming.StoreFiller(company, settings_for(database_url), lambda: NOW)
     rounds: list[int] = []
 
     def broken() -> bool:
@@ -121,6 +130,6 @@ def test_a_failing_round_is_logged_and_the_warmer_goes_on(company, database_url,
         raise RuntimeError("boom")
 
     stop = threading.Event()
-    monkeypatch.setattr(warmer, "tick", broken)
-    warmer.run(stop, 0.01)
-    assert len(rounds) == 2 and "could not draw up the dashboard" in caplog.text
+    monkeypatch.setattr(filler, "tick", broken)
+    filler.run(stop, 0.01)
+    assert len(rounds) == 2 and "could not fill the KPI value store" in caplog.text

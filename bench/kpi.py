@@ -94,6 +94,18 @@ def build(workdir: Path, args: argparse.Namespace) -> None:
     db.dispose()
 
 
+def duck_params(period) -> dict:
+    """The values the DuckDB queries are formatted with, for the month ``period``."""
+    start, end = period.start, period.last_day
+    return {
+        "start": start,
+        "end": end,
+        "days": (end - start).days + 1,
+        "slow_cut": end - timedelta(days=90),
+        "obsolete_cut": add_months(end, -12),
+    }
+
+
 def median(function, repeat: int) -> float:
     """The median time of ``repeat`` calls (the machine is shared: single runs vary with its load)."""
     times = []
@@ -123,7 +135,7 @@ def main() -> None:
         build(workdir, args)
     db = connect(f"sqlite:///{workdir / 'kpi.db'}")
     period = month_of(args.end)
-    start, end = period.start, period.last_day
+    end = period.last_day
 
     with db.engine.begin() as conn:  # a database built by an older layout may lack them
         for index in (*FACT_INDEXES, *DemandLine.__table__.indexes):
@@ -150,13 +162,7 @@ def main() -> None:
     started = time.perf_counter()
     duck.execute(DUCK_LOAD.format(data=workdir / "data"))
     print(f"duckdb load{time.perf_counter() - started:8.2f} s  (not counted)")
-    params = {
-        "start": start,
-        "end": end,
-        "days": (end - start).days + 1,
-        "slow_cut": end - timedelta(days=90),
-        "obsolete_cut": add_months(end, -12),
-    }
+    params = duck_params(period)
     duck_total = 0.0
     for name, query in DUCK_QUERIES.items():
         seconds = median(lambda q=query: duck.execute(q.format(**params)).fetchall(), args.repeat)

@@ -99,32 +99,15 @@ def database_step(name: str, url: str, data: Path) -> dict:
 
 
 def duckdb_step(data: Path) -> dict:
-    """The three DuckDB queries of bench/kpi.py on the raw movements (load not counted)."""
-    import statistics
-
+    """The three DuckDB queries of bench/kpi.py on the raw movements (load not counted; median of 3 each)."""
     import duckdb
-    from kpi import DUCK_LOAD, DUCK_QUERIES
-    from perfrules.engine.periods import add_months, month_of
+    from kpi import DUCK_LOAD, DUCK_QUERIES, duck_params, median
+    from perfrules.engine.periods import month_of
 
-    period = month_of(END)
-    start, end = period.start, period.last_day
     duck = duckdb.connect()
     duck.execute(DUCK_LOAD.format(data=data))
-    params = {
-        "start": start,
-        "end": end,
-        "days": (end - start).days + 1,
-        "slow_cut": end - timedelta(days=90),
-        "obsolete_cut": add_months(end, -12),
-    }
-    total = 0.0
-    for query in DUCK_QUERIES.values():
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            duck.execute(query.format(**params)).fetchall()
-            times.append(time.perf_counter() - started)
-        total += statistics.median(times)
+    params = duck_params(month_of(END))
+    total = sum(median(lambda q=q: duck.execute(q.format(**params)).fetchall(), 3) for q in DUCK_QUERIES.values())
     return {"query_seconds": total}
 
 

@@ -126,3 +126,22 @@ def _employee(id_, en, zh, dept, role, manager):
 
 def settings_for(database_url: str):
     return load_settings({"database_url": database_url}, environ={"PERFRULES_DEFAULT_LOCALE": "en"})
+
+
+def system_headers(db, content_type: str = "text/csv") -> dict[str, str]:
+    """Headers of a system (role ``system``) calling the API with a fresh bearer token."""
+    from perfrules.engine.web import credentials
+    from perfrules.storage import access
+
+    secret = credentials.new_token()
+    access.create_token(
+        db,
+        name="erp",
+        digest=credentials.digest(secret),
+        prefix=secret[:8],
+        role="system",
+        employee_id=None,
+        now=NOW,
+        actor="test",
+    )
+    return {"Authorization": f"Bearer {secret}", "Content-Type": content_type}

@@ -8,11 +8,11 @@ import re
 from fastapi.testclient import TestClient
 from perfrules.engine.importing import import_files
 from perfrules.engine.importing.reading import Upload
-from perfrules.engine.web import board, credentials, stored, warming
+from perfrules.engine.web import board, stored, warming
 from perfrules.engine.web.security import CSRF_COOKIE
-from perfrules.storage import access, kpi_store
+from perfrules.storage import kpi_store
 
-from tests.web.support import NOW, PASSWORD, settings_for
+from tests.web.support import NOW, PASSWORD, settings_for, system_headers
 
 SKUS = "sku,name,category,unit_cost,price,supplier,season,kit_components\nP1,Plate,ceramic,10.00,25,,,\n"
 COUNT = "id,sku,day,book_qty,counted_qty,counter_id\nC1,P1,2026-02-10,5,5,\n"
@@ -21,21 +21,6 @@ PAGES = ("/dashboard?period=2026-02", "/departments/purchasing", "/employees/E2"
 
 def _import(db, kind: str, body: str) -> None:
     import_files(db, kind, [Upload(f"{kind}.csv", body.encode())], zone=NOW.tzinfo, now=NOW, user="test")
-
-
-def _token(db) -> dict[str, str]:
-    secret = credentials.new_token()
-    access.create_token(
-        db,
-        name="erp",
-        digest=credentials.digest(secret),
-        prefix=secret[:8],
-        role="system",
-        employee_id=None,
-        now=NOW,
-        actor="test",
-    )
-    return {"Authorization": f"Bearer {secret}", "Content-Type": "text/csv"}
 
 
 def _accuracy(client: TestClient) -> tuple[str | None, dict[str, str]]:
@@ -61,7 +46,7 @@ def test_a_push_serves_the_stored_figures_marked_stale_until_the_filler_drew_the
 
     wake = stored.wake_event(company)
     wake.clear()
-    push = TestClient(app).post("/api/v1/facts/cycle-counts", content=COUNT, headers=_token(company))
+    push = TestClient(app).post("/api/v1/facts/cycle-counts", content=COUNT, headers=system_headers(company))
     assert push.status_code == 200, push.text
     assert wake.is_set()  # the push woke the filler
     wake.clear()

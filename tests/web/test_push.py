@@ -9,34 +9,18 @@ import pytest
 from fastapi.testclient import TestClient
 from perfrules.engine.importing import import_files
 from perfrules.engine.importing.reading import Upload
-from perfrules.engine.web import credentials
 from perfrules.storage import access
 from sqlalchemy import text
 
-from tests.web.support import NOW
+from tests.web.support import NOW, system_headers
 
 SKUS = "sku,name,category,unit_cost,price,supplier,season,kit_components\n" + "".join(
     f"P{i},Plate {i},ceramic,10.00,25,,,\n" for i in range(8)
 )
 
 
-def _headers(db, content_type: str = "text/csv") -> dict[str, str]:
-    secret = credentials.new_token()
-    access.create_token(
-        db,
-        name="erp",
-        digest=credentials.digest(secret),
-        prefix=secret[:8],
-        role="system",
-        employee_id=None,
-        now=NOW,
-        actor="test",
-    )
-    return {"Authorization": f"Bearer {secret}", "Content-Type": content_type}
-
-
 def test_eight_concurrent_pushes_all_succeed_and_all_rows_land(app, company):
-    headers = _headers(company)
+    headers = system_headers(company)
     assert TestClient(app).post("/api/v1/facts/skus", content=SKUS.encode(), headers=headers).status_code == 200
     start = threading.Barrier(8)
 
@@ -71,7 +55,7 @@ def test_eight_concurrent_pushes_all_succeed_and_all_rows_land(app, company):
 
 def test_errors_name_the_upload_not_a_temporary_file(app, company):
     client = TestClient(app)
-    headers = _headers(company)
+    headers = system_headers(company)
     bad = "code,name_en,name_zh\nops,Operations,运营\nhr,,人事\n".encode()
     r = client.post("/api/v1/facts/departments", content=bad, headers=headers)
     assert r.status_code == 422
@@ -85,7 +69,7 @@ def test_errors_name_the_upload_not_a_temporary_file(app, company):
 
 
 def test_a_good_push_records_the_upload_name_on_its_import_batch(app, company):
-    headers = _headers(company) | {"Content-Disposition": 'attachment; filename="depts.csv"'}
+    headers = system_headers(company) | {"Content-Disposition": 'attachment; filename="depts.csv"'}
     r = TestClient(app).post(
         "/api/v1/facts/departments", content="code,name_en,name_zh\nops,Ops,运营\n".encode(), headers=headers
     )
@@ -96,7 +80,7 @@ def test_a_good_push_records_the_upload_name_on_its_import_batch(app, company):
 
 def test_a_push_and_its_audit_entry_commit_together(app, company):
     client = TestClient(app)
-    headers = _headers(company)
+    headers = system_headers(company)
     good = "code,name_en,name_zh\nops,Ops,运营\n".encode()
     assert client.post("/api/v1/facts/departments", content=good, headers=headers).status_code == 200
     bad = "code,name_en,name_zh\nhr,,人事\n".encode()
@@ -127,7 +111,7 @@ def test_a_failing_audit_rolls_the_import_back(company):
 
 def test_a_revoked_token_fails_on_its_next_request(app, company):
     client = TestClient(app)
-    headers = _headers(company)
+    headers = system_headers(company)
     body = "code,name_en,name_zh\nops,Ops,运营\n".encode()
     assert client.post("/api/v1/facts/departments", content=body, headers=headers).status_code == 200
     access.revoke_token(company, name="erp", now=NOW, actor="user:hr")
@@ -140,7 +124,7 @@ def _push(app, headers, kind: str, body: str):
 
 
 def test_a_push_that_changes_a_row_says_so_and_records_the_old_and_new_value(app, company):
-    headers = _headers(company)
+    headers = system_headers(company)
     assert _push(app, headers, "departments", "code,name_en,name_zh\nops,Ops,运营\n").json()["inserted"] == 1
     r = _push(app, headers, "departments", "code,name_en,name_zh\nops,Operations,运营\n")
     assert r.status_code == 200
@@ -175,7 +159,7 @@ def test_local_times_of_a_push_are_read_in_the_company_zone(company, database_ur
 
     settings = load_settings({"database_url": database_url, "timezone": zone}, environ={})
     app = create_app(settings, db=company, clock=lambda: NOW)
-    headers = _headers(company)
+    headers = system_headers(company)
     assert _push(app, headers, "skus", SKUS).status_code == 200
     for i in range(2):  # the second push finds the day's hours already converted
         body = f"id,sku,kind,moved_at,quantity,unit_cost,ref\nZ{i},P1,receipt,2026-02-27T10:15:00,1,10.00,po\n"
@@ -186,7 +170,7 @@ def test_local_times_of_a_push_are_read_in_the_company_zone(company, database_ur
 
 
 def test_an_unknown_kind_is_a_404_and_a_bad_file_changes_nothing(app, company):
-    headers = _headers(company)
+    headers = system_headers(company)
     r = _push(app, headers, "departmentz", "code,name_en,name_zh\nops,Ops,运营\n")
     assert r.status_code == 404 and "did you mean 'departments'" in r.json()["detail"]["message"]
     r = _push(

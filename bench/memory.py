@@ -14,6 +14,13 @@ If memory is bounded by design, the two columns are close however far apart the 
     .venv/bin/python bench/memory.py                           # small and 20000x24 (2M movements)
     .venv/bin/python bench/memory.py --sizes small,medium      # medium: 100k SKUs, 10M movements (slow)
     .venv/bin/python bench/memory.py --python /tmp/base/.venv/bin/python   # the same steps with older code
+    .venv/bin/python bench/memory.py --sizes 100000x13,1000000x13x5000000 --keep   # SKUSxMONTHSxMOVEMENTS
+    .venv/bin/python bench/memory.py --sizes 100000x13,1000000x13x5000000 --steps import,rollup   # kept data
+
+A third part of a custom size sets the number of movements (default: 100 per SKU and two years), so the SKU
+count of the large company (what the rollup and the reference checks hold per SKU) is reached without its
+50M movements. ``--keep`` leaves each size's files and database in ``--workdir``; ``--steps`` runs some steps
+only, on what an earlier ``--keep`` run left there.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import shutil
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -36,8 +44,9 @@ def size_of(name: str):
 
     if name in SIZES:
         return SIZES[name]
-    skus, months = name.split("x")
-    return custom_size(int(skus), int(months))
+    skus, months, *movements = (int(part) for part in name.split("x"))
+    size = custom_size(skus, months)
+    return replace(size, movements=movements[0]) if movements else size
 
 
 def step(name: str, size: str, workdir: Path) -> dict:
@@ -84,37 +93,43 @@ def step(name: str, size: str, workdir: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="small,20000x24", help="two sizes: small, medium, large or SKUSxMONTHS")
+    parser.add_argument(
+        "--sizes", default="small,20000x24", help="sizes side by side: small, medium, large, SKUSxMONTHS[xMOVEMENTS]"
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/perfrules-bench-memory"))
     parser.add_argument("--python", default=sys.executable, help="interpreter of the steps (another checkout's venv)")
+    parser.add_argument("--steps", default=",".join(STEPS), help="the steps to run, comma-separated (default: all)")
+    parser.add_argument("--keep", action="store_true", help="keep each size's files and database in --workdir")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         name, size, workdir = args.child
         child.measured(lambda: step(name, size, Path(workdir)))
         return
-    sizes = args.sizes.split(",")
+    sizes, steps = args.sizes.split(","), [s for s in STEPS if s in args.steps.split(",")]
     figures: dict[str, dict[str, dict]] = {}
     for size in sizes:
         workdir = args.workdir / size
-        shutil.rmtree(workdir, ignore_errors=True)
-        workdir.mkdir(parents=True)
-        for name in STEPS:
+        if "demo-data" in steps:
+            shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True, exist_ok=True)
+        for name in steps:
             figures.setdefault(name, {})[size] = done = child.run(
-                sys.executable, __file__, "--child", name, size, str(workdir)
+                args.python, __file__, "--child", name, size, str(workdir)
             )
             print(
-                f"  {size:<10} {name:<10} {done['seconds']:8.1f} s {done['rss_mib']:8.0f} MiB  load {done['load']}",
+                f"  {size:<10} {name:<10} {done['seconds']:8.1f} s {done['cpu']:8.1f} s CPU {done['rss_mib']:8.0f} MiB"
+                f"  load {done['load']}",
                 flush=True,
             )
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"peak RSS (MiB) and seconds per step, each in its own process; {stamp}")
-    a, b = sizes
-    print(f"{'step':<10} {a + ' MiB':>14} {b + ' MiB':>14} {a + ' s':>12} {b + ' s':>12}  rows ({a} / {b})")
+    print(f"{'step':<10}" + "".join(f"{s + ' MiB':>22} {s + ' s':>18}" for s in sizes) + "  rows")
     for name, per in figures.items():
-        print(f"{name:<10} {per[a]['rss_mib']:>14.0f} {per[b]['rss_mib']:>14.0f} {per[a]['seconds']:>12.1f} "
-              f"{per[b]['seconds']:>12.1f}  {per[a].get('rows', '')} / {per[b].get('rows', '')}")  # fmt: skip
+        cells = "".join(f"{per[s]['rss_mib']:>22.0f} {per[s]['seconds']:>18.1f}" for s in sizes)
+        print(f"{name:<10}{cells}  {' / '.join(str(per[s].get('rows', '')) for s in sizes)}")
 
 
 if __name__ == "__main__":

@@ -148,28 +148,46 @@ class _Rebuild:
 
     The state at the end of the month before (the kept row of each SKU that has one) is carried forward with
     each month's flows; the trailing twelve months are cumulative outbound minus that of the row twelve
-    months earlier (0 before a SKU's first row), kept in a ring of twelve months. Memory holds a few arrays
-    of one number per SKU and one write batch, whatever the history's length.
+    months earlier (0 before a SKU's first row), read back from the table (a kept row, or one this rebuild
+    wrote). Memory holds a few numbers per SKU (about 200 bytes: the state, one month's flows, the SKU code
+    as bytes, its category as a number) and one batch of rows read or written, whatever the history's length.
     """
 
-    def __init__(self, conn: Connection, skus: list[str], categories: list[str], costs: list[Any]):
+    def __init__(self, conn: Connection, catalogue: Iterator[list[tuple]]):
         self.conn, self.dialect = conn, conn.dialect.name
-        self.skus, self.categories = np.array(skus, dtype=object), np.array(categories, dtype=object)
-        self.index = {sku: i for i, sku in enumerate(skus)}
-        n = len(skus)
-        self.cost = _scaled(costs)
+        self.category_names: list[str] = []
+        codes, categories, costs = [], [], []
+        numbers: dict[str, int] = {}
+        for batch in catalogue:  # (sku, category, unit_cost)
+            codes.append(np.array([r[0].encode() for r in batch], dtype=bytes))
+            categories.append(np.array([numbers.setdefault(r[1] or "", len(numbers)) for r in batch], dtype=np.int32))
+            costs.append(_scaled([r[2] for r in batch]))
+        self.category_names = list(numbers)
+        skus = np.concatenate(codes) if codes else np.array([], dtype=bytes)
+        order = np.argsort(skus, kind="stable")  # UTF-8 byte order: the order of Python's str and of SQLite
+        self.skus = skus[order]
+        self.categories = np.concatenate(categories)[order] if categories else np.array([], dtype=np.int32)
+        self.cost = np.concatenate(costs)[order] if costs else np.array([], dtype=np.int64)
+        n = len(self.skus)
         self.state = {name: np.zeros(n, dtype=np.int64) for name in _STATE}
         self.days = {name: np.full(n, NO_DAY, dtype=np.int64) for name in _FLOW_DAYS}
         self.started = np.zeros(n, dtype=bool)  # has a row in the month being built (or the one before)
-        self.ring = {name: np.zeros((TRAILING_MONTHS, n), dtype=np.int64) for name in _TRAILING}
+        self.flows = {name: np.zeros(n, dtype=np.int64) for name in _FLOWS}  # the month's
+        self.opening = np.zeros(n, dtype=np.int64)  # the month's opening quantity
+        self.back = {name: np.zeros(n, dtype=np.int64) for name in _TRAILING}  # twelve months earlier
 
     def _positions(self, skus: list[str]) -> np.ndarray:
-        return np.fromiter((self.index[s] for s in skus), dtype=np.int64, count=len(skus))
+        """Where ``skus`` are in the (sorted) catalogue; a SKU that is not there is a bug (foreign keys)."""
+        wanted = np.array([s.encode() for s in skus], dtype=bytes)
+        at = np.searchsorted(self.skus, wanted)
+        found = at < len(self.skus)
+        found[found] = self.skus[at[found]] == wanted[found]
+        if not found.all():
+            raise LookupError(f"SKU {skus[int(np.argmin(found))]!r} is not in the rollup's catalogue")
+        return at
 
     def carry(self, rows: list[tuple]) -> None:
-        """The kept rows of the month before the rebuild: (sku, *_STATE, *_FLOW_DAYS)."""
-        if not rows:
-            return
+        """Kept rows of the month before the rebuild: (sku, *_STATE, *_FLOW_DAYS)."""
         at = self._positions([r[0] for r in rows])
         for k, name in enumerate(_STATE, 1):
             values = [r[k] for r in rows]
@@ -178,35 +196,34 @@ class _Rebuild:
             self.days[name][at] = _days([r[k] for r in rows])
         self.started[at] = True
 
-    def look_back(self, slot: int, rows: list[tuple]) -> None:
-        """Kept rows (sku, *_TRAILING) of the month ``slot`` months into the ring."""
-        if not rows:
-            return
+    def look_back(self, rows: list[tuple]) -> None:
+        """Rows (sku, *_TRAILING) of the month twelve months before the one being built."""
         at = self._positions([r[0] for r in rows])
         for k, name in enumerate(_TRAILING, 1):
             values = [r[k] for r in rows]
-            self.ring[name][slot, at] = _scaled(values) if name in _MONEY else np.array(values, dtype=np.int64)
+            self.back[name][at] = _scaled(values) if name in _MONEY else np.array(values, dtype=np.int64)
 
-    def month(self, number: int, flows: list[tuple]) -> dict[str, np.ndarray]:
-        """Apply month ``number``'s agg rows (sku, *_FLOWS, *_FLOW_DAYS); the month's columns of every SKU."""
-        n = len(self.skus)
-        month = {name: np.zeros(n, dtype=np.int64) for name in _FLOWS}
-        if flows:
-            at = self._positions([r[0] for r in flows])
-            for k, name in enumerate(_FLOWS, 1):
-                values = [r[k] for r in flows]
-                month[name][at] = np.array(values, dtype=np.int64)  # money comes in ten-thousandths
-            for k, name in enumerate(_FLOW_DAYS, 1 + len(_FLOWS)):
-                day = _days([r[k] for r in flows])
-                kept = self.days[name][at]
-                # first_day: the kept row's, else the first month's; the last days: the newest
-                self.days[name][at] = (
-                    np.where(kept == NO_DAY, day, kept) if name == "first_day" else np.maximum(kept, day)
-                )
-            self.started[at] = True
-        s = self.state
-        out = {name: month[name] for name in _FLOWS if name != "net_qty"}
-        out["opening_qty"] = s["closing_qty"].copy()
+    def begin(self) -> None:
+        """A new month: no flows yet, nothing to look back on."""
+        for values in (*self.flows.values(), *self.back.values()):
+            values.fill(0)
+
+    def add(self, flows: list[tuple]) -> None:
+        """Some of the month's agg rows (month, sku, *_FLOWS, *_FLOW_DAYS)."""
+        at = self._positions([r[1] for r in flows])
+        for k, name in enumerate(_FLOWS, 2):
+            self.flows[name][at] = np.array([r[k] for r in flows], dtype=np.int64)  # money in ten-thousandths
+        for k, name in enumerate(_FLOW_DAYS, 2 + len(_FLOWS)):
+            day = _days([r[k] for r in flows])
+            kept = self.days[name][at]
+            # first_day: the kept row's, else the first month's; the last days: the newest
+            self.days[name][at] = np.where(kept == NO_DAY, day, kept) if name == "first_day" else np.maximum(kept, day)
+        self.started[at] = True
+
+    def close(self) -> None:
+        """Carry the state through the month's flows."""
+        s, month = self.state, self.flows
+        self.opening[:] = s["closing_qty"]
         s["closing_qty"] += month["net_qty"]
         s["cum_out_qty"] += month["out_qty"]
         s["cum_out_cost"] += month["out_cost"]
@@ -214,42 +231,47 @@ class _Rebuild:
         s["cum_sale_qty"] += month["sale_qty"]
         s["cum_receipt_qty"] += month["receipt_qty"]
         s["cum_receipt_cost"] += month["receipt_cost"]
-        out |= {name: s[name].copy() for name in _STATE}
-        out["opening_value"] = _times(out["opening_qty"], self.cost)
-        out["closing_value"] = _times(out["closing_qty"], self.cost)
-        slot = number % TRAILING_MONTHS
+
+    def _columns(self, at: np.ndarray) -> dict[str, np.ndarray]:
+        """The month's columns of the SKUs at ``at`` (after :meth:`close`)."""
+        out = {name: self.flows[name][at] for name in _FLOWS if name != "net_qty"}
+        out |= {name: self.state[name][at] for name in _STATE}
+        out["opening_qty"] = self.opening[at]
+        cost = self.cost[at]
+        out["opening_value"] = _times(out["opening_qty"], cost)
+        out["closing_value"] = _times(out["closing_qty"], cost)
         for name, trailing in (("cum_out_qty", "out_qty_12m"), ("cum_out_cost", "out_cost_12m"),
                                ("cum_out_qty2", "out_qty2_12m")):  # fmt: skip
-            out[trailing] = s[name] - self.ring[name][slot]
-            self.ring[name][slot] = s[name]
-        out |= self.days
+            out[trailing] = out[name] - self.back[name][at]
+        out |= {name: days[at] for name, days in self.days.items()}
         return out
 
-    def rows(self, month: date, columns: dict[str, np.ndarray]) -> Iterator[list[tuple]]:
+    def rows(self, month: date) -> Iterator[list[tuple]]:
         """The month's rows of the SKUs that have started, in SKU order, in batches of :data:`WRITE_ROWS`."""
         started = np.flatnonzero(self.started)
         sqlite = self.dialect == "sqlite"
         month_value = month.isoformat() if sqlite else month
         for lo in range(0, len(started), WRITE_ROWS):
             at = started[lo : lo + WRITE_ROWS]
+            columns = self._columns(at)
             cells: list[list[Any]] = []
             for name in _COLUMNS:
                 if name == "month":
                     cells.append([month_value] * len(at))
                 elif name == "sku":
-                    cells.append(self.skus[at].tolist())
+                    cells.append([code.decode() for code in self.skus[at].tolist()])
                 elif name == "category":
-                    cells.append(self.categories[at].tolist())
+                    cells.append([self.category_names[c] for c in self.categories[at].tolist()])
                 elif name in _MONEY:
-                    values = columns[name][at]
+                    values = columns[name]
                     cells.append((values / SCALE).tolist() if sqlite else _money_text(values).tolist())
                 elif name in _FLOW_DAYS:
-                    days = columns[name][at]
+                    days = columns[name]
                     text_days = days.astype("datetime64[D]").astype(str).astype(object)
                     text_days[days == NO_DAY] = None
                     cells.append(text_days.tolist())
                 else:
-                    cells.append(columns[name][at].tolist())
+                    cells.append(columns[name].tolist())
             yield list(zip(*cells, strict=True))
 
 
@@ -271,35 +293,51 @@ def _months(since: date, last: date) -> list[date]:
 
 @functools.lru_cache(maxsize=64)
 def _agg_sql(dialect: str, subset: int) -> str:
-    """The month flows of every SKU (or of ``subset`` SKUs ``:s0``, ``:s1`` …) from ``:since`` on, in the
-    driver's own parameter style: read through the DBAPI cursor, row by row as tuples."""
+    """The month flows of every SKU (or of ``subset`` SKUs ``:s0``, ``:s1`` …) from ``:since`` on."""
     sku_filter = f"AND sku IN ({', '.join(f':s{i}' for i in range(subset))})" if subset else ""
-    sql = _AGG.format(
+    return _AGG.format(
         month=month_expr(dialect, "day"), sku_filter=sku_filter, hint=day_order_hint(dialect) if not subset else ""
     )
-    return re.sub(r":(\w+)", r"%(\1)s", sql) if dialect == "postgresql" else sql
+
+
+def _batches(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[list[tuple]]:
+    """The rows of ``sql`` (``:name`` parameters) through the DBAPI cursor, as tuples in batches of
+    :data:`WRITE_ROWS`: a server-side cursor on PostgreSQL (psycopg's own would fetch every row at once)."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cur = raw.cursor(name=f"rollup_{next(_cursor_numbers)}")
+        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+    else:
+        cur = raw.cursor()
+    try:
+        cur.execute(sql, params)
+        while batch := cur.fetchmany(WRITE_ROWS):
+            yield batch
+    finally:
+        cur.close()
+
+
+_cursor_numbers = itertools.count()
+
+
+def _in_skus(skus: list[str] | None) -> tuple[str, dict[str, Any]]:
+    """`` AND sku IN (:s0, :s1 …)`` for a subset of SKUs (nothing for every SKU) and its parameters."""
+    if skus is None:
+        return "", {}
+    return f" AND sku IN ({', '.join(f':s{i}' for i in range(len(skus)))})", {f"s{i}": s for i, s in enumerate(skus)}
 
 
 def _flows(conn: Connection, since: date, skus: list[str] | None) -> Iterator[list[tuple]]:
     """The agg rows (month, sku, *_FLOWS, *_FLOW_DAYS) in batches of :data:`WRITE_ROWS`, in month order."""
-    params: dict[str, Any] = {"since": bind_day(conn.dialect.name, since)}
-    params |= {f"s{i}": sku for i, sku in enumerate(skus or ())}
-    cur = conn.connection.driver_connection.cursor()
-    cur.execute(_agg_sql(conn.dialect.name, len(skus or ())), params)
-    while batch := cur.fetchmany(WRITE_ROWS):
-        yield batch
+    params: dict[str, Any] = {"since": bind_day(conn.dialect.name, since)} | _in_skus(skus)[1]
+    return _batches(conn, _agg_sql(conn.dialect.name, len(skus or ())), params)
 
 
-def _kept(conn: Connection, columns: tuple[str, ...], month: date, skus: list[str] | None) -> list[tuple]:
-    """Kept rollup rows of ``month``: (sku, *columns)."""
-    dialect = conn.dialect.name
-    sql = f"SELECT sku, {', '.join(columns)} FROM sku_months WHERE month = :month"
-    params: dict[str, Any] = {"month": bind_day(dialect, month)}
-    statement = text(sql)
-    if skus is not None:
-        statement = text(sql + " AND sku IN :skus").bindparams(bindparam("skus", expanding=True))
-        params["skus"] = skus
-    return [tuple(r) for r in conn.execute(statement, params)]
+def _kept(conn: Connection, columns: tuple[str, ...], month: date, skus: list[str] | None) -> Iterator[list[tuple]]:
+    """Rollup rows of ``month`` (kept, or written by this rebuild): (sku, *columns), in batches."""
+    sku_filter, params = _in_skus(skus)
+    sql = f"SELECT sku, {', '.join(columns)} FROM sku_months WHERE month = :month{sku_filter}"
+    return _batches(conn, sql, params | {"month": bind_day(conn.dialect.name, month)})
 
 
 def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None, first: date) -> None:
@@ -320,27 +358,25 @@ def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None, 
     months = _months(since, last)
     if not months:
         return
-    catalogue = text("SELECT sku, category, unit_cost FROM skus" + (" WHERE sku IN :skus" if skus is not None else ""))
-    if skus is not None:
-        catalogue = catalogue.bindparams(bindparam("skus", expanding=True))
-    listed = sorted(tuple(r) for r in conn.execute(catalogue, params))
-    build = _Rebuild(conn, [r[0] for r in listed], [r[1] or "" for r in listed], [r[2] for r in listed])
-    del listed
-    build.carry(_kept(conn, (*_STATE, *_FLOW_DAYS), add_months(since, -1), skus))
-    if since > first:  # the trailing months of the first rebuilt months reach back into kept rows
-        for back in range(1, TRAILING_MONTHS + 1):
-            month = add_months(since, -back)
-            build.look_back(-back % TRAILING_MONTHS, _kept(conn, _TRAILING, month, skus))
+    in_skus, sku_params = _in_skus(skus)
+    catalogue = _batches(conn, f"SELECT sku, category, unit_cost FROM skus WHERE 1 = 1{in_skus}", sku_params)
+    build = _Rebuild(conn, catalogue)
+    for rows in _kept(conn, (*_STATE, *_FLOW_DAYS), add_months(since, -1), skus):
+        build.carry(rows)
     by_month = itertools.groupby(itertools.chain.from_iterable(_flows(conn, since, skus)), key=lambda r: r[0])
     group = next(by_month, None)
-    for number, month in enumerate(months):
-        flows: list[tuple] = []
+    for month in months:
+        build.begin()
         if group is not None and _month_key(group[0], dialect) == bind_day(dialect, month):
-            flows = [row[1:] for row in group[1]]
+            while flows := list(itertools.islice(group[1], WRITE_ROWS)):
+                build.add(flows)
             group = next(by_month, None)
-        columns = build.month(number, flows)
-        del flows
-        for batch in build.rows(month, columns):
+        back = add_months(month, -TRAILING_MONTHS)
+        if back >= first:  # the row twelve months earlier: kept, or written by this rebuild
+            for rows in _kept(conn, _TRAILING, back, skus):
+                build.look_back(rows)
+        build.close()
+        for batch in build.rows(month):
             _write(conn, batch)
     for ddl in dropped:
         conn.exec_driver_sql(ddl)

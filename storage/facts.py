@@ -153,9 +153,17 @@ class FactLoad:
     # -- reading what is on file -------------------------------------------------------------------------
     def keys(self, table: str, column_name: str) -> set[str]:
         """Every value of ``table.column_name`` (for foreign-key checks before anything is written)."""
-        cur = self.raw.cursor()
-        cur.execute(f"SELECT {column_name} FROM {table}")
-        return {row[0] for row in cur.fetchall()}
+        return {key for batch in self.key_batches(table, column_name) for key in batch}
+
+    def key_batches(self, table: str, column_name: str) -> Iterator[list[str]]:
+        """Every value of ``table.column_name``, in batches of 50,000 (a server-side cursor on PostgreSQL)."""
+        cur = self.raw.cursor(name="fact_keys") if self.dialect == "postgresql" else self.raw.cursor()
+        try:
+            cur.execute(f"SELECT {column_name} FROM {table}")
+            while batch := cur.fetchmany(50_000):
+                yield [row[0] for row in batch]
+        finally:
+            cur.close()
 
     def existing(self, table: str, column_name: str, values: set[str]) -> set[str]:
         """The ``values`` that are values of ``table.column_name`` (index look-ups, for small imports)."""

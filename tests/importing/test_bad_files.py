@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from perfrules.engine.importing import KINDS as KINDS_BY_NAME
 from perfrules.engine.importing import ImportRejected
+from perfrules.engine.importing import run as run_module
 from sqlalchemy import text
 
 from tests.importing.conftest import run, write
@@ -290,6 +291,23 @@ def test_duplicates_across_files_and_chunks_name_the_first_place(base):
         "b.csv:3: id: duplicate key 'M3' (first at a.csv:4)",
         "b.csv:4: id: duplicate key 'M1' (first at a.csv:2)",
     ]
+
+
+@pytest.mark.parametrize("few", [1000, 0])
+def test_unknown_skus_are_found_whether_looked_up_one_by_one_or_against_every_key(base, monkeypatch, few):
+    """Past ``_Known.FEW`` values a chunk is checked against every key on file, read once (sorted codes)."""
+    monkeypatch.setattr(run_module._Known, "FEW", few)
+    rows = [M1, "M2,S9,sale,2026-09-02T10:00:00,1,1,\n", "M3,S2,sale,2026-09-02T10:00:00,1,1,\n"]
+    rows += ["M4,S1\x00,sale,2026-09-02T10:00:00,1,1,\n", "M5,仓1,sale,2026-09-02T10:00:00,1,1,\n"]
+    with pytest.raises(ImportRejected) as caught:
+        run(base, "movements", write("m.csv", MOVEMENTS + "".join(rows)), chunk_rows=2)
+    assert [str(e) for e in caught.value.errors] == [
+        "m.csv:3: sku: unknown SKU 'S9' (not in the store)",
+        "m.csv:5: sku: unknown SKU 'S1\\x00' (not in the store)",
+        "m.csv:6: sku: unknown SKU '仓1' (not in the store)",
+    ]
+    [result] = run(base, "movements", write("ok.csv", MOVEMENTS + M1 + rows[2]), chunk_rows=2)
+    assert result.inserted == 2
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

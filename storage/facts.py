@@ -145,7 +145,7 @@ class FactLoad:
         self._skus: set[str] = set()  # touched SKUs whose rollup to refresh, up to ROLLUP_SKUS of them
         self._every_sku = False  # more than that: the refresh rebuilds every SKU's rows
         self._since: str | None = None
-        self.kits: dict[str, tuple[int, str | None]] = {}
+        self.kits: dict[str, tuple[int, str]] = {}  # SKUs given components: sku → (file, kit_components)
         self._has_stage = False  # created on the first staged chunk: a push of new rows needs no DDL
         self.dating = dating
         self._first_days: dict[int, date] = {}  # per file: the first day its rows concern
@@ -376,7 +376,26 @@ class FactLoad:
             f"ON CONFLICT ({conflict}) {action}"
         )
 
-    def _sync_kits(self, existed: set[str], changes: dict) -> None:
+    def _bills(self) -> dict[str, tuple[int, str | None, bool]]:
+        """The imported SKUs whose bill of materials may change (run before the upsert): those the files give
+        components (:attr:`kits`), and those on file with components, which a file without them drops;
+        sku → (file, new ``kit_components`` text, on file before). Kits only: memory does not grow with SKUs."""
+        had = dict(
+            self.conn.exec_driver_sql(
+                f"SELECT DISTINCT s.sku, s._file FROM {STAGE} s JOIN kit_components k ON k.kit_sku = s.sku"
+            ).all()
+        )
+        on_file = {
+            r[0]
+            for r in self.conn.exec_driver_sql(
+                f"SELECT s.sku FROM {STAGE} s JOIN {self.table.name} t ON {self._join()} WHERE s.is_kit"
+            )
+        }
+        bills = {sku: (file_no, None, True) for sku, file_no in had.items()}
+        bills |= {sku: (file_no, text, sku in on_file or sku in had) for sku, (file_no, text) in self.kits.items()}
+        return bills
+
+    def _sync_kits(self, bills: dict[str, tuple[int, str | None, bool]], changes: dict) -> None:
         """Replace the bill of materials of every imported SKU whose ``kit_components`` text changed."""
         old: dict[str, list[str]] = {}
         for kit, component, qty in self.conn.exec_driver_sql(
@@ -384,7 +403,7 @@ class FactLoad:
         ):
             old.setdefault(kit, []).append(f"{component}*{qty}")
         table = KitComponent.__table__
-        for sku, (file_no, new_text) in self.kits.items():
+        for sku, (file_no, new_text, existed) in bills.items():
             old_text = "|".join(old[sku]) if sku in old else None
             if old_text == new_text:
                 continue
@@ -394,7 +413,7 @@ class FactLoad:
                 self.conn.execute(
                     insert(table), [{"kit_sku": sku, "component_sku": c, "quantity": int(q)} for c, q in parts]
                 )
-            if sku in existed:
+            if existed:
                 file0, o, n = changes.get(sku, (file_no, {}, {}))
                 changes[sku] = (file0, {**o, "kit_components": old_text}, {**n, "kit_components": new_text})
 
@@ -404,20 +423,13 @@ class FactLoad:
             self._restore_indexes()
             existing = self._existing_per_file() if self._staged else Counter()
             changes = self._changed_rows() if self._staged and existing else {}
-            existed = set()
-            if self.kits and self._staged:
-                existed = {
-                    r[0]
-                    for r in self.conn.exec_driver_sql(
-                        f"SELECT s.{self.key[0]} FROM {STAGE} s JOIN {self.table.name} t ON {self._join()}"
-                    )
-                }
+            bills = self._bills() if self._staged and self.table.name == "skus" else {}
             self._stage_rollup(changes)
             if self._staged:
                 self._upsert()
-            if self.kits:
-                self._sync_kits(existed, changes)
-                self._touch(self.kits)
+            if bills:
+                self._sync_kits(bills, changes)
+                self._touch(bills)
             counts = self._record(batches, existing, changes, now, user)
             if self._has_stage:
                 self.conn.exec_driver_sql(f"DROP TABLE {STAGE}")

@@ -201,7 +201,7 @@ class _Checker:
             self.spec.derive(cols)
         if "kit_components" in cols:
             self.load.kits.update(
-                (sku, (file_no, kits)) for sku, kits in zip(cols["sku"], cols["kit_components"], strict=True)
+                (sku, (file_no, kits)) for sku, kits in zip(cols["sku"], cols["kit_components"], strict=True) if kits
             )
         self.load.write(file_no, [cols[c] for c in self.spec.columns])
 

@@ -90,6 +90,13 @@ def test_kit_components_and_their_changes(base):
         [change] = s.exec(select(FactChange)).all()
         assert {(k.component_sku, k.quantity) for k in s.exec(select(KitComponent))} == {("S1", 2)}
     assert change.old == {"kit_components": "S1*1|S2*4"} and change.new == {"kit_components": "S1*2"}
+    # a file that gives the kit no components drops its bill (only kits are remembered while a file is read)
+    run(base, "skus", write("k3.csv", header + "K1,Kit,gift,40,90,\nK2,Kit 2,gift,10,20,S1*3\n"))
+    with base.session() as s:
+        assert not s.get(Sku, "K1").is_kit and s.get(Sku, "K2").is_kit
+        assert {(k.kit_sku, k.component_sku) for k in s.exec(select(KitComponent))} == {("K2", "S1")}
+        changes = [(c.old, c.new) for c in s.exec(select(FactChange)) if c.old.get("kit_components") == "S1*2"]
+    assert changes == [({"is_kit": True, "kit_components": "S1*2"}, {"is_kit": False, "kit_components": None})]
 
 
 def test_a_bad_second_file_leaves_the_first_unimported(base):

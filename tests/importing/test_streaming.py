@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from perfrules.engine.importing import ImportRejected, keys, streaming
-from perfrules.storage import facts
+from perfrules.storage import facts, rollup
 from perfrules.storage.rollup import refresh
 from sqlalchemy import text
 
@@ -59,6 +61,23 @@ def test_streamed_import_gives_the_same_facts_and_a_rollup_equal_to_a_full_rebui
         refresh(conn)
     assert snapshot(base) == (facts, rollup)
     assert len(rollup) == 14 + 13  # dense: S1 from the first month, S2 from the second
+
+
+def test_a_rollup_rebuilt_in_batches_of_one_row_gives_the_same_rows(base, monkeypatch):
+    """Flows, kept rows and the look-back twelve months earlier are read (and rows written) in batches: one row
+    each gives the rows of one batch per month, whether every SKU or some are rebuilt, from any month."""
+    run(base, "movements", write("m.csv", sample(600)))
+    expected = snapshot(base)
+    rows = [dict(zip(ROLLUP_COLUMNS.split(", "), r, strict=True)) for r in expected[1]]
+    for r in rows:  # the trailing twelve months: this month's out_qty and that of the eleven before it
+        months = [m for m in rows if m["sku"] == r["sku"] and m["month"] <= r["month"]][-12:]
+        assert r["out_qty_12m"] == sum(m["out_qty"] for m in months), r
+    assert any(r["out_qty_12m"] != r["cum_out_qty"] for r in rows)  # the look-back reaches a month past 12
+    monkeypatch.setattr(rollup, "WRITE_ROWS", 1)
+    for skus, since in ((None, None), (None, date(2026, 1, 15)), ({"S2"}, date(2025, 3, 1))):
+        with base.engine.begin() as conn:
+            refresh(conn, skus=skus, since=since)
+        assert snapshot(base) == expected, (skus, since)
 
 
 def test_a_bad_row_far_past_the_first_chunk_rejects_the_whole_file(base, tiny_blocks):

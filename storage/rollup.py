@@ -35,6 +35,7 @@ from sqlmodel import Field, SQLModel
 
 TRAILING_MONTHS = 12  # the months the rollup's trailing outbound sums (``out_*_12m``) cover
 CHUNK = 5000  # SKUs per statement when a subset is refreshed
+FEW_SKUS = 1000  # up to this many SKUs (a push) are always refreshed by SKU: no count of the catalogue first
 # PostgreSQL advisory lock key of the rollup ("sku_mont" in ASCII): concurrent imports refresh one at a time.
 _PG_LOCK = 0x736B755F6D6F6E74
 
@@ -260,6 +261,10 @@ def _times(quantity: np.ndarray, cost: np.ndarray) -> np.ndarray:
     return quantity * cost
 
 
+def _months_between(earlier: date, later: date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
 def _months(since: date, last: date) -> list[date]:
     months = []
     m = since
@@ -302,6 +307,18 @@ def _kept(conn: Connection, columns: tuple[str, ...], month: date, skus: list[st
     return [tuple(r) for r in conn.execute(statement, params)]
 
 
+def _kept_since(conn: Connection, columns: tuple[str, ...], start: date, end: date, skus: list[str]) -> list[tuple]:
+    """Kept rollup rows of ``skus`` from month ``start`` up to (not including) ``end``: (month, sku, *columns),
+    in month order."""
+    dialect = conn.dialect.name
+    statement = text(
+        f"SELECT month, sku, {', '.join(columns)} FROM sku_months "
+        "WHERE month >= :start AND month < :end AND sku IN :skus ORDER BY month"
+    ).bindparams(bindparam("skus", expanding=True))
+    params = {"start": bind_day(dialect, start), "end": bind_day(dialect, end), "skus": skus}
+    return [tuple(r) for r in conn.execute(statement, params)]
+
+
 def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None, first: date) -> None:
     """Replace the rows of ``skus`` (None: every SKU) from month ``since`` to month ``last``."""
     dialect = conn.dialect.name
@@ -327,10 +344,18 @@ def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None, 
     build = _Rebuild(conn, [r[0] for r in listed], [r[1] or "" for r in listed], [r[2] for r in listed])
     del listed
     build.carry(_kept(conn, (*_STATE, *_FLOW_DAYS), add_months(since, -1), skus))
-    if since > first:  # the trailing months of the first rebuilt months reach back into kept rows
-        for back in range(1, TRAILING_MONTHS + 1):
-            month = add_months(since, -back)
-            build.look_back(-back % TRAILING_MONTHS, _kept(conn, _TRAILING, month, skus))
+    # The trailing months of the first rebuilt months reach back into kept rows: month ``since + k`` (k < 12)
+    # reads the row of ``since + k - 12``, so a rebuild of n months reads the kept rows of its first months'
+    # twelfth months back only (a push's one month: one month of kept rows, not twelve).
+    backs = range(max(1, TRAILING_MONTHS + 1 - len(months)), TRAILING_MONTHS + 1) if since > first else range(0)
+    if skus is not None and backs:  # a few SKUs: their kept rows in one read
+        start, end = add_months(since, -backs[-1]), add_months(since, 1 - backs[0])
+        for month, kept in itertools.groupby(_kept_since(conn, _TRAILING, start, end, skus), key=lambda r: r[0]):
+            back = _months_between(to_date(month), since)
+            build.look_back(-back % TRAILING_MONTHS, [r[1:] for r in kept])
+    else:  # every SKU: month by month, so memory holds one month's kept rows at a time
+        for back in backs:
+            build.look_back(-back % TRAILING_MONTHS, _kept(conn, _TRAILING, add_months(since, -back), skus))
     by_month = itertools.groupby(itertools.chain.from_iterable(_flows(conn, since, skus)), key=lambda r: r[0])
     group = next(by_month, None)
     for number, month in enumerate(months):
@@ -384,6 +409,10 @@ def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
         yield batch
 
 
+def _catalogue_size(conn: Connection) -> int:
+    return conn.execute(text("SELECT COUNT(*) FROM skus")).scalar() or 0
+
+
 def last_month(conn: Connection) -> date | None:
     """The newest month in the rollup (None when it is empty)."""
     return to_date(conn.execute(text("SELECT MAX(month) FROM sku_months")).scalar())
@@ -409,7 +438,7 @@ def refresh(conn: Connection, *, skus: set[str] | None = None, since: date | Non
     start = month_start(max(since, first_movement) if since else first_movement)
     end = month_start(last_movement)
     rolled = last_month(conn)
-    if skus is not None and len(skus) * 2 > (conn.execute(text("SELECT COUNT(*) FROM skus")).scalar() or 0):
+    if skus is not None and len(skus) > FEW_SKUS and len(skus) * 2 > _catalogue_size(conn):
         skus = None  # most SKUs: one pass over the movements beats many index probes
     first = month_start(first_movement)
     if skus is None:

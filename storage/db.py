@@ -34,7 +34,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: the write-ahead log is flushed to disk at each commit, so what perfrules acknowledged (a push, an
+    # outbox entry marked sent) survives a power cut, not only a crash of perfrules. Concurrent pushes share
+    # one commit (perfrules.engine.importing.pushes), so the flush is paid once per group.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
     # Memory is bounded by design, whatever the data: each connection caches up to 128 MiB of pages; all of
     # SQLite in this process (every pooled connection's cache, the sorters of a rollup rebuild) is held near
@@ -49,19 +52,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 @dataclass(frozen=True)
 class Pool:
-    """How many connections one process keeps to a server database (SQLAlchemy's ``pool_size`` and
-    ``max_overflow``); SQLite connections are local files and take no part."""
+    """How many connections one process keeps open to its database (SQLAlchemy's ``pool_size``) and opens
+    beyond them at a peak (``max_overflow``, closed again after use). On SQLite too: a connection opened
+    afresh for each request of a busy web server costs its pragmas and a cold page cache."""
 
     size: int = 10
     max_overflow: int = 10
 
 
 def make_engine(url: str, pool: Pool = Pool()) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout on every connection, a server
-    database the connection ``pool``."""
+    """An engine for ``url`` with the connection ``pool``; SQLite gets WAL, foreign keys and a busy timeout on
+    every connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        in_memory = parsed.database in (None, "", ":memory:")  # one connection, shared: no pool to size
+        sizes = {} if in_memory else {"pool_size": pool.size, "max_overflow": pool.max_overflow}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **sizes)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.drivername == "postgresql":

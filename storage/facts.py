@@ -447,6 +447,7 @@ class FactLoad:
             for file_no, old, _new in changes.values():
                 self._note_days(file_no, [[old[c]] for c in self.dating.columns if c in old])
         counts, batch_ids = [], []
+        newest: dict[date, int] = {}  # month → the newest batch that changed its facts (ids only grow)
         for file_no, info in enumerate(batches):
             upd = updated[file_no]
             c = LoadCounts(info.rows, info.rows - existing[file_no], upd, existing[file_no] - upd)
@@ -469,7 +470,9 @@ class FactLoad:
             ).scalar_one()
             batch_ids.append(batch_id)
             if c.inserted or c.updated:
-                self._advance_generation(first_day, batch_id)
+                newest[EVERY_PERIOD if first_day is None else first_day.replace(day=1)] = batch_id
+        for month, batch_id in newest.items():  # one upsert per month, however many files (grouped pushes)
+            self._advance_generation(month, batch_id)
         if changes:
             kind = batches[0].kind
             self.conn.execute(
@@ -481,9 +484,8 @@ class FactLoad:
             )
         return counts
 
-    def _advance_generation(self, first_day: date | None, batch_id: int) -> None:
-        """Record ``batch_id`` as the newest batch of the month of ``first_day`` (None: of every period)."""
-        month = EVERY_PERIOD if first_day is None else first_day.replace(day=1)
+    def _advance_generation(self, month: date, batch_id: int) -> None:
+        """Record ``batch_id`` as the newest batch of ``month`` (:data:`EVERY_PERIOD`: of every period)."""
         self.conn.execute(
             _advance_statement(self.dialect),
             {"month": month if self.dialect == "postgresql" else month.isoformat(), "generation": batch_id},

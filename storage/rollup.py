@@ -35,6 +35,7 @@ from sqlmodel import Field, SQLModel
 
 TRAILING_MONTHS = 12  # the months the rollup's trailing outbound sums (``out_*_12m``) cover
 CHUNK = 5000  # SKUs per statement when a subset is refreshed
+FEW_SKUS = 1000  # up to this many SKUs (a push) are always refreshed by SKU: no count of the catalogue first
 # PostgreSQL advisory lock key of the rollup ("sku_mont" in ASCII): concurrent imports refresh one at a time.
 _PG_LOCK = 0x736B755F6D6F6E74
 
@@ -420,6 +421,10 @@ def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
         yield batch
 
 
+def _catalogue_size(conn: Connection) -> int:
+    return conn.execute(text("SELECT COUNT(*) FROM skus")).scalar() or 0
+
+
 def last_month(conn: Connection) -> date | None:
     """The newest month in the rollup (None when it is empty)."""
     return to_date(conn.execute(text("SELECT MAX(month) FROM sku_months")).scalar())
@@ -445,7 +450,7 @@ def refresh(conn: Connection, *, skus: set[str] | None = None, since: date | Non
     start = month_start(max(since, first_movement) if since else first_movement)
     end = month_start(last_movement)
     rolled = last_month(conn)
-    if skus is not None and len(skus) * 2 > (conn.execute(text("SELECT COUNT(*) FROM skus")).scalar() or 0):
+    if skus is not None and len(skus) > FEW_SKUS and len(skus) * 2 > _catalogue_size(conn):
         skus = None  # most SKUs: one pass over the movements beats many index probes
     first = month_start(first_movement)
     if skus is None:

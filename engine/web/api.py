@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from perfrules.engine.errors import PerfRulesError
-from perfrules.engine.importing import FileResult, UnknownKind, import_files
+from perfrules.engine.importing import FileResult, UnknownKind
 from perfrules.engine.importing.reading import Upload
 from perfrules.engine.kpi import catalog
 from perfrules.engine.periods import PeriodKind
@@ -201,7 +201,8 @@ async def push_facts(
     with the same validation as ``perfrules import``. A bad file changes nothing and answers 422 with
     every error, as ``NAME:LINE: column: message``; NAME is the file name of a
     ``Content-Disposition: attachment; filename="…"`` header, else ``upload.csv`` / ``upload.jsonl``.
-    On SQLite pushes are written one at a time (concurrent requests wait their turn)."""
+    The answer comes once the file is committed to disk. Pushes that arrive together are imported together
+    (one transaction, one flush), each with its own answer: a bad file is refused alone."""
     content_type = request.headers.get("content-type", "")
     fmt = "jsonl" if "ndjson" in content_type or "jsonl" in content_type else "csv"
     upload = Upload(_upload_name(request.headers.get("content-disposition", ""), fmt), body)
@@ -221,11 +222,10 @@ async def push_facts(
 
 
 def _import_upload(request: Request, kind: str, upload: Upload, fmt: str, who: Principal) -> FileResult:
-    """The push's import, with its audit entry written in the import's own transaction."""
-    db, now = request.app.state.db, request.app.state.clock()
+    """The push's import (grouped with the pushes beside it), its audit entry written in its transaction."""
+    now = request.app.state.clock()
 
-    def audit(conn: Connection, results: list[FileResult]) -> None:
-        (done,) = results
+    def audit(conn: Connection, done: FileResult) -> None:
         access.record_in(
             conn,
             now=now,
@@ -235,10 +235,7 @@ def _import_upload(request: Request, kind: str, upload: Upload, fmt: str, who: P
             detail={"rows": done.rows, "inserted": done.inserted, "updated": done.updated},
         )
 
-    (result,) = import_files(
-        db, kind, [upload], zone=request.app.state.settings.zone, now=now, user=who.actor, fmt=fmt, on_loaded=audit
-    )
-    return result
+    return request.app.state.pushes.push(kind, upload, fmt=fmt, user=who.actor, on_loaded=audit)
 
 
 @router.post("/evaluations")

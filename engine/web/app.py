@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from perfrules.engine import __version__
+from perfrules.engine.importing.pushes import PushQueue
 from perfrules.engine.settings import Settings, open_database
 from perfrules.engine.web import (
     acknowledgements,
@@ -79,6 +80,7 @@ def create_app(
     app.state.db = db if db is not None else open_database(settings)
     app.state.clock = clock or (lambda: datetime.now(settings.zone))
     app.state.views = pages.make_views(settings)
+    app.state.pushes = PushQueue(app.state.db, zone=settings.zone, clock=app.state.clock)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(appeals.router)

@@ -13,7 +13,7 @@ process did the work: ``serve``, ``web`` or a CLI run), and the HTTP latency of 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -25,6 +25,7 @@ from perfrules.storage.metrics import snapshot
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 router = APIRouter(tags=["operations"])
 
@@ -108,17 +109,33 @@ def install(app) -> None:
         registry=registry,
     )
     app.state.metrics = registry
+    app.add_middleware(Timed, latency=latency)
 
-    @app.middleware("http")
-    async def _timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+
+class Timed:
+    """Observes each HTTP request's latency by route template and status class (plain ASGI middleware)."""
+
+    def __init__(self, app: ASGIApp, latency: Histogram):
+        self.app, self.latency = app, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        latency.labels(request.method, template, f"{response.status_code // 100}xx").observe(
-            time.perf_counter() - start
-        )
-        return response
+        status = 500  # an app that raises before it answers
+
+        async def send_timed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_timed)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            self.latency.labels(scope["method"], template, f"{status // 100}xx").observe(time.perf_counter() - start)
 
 
 @router.get("/healthz")

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_COOKIE = "perfrules_csrf"
 CSRF_FIELD = "csrf"
@@ -60,28 +61,64 @@ async def _sent_token(request: Request) -> str | None:
         fields = parse_qs((await request.body()).decode("utf-8", "replace"))
         return (fields.get(CSRF_FIELD) or [None])[0]
     if kind.startswith("multipart/form-data"):
-        form = await request.form()
+        form = await request.form()  # parsed from the body the request keeps (the app reads it again)
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else None
     return None
 
 
-def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _protect(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.method in UNSAFE and "authorization" not in request.headers:
+class Protect:
+    """The middleware (plain ASGI: a bearer-token push pays for a header scan, nothing more): refuses a
+    cookie-borne unsafe request without the CSRF token, adds the security headers to every response and sets
+    the CSRF cookie a page handed out."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if scope["method"] in UNSAFE and "authorization" not in request.headers:
+            body = await request.body()
             expected = request.cookies.get(CSRF_COOKIE)
             sent = await _sent_token(request)
             if not expected or not sent or not hmac.compare_digest(expected, sent):
-                return PlainTextResponse(
+                refused = PlainTextResponse(
                     "missing or wrong CSRF token: reload the page and try again", status_code=403, headers=HEADERS
                 )
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        fresh = getattr(request.state, "csrf", None)
-        if fresh is not None and fresh != request.cookies.get(CSRF_COOKIE):
-            response.set_cookie(
-                CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=secure_cookies(request), path="/"
-            )
-        return response
+                await refused(scope, receive, send)
+                return
+            receive = _replay(body, receive)
+
+        async def send_protected(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                fresh = scope.get("state", {}).get("csrf")
+                if fresh is not None and fresh != request.cookies.get(CSRF_COOKIE):
+                    cookie = Response()
+                    cookie.set_cookie(
+                        CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=secure_cookies(request), path="/"
+                    )
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+            await send(message)
+
+        await self.app(scope, receive, send_protected)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the body the middleware already read, then listens on."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(Protect)

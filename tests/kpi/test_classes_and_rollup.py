@@ -101,6 +101,26 @@ def test_incremental_refresh_equals_a_full_rebuild(db):
     assert {r[1] for r in incremental if str(r[0]).startswith("2026-05")} == {"A", "B"}
 
 
+def test_a_late_push_refreshes_its_skus_trailing_twelve_months_as_a_full_rebuild_would(db):
+    f = Facts(db).sku("A").sku("B").sku("C")
+    for n in range(16):  # sixteen months of receipts and sales: the trailing months reach past the refresh
+        month = add_months(date(2025, 1, 1), n)
+        f.move("A", "receipt", month.replace(day=2), 50).move("B", "receipt", month.replace(day=3), 40)
+        f.move("A", "sale", month.replace(day=10), n + 1).move("B", "sale", month.replace(day=11), 2 * n + 1)
+    f.move("C", "receipt", date(2025, 1, 4), 7)
+    f.save()
+    f.move("A", "sale", date(2026, 2, 20), 9).move("B", "issue", date(2026, 3, 1), 3)
+    f.rows, late = [], f.rows
+    with db.session() as session:
+        session.add_all(late)
+    with db.engine.begin() as conn:
+        refresh(conn, skus={"A", "B"}, since=date(2026, 2, 20))
+    incremental = rollup_rows(db)
+    with db.engine.begin() as conn:
+        refresh(conn)
+    assert incremental == rollup_rows(db)
+
+
 def _rows_by_sku(db) -> dict[str, list[dict]]:
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM sku_months ORDER BY sku, month")).mappings().all()

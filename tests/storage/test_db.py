@@ -37,11 +37,12 @@ def test_empty_database_is_not_ready(tmp_path):
         db.require_current()
 
 
-def test_sqlite_runs_wal_with_foreign_keys(tmp_path):
+def test_sqlite_runs_wal_with_foreign_keys_and_flushes_each_commit(tmp_path):
     db = connect(f"sqlite:///{tmp_path / 'x.db'}", upgrade=True)
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: a commit is on disk when it returns
 
 
 BULK_ROWS_SQL = (

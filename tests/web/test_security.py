@@ -89,6 +89,18 @@ def test_state_changing_requests_need_the_csrf_token(sign_in, app):
     assert api.status_code == 403  # a browser session calling the API sends X-CSRF-Token
 
 
+def test_a_form_sent_as_multipart_is_checked_and_reaches_its_page_whole(app):
+    """The middleware reads the body to find the token; the page still gets every field of it."""
+    client = TestClient(app)
+    client.get("/login")
+    fields = {"username": "hr", "password": PASSWORD, "next": "/people"}
+    parts = {name: (None, value) for name, value in fields.items()}
+    assert client.post("/login", files=parts | {"csrf": (None, "forged")}).status_code == 403
+    signed_in = client.post("/login", files=parts | {"csrf": (None, csrf_of(client))}, follow_redirects=False)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/people"
+    assert client.get("/people").status_code == 200
+
+
 def test_every_page_carries_the_security_headers(sign_in):
     for path in ("/login", "/dashboard", "/api/v1/findings?period=2026-02", "/static/style.css"):
         headers = sign_in("hr").get(path).headers

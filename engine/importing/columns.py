@@ -89,11 +89,15 @@ class Text(ColumnType):
         self.max_length = max_length
 
     def fast(self, values, ctx):
+        if "\x00" in "".join(values):  # checked cell by cell: PostgreSQL cannot store it, nobody typed it
+            return None
         if self.max_length is None or max(map(len, values), default=0) <= self.max_length:
             return [values]
         return None
 
     def one(self, value, ctx):
+        if "\x00" in value:
+            raise ValueError(f"{value[:20]!r} holds a NUL character (byte 0): a broken export? remove it")
         if self.max_length is not None and len(value) > self.max_length:
             raise ValueError(f"{value[:20]!r}… is longer than {self.max_length} characters")
         return (value,)

@@ -37,6 +37,13 @@ CASES = [
         MOVEMENTS + M1 + "M2,S1,sale,2026-09-02T10:00:00,abc,12.50,\n",
         ["m.csv:3: quantity: 'abc' is not a whole number"],
     ),
+    # a NUL byte in a text cell (PostgreSQL cannot store one): refused at its cell, on every database
+    (
+        "movements",
+        "m.csv",
+        MOVEMENTS + M1 + "M2,S\x001,sale,2026-09-02T10:00:00,1,12.50,\n",
+        ["m.csv:3: sku: 'S\\x001' holds a NUL character (byte 0): a broken export? remove it"],
+    ),
     # a file exported with another separator: one error that names it, not one per column
     (
         "movements",

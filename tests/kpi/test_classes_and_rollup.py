@@ -89,15 +89,7 @@ def test_incremental_refresh_equals_a_full_rebuild(db):
     f.save()
     # a late import: A gets a February sale and a May receipt; May is a month the rollup has not seen
     f.move("A", "sale", date(2026, 2, 20), 2).move("A", "receipt", date(2026, 5, 1), 5)
-    f.rows, late = [], f.rows
-    with db.session() as session:
-        session.add_all(late)
-    with db.engine.begin() as conn:
-        refresh(conn, skus={"A"}, since=date(2026, 2, 20))
-    incremental = rollup_rows(db)
-    with db.engine.begin() as conn:
-        refresh(conn)
-    assert incremental == rollup_rows(db)
+    incremental = _late_rows_refreshed(db, f, {"A"}, since=date(2026, 2, 20))
     assert {r[1] for r in incremental if str(r[0]).startswith("2026-05")} == {"A", "B"}
 
 
@@ -110,15 +102,22 @@ def test_a_late_push_refreshes_its_skus_trailing_twelve_months_as_a_full_rebuild
     f.move("C", "receipt", date(2025, 1, 4), 7)
     f.save()
     f.move("A", "sale", date(2026, 2, 20), 9).move("B", "issue", date(2026, 3, 1), 3)
+    _late_rows_refreshed(db, f, {"A", "B"}, since=date(2026, 2, 20))
+
+
+def _late_rows_refreshed(db, f: Facts, skus: set[str], *, since: date) -> list[tuple]:
+    """Store the movements ``f`` holds since its last save and refresh the rollup of ``skus`` from ``since``,
+    as an import does; asserts that gives the rows a full rebuild gives, and returns them."""
     f.rows, late = [], f.rows
     with db.session() as session:
         session.add_all(late)
     with db.engine.begin() as conn:
-        refresh(conn, skus={"A", "B"}, since=date(2026, 2, 20))
+        refresh(conn, skus=skus, since=since)
     incremental = rollup_rows(db)
     with db.engine.begin() as conn:
         refresh(conn)
     assert incremental == rollup_rows(db)
+    return incremental
 
 
 def _rows_by_sku(db) -> dict[str, list[dict]]:

@@ -108,17 +108,8 @@ def company(folder: Path, size: DemoSize, reuse: bool):
             now=NOW,
             actor="bench",
         )
-    secret = credentials.new_token()
-    access.create_token(
-        db,
-        name=f"erp-{secret[3:11]}",
-        digest=credentials.digest(secret),
-        prefix=secret[:8],
-        role="system",
-        employee_id=None,
-        now=NOW,
-        actor="bench",
-    )
+    name = f"erp-{int(time.time() * 1000)}"  # a fresh name each run: a reused company keeps the earlier tokens
+    secret = credentials.issue_token(db, name=name, role="system", employee_id=None, now=NOW, actor="bench")
     return settings, db, secret
 
 

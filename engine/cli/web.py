@@ -122,17 +122,8 @@ def tokens_create(app: AppContext, name: str, role: str, employee_id: str | None
     """Create an API token and print it once (only its SHA-256 is stored)."""
     now = app.now()
     expires_at = None if expires_in is None else now + expires_in
-    secret = credentials.new_token()
-    access.create_token(
-        app.database(),
-        name=name,
-        digest=credentials.digest(secret),
-        prefix=secret[:8],
-        role=role,
-        employee_id=employee_id,
-        now=now,
-        actor=_actor(),
-        expires_at=expires_at,
+    secret = credentials.issue_token(
+        app.database(), name=name, role=role, employee_id=employee_id, now=now, actor=_actor(), expires_at=expires_at
     )
     click.echo(secret)
     until = "until revoked" if expires_at is None else f"until {expires_at:%Y-%m-%d %H:%M %Z}"

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from perfrules.storage import Database, access
 
 TOKEN_PREFIX = "pr_"
 _HASHER = PasswordHasher()
@@ -38,6 +40,32 @@ def digest(secret: str) -> str:
 
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def issue_token(
+    db: Database,
+    *,
+    name: str,
+    role: str,
+    employee_id: str | None,
+    now: datetime,
+    actor: str,
+    expires_at: datetime | None = None,
+) -> str:
+    """Create an API token in ``db`` (its digest and prefix stored) and return its secret, to show once."""
+    secret = new_token()
+    access.create_token(
+        db,
+        name=name,
+        digest=digest(secret),
+        prefix=secret[:8],
+        role=role,
+        employee_id=employee_id,
+        now=now,
+        actor=actor,
+        expires_at=expires_at,
+    )
+    return secret
 
 
 def new_session_id() -> str:

@@ -131,17 +131,6 @@ def settings_for(database_url: str):
 def system_headers(db, content_type: str = "text/csv") -> dict[str, str]:
     """Headers of a system (role ``system``) calling the API with a fresh bearer token."""
     from perfrules.engine.web import credentials
-    from perfrules.storage import access
 
-    secret = credentials.new_token()
-    access.create_token(
-        db,
-        name="erp",
-        digest=credentials.digest(secret),
-        prefix=secret[:8],
-        role="system",
-        employee_id=None,
-        now=NOW,
-        actor="test",
-    )
+    secret = credentials.issue_token(db, name="erp", role="system", employee_id=None, now=NOW, actor="test")
     return {"Authorization": f"Bearer {secret}", "Content-Type": content_type}

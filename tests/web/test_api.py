@@ -17,18 +17,7 @@ from tests.web.support import NOW, settings_for
 
 
 def _token(db, name: str, role: str, employee: str | None = None) -> str:
-    secret = credentials.new_token()
-    access.create_token(
-        db,
-        name=name,
-        digest=credentials.digest(secret),
-        prefix=secret[:8],
-        role=role,
-        employee_id=employee,
-        now=NOW,
-        actor="test",
-    )
-    return secret
+    return credentials.issue_token(db, name=name, role=role, employee_id=employee, now=NOW, actor="test")
 
 
 def test_bearer_token_identifies_the_system_and_is_stored_hashed(app, company):

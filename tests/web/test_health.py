@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from perfrules.engine.web import credentials
 from perfrules.engine.web.app import create_app
-from perfrules.storage import access, connect
+from perfrules.storage import connect
 from perfrules.storage.outbox import OutboxMessage
 from perfrules.storage.schedule import state_set
 from prometheus_client.parser import text_string_to_metric_families
@@ -16,11 +16,7 @@ from tests.web.support import NOW, settings_for
 
 
 def _token(db, role: str) -> dict[str, str]:
-    secret = credentials.new_token()
-    access.create_token(
-        db, name=f"t-{role}", digest=credentials.digest(secret), prefix=secret[:8], role=role,
-        employee_id=None, now=NOW, actor="test",
-    )  # fmt: skip
+    secret = credentials.issue_token(db, name=f"t-{role}", role=role, employee_id=None, now=NOW, actor="test")
     return {"Authorization": f"Bearer {secret}"}
 
 

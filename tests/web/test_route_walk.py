@@ -9,7 +9,6 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from perfrules.engine.web import credentials
-from perfrules.storage import access
 
 from tests.web.support import NOW
 
@@ -25,12 +24,7 @@ HREF = re.compile(r'href="([^"]+)"')
 
 
 def _token(db, role: str, employee: str | None = None) -> str:
-    secret = credentials.new_token()
-    access.create_token(
-        db, name=f"walk-{role}", digest=credentials.digest(secret), prefix=secret[:8], role=role,
-        employee_id=employee, now=NOW, actor="test",
-    )  # fmt: skip
-    return secret
+    return credentials.issue_token(db, name=f"walk-{role}", role=role, employee_id=employee, now=NOW, actor="test")
 
 
 def _api_calls(app) -> list[tuple[str, str, dict]]:

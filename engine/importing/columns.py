@@ -89,15 +89,11 @@ class Text(ColumnType):
         self.max_length = max_length
 
     def fast(self, values, ctx):
-        if "\x00" in "".join(values):  # checked cell by cell: PostgreSQL cannot store it, nobody typed it
-            return None
         if self.max_length is None or max(map(len, values), default=0) <= self.max_length:
             return [values]
         return None
 
     def one(self, value, ctx):
-        if "\x00" in value:
-            raise ValueError(f"{value[:20]!r} holds a NUL character (byte 0): a broken export? remove it")
         if self.max_length is not None and len(value) > self.max_length:
             raise ValueError(f"{value[:20]!r}… is longer than {self.max_length} characters")
         return (value,)
@@ -348,9 +344,11 @@ class KitList(ColumnType):
 def convert(
     kind: ColumnType, values: Sequence[str | None], required: bool, ctx: Context
 ) -> tuple[list[list[Any]], list[tuple[int, str]]]:
-    """Parse a column: the output columns and the (row index, message) of every bad cell."""
+    """Parse a column: the output columns and the (row index, message) of every bad cell. A cell holding a NUL
+    character (byte 0) is bad whatever the type: PostgreSQL cannot store one, and nobody typed it."""
     values = list(values)
-    nulls = "" in values or None in values
+    nul = {i for i, v in enumerate(values) if v and "\x00" in v} if "\x00" in "".join(filter(None, values)) else set()
+    nulls = bool(nul) or "" in values or None in values
     if not nulls:
         out = kind.fast(values, ctx)
         if out is not None:
@@ -361,6 +359,10 @@ def convert(
     bad: list[tuple[int, str]] = []
     empty = (None,) * kind.outputs
     for i, value in enumerate(values):
+        if i in nul:
+            rows.append(empty)
+            bad.append((i, f"{value[:20]!r} holds a NUL character (byte 0): a broken export? remove it"))
+            continue
         if is_null(value):
             rows.append(empty)
             if required:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -302,24 +303,26 @@ class _Known:
         self.found |= self.load.existing(self.table, self.column, unknown)
         return unknown - self.found
 
-    def all(self) -> set[str]:
-        """Every key on file (for suggestions in error messages)."""
+    @functools.cached_property
+    def on_file(self) -> set[str]:
+        """Every key on file (for suggestions in error messages), read once."""
         return self.load.keys(self.table, self.column)
 
 
 def _absent(values: set[str], keys: np.ndarray) -> set[str]:
-    """The ``values`` that are not in ``keys`` (sorted UTF-8 codes)."""
-    wanted = list(values)
-    codes = np.array([v.encode() for v in wanted], dtype=bytes)
+    """The ``values`` that are not in ``keys`` (sorted UTF-8 codes; no value holds a NUL, which numpy's bytes
+    would drop at the end: :func:`~perfrules.engine.importing.columns.convert` refuses such cells)."""
     if not len(keys):
         return values
+    wanted = list(values)
+    codes = np.array([v.encode() for v in wanted], dtype=bytes)
     at = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
-    return {v for v, hit in zip(wanted, (keys[at] == codes).tolist(), strict=True) if not hit or "\x00" in v}
+    return {v for v, hit in zip(wanted, (keys[at] == codes).tolist(), strict=True) if not hit}
 
 
 def _unknown(ref: str, value: str, known: _Known, self_ref: bool) -> str:
     if ref == "employees":
         return f"no employee with id {value!r}" + (" (not on file or in this import)" if self_ref else "")
     if ref == "departments":
-        return f"unknown department {value!r}{suggest(value, sorted(known.all()))}"
+        return f"unknown department {value!r}{suggest(value, sorted(known.on_file))}"
     return f"unknown SKU {value!r} (not in the store{' or this import' if self_ref else ''})"

@@ -9,7 +9,10 @@ process of its own (so its peak RSS is its own), on a fresh database holding the
   transaction;
 - bare: the same file loaded into a table of text columns without keys or indexes, in one transaction
   (SQLite: ``csv.reader`` into ``executemany``; PostgreSQL: ``COPY … FROM STDIN (FORMAT csv)``): the physical
-  limit of the database on this machine.
+  limit of the database on this machine;
+- schema: the same rows, cut by ``csv.reader`` and given their day, loaded into perfrules' own ``movements``
+  table (its primary key and two indexes; on SQLite the indexes built after the load, as the import does) and
+  nothing else — no checks, no rollup: what the table's keys and indexes alone cost on this database.
 
 ``--compare PYTHON`` runs the import also with another interpreter (e.g. another checkout's venv), alternating
 with this one, so old and new code meet the same machine state. Prints medians, the ratio import ÷ bare, peak
@@ -42,6 +45,7 @@ KINDS = np.array(["receipt", "sale", "issue", "customer_return", "supplier_retur
 WEIGHTS = [0.15, 0.6, 0.1, 0.06, 0.04, 0.05]
 PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BARE = "CREATE TABLE bare (id TEXT, sku TEXT, kind TEXT, moved_at TEXT, quantity TEXT, unit_cost TEXT, ref TEXT)"
+MOVEMENT_COLUMNS = "id, sku, kind, moved_at, day, quantity, unit_cost, ref"
 BLOCK = 1_000_000  # movements formatted and written at a time
 
 
@@ -165,6 +169,37 @@ def child_bare(url: str, csv_path: str) -> dict:
     return {}
 
 
+def child_schema(url: str, csv_path: str) -> dict:
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle)
+        next(rows)
+        typed = ((i, s, k, t, t[:10], int(q), c, r or None) for i, s, k, t, q, c, r in rows)
+        if url.startswith("sqlite"):
+            conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-131072"):
+                conn.execute(f"PRAGMA {pragma}")
+            indexes = conn.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'movements' AND sql LIKE 'CREATE INDEX%'"
+            )
+            indexes = [ddl for (ddl,) in indexes]
+            for ddl in indexes:
+                conn.execute("DROP INDEX " + ddl.split()[2])
+            conn.executemany(f"INSERT INTO movements ({MOVEMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", typed)
+            for ddl in indexes:
+                conn.execute(ddl)
+            conn.commit()
+            conn.close()
+            return {}
+        with (
+            psycopg.connect(url) as conn,
+            conn.cursor() as cur,
+            cur.copy(f"COPY movements ({MOVEMENT_COLUMNS}) FROM STDIN") as copy,
+        ):
+            for row in typed:
+                copy.write_row(row)
+    return {}
+
+
 # -- the parent ---------------------------------------------------------------------------------------------
 def measure(args: argparse.Namespace, folder: Path, csv_path: Path, database: str) -> None:
     if database == "sqlite":
@@ -174,11 +209,12 @@ def measure(args: argparse.Namespace, folder: Path, csv_path: Path, database: st
         pg_template(folder, args.pg_url)
         fresh = lambda: pg_fresh(args.pg_url)  # noqa: E731
     pythons = {"this": sys.executable, **({"compared": args.compare} if args.compare else {})}
-    runs: dict[str, list[dict]] = {label: [] for label in (*pythons, "bare")}
+    runs: dict[str, list[dict]] = {label: [] for label in (*pythons, "schema", "bare")}
     for n in range(args.repeat):
         for label, python in pythons.items():
             runs[label].append(child.run(python, __file__, "--child", "import", fresh(), str(csv_path)))
-        runs["bare"].append(child.run(sys.executable, __file__, "--child", "bare", fresh(), str(csv_path)))
+        for step in ("schema", "bare"):
+            runs[step].append(child.run(sys.executable, __file__, "--child", step, fresh(), str(csv_path)))
         print(
             f"  {database} run {n + 1}: "
             + ", ".join(f"{label} {r[-1]['seconds']:.1f} s (load {r[-1]['load']})" for label, r in runs.items()),
@@ -212,7 +248,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         step, url, csv_path = args.child
-        child.measured(lambda: (child_import if step == "import" else child_bare)(url, csv_path))
+        steps = {"import": child_import, "schema": child_schema, "bare": child_bare}
+        child.measured(lambda: steps[step](url, csv_path))
         return
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)

@@ -16,7 +16,7 @@ from perfrules.engine.importing.reading import Upload
 from perfrules.engine.kpi import catalog
 from perfrules.engine.periods import PeriodKind
 from perfrules.engine.web import board, data, params, stored
-from perfrules.engine.web.auth import Principal, principal, require
+from perfrules.engine.web.auth import Principal, authorized, principal, require
 from perfrules.storage import access
 from perfrules.storage.db import Connection
 from pydantic import BaseModel, ConfigDict
@@ -195,7 +195,6 @@ async def push_facts(
     request: Request,
     kind: str,
     body: bytes = Body(..., media_type="text/csv"),
-    who: Principal = Depends(require("push")),
 ) -> ImportOut:
     """Import one fact file (CSV, or JSON Lines with Content-Type application/x-ndjson) all or nothing,
     with the same validation as ``perfrules import``. A bad file changes nothing and answers 422 with
@@ -206,10 +205,11 @@ async def push_facts(
     content_type = request.headers.get("content-type", "")
     fmt = "jsonl" if "ndjson" in content_type or "jsonl" in content_type else "csv"
     upload = Upload(_upload_name(request.headers.get("content-disposition", ""), fmt), body)
-    # The import runs in the thread pool; this coroutine only frames it, so the answer is built on the event
-    # loop (a plain ``def`` route would cost one more thread-pool hop, to validate its response model).
+    # The caller's token is looked up and the file imported in one trip to the thread pool; this coroutine only
+    # frames it, so the answer is built on the event loop (a plain ``def`` route, or a ``Depends(require(…))``,
+    # would each cost one more thread-pool hop).
     try:
-        result = await run_in_threadpool(_import_upload, request, kind, upload, fmt, who)
+        result = await run_in_threadpool(_import_upload, request, kind, upload, fmt)
     except PerfRulesError as exc:
         lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
         status_code = 404 if isinstance(exc, UnknownKind) else 422
@@ -221,8 +221,10 @@ async def push_facts(
     )
 
 
-def _import_upload(request: Request, kind: str, upload: Upload, fmt: str, who: Principal) -> FileResult:
-    """The push's import (grouped with the pushes beside it), its audit entry written in its transaction."""
+def _import_upload(request: Request, kind: str, upload: Upload, fmt: str) -> FileResult:
+    """The caller (who must have ``push``), then the push's import (grouped with the pushes beside it), its
+    audit entry written in its transaction."""
+    who = authorized(request, "push")
     now = request.app.state.clock()
 
     def audit(conn: Connection, done: FileResult) -> None:

@@ -119,6 +119,22 @@ def test_a_revoked_token_fails_on_its_next_request(app, company):
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
+def test_a_push_with_a_wrong_token_or_by_a_role_without_push_imports_nothing(app, company):
+    from perfrules.engine.web import credentials
+
+    body = "code,name_en,name_zh\nops,Ops,运营\n".encode()
+    secret = credentials.issue_token(company, name="payroll", role="payroll", employee_id=None, now=NOW, actor="t")
+    client = TestClient(app)
+    wrong = {"Authorization": "Bearer pr_wrong", "Content-Type": "text/csv"}
+    anonymous = client.post("/api/v1/facts/departments", content=body, headers=wrong)
+    payroll = client.post("/api/v1/facts/departments", content=body, headers={"Authorization": f"Bearer {secret}"})
+    unknown_kind = client.post("/api/v1/facts/nonsense", content=body, headers=wrong)
+    assert (anonymous.status_code, payroll.status_code, unknown_kind.status_code) == (401, 403, 401)
+    assert "may not use this (push)" in payroll.text
+    assert "ops" not in {d.code for d in access.departments(company)}
+    assert access.audit_entries(company, action="facts.import") == []
+
+
 def _push(app, headers, kind: str, body: str):
     return TestClient(app).post(f"/api/v1/facts/{kind}", content=body.encode(), headers=headers)
 

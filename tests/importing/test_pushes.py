@@ -55,10 +55,10 @@ def _push_all(queue: PushQueue, uploads: list[tuple[str, Upload]], gate: Gate):
     """The first push enters alone and is held; the rest queue behind it and are then pushed as a group."""
 
     def push(i: int):
-        if i:
-            while not gate.held:
+        if i:  # arrival order = list order: each waits until the ones before it are queued
+            deadline = time.monotonic() + 30
+            while (not gate.held or len(queue._pending) < i - 1) and time.monotonic() < deadline:
                 time.sleep(0.001)
-            time.sleep(0.002 * i)  # arrival order = list order
         kind, upload = uploads[i]
         try:
             return queue.push(kind, upload, fmt="csv", user="token:erp", on_loaded=gate)

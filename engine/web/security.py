@@ -5,7 +5,8 @@ CSRF: each browser gets a random ``perfrules_csrf`` cookie (HttpOnly, SameSite=S
 every form carries the same value in a hidden ``csrf`` field (the templates' ``csrf_field()``), and a POST,
 PUT, PATCH or DELETE that relies on cookies (no ``Authorization: Bearer`` header) must send it back, in the
 form or in the ``X-CSRF-Token`` header, or it is refused with 403. Bearer-token calls carry no ambient
-credential and need none.
+credential and need none; neither does a call to the API (``/api/``, ``/metrics``) without the session
+cookie, which then gets the API's own 401 (a system that forgot its token is told so, not about CSRF).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
+from perfrules.engine.web.auth import MACHINE_PATHS, SESSION_COOKIE
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,7 +82,7 @@ class Protect:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        if scope["method"] in UNSAFE and "authorization" not in request.headers:
+        if scope["method"] in UNSAFE and _relies_on_cookies(request):
             body = await request.body()
             expected = request.cookies.get(CSRF_COOKIE)
             sent = await _sent_token(request)
@@ -108,6 +110,14 @@ class Protect:
             await send(message)
 
         await self.app(scope, receive, send_protected)
+
+
+def _relies_on_cookies(request: Request) -> bool:
+    """Whether the request would act with the browser's ambient credential (what CSRF is about): no bearer
+    token, and a page (signing in included) or an API call carrying the session cookie."""
+    if "authorization" in request.headers:
+        return False
+    return not request.url.path.startswith(MACHINE_PATHS) or SESSION_COOKIE in request.cookies
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

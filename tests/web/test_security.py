@@ -89,6 +89,16 @@ def test_state_changing_requests_need_the_csrf_token(sign_in, app):
     assert api.status_code == 403  # a browser session calling the API sends X-CSRF-Token
 
 
+def test_an_api_call_without_token_or_session_is_told_to_sign_in_not_about_csrf(app, company):
+    fresh = TestClient(app)
+    push = fresh.post("/api/v1/facts/departments", content=b"code,name_en,name_zh\nops,Ops,x\n")
+    evaluation = fresh.post("/api/v1/evaluations", json={"period": "2026-02"})
+    assert (push.status_code, evaluation.status_code) == (401, 401)
+    assert "CSRF" not in push.text and "CSRF" not in evaluation.text
+    assert "ops" not in {d.code for d in access.departments(company)}
+    assert fresh.post("/logout").status_code == 403  # a page still needs the token, signed in or not
+
+
 def test_a_form_sent_as_multipart_is_checked_and_reaches_its_page_whole(app):
     """The middleware reads the body to find the token; the page still gets every field of it."""
     client = TestClient(app)

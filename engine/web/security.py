@@ -115,8 +115,8 @@ class Protect:
 def _relies_on_cookies(request: Request) -> bool:
     """Whether the request would act with the browser's ambient credential (what CSRF is about): no bearer
     token, and a page (signing in included) or an API call carrying the session cookie."""
-    if "authorization" in request.headers:
-        return False
+    if request.headers.get("authorization", "")[:7].lower() == "bearer ":
+        return False  # another scheme is no credential here: the session cookie would act (auth.resolve)
     return not request.url.path.startswith(MACHINE_PATHS) or SESSION_COOKIE in request.cookies
 
 

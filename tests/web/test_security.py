@@ -99,6 +99,12 @@ def test_an_api_call_without_token_or_session_is_told_to_sign_in_not_about_csrf(
     assert fresh.post("/logout").status_code == 403  # a page still needs the token, signed in or not
 
 
+def test_an_authorization_header_of_another_scheme_does_not_spare_a_session_the_csrf_check(sign_in):
+    hr = sign_in("hr")
+    r = hr.post("/api/v1/evaluations", json={"period": "2026-02"}, headers={"Authorization": "Basic aHI6ZGVtbw=="})
+    assert r.status_code == 403 and "CSRF" in r.text
+
+
 def test_a_form_sent_as_multipart_is_checked_and_reaches_its_page_whole(app):
     """The middleware reads the body to find the token; the page still gets every field of it."""
     client = TestClient(app)

@@ -130,6 +130,11 @@ def test_a_push_with_a_wrong_token_or_by_a_role_without_push_imports_nothing(app
     payroll = client.post("/api/v1/facts/departments", content=body, headers={"Authorization": f"Bearer {secret}"})
     unknown_kind = client.post("/api/v1/facts/nonsense", content=body, headers=wrong)
     assert (anonymous.status_code, payroll.status_code, unknown_kind.status_code) == (401, 403, 401)
+    empty = client.post("/api/v1/facts/departments", headers=wrong)
+    assert empty.status_code == 401  # the caller first, then the body
+    system = system_headers(company)
+    refused = client.post("/api/v1/facts/departments", headers=system)
+    assert refused.status_code == 422 and "the file is empty" in refused.text
     assert "may not use this (push)" in payroll.text
     assert "ops" not in {d.code for d in access.departments(company)}
     assert access.audit_entries(company, action="facts.import") == []

@@ -347,7 +347,7 @@ def convert(
     """Parse a column: the output columns and the (row index, message) of every bad cell. A cell holding a NUL
     character (byte 0) is bad whatever the type: PostgreSQL cannot store one, and nobody typed it."""
     values = list(values)
-    nul = {i for i, v in enumerate(values) if v and "\x00" in v} if "\x00" in "".join(filter(None, values)) else set()
+    nul = _nul_cells(values)
     nulls = bool(nul) or "" in values or None in values
     if not nulls:
         out = kind.fast(values, ctx)
@@ -374,3 +374,10 @@ def convert(
             rows.append(empty)
             bad.append((i, str(exc)))
     return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(kind.outputs)], bad
+
+
+def _nul_cells(values: list[str | None]) -> set[int]:
+    """The indexes of the cells holding a NUL character (one scan of the joined column when there is none)."""
+    if "\x00" not in "".join(filter(None, values)):
+        return set()
+    return {i for i, v in enumerate(values) if v and "\x00" in v}

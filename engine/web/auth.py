@@ -76,16 +76,23 @@ def _visible(db: access.Database, role: str, employee_id: str | None) -> frozens
 MACHINE_PATHS = ("/api/", "/metrics")  # answered 401, never redirected to the sign-in page
 
 
-def _is_api(request: Request) -> bool:
+def is_api(request: Request) -> bool:
+    """Whether ``request`` is a machine's call (answered 401, never redirected to the sign-in page)."""
     return request.url.path.startswith(MACHINE_PATHS)
+
+
+def bearer(request: Request) -> str | None:
+    """The secret of an ``Authorization: Bearer …`` header, or None (no header, or another scheme)."""
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
 
 
 def resolve(request: Request) -> Principal | None:
     """The principal of ``request`` from its bearer token or session cookie, or None."""
     db = request.app.state.db
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
-        token = access.token_by_digest(db, credentials.digest(header[7:].strip()))
+    secret = bearer(request)
+    if secret is not None:
+        token = access.token_by_digest(db, credentials.digest(secret))
         if token is None or token.expired(request.app.state.clock()):
             return None
         return Principal(
@@ -106,7 +113,7 @@ def principal(request: Request) -> Principal:
     """Dependency: the principal, or :class:`NotSignedIn` (401 for the API, redirect to sign-in for pages)."""
     found = getattr(request.state, "principal", None) or resolve(request)
     if found is None:
-        raise NotSignedIn(api=_is_api(request))
+        raise NotSignedIn(api=is_api(request))
     request.state.principal = found
     return found
 

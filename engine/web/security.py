@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
-from perfrules.engine.web.auth import MACHINE_PATHS, SESSION_COOKIE
+from perfrules.engine.web.auth import SESSION_COOKIE, bearer, is_api
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -115,9 +115,9 @@ class Protect:
 def _relies_on_cookies(request: Request) -> bool:
     """Whether the request would act with the browser's ambient credential (what CSRF is about): no bearer
     token, and a page (signing in included) or an API call carrying the session cookie."""
-    if request.headers.get("authorization", "")[:7].lower() == "bearer ":
+    if bearer(request) is not None:
         return False  # another scheme is no credential here: the session cookie would act (auth.resolve)
-    return not request.url.path.startswith(MACHINE_PATHS) or SESSION_COOKIE in request.cookies
+    return not is_api(request) or SESSION_COOKIE in request.cookies
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

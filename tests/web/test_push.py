@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from perfrules.engine.importing import import_files
 from perfrules.engine.importing.reading import Upload
+from perfrules.engine.web import credentials
 from perfrules.storage import access
 from sqlalchemy import text
 
@@ -120,16 +121,14 @@ def test_a_revoked_token_fails_on_its_next_request(app, company):
 
 
 def test_a_push_with_a_wrong_token_or_by_a_role_without_push_imports_nothing(app, company):
-    from perfrules.engine.web import credentials
-
     body = "code,name_en,name_zh\nops,Ops,运营\n".encode()
     secret = credentials.issue_token(company, name="payroll", role="payroll", employee_id=None, now=NOW, actor="t")
     client = TestClient(app)
     wrong = {"Authorization": "Bearer pr_wrong", "Content-Type": "text/csv"}
-    anonymous = client.post("/api/v1/facts/departments", content=body, headers=wrong)
+    wrong_token = client.post("/api/v1/facts/departments", content=body, headers=wrong)
     payroll = client.post("/api/v1/facts/departments", content=body, headers={"Authorization": f"Bearer {secret}"})
     unknown_kind = client.post("/api/v1/facts/nonsense", content=body, headers=wrong)
-    assert (anonymous.status_code, payroll.status_code, unknown_kind.status_code) == (401, 403, 401)
+    assert (wrong_token.status_code, payroll.status_code, unknown_kind.status_code) == (401, 403, 401)
     empty = client.post("/api/v1/facts/departments", headers=wrong)
     assert empty.status_code == 401  # the caller first, then the body
     system = system_headers(company)

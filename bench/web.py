@@ -97,6 +97,14 @@ def company(folder: Path, size: DemoSize, reuse: bool):
     url = _url(folder)
     settings = load_settings({"database_url": url}, environ={})
     db = connect(url, upgrade=True)  # a reused company gets the newer tables (the KPI value store)
+    hr_user(db)
+    name = f"erp-{int(time.time() * 1000)}"  # a fresh name each run: a reused company keeps the earlier tokens
+    secret = credentials.issue_token(db, name=name, role="system", employee_id=None, now=NOW, actor="bench")
+    return settings, db, secret
+
+
+def hr_user(db) -> None:
+    """The user the benchmark signs in as (hr, password :data:`PASSWORD`), added unless there."""
     if access.get_user(db, "hr") is None:
         access.add_user(
             db,
@@ -108,9 +116,6 @@ def company(folder: Path, size: DemoSize, reuse: bool):
             now=NOW,
             actor="bench",
         )
-    name = f"erp-{int(time.time() * 1000)}"  # a fresh name each run: a reused company keeps the earlier tokens
-    secret = credentials.issue_token(db, name=name, role="system", employee_id=None, now=NOW, actor="bench")
-    return settings, db, secret
 
 
 def _url(folder: Path) -> str:
@@ -121,21 +126,21 @@ def _describe(size: DemoSize) -> list:
     return [size.skus, size.movements, size.months, size.count_every]
 
 
-def _run_server(url: str, port: int, fill: bool = False) -> None:
+def _run_server(url: str, port: int, fill: bool, now: datetime) -> None:
     settings = load_settings({"database_url": url}, environ={})
     db = connect(url, upgrade=True)  # a reused company gets the newer tables (the KPI value store)
-    app = create_app(settings, db=db, clock=lambda: NOW)
+    app = create_app(settings, db=db, clock=lambda: now)
     if fill:  # as ``perfrules serve`` does: the KPI value store's filler in a background thread
-        start_filler(db, settings, lambda: NOW)
+        start_filler(db, settings, lambda: now)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def serve(settings, fill: bool = False) -> tuple[multiprocessing.Process, str]:
-    """uvicorn serving the app in a fresh process (with the store's filler: ``fill``); returns it and its base
-    URL once it answers."""
+def serve(settings, fill: bool = False, now: datetime = NOW) -> tuple[multiprocessing.Process, str]:
+    """uvicorn serving the app in a fresh process (with the store's filler: ``fill``), its clock at ``now``;
+    returns it and its base URL once it answers."""
     port = _port()
     server = multiprocessing.get_context("spawn").Process(
-        target=_run_server, args=(settings.database_url, port, fill), daemon=True
+        target=_run_server, args=(settings.database_url, port, fill, now), daemon=True
     )
     server.start()
     base = f"http://127.0.0.1:{port}"
@@ -148,12 +153,12 @@ def serve(settings, fill: bool = False) -> tuple[multiprocessing.Process, str]:
     raise RuntimeError("the web server did not start")
 
 
-def _stop(server: multiprocessing.Process) -> None:
+def stop(server: multiprocessing.Process) -> None:
     server.terminate()
     server.join()
 
 
-def _signed_in(base: str) -> httpx.Client:
+def signed_in(base: str) -> httpx.Client:
     """A client signed in as hr through the sign-in form (its CSRF cookie repeated in the form field)."""
     client = httpx.Client(base_url=base, timeout=600)
     client.get("/login")
@@ -188,7 +193,7 @@ def _empty_store(db) -> None:
         conn.exec_driver_sql("DELETE FROM kpi_values")
 
 
-def _get(client: httpx.Client, page: str) -> tuple[float, httpx.Response]:
+def timed_get(client: httpx.Client, page: str) -> tuple[float, httpx.Response]:
     t0 = time.perf_counter()
     r = client.get(page)
     assert r.status_code == 200, (page, r.status_code)
@@ -206,9 +211,9 @@ def bench_pages(settings, db, count: int, secret: str, cold_empty: bool, fill_st
             _empty_store(db)
             server, base = serve(settings)
             try:
-                seconds, _ = _get(_signed_in(base), page)
+                seconds, _ = timed_get(signed_in(base), page)
             finally:
-                _stop(server)
+                stop(server)
             figures[page]["cold, empty store"] = f"{seconds * 1000:9.0f} ms"
             print(f"  {page:45s} cold, empty store   {seconds * 1000:9.0f} ms  {_load()}", flush=True)
     if fill_store:
@@ -224,10 +229,10 @@ def bench_pages(settings, db, count: int, secret: str, cold_empty: bool, fill_st
         print(f"  fill of every page's figures (empty store): {time.perf_counter() - t0:.1f} s ({each})  {_load()}")
     server, base = serve(settings)
     try:
-        client = _signed_in(base)
+        client = signed_in(base)
         for page in pages:
-            cold, _ = _get(client, page)
-            warm = statistics.median(_get(client, page)[0] for _ in range(count))
+            cold, _ = timed_get(client, page)
+            warm = statistics.median(timed_get(client, page)[0] for _ in range(count))
             figures[page]["cold, filled store"] = f"{cold * 1000:7.0f} ms"
             figures[page]["warm"] = f"{warm * 1000:7.1f} ms"
             print(
@@ -235,7 +240,7 @@ def bench_pages(settings, db, count: int, secret: str, cold_empty: bool, fill_st
                 flush=True,
             )
     finally:
-        _stop(server)
+        stop(server)
     bench_after_push(settings, db, pages, count, secret, figures)
     print("  summary (medians; cold: one view each):")
     for page, row in figures.items():
@@ -249,7 +254,7 @@ def bench_after_push(settings, db, pages: list[str], count: int, secret: str, fi
     server, base = serve(settings, fill=True)
     skus = _skus(db)
     try:
-        client = _signed_in(base)
+        client = signed_in(base)
         for page in pages:
             _wait_current(client, page)
         for page in pages:
@@ -263,7 +268,7 @@ def bench_after_push(settings, db, pages: list[str], count: int, secret: str, fi
                 )
                 assert r.status_code == 200, r.text
                 pushed = time.perf_counter()
-                seconds, response = _get(client, page)
+                seconds, response = timed_get(client, page)
                 after.append(seconds)
                 stale += response.headers.get("X-Figures-Stale") == "1"
                 lags.append(_wait_current(client, page) - pushed)
@@ -276,13 +281,13 @@ def bench_after_push(settings, db, pages: list[str], count: int, secret: str, fi
                 flush=True,
             )
     finally:
-        _stop(server)
+        stop(server)
 
 
 def _wait_current(client: httpx.Client, page: str) -> float:
     """Poll ``page`` until it serves current figures; the moment it did."""
     while True:
-        _, r = _get(client, page)
+        _, r = timed_get(client, page)
         if r.headers.get("X-Figures-Stale") != "1":
             return time.perf_counter()
         time.sleep(0.2)

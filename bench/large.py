@@ -224,7 +224,7 @@ def main() -> None:
         elif step == "evaluate":
             note = done.get("what", "")
         elif step == "first view":
-            note = f"GET /dashboard: {done['view_seconds'] * 1000:,.0f} ms ({done['what']}), the figures read from the store"
+            note = f"GET /dashboard: {done['view_seconds'] * 1000:,.0f} ms ({done['what']}), figures from the store"
         print(
             f"{database:<10} {step:<10} {done['seconds']:>9.1f} {done['cpu']:>9.1f} {done['rss_mib']:>9.0f}  "
             f"{done['load']:<26} {note}"

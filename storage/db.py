@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,10 @@ from alembic.script import ScriptDirectory
 from perfrules.engine.errors import DatabaseNotReady, DatabaseUnreachable
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
+
+_log = logging.getLogger("perfrules.storage")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -127,6 +130,23 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def vacuum(self, tables: Sequence[str], *, analyze: bool = False) -> None:
+        """``VACUUM`` (with ``analyze``: ``VACUUM (ANALYZE)``) ``tables`` of a PostgreSQL database after a large
+        load or rebuild committed (VACUUM runs outside any transaction); nothing on SQLite.
+
+        It sets the tables' visibility map: until then an index-only scan (the KPI queries' covering indexes)
+        visits the table for every row it reads. Left to autovacuum, which works slowly on purpose, the large
+        company's KPI set ran twice as slow for the first hour after its import. The work is committed by
+        now, so a failure is logged, not raised: autovacuum does the same later."""
+        if not tables or self.dialect != "postgresql":
+            return
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for name in tables:
+                    conn.exec_driver_sql(f"VACUUM {'(ANALYZE) ' if analyze else ''}{name}")
+        except DBAPIError as exc:
+            _log.warning("VACUUM %s failed (autovacuum will do it later): %s", ", ".join(tables), exc.orig)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -14,7 +14,8 @@ DBAPI, never through ORM objects:
   largest cost). Readers keep seeing the last committed table, indexes included.
 - A large load into PostgreSQL (:data:`BULK_ROWS` rows or more) ends with ``ANALYZE`` of the table (and of
   the rollup it refreshed), in the same transaction: the KPI queries right after it are planned on the new
-  row counts instead of waiting for autovacuum to notice them.
+  row counts instead of waiting for autovacuum to notice them. Once it committed, ``VACUUM`` of the same
+  tables sets their visibility map, so index-only scans read the indexes alone from the start.
 - Otherwise rows go to a temporary staging table (PostgreSQL: ``COPY``), and :meth:`FactLoad.finish`
   records the changed fields in ``fact_changes`` and upserts set-wise with
   ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE <something changed>``.
@@ -254,14 +255,19 @@ class FactLoad:
             self.conn.exec_driver_sql(ddl)
         self._dropped = []
 
-    def _analyze(self) -> None:
-        """After a load of :data:`BULK_ROWS` rows or more into PostgreSQL, refresh the planner's statistics of
-        the table and of the rollup (SQLite plans without them: its queries carry their own index hints)."""
+    def settled_tables(self) -> list[str]:
+        """After a load of :data:`BULK_ROWS` rows or more into PostgreSQL: the table and the rollup it refreshed,
+        whose statistics and visibility map the load leaves to settle (none on SQLite: its queries carry their
+        own index hints, and its indexes need no visibility map)."""
         if self.dialect != "postgresql" or sum(self._inserted.values()) + self._staged < BULK_ROWS:
-            return
-        self.conn.exec_driver_sql(f"ANALYZE {self.table.name}")
-        if self.refresh_rollup and self.rollup is not None:
-            self.conn.exec_driver_sql(f"ANALYZE {SkuMonth.__tablename__}")
+            return []
+        return [self.table.name, *([SkuMonth.__tablename__] if self.refresh_rollup and self.rollup is not None else [])]
+
+    def _analyze(self) -> None:
+        """Refresh the planner's statistics of :meth:`settled_tables` in the load's transaction: the queries
+        right after the commit are planned on the new row counts."""
+        for name in self.settled_tables():
+            self.conn.exec_driver_sql(f"ANALYZE {name}")
 
     def _stage(self, file_no: int, columns: Sequence[Sequence[Any]]) -> None:
         self._create_stage()
@@ -573,8 +579,10 @@ def open_load(
         else:  # naive UTC text from the importer is read as UTC by timestamptz columns
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         try:
-            yield FactLoad(conn, table, columns, rollup, refresh_rollup, dating)
+            load = FactLoad(conn, table, columns, rollup, refresh_rollup, dating)
+            yield load
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
+    db.vacuum(load.settled_tables())

@@ -27,7 +27,7 @@ from perfrules.engine.rulebook.deadlines import RuleDeadlines
 from perfrules.storage import Database, access
 from perfrules.storage.kpi import reading
 from perfrules.storage.kpi.facts import submissions
-from perfrules.storage.rollup import refresh
+from perfrules.storage.rollup import SkuMonth, refresh
 
 
 def _half_up(value: Decimal, places: str) -> Decimal:
@@ -157,6 +157,7 @@ def kpi(
     if rebuild:
         with db.engine.begin() as conn:
             refresh(conn)
+        db.vacuum([SkuMonth.__tablename__], analyze=True)  # every row is new: statistics and visibility map
         click.echo("rollup rebuilt", err=True)
     if period is None:
         if rebuild:

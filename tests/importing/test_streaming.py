@@ -154,19 +154,29 @@ def test_a_bulk_load_rebuilds_the_indexes_it_dropped_and_gives_the_same_facts_an
         assert conn.execute(text("SELECT COUNT(*) FROM movements WHERE day >= '2026-01-01'")).scalar() > 0
 
 
-def test_a_bulk_load_into_postgresql_leaves_fresh_planner_statistics(base, monkeypatch):
+def test_a_bulk_load_into_postgresql_leaves_fresh_planner_statistics_and_a_visibility_map(base, monkeypatch):
     if base.dialect != "postgresql":
-        pytest.skip("SQLite plans without statistics: its KPI queries name their indexes")
+        pytest.skip("SQLite plans without statistics and has no visibility map: its KPI queries name their indexes")
     monkeypatch.setattr(facts, "BULK_ROWS", 50)
+    settled = """SELECT s.relname, s.last_analyze, s.last_vacuum, c.relallvisible = c.relpages AND c.relpages > 0
+                 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                 WHERE s.relname IN ('movements', 'sku_months')"""
+
+    def state() -> dict:
+        with base.engine.connect() as conn:
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            return {name: rest for name, *rest in conn.execute(text(settled)).all()}
+
     with base.engine.connect() as conn:
         started = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
-    run(base, "movements", write("m.csv", sample(600)), chunk_rows=37)
-    analysed = "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname IN ('movements', 'sku_months')"
-    with base.engine.connect() as conn:
-        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-        last = dict(conn.execute(text(analysed)).all())
-    assert set(last) == {"movements", "sku_months"}
-    assert all(moment is not None and moment >= started for moment in last.values()), last
+    run(base, "movements", write("m.csv", sample(40)))  # below the bulk size: left to autovacuum
+    assert all(vacuumed is None or vacuumed < started for _a, vacuumed, _v in state().values())
+    run(base, "movements", write("m2.csv", sample(600)), chunk_rows=37)
+    after = state()
+    assert set(after) == {"movements", "sku_months"}
+    for analysed, vacuumed, all_visible in after.values():
+        assert analysed is not None and analysed >= started, after
+        assert vacuumed is not None and vacuumed >= started and all_visible, after
 
 
 def test_a_bulk_load_that_fails_leaves_the_table_and_its_indexes_as_they_were(base, monkeypatch):

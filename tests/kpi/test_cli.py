@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import pytest
 from perfrules.engine.cli import cli
+from sqlalchemy import text
 
 from tests.kpi.factories import ZONE, Facts
 
@@ -90,3 +92,19 @@ def test_kpis_a_scope_produces_no_facts_for_are_not_applicable(db, runner):
     buyer = {r["kpi"]: r for r in json.loads(runner.invoke(cli, [*base, "--scope", "employee:B1"]).output)}
     assert buyer["slow_mover_digestion_rate"]["status"] == "not_applicable"
     assert buyer["slow_mover_list_timeliness"]["status"] != "not_applicable"  # purchasing hands in the list
+
+
+def test_a_rollup_rebuild_leaves_postgresql_statistics_and_a_visibility_map(db, runner):
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite plans without statistics and has no visibility map")
+    small_company(db)
+    settled = """SELECT s.last_analyze, s.last_vacuum, c.relallvisible = c.relpages AND c.relpages > 0
+                 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'sku_months'"""
+    with db.engine.connect() as conn:
+        started = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+    result = runner.invoke(cli, ["--database-url", db.url, "kpi", "--rebuild"])
+    assert result.exit_code == 0, result.output
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        analysed, vacuumed, all_visible = conn.execute(text(settled)).one()
+    assert analysed >= started and vacuumed >= started and all_visible

@@ -42,8 +42,9 @@ architecture: $(STAMP)
 bench: $(STAMP)
 	for b in bench/*.py; do [ $$b = bench/large.py ] || $(BIN)/python $$b || exit 1; done
 
-## bench-large: the large company (1M SKUs, 24 months, ~50M movements) on SQLite and PostgreSQL (1–2 hours;
-## LARGE_DIR holds its files and SQLite database, about 40 GB free needed; PostgreSQL from PERFRULES_BENCH_DATABASE_URL)
+## bench-large: the large company (1M SKUs, 24 months, ~50M movements) on SQLite and PostgreSQL (about 2 hours;
+## LARGE_DIR holds its 8 GB of files and the SQLite database: 60 GB free there during its first load; PostgreSQL,
+## from PERFRULES_BENCH_DATABASE_URL, needs about 40 GB with its write-ahead log; docs/operations.md, The large company)
 LARGE_DIR ?= /tmp/perfrules-bench-large
 bench-large: $(STAMP)
 	$(BIN)/python bench/large.py --size large --workdir $(LARGE_DIR)

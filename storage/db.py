@@ -136,9 +136,9 @@ class Database:
         load or rebuild committed (VACUUM runs outside any transaction); nothing on SQLite.
 
         It sets the tables' visibility map: until then an index-only scan (the KPI queries' covering indexes)
-        visits the table for every row it reads. Left to autovacuum, which works slowly on purpose, the large
-        company's KPI set ran twice as slow for the first hour after its import. The work is committed by
-        now, so a failure is logged, not raised: autovacuum does the same later."""
+        visits the table for every row it reads. Left to autovacuum, which works slowly on purpose and had not
+        come by minutes after the large company's import, its KPI set ran twice as slow until then. The work is
+        committed by now, so a failure is logged, not raised: autovacuum does the same later."""
         if not tables or self.dialect != "postgresql":
             return
         try:

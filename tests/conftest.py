@@ -23,6 +23,15 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 pytest_plugins = ("tests.smtp",)  # the recording SMTP server and its `smtp` fixture
 
 
+def pg_upkeep(db: Database, *tables: str) -> dict[str, tuple]:
+    """PostgreSQL's upkeep of ``tables``: name → (last ANALYZE, last VACUUM, every page of it all-visible)."""
+    sql = """SELECT s.relname, s.last_analyze, s.last_vacuum, c.relallvisible = c.relpages AND c.relpages > 0
+             FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relname = ANY(:tables)"""
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return {name: tuple(rest) for name, *rest in conn.execute(text(sql), {"tables": list(tables)}).all()}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="Rewrite golden files from current output.")
 

@@ -10,6 +10,7 @@ from perfrules.storage import facts, rollup
 from perfrules.storage.rollup import refresh
 from sqlalchemy import text
 
+from tests.conftest import pg_upkeep
 from tests.importing.conftest import run, write
 
 MOVEMENTS = "id,sku,kind,moved_at,quantity,unit_cost,ref\n"
@@ -158,21 +159,13 @@ def test_a_bulk_load_into_postgresql_leaves_fresh_planner_statistics_and_a_visib
     if base.dialect != "postgresql":
         pytest.skip("SQLite plans without statistics and has no visibility map: its KPI queries name their indexes")
     monkeypatch.setattr(facts, "BULK_ROWS", 50)
-    settled = """SELECT s.relname, s.last_analyze, s.last_vacuum, c.relallvisible = c.relpages AND c.relpages > 0
-                 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-                 WHERE s.relname IN ('movements', 'sku_months')"""
-
-    def state() -> dict:
-        with base.engine.connect() as conn:
-            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-            return {name: rest for name, *rest in conn.execute(text(settled)).all()}
-
+    tables = ("movements", "sku_months")
     with base.engine.connect() as conn:
         started = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
     run(base, "movements", write("m.csv", sample(40)))  # below the bulk size: left to autovacuum
-    assert all(vacuumed is None or vacuumed < started for _a, vacuumed, _v in state().values())
+    assert all(vacuumed is None or vacuumed < started for _a, vacuumed, _v in pg_upkeep(base, *tables).values())
     run(base, "movements", write("m2.csv", sample(600)), chunk_rows=37)
-    after = state()
+    after = pg_upkeep(base, *tables)
     assert set(after) == {"movements", "sku_months"}
     for analysed, vacuumed, all_visible in after.values():
         assert analysed is not None and analysed >= started, after

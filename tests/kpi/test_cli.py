@@ -9,6 +9,7 @@ import pytest
 from perfrules.engine.cli import cli
 from sqlalchemy import text
 
+from tests.conftest import pg_upkeep
 from tests.kpi.factories import ZONE, Facts
 
 
@@ -98,13 +99,9 @@ def test_a_rollup_rebuild_leaves_postgresql_statistics_and_a_visibility_map(db, 
     if db.dialect != "postgresql":
         pytest.skip("SQLite plans without statistics and has no visibility map")
     small_company(db)
-    settled = """SELECT s.last_analyze, s.last_vacuum, c.relallvisible = c.relpages AND c.relpages > 0
-                 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'sku_months'"""
     with db.engine.connect() as conn:
         started = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
     result = runner.invoke(cli, ["--database-url", db.url, "kpi", "--rebuild"])
     assert result.exit_code == 0, result.output
-    with db.engine.connect() as conn:
-        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-        analysed, vacuumed, all_visible = conn.execute(text(settled)).one()
+    [(analysed, vacuumed, all_visible)] = pg_upkeep(db, "sku_months").values()
     assert analysed >= started and vacuumed >= started and all_visible

@@ -8,10 +8,12 @@ DBAPI, never through ORM objects:
 - Table without self-references: straight into the table under a savepoint (SQLite: ``executemany`` with
   ``ON CONFLICT DO NOTHING``; PostgreSQL: ``COPY``); when a chunk meets an existing key it is rolled back
   and staged instead, and so is every later chunk (re-imports take the staged path).
-- A large load into SQLite (:data:`BULK_ROWS` rows, and at least half as many as the table held) drops the
-  table's secondary indexes and builds them again, in the same transaction, before :meth:`FactLoad.finish`
-  reads the table: one sort per index instead of a random B-tree insert per row and index (the import's
-  largest cost). Readers keep seeing the last committed table, indexes included.
+- A large load (:data:`BULK_ROWS` rows) drops the table's secondary indexes and builds them again, in the same
+  transaction, before :meth:`FactLoad.finish` reads the table: one sort per index instead of a random B-tree
+  insert per row and index (the import's largest cost after PostgreSQL's foreign-key checks), and indexes
+  half the size on PostgreSQL. SQLite: when the table held at most twice as many rows; readers keep seeing
+  the last committed table, indexes included. PostgreSQL: when it held none (a first load), for ``DROP
+  INDEX`` locks the table's readers out until the commit (:func:`~perfrules.storage.sqlutil.take_if_empty`).
 - A large load into PostgreSQL (:data:`BULK_ROWS` rows or more) ends with ``ANALYZE`` of the table (and of
   the rollup it refreshed), in the same transaction: the KPI queries right after it are planned on the new
   row counts instead of waiting for autovacuum to notice them. Once it committed, ``VACUUM`` of the same
@@ -42,7 +44,7 @@ from perfrules.storage.models import FactChange, FactGeneration, ImportBatch, Ki
 from perfrules.storage.rollup import SkuMonth
 from perfrules.storage.rollup import refresh as refresh_rollup_of
 from perfrules.storage.schema import metadata
-from perfrules.storage.sqlutil import index_ddl
+from perfrules.storage.sqlutil import drop_indexes, take_if_empty
 from sqlalchemy import Column, Connection, Dialect, Integer, MetaData, Table, TextClause, column, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
@@ -57,9 +59,10 @@ _STAGED_ONLY = {"employees", "skus"}
 # Past this many touched SKUs an import refreshes the rollup of every SKU (one pass over the movements beats
 # that many index probes, and the set of SKUs stays small).
 ROLLUP_SKUS = 50_000
-# A SQLite load that has inserted this many rows, and at least half as many as the table held before, drops
-# the table's secondary indexes and rebuilds them at the end: building an index sorts once (about 1.3 µs a
-# row here), keeping two indexes up to date costs about 5 µs a row (bench/import.py prints both).
+# A load that has inserted this many rows into a table that held few (SQLite: at most twice as many;
+# PostgreSQL: none) drops the table's secondary indexes and rebuilds them at the end: building an index sorts
+# once (SQLite: about 1.3 µs a row here), keeping two indexes up to date costs about 5 µs a row (SQLite) or
+# 12 µs (PostgreSQL) (bench/import.py prints both).
 BULK_ROWS = 500_000
 
 
@@ -236,18 +239,21 @@ class FactLoad:
         return inserted
 
     def _bulk_load(self) -> None:
-        """Once a SQLite load has inserted :data:`BULK_ROWS` rows, and at least half as many as the table held
-        before it, drop the table's secondary indexes; :meth:`_restore_indexes` builds them again."""
+        """Once a load has inserted :data:`BULK_ROWS` rows, drop the table's secondary indexes if the table held
+        few rows before it (SQLite: at most twice as many; PostgreSQL: none, see :func:`take_if_empty`);
+        :meth:`_restore_indexes` builds them again."""
         inserted = sum(self._inserted.values())
-        if self._bulk_checked or self.dialect != "sqlite" or inserted < BULK_ROWS:
+        if self._bulk_checked or inserted < BULK_ROWS:
             return
         self._bulk_checked = True
-        held = self.conn.exec_driver_sql(f"SELECT COUNT(*) FROM {self.table.name}").scalar_one() - inserted
-        if inserted * 2 < held:
-            return
-        for name, ddl in index_ddl(self.conn, self.table):
-            self._dropped.append(ddl)
-            self.conn.exec_driver_sql(f"DROP INDEX {name}")
+        if self.dialect == "postgresql":
+            if not take_if_empty(self.conn, self.table, ignoring=inserted):
+                return
+        else:
+            held = self.conn.exec_driver_sql(f"SELECT COUNT(*) FROM {self.table.name}").scalar_one() - inserted
+            if held > 2 * inserted:
+                return
+        self._dropped = drop_indexes(self.conn, self.table)
 
     def _restore_indexes(self) -> None:
         """Build the indexes :meth:`_bulk_load` dropped (before anything reads the table through them)."""

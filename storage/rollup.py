@@ -27,7 +27,16 @@ from typing import Any
 import numpy as np
 from perfrules.engine.periods import add_months
 from perfrules.storage.models import Forecast, PurchaseOrder
-from perfrules.storage.sqlutil import bind_day, day_order_hint, index_ddl, month_expr, month_start, to_date
+from perfrules.storage.sqlutil import (
+    bind_day,
+    day_order_hint,
+    drop_indexes,
+    index_ddl,
+    month_expr,
+    month_start,
+    take_if_empty,
+    to_date,
+)
 from perfrules.storage.types import MONEY
 from sqlalchemy import Connection, Index, bindparam, text
 from sqlalchemy.schema import CreateTable
@@ -351,6 +360,8 @@ def _rebuild(conn: Connection, since: date, last: date, skus: list[str] | None, 
     dropped: list[str] = []
     if whole and dialect == "sqlite":
         dropped = _empty_table(conn)
+    elif whole and take_if_empty(conn, SkuMonth.__table__):  # a first rollup: built without its indexes, then them
+        dropped = drop_indexes(conn, SkuMonth.__table__)
     elif whole:
         conn.execute(text("DELETE FROM sku_months"))  # not TRUNCATE: readers keep reading the rows until commit
     else:

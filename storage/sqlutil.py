@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import psycopg
 from perfrules.engine.periods import add_months
 from sqlalchemy import Connection, Table
 from sqlalchemy.schema import CreateIndex
+
+# How long a bulk load waits for the transactions using a table before it goes on without taking it.
+BULK_LOCK_TIMEOUT = "5s"
 
 
 def month_start(day: date) -> date:
@@ -64,3 +68,43 @@ def index_ddl(conn: Connection, table: Table) -> list[tuple[str, str]]:
     load drops and builds again once its rows are in."""
     indexes = sorted((i for i in table.indexes if not i.unique), key=lambda i: i.name)
     return [(index.name, str(CreateIndex(index).compile(dialect=conn.dialect))) for index in indexes]
+
+
+def drop_indexes(conn: Connection, table: Table) -> list[str]:
+    """Drop the secondary indexes of ``table`` (:func:`index_ddl`) in the caller's transaction; the CREATE INDEX
+    statements that build them again once the rows are in."""
+    dropped = []
+    for name, ddl in index_ddl(conn, table):
+        conn.exec_driver_sql(f"DROP INDEX {name}")
+        dropped.append(ddl)
+    return dropped
+
+
+def take_if_empty(conn: Connection, table: Table, *, ignoring: int = 0) -> bool:
+    """PostgreSQL: whether ``table`` held no rows before this transaction wrote its ``ignoring`` rows, and if so
+    take it for the rest of the transaction (``ACCESS EXCLUSIVE``: what ``DROP INDEX`` needs; readers of the
+    table wait for the commit, and see nothing before it anyway). Waits at most :data:`BULK_LOCK_TIMEOUT` for
+    transactions using the table; when they keep it, or the table held rows, nothing is taken: False."""
+    cur = conn.connection.driver_connection.cursor()
+
+    def empty() -> bool:
+        cur.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table.name} LIMIT %s) t", (ignoring + 1,))
+        return cur.fetchone()[0] <= ignoring
+
+    if not empty():  # asked first without the lock: a lock request would queue the table's readers behind it
+        return False
+    cur.execute("SELECT current_setting('lock_timeout')")
+    previous = cur.fetchone()[0]
+    cur.execute("SAVEPOINT take_table")
+    cur.execute("SELECT set_config('lock_timeout', %s, true)", (BULK_LOCK_TIMEOUT,))
+    try:
+        cur.execute(f"LOCK TABLE {table.name} IN ACCESS EXCLUSIVE MODE")
+        taken = empty()  # rows committed while the lock was awaited count
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+        taken = False
+    if taken:
+        cur.execute("SELECT set_config('lock_timeout', %s, true)", (previous,))
+    else:  # gives the lock back: readers keep reading what the table holds
+        cur.execute("ROLLBACK TO SAVEPOINT take_table")
+    cur.execute("RELEASE SAVEPOINT take_table")
+    return taken

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from perfrules.engine.importing import ImportRejected, keys, streaming
-from perfrules.storage import facts, rollup
+from perfrules.storage import facts, rollup, sqlutil
 from perfrules.storage.rollup import refresh
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import pg_upkeep
 from tests.importing.conftest import run, write
@@ -126,26 +128,54 @@ def test_an_undecodable_byte_in_a_later_block_is_reported_at_its_line(base, tiny
     ]
 
 
-def _indexes(db) -> list[str]:
+def _indexes(db, table: str = "movements") -> list[str]:
     with db.engine.connect() as conn:
         if db.dialect == "sqlite":
-            sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'movements' AND sql IS NOT NULL"
+            sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
         else:
-            sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'movements' AND indexname LIKE 'ix_%'"
-        return sorted(r[0] for r in conn.execute(text(sql)))
+            sql = "SELECT indexname FROM pg_indexes WHERE tablename = :t AND indexname LIKE 'ix_%'"
+        return sorted(r[0] for r in conn.execute(text(sql), {"t": table}))
 
 
-def test_a_bulk_load_rebuilds_the_indexes_it_dropped_and_gives_the_same_facts_and_rollup(base, monkeypatch):
+def _readable(db) -> bool:
+    """Whether another connection can read ``movements`` now (PostgreSQL: without waiting for a lock)."""
+    with db.engine.connect() as conn:
+        conn.execute(text("SET lock_timeout = '200ms'"))
+        try:
+            conn.execute(text("SELECT COUNT(*) FROM movements")).scalar_one()
+        except OperationalError:
+            return False
+        return True
+
+
+@pytest.fixture
+def finishing(monkeypatch) -> SimpleNamespace:
+    """What a load sees at its finish, before it builds the indexes it dropped again: ``seen``, what the test's
+    ``probe`` returned then (if it set one); ``rebuilt``, the CREATE INDEX statements it runs."""
+    finish = SimpleNamespace(probe=None, seen=[], rebuilt=[])
+    restore = facts.FactLoad._restore_indexes
+
+    def probed(load):
+        if finish.probe is not None:
+            finish.seen.append(finish.probe())
+        finish.rebuilt.extend(load._dropped)
+        restore(load)
+
+    monkeypatch.setattr(facts.FactLoad, "_restore_indexes", probed)
+    return finish
+
+
+def test_a_bulk_load_rebuilds_the_indexes_it_dropped_and_gives_the_same_facts_and_rollup(base, monkeypatch, finishing):
     monkeypatch.setattr(facts, "BULK_ROWS", 50)  # past 50 rows (and half the table) the indexes are dropped
     indexes = _indexes(base)
     assert indexes == ["ix_movements_day_sku", "ix_movements_sku_day"]
-    rebuilt = []
-    restore = facts.FactLoad._restore_indexes
-    monkeypatch.setattr(facts.FactLoad, "_restore_indexes", lambda load: (rebuilt.extend(load._dropped), restore(load)))
+    rollup_indexes = _indexes(base, "sku_months")
+    assert len(rollup_indexes) == 2
     [result] = run(base, "movements", write("m.csv", sample(600)), chunk_rows=37)
     assert result.inserted == 600
-    assert len(rebuilt) == (2 if base.dialect == "sqlite" else 0)  # PostgreSQL keeps its indexes (readers)
+    assert len(finishing.rebuilt) == 2
     assert _indexes(base) == indexes
+    assert _indexes(base, "sku_months") == rollup_indexes
     loaded = snapshot(base)
     with base.engine.begin() as conn:
         conn.execute(text("DELETE FROM sku_months"))
@@ -153,6 +183,49 @@ def test_a_bulk_load_rebuilds_the_indexes_it_dropped_and_gives_the_same_facts_an
     assert snapshot(base) == loaded
     with base.engine.connect() as conn:  # the rebuilt index serves the rollup's month reads
         assert conn.execute(text("SELECT COUNT(*) FROM movements WHERE day >= '2026-01-01'")).scalar() > 0
+
+
+def test_a_first_bulk_load_into_postgresql_takes_the_table_until_it_commits(base, monkeypatch, finishing):
+    if base.dialect != "postgresql":
+        pytest.skip("SQLite's readers keep reading the last committed table during any load")
+    monkeypatch.setattr(facts, "BULK_ROWS", 50)
+    finishing.probe = lambda: _readable(base)
+    [result] = run(base, "movements", write("m.csv", sample(600)), chunk_rows=37)
+    assert result.inserted == 600
+    assert finishing.seen == [False]  # readers waited: DROP INDEX holds the table
+    assert len(finishing.rebuilt) == 2
+    assert _readable(base)
+    with base.engine.connect() as conn:  # the load left no setting behind on its connection
+        assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "0"
+
+
+def test_a_bulk_load_into_a_postgresql_table_that_holds_rows_keeps_its_readers_and_indexes(
+    base, monkeypatch, finishing
+):
+    if base.dialect != "postgresql":
+        pytest.skip("SQLite drops the indexes up to twice the rows it loads; its readers never wait")
+    monkeypatch.setattr(facts, "BULK_ROWS", 50)
+    run(base, "movements", write("m0.csv", MOVEMENTS + "X1,S1,receipt,2025-01-02T08:00:00,5,1.25,\n"))
+    finishing.probe = lambda: _readable(base)
+    [result] = run(base, "movements", write("m.csv", sample(600)), chunk_rows=37)
+    assert (result.inserted, finishing.rebuilt, finishing.seen) == (600, [], [True])
+
+
+def test_a_first_bulk_load_into_postgresql_does_not_wait_long_for_a_reader(base, monkeypatch, finishing):
+    if base.dialect != "postgresql":
+        pytest.skip("SQLite's loads take no lock from readers")
+    monkeypatch.setattr(facts, "BULK_ROWS", 50)
+    monkeypatch.setattr(sqlutil, "BULK_LOCK_TIMEOUT", "300ms")
+    with base.engine.connect() as reader:  # a long report holds the table open
+        reader.execute(text("SELECT COUNT(*) FROM movements")).scalar_one()
+        [result] = run(base, "movements", write("m.csv", sample(600)), chunk_rows=37)
+        reader.rollback()
+    assert (result.inserted, finishing.rebuilt) == (600, [])  # loaded with its indexes in place
+    loaded = snapshot(base)
+    with base.engine.begin() as conn:
+        conn.execute(text("DELETE FROM sku_months"))
+        refresh(conn)
+    assert snapshot(base) == loaded
 
 
 def test_a_bulk_load_into_postgresql_leaves_fresh_planner_statistics_and_a_visibility_map(base, monkeypatch):

@@ -11,8 +11,9 @@ process of its own (so its peak RSS is its own), on a fresh database holding the
   (SQLite: ``csv.reader`` into ``executemany``; PostgreSQL: ``COPY … FROM STDIN (FORMAT csv)``): the physical
   limit of the database on this machine;
 - schema: the same rows, cut by ``csv.reader`` and given their day, loaded into perfrules' own ``movements``
-  table (its primary key and two indexes; on SQLite the indexes built after the load, as the import does) and
-  nothing else — no checks, no rollup: what the table's keys and indexes alone cost on this database.
+  table (its primary key, its foreign key to ``skus`` and two indexes, built after the load as the import
+  into an empty table does) and nothing else — no checks, no rollup: what the table's keys and indexes alone
+  cost on this database.
 
 ``--compare PYTHON`` runs the import also with another interpreter (e.g. another checkout's venv), alternating
 with this one, so old and new code meet the same machine state. Prints medians, the ratio import ÷ bare, peak
@@ -157,15 +158,17 @@ def _sqlite(url: str) -> sqlite3.Connection:
     return conn
 
 
-def _secondary_indexes() -> list[tuple[str, str]]:
-    """(name, CREATE INDEX) of the movements table's secondary indexes on SQLite, from perfrules' own model:
-    what the import drops for a bulk load and builds after it."""
-    import sqlalchemy as sa
+def _secondary_indexes(url: str) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX) of the movements table's secondary indexes on the database of ``url``, from
+    perfrules' own model: what the import drops for a bulk load into an empty table and builds after it."""
+    from types import SimpleNamespace
+
     from perfrules.storage.models import Movement
     from perfrules.storage.sqlutil import index_ddl
+    from sqlalchemy.dialects import postgresql, sqlite
 
-    with sa.create_engine("sqlite://").connect() as conn:
-        return index_ddl(conn, Movement.__table__)
+    dialect = sqlite.dialect() if url.startswith("sqlite") else postgresql.dialect()
+    return index_ddl(SimpleNamespace(dialect=dialect), Movement.__table__)
 
 
 def child_bare(url: str, csv_path: str) -> dict:
@@ -202,13 +205,14 @@ def child_schema(url: str, csv_path: str, indexes: list[tuple[str, str]]) -> dic
             conn.commit()
             conn.close()
             return {}
-        with (
-            psycopg.connect(url) as conn,
-            conn.cursor() as cur,
-            cur.copy(f"COPY movements ({MOVEMENT_COLUMNS}) FROM STDIN") as copy,
-        ):
-            for row in typed:
-                copy.write_row(row)
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            for name, _ddl in indexes:
+                cur.execute(f"DROP INDEX {name}")
+            with cur.copy(f"COPY movements ({MOVEMENT_COLUMNS}) FROM STDIN") as copy:
+                for row in typed:
+                    copy.write_row(row)
+            for _name, ddl in indexes:
+                cur.execute(ddl)
     return {}
 
 
@@ -260,7 +264,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         step, url, csv_path = args.child
-        indexes = _secondary_indexes() if step == "schema" else []  # read before the clock starts
+        indexes = _secondary_indexes(url) if step == "schema" else []  # read before the clock starts
         steps = {"import": child_import, "schema": lambda u, p: child_schema(u, p, indexes), "bare": child_bare}
         child.measured(lambda: steps[step](url, csv_path))
         return

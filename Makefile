@@ -23,9 +23,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/perfrules demo
 
-## test: lint (ruff, formatting, layer contracts) and the whole test suite (PostgreSQL too when PERFRULES_TEST_DATABASE_URL is set)
+## test: lint (ruff, formatting, layer contracts) and the whole test suite (PostgreSQL too when PERFRULES_TEST_DATABASE_URL is set),
+## one pytest worker per core (TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## lint: ruff check, ruff format --check and the import-layer contracts of docs/architecture.md
 lint: $(STAMP)

@@ -97,6 +97,13 @@ class Database:
         return self.engine.dialect.name
 
     @property
+    def concurrent_reads(self) -> bool:
+        """Whether two connections, in two threads, read the same database at once (not an in-memory SQLite's:
+        there each thread gets a database of its own)."""
+        parsed = make_url(self.url)
+        return parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:")
+
+    @property
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,6 +51,28 @@ FUNCTIONS: dict[str, Compute] = {
     "forecast_accuracy": flow_kpis.forecast_accuracy,
 }
 assert set(FUNCTIONS) == set(catalog.BY_ID), "every catalogue KPI has a computation"
+
+# The KPIs whose inputs are fact tables beside the stock rollup's profile (demand, purchase orders, cycle counts,
+# work orders, forecasts, submissions, disposals and the slow-mover lists). A KPI set computes them on a second
+# connection, in a thread of its own, while the first reads the stock profile: their statements are independent
+# of it, so the database runs the two halves on two cores at once (SQLite and psycopg let go of the GIL while a
+# statement runs). Each connection reads committed data statement by statement, as one connection does.
+FACT_SIDE = frozenset(
+    {
+        "fill_rate",
+        "avg_stockout_days",
+        "emergency_order_rate",
+        "inventory_accuracy",
+        "kit_completeness",
+        "purchase_on_time_rate",
+        "purchase_cost_reduction",
+        "quality_pass_rate",
+        "slow_mover_list_timeliness",
+        "disposal_tracking_rate",
+        "forecast_accuracy",
+    }
+)
+assert set(FUNCTIONS) >= FACT_SIDE
 
 _ZONE = ZoneInfo("Asia/Shanghai")
 BREAKDOWNS = {
@@ -120,14 +143,37 @@ def compute_all(
     per category. ``deadlines`` are the rulebook's due moments (:class:`~.deadlines.Deadlines`): timeliness
     and tracking KPIs count a deliverable on time exactly when its deadline finding does."""
     ids = kpis or [k.id for k in catalog.CATALOG if scope.kind in k.scopes]
+    as_of = as_of or period.last_day
+    beside = [k for k in ids if k in FACT_SIDE] if db.concurrent_reads and len(ids) > 1 else []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-facts") as pool:
+        if beside:
+            side = pool.submit(_evaluate_on_own_connection, db, beside, scope, period, as_of, params, zone, deadlines)
+        with reading(db) as conn:
+            run = Run(conn, period, as_of, params, zone, deadlines)
+            if breakdown and scope == COMPANY and run.started:  # one pass serves the company figures and the breakdown
+                run.profile(with_classes=True)
+            by_id = {kpi_id: _evaluate(run, kpi_id, scope) for kpi_id in ids if kpi_id not in beside}
+            extra = []
+            if breakdown and scope == COMPANY and run.started and "turnover" in ids:
+                extra = turnover_breakdown(run, categories=categories)
+        if beside:
+            by_id.update(side.result())
+    return [by_id[kpi_id] for kpi_id in ids] + extra
+
+
+def _evaluate_on_own_connection(
+    db: Any,
+    ids: list[str],
+    scope: Scope,
+    period: Period,
+    as_of: date,
+    params: KpiParameters,
+    zone: ZoneInfo,
+    deadlines: Deadlines | None,
+) -> dict[str, KpiValue]:
     with reading(db) as conn:
-        run = Run(conn, period, as_of or period.last_day, params, zone, deadlines)
-        if breakdown and scope == COMPANY and run.started:  # one pass serves the company figures and the breakdown
-            run.profile(with_classes=True)
-        values = [_evaluate(run, kpi_id, scope) for kpi_id in ids]
-        if breakdown and scope == COMPANY and run.started and "turnover" in ids:
-            values.extend(turnover_breakdown(run, categories=categories))
-    return values
+        run = Run(conn, period, as_of, params, zone, deadlines)
+        return {kpi_id: _evaluate(run, kpi_id, scope) for kpi_id in ids}
 
 
 def turnover_breakdown(run: Run, *, categories: bool = False) -> list[KpiValue]:

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from perfrules.engine.errors import DatabaseNotReady, DatabaseUnreachable
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
@@ -63,13 +63,18 @@ class Pool:
     max_overflow: int = 10
 
 
+def _in_memory(parsed: URL) -> bool:
+    """Whether ``parsed`` names an in-memory SQLite database (SQLAlchemy gives each thread one of its own)."""
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
 def make_engine(url: str, pool: Pool = Pool()) -> Engine:
     """An engine for ``url`` with the connection ``pool``; SQLite gets WAL, foreign keys and a busy timeout on
     every connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        in_memory = parsed.database in (None, "", ":memory:")  # one connection, shared: no pool to size
-        sizes = {} if in_memory else {"pool_size": pool.size, "max_overflow": pool.max_overflow}
+        # an in-memory database: one connection per thread, no pool to size
+        sizes = {} if _in_memory(parsed) else {"pool_size": pool.size, "max_overflow": pool.max_overflow}
         engine = create_engine(url, connect_args={"check_same_thread": False}, **sizes)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -100,8 +105,7 @@ class Database:
     def concurrent_reads(self) -> bool:
         """Whether two connections, in two threads, read the same database at once (not an in-memory SQLite's:
         there each thread gets a database of its own)."""
-        parsed = make_url(self.url)
-        return parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:")
+        return not _in_memory(make_url(self.url))
 
     @property
     def display_url(self) -> str:

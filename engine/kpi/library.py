@@ -145,9 +145,8 @@ def compute_all(
     ids = kpis or [k.id for k in catalog.CATALOG if scope.kind in k.scopes]
     as_of = as_of or period.last_day
     beside = [k for k in ids if k in FACT_SIDE] if db.concurrent_reads and len(ids) > 1 else []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-facts") as pool:
-        if beside:
-            side = pool.submit(_evaluate_on_own_connection, db, beside, scope, period, as_of, params, zone, deadlines)
+
+    def on_this_connection() -> tuple[dict[str, KpiValue], list[KpiValue]]:
         with reading(db) as conn:
             run = Run(conn, period, as_of, params, zone, deadlines)
             if breakdown and scope == COMPANY and run.started:  # one pass serves the company figures and the breakdown
@@ -156,7 +155,14 @@ def compute_all(
             extra = []
             if breakdown and scope == COMPANY and run.started and "turnover" in ids:
                 extra = turnover_breakdown(run, categories=categories)
-        if beside:
+        return by_id, extra
+
+    if not beside:  # nothing for a second connection: no thread
+        by_id, extra = on_this_connection()
+    else:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-facts") as pool:
+            side = pool.submit(_evaluate_on_own_connection, db, beside, scope, period, as_of, params, zone, deadlines)
+            by_id, extra = on_this_connection()
             by_id.update(side.result())
     return [by_id[kpi_id] for kpi_id in ids] + extra
 

@@ -65,16 +65,21 @@ def test_the_fact_side_runs_on_a_second_connection_while_the_profile_is_read(db,
 
     event.listen(db.engine, "checkout", checkout)
     event.listen(db.engine, "checkin", checkin)
-    threads = []
-    original = flow_kpis.fill_rate
+    threads, meet = {}, threading.Barrier(2, timeout=60)
 
-    def fill_rate(run, scope):
-        threads.append(threading.current_thread().name)
-        return original(run, scope)
+    def meeting(kpi_id, original):
+        def compute_meeting(run, scope):
+            threads[kpi_id] = threading.current_thread().name
+            meet.wait()  # both sides hold their connection here, or the barrier breaks: they ran one after the other
+            return original(run, scope)
 
-    monkeypatch.setitem(library.FUNCTIONS, "fill_rate", fill_rate)
+        return compute_meeting
+
+    monkeypatch.setitem(library.FUNCTIONS, "fill_rate", meeting("fill_rate", flow_kpis.fill_rate))
+    monkeypatch.setitem(library.FUNCTIONS, "turnover", meeting("turnover", library.FUNCTIONS["turnover"]))
     compute_all(db, SEP, zone=ZONE)
-    assert threads and threads[0].startswith("kpi-facts"), threads
+    assert threads["fill_rate"].startswith("kpi-facts"), threads
+    assert threads["turnover"] == threading.current_thread().name, threads
     assert peak[0] == 2, "two connections at once: the profile's and the fact side's"
 
 

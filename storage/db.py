@@ -105,7 +105,7 @@ class Database:
     def concurrent_reads(self) -> bool:
         """Whether two connections, in two threads, read the same database at once (not an in-memory SQLite's:
         there each thread gets a database of its own)."""
-        return not _in_memory(make_url(self.url))
+        return not _in_memory(self.engine.url)
 
     @property
     def display_url(self) -> str:

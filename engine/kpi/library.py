@@ -146,7 +146,7 @@ def compute_all(
     as_of = as_of or period.last_day
     beside = [k for k in ids if k in FACT_SIDE] if db.concurrent_reads and len(ids) > 1 else []
 
-    def on_this_connection() -> tuple[dict[str, KpiValue], list[KpiValue]]:
+    def stock_side() -> tuple[dict[str, KpiValue], list[KpiValue]]:
         with reading(db) as conn:
             run = Run(conn, period, as_of, params, zone, deadlines)
             if breakdown and scope == COMPANY and run.started:  # one pass serves the company figures and the breakdown
@@ -157,29 +157,19 @@ def compute_all(
                 extra = turnover_breakdown(run, categories=categories)
         return by_id, extra
 
+    def fact_side() -> dict[str, KpiValue]:
+        with reading(db) as conn:
+            run = Run(conn, period, as_of, params, zone, deadlines)
+            return {kpi_id: _evaluate(run, kpi_id, scope) for kpi_id in beside}
+
     if not beside:  # nothing for a second connection: no thread
-        by_id, extra = on_this_connection()
+        by_id, extra = stock_side()
     else:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-facts") as pool:
-            side = pool.submit(_evaluate_on_own_connection, db, beside, scope, period, as_of, params, zone, deadlines)
-            by_id, extra = on_this_connection()
+            side = pool.submit(fact_side)
+            by_id, extra = stock_side()
             by_id.update(side.result())
     return [by_id[kpi_id] for kpi_id in ids] + extra
-
-
-def _evaluate_on_own_connection(
-    db: Any,
-    ids: list[str],
-    scope: Scope,
-    period: Period,
-    as_of: date,
-    params: KpiParameters,
-    zone: ZoneInfo,
-    deadlines: Deadlines | None,
-) -> dict[str, KpiValue]:
-    with reading(db) as conn:
-        run = Run(conn, period, as_of, params, zone, deadlines)
-        return {kpi_id: _evaluate(run, kpi_id, scope) for kpi_id in ids}
 
 
 def turnover_breakdown(run: Run, *, categories: bool = False) -> list[KpiValue]:
